@@ -1,0 +1,185 @@
+/* lda: the in-process runner. `lda INPUT.csv OUTDIR` runs the whole
+ * pipeline of SPEC §2-§4 in one process — parse, group, both detectors,
+ * merge, reports — and writes OUTDIR/suspicious_accounts.csv,
+ * OUTDIR/detections.csv and OUTDIR/run.json, each atomically. It is the
+ * reference the server's output is compared with, and the benchmark
+ * baseline. Exit 0 on success, 1 with a one-line reason when the input is
+ * unusable, 2 on usage, configuration or I/O errors. */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lda_config.h"
+#include "lda_csv.h"
+#include "lda_detect.h"
+#include "lda_file.h"
+#include "lda_fingerprint.h"
+#include "lda_merge.h"
+#include "lda_report.h"
+#include "lda_time.h"
+
+typedef struct run {
+    const lda_config *cfg;
+    const char *outdir;
+    lda_set set;
+    lda_rejects rej;
+    lda_seqlist lay, wash;
+    lda_ref *merged;
+    size_t nmerged;
+    char fingerprint[65];
+    int64_t started;
+    char error[256];
+} run;
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static json_t *time_json(int64_t us)
+{
+    char t[LDA_TIME_MAX];
+    lda_time_format(us, t);
+    return json_string(t);
+}
+
+static json_t *run_json(const run *r, bool ok)
+{
+    json_t *rej = json_array();
+    for (size_t i = 0; i < r->rej.kept; i++)
+        json_array_append_new(rej, json_pack("{s:I,s:s}", "row",
+                                             (json_int_t)r->rej.item[i].record,
+                                             "reason", r->rej.item[i].reason));
+    return json_pack(
+        "{s:n,s:s,s:b,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:o}",
+        "request_id", "status", ok ? "completed" : "failed", "partial", 0,
+        "started", time_json(r->started), "finished", time_json(now_us()),
+        "event_count", (json_int_t)r->set.n,
+        "rejected_count", (json_int_t)r->rej.count, "rejected", rej,
+        "fingerprint", ok ? json_string(r->fingerprint) : json_null(),
+        "layering_count", (json_int_t)r->lay.n,
+        "wash_count", (json_int_t)r->wash.n,
+        "merged_count", (json_int_t)r->nmerged,
+        "error", ok ? json_null() : json_string(r->error));
+}
+
+static int write_out(const run *r, const char *name, const char *data,
+                     size_t len)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", r->outdir, name) >=
+            (int)sizeof path ||
+        lda_file_write_atomic(path, data, len) < 0) {
+        fprintf(stderr, "lda: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int write_run_json(const run *r, bool ok)
+{
+    json_t *j = run_json(r, ok);
+    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!text) {
+        fprintf(stderr, "lda: out of memory\n");
+        return -1;
+    }
+    int rc = write_out(r, "run.json", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* Parse the input; 0, 1 when unusable (r->error says why), 2 on I/O. */
+static int load_input(run *r, const char *path)
+{
+    char *data;
+    size_t len;
+    if (lda_file_read(path, 0, &data, &len) < 0) {
+        fprintf(stderr, "lda: cannot read %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    lda_load_status st = lda_csv_load(data, len, r->cfg->max_events, &r->set,
+                                      &r->rej, r->error, sizeof r->error);
+    free(data);
+    if (st == LDA_LOAD_NOMEM) {
+        fprintf(stderr, "lda: out of memory\n");
+        return 2;
+    }
+    return st == LDA_LOAD_OK ? 0 : 1;
+}
+
+static int detect(run *r)
+{
+    const lda_seqlist *lists[2] = {&r->lay, &r->wash};
+    if (!lda_set_finish(&r->set) ||
+        lda_fingerprint(&r->set, r->fingerprint) < 0 ||
+        lda_detect_layering(&r->set, &r->cfg->params, &r->lay) < 0 ||
+        lda_detect_wash(&r->set, &r->cfg->params, &r->wash) < 0 ||
+        lda_merge(lists, 2, &r->merged, &r->nmerged) < 0) {
+        fprintf(stderr, "lda: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int write_reports(const run *r)
+{
+    lda_report_opts o = {r->cfg->pseudonymize, r->cfg->salt,
+                         r->cfg->salt ? strlen(r->cfg->salt) : 0};
+    lda_buf sus, det;
+    lda_buf_init(&sus);
+    lda_buf_init(&det);
+    int rc = -1;
+    if (lda_report_suspicious(r->merged, r->nmerged, &sus) < 0 ||
+        lda_report_detections(r->merged, r->nmerged, &o, &det) < 0)
+        fprintf(stderr, "lda: out of memory\n");
+    else if (write_out(r, "suspicious_accounts.csv", sus.data, sus.len) == 0 &&
+             write_out(r, "detections.csv", det.data, det.len) == 0)
+        rc = 0;
+    lda_buf_free(&sus);
+    lda_buf_free(&det);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: lda INPUT.csv OUTDIR\n");
+        return 2;
+    }
+    lda_config cfg;
+    char err[256];
+    if (lda_config_load(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "lda: %s\n", err);
+        return 2;
+    }
+    run r = {.cfg = &cfg, .outdir = argv[2], .started = now_us()};
+    lda_set_init(&r.set);
+    lda_seqlist_init(&r.lay);
+    lda_seqlist_init(&r.wash);
+    int rc = 2;
+    if (lda_file_mkdirs(r.outdir) < 0)
+        fprintf(stderr, "lda: cannot create %s: %s\n", r.outdir,
+                strerror(errno));
+    else if ((rc = load_input(&r, argv[1])) == 1) {
+        fprintf(stderr, "lda: %s\n", r.error);
+        write_run_json(&r, false);
+    } else if (rc == 0) {
+        rc = detect(&r) == 0 && write_reports(&r) == 0 &&
+                     write_run_json(&r, true) == 0
+                 ? 0
+                 : 2;
+    }
+    free(r.merged);
+    lda_seqlist_free(&r.lay);
+    lda_seqlist_free(&r.wash);
+    lda_set_free(&r.set);
+    return rc;
+}

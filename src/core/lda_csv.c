@@ -1,0 +1,324 @@
+/* lda_csv: RFC 4180 input reader and report cell writer.
+ *
+ * The reader is one forward pass over a mutable buffer. A record is split
+ * into field spans; a quoted field is unescaped in place ("" -> ") so every
+ * span still points into the buffer and nothing is copied. Blanks before an
+ * opening quote and after a closing quote are allowed (fields are trimmed
+ * anyway); any other stray quote marks the record malformed, and the reader
+ * resynchronises at the next line end outside quotes. The header (record 1)
+ * maps the seven required columns; every later record is checked in this
+ * order: quoting, field count, UTF-8, then the field validators. */
+#include "lda_csv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { COL_TS, COL_ACC, COL_PROD, COL_SIDE, COL_PRICE, COL_QTY, COL_TYPE,
+       NCOLS };
+static const char *const col_names[NCOLS] = {
+    "timestamp", "account_id", "product_id", "side", "price", "quantity",
+    "event_type"};
+
+typedef struct reader {
+    char *buf;
+    size_t len, pos;
+    uint64_t record;          /* number of the current record */
+} reader;
+
+typedef struct record {
+    lda_text *f;              /* spans of the first `keep` fields */
+    size_t keep;              /* how many spans f[] can hold */
+    bool grow;                /* header: grow f[] to hold every field */
+    bool oom;
+    size_t nfields;           /* fields seen (may exceed keep) */
+    const char *malformed;    /* quoting problem, or NULL */
+    size_t start, end;        /* raw byte span, for the UTF-8 check */
+} record;
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Length of the line end at p (1 for LF, 2 for CRLF), 0 if none. */
+static size_t line_end(const reader *r, size_t p)
+{
+    if (p < r->len && r->buf[p] == '\n')
+        return 1;
+    if (p + 1 < r->len && r->buf[p] == '\r' && r->buf[p + 1] == '\n')
+        return 2;
+    return 0;
+}
+
+static void note_field(record *rec, size_t start, size_t n, const char *buf)
+{
+    if (rec->nfields == rec->keep && rec->grow && !rec->oom) {
+        size_t keep = rec->keep ? rec->keep * 2 : 16;
+        lda_text *f = realloc(rec->f, keep * sizeof *f);
+        if (f) {
+            rec->f = f;
+            rec->keep = keep;
+        } else
+            rec->oom = true;
+    }
+    if (rec->nfields < rec->keep) {
+        rec->f[rec->nfields].p = buf + start;
+        rec->f[rec->nfields].n = n;
+    }
+    rec->nfields++;
+}
+
+/* Scan an unquoted field from r->pos to the next ',' or line end. */
+static size_t scan_plain(reader *r, record *rec)
+{
+    const char *b = r->buf;
+    size_t p = r->pos;
+    for (; p < r->len; p++) {
+        char c = b[p];
+        if (c == ',' || c == '\n')
+            break;
+        if (c == '\r' && p + 1 < r->len && b[p + 1] == '\n')
+            break;
+        if (c == '"' && !rec->malformed)
+            rec->malformed = "malformed quoting: quote inside an unquoted field";
+    }
+    return p;
+}
+
+/* Unescape a quoted field whose opening quote is at q. Returns the end of
+ * the unescaped content; r->pos moves past the closing quote. */
+static size_t scan_quoted(reader *r, record *rec, size_t q)
+{
+    char *b = r->buf;
+    size_t rd = q + 1, wr = q;
+    for (;;) {
+        char *hit = memchr(b + rd, '"', r->len - rd);
+        size_t stop = hit ? (size_t)(hit - b) : r->len;
+        if (wr != rd)
+            memmove(b + wr, b + rd, stop - rd);
+        wr += stop - rd;
+        if (!hit) {
+            rec->malformed = "malformed quoting: unterminated quoted field";
+            r->pos = r->len;
+            return wr;
+        }
+        if (stop + 1 < r->len && b[stop + 1] == '"') {
+            b[wr++] = '"';
+            rd = stop + 2;
+            continue;
+        }
+        r->pos = stop + 1;
+        return wr;
+    }
+}
+
+/* Read one record at r->pos (not at a blank line or the end). */
+static void read_record(reader *r, record *rec)
+{
+    rec->nfields = 0;
+    rec->malformed = NULL;
+    rec->start = r->pos;
+    for (;;) {
+        size_t q = r->pos;
+        while (q < r->len && is_blank(r->buf[q]))
+            q++;
+        if (q < r->len && r->buf[q] == '"') {
+            size_t end = scan_quoted(r, rec, q);
+            note_field(rec, q, end - q, r->buf);
+            while (r->pos < r->len && is_blank(r->buf[r->pos]))
+                r->pos++;
+            if (r->pos < r->len && r->buf[r->pos] != ',' && !line_end(r, r->pos)) {
+                if (!rec->malformed)
+                    rec->malformed = "malformed quoting: text after a closing quote";
+                r->pos = scan_plain(r, rec);
+            }
+        } else {
+            size_t end = scan_plain(r, rec);
+            note_field(rec, r->pos, end - r->pos, r->buf);
+            r->pos = end;
+        }
+        if (r->pos < r->len && r->buf[r->pos] == ',') {
+            r->pos++;
+            continue;
+        }
+        rec->end = r->pos;
+        r->pos += line_end(r, r->pos);
+        return;
+    }
+}
+
+/* Skip blank lines; false at the end of the input. */
+static bool next_record(reader *r)
+{
+    for (;;) {
+        if (r->pos >= r->len)
+            return false;
+        size_t n = line_end(r, r->pos);
+        if (!n)
+            break;
+        r->pos += n;
+    }
+    r->record++;
+    return true;
+}
+
+static void reject(lda_rejects *rej, uint64_t recno, const char *reason)
+{
+    rej->count++;
+    if (rej->kept >= LDA_REJECT_KEEP)
+        return;
+    lda_reject *it = &rej->item[rej->kept++];
+    it->record = recno;
+    snprintf(it->reason, sizeof it->reason, "%s", reason);
+}
+
+/* Map header fields to the required columns. */
+static bool resolve_header(const record *rec, size_t col[NCOLS], char *err,
+                           size_t errlen)
+{
+    size_t seen[NCOLS] = {0};
+    for (size_t i = 0; i < rec->nfields; i++) {
+        lda_text t = lda_trim(rec->f[i]);
+        for (int k = 0; k < NCOLS; k++)
+            if (strlen(col_names[k]) == t.n &&
+                strncasecmp(t.p, col_names[k], t.n) == 0) {
+                if (seen[k]++) {
+                    snprintf(err, errlen, "column %s appears more than once",
+                             col_names[k]);
+                    return false;
+                }
+                col[k] = i;
+            }
+    }
+    size_t used = (size_t)snprintf(err, errlen, "missing required column(s):");
+    bool ok = true;
+    for (int k = 0; k < NCOLS; k++)
+        if (!seen[k]) {
+            if (used < errlen)
+                used += (size_t)snprintf(err + used, errlen - used, "%s %s",
+                                         ok ? "" : ",", col_names[k]);
+            ok = false;
+        }
+    return ok;
+}
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
+}
+
+/* Read and resolve the header; the record struct is sized for it. */
+static lda_load_status load_header(reader *r, record *rec, size_t col[NCOLS],
+                                   size_t *ncols, char *err, size_t errlen)
+{
+    if (!next_record(r)) {
+        set_err(err, errlen, "empty input: no header record");
+        return LDA_LOAD_BAD_HEADER;
+    }
+    rec->grow = true;
+    read_record(r, rec);
+    rec->grow = false;
+    if (rec->oom)
+        return LDA_LOAD_NOMEM;
+    if (rec->malformed) {
+        snprintf(err, errlen, "header: %s", rec->malformed);
+        return LDA_LOAD_BAD_HEADER;
+    }
+    *ncols = rec->nfields;
+    if (!resolve_header(rec, col, err, errlen))
+        return LDA_LOAD_BAD_HEADER;
+    return LDA_LOAD_OK;
+}
+
+static lda_load_status load_records(reader *r, record *rec,
+                                    const size_t col[NCOLS], size_t ncols,
+                                    size_t max_events, lda_set *set,
+                                    lda_rejects *rej, size_t *added,
+                                    char *err, size_t errlen)
+{
+    while (next_record(r)) {
+        read_record(r, rec);
+        if (rec->malformed) {
+            reject(rej, r->record, rec->malformed);
+            continue;
+        }
+        if (rec->nfields != ncols) {
+            char why[LDA_REASON_MAX];
+            snprintf(why, sizeof why, "expected %zu fields, found %zu", ncols,
+                     rec->nfields);
+            reject(rej, r->record, why);
+            continue;
+        }
+        if (!lda_valid_utf8(r->buf + rec->start, rec->end - rec->start)) {
+            reject(rej, r->record, "invalid UTF-8");
+            continue;
+        }
+        lda_fields f = {rec->f[col[COL_TS]], rec->f[col[COL_ACC]],
+                        rec->f[col[COL_PROD]], rec->f[col[COL_SIDE]],
+                        rec->f[col[COL_PRICE]], rec->f[col[COL_QTY]],
+                        rec->f[col[COL_TYPE]]};
+        const char *reason;
+        lda_status st = lda_set_add(set, &f, &reason);
+        if (st == LDA_NOMEM)
+            return LDA_LOAD_NOMEM;
+        if (st == LDA_INVALID) {
+            reject(rej, r->record, reason);
+            continue;
+        }
+        if (max_events && ++*added > max_events) {
+            snprintf(err, errlen, "more than %zu events", max_events);
+            return LDA_LOAD_TOO_MANY;
+        }
+    }
+    return LDA_LOAD_OK;
+}
+
+lda_load_status lda_csv_load(char *buf, size_t len, size_t max_events,
+                             lda_set *set, lda_rejects *rej,
+                             char *err, size_t errlen)
+{
+    reader r = {buf, len, 0, 0};
+    record rec;
+    size_t col[NCOLS] = {0}, ncols = 0, added = 0, before = set->n;
+    memset(&rec, 0, sizeof rec);
+    rej->count = 0;
+    rej->kept = 0;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        r.pos = 3;
+    lda_load_status st = load_header(&r, &rec, col, &ncols, err, errlen);
+    if (st == LDA_LOAD_OK)
+        st = load_records(&r, &rec, col, ncols, max_events, set, rej, &added,
+                          err, errlen);
+    free(rec.f);
+    if (st == LDA_LOAD_NOMEM)
+        set_err(err, errlen, "out of memory");
+    if (st == LDA_LOAD_OK && set->n == before) {
+        set_err(err, errlen, "no valid event in the input");
+        st = LDA_LOAD_NO_EVENTS;
+    }
+    return st;
+}
+
+void lda_csv_put(lda_buf *b, const char *s, size_t n, bool guard)
+{
+    bool quote = false;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    bool tick = guard && n > 0 && s[0] != '\0' && strchr("=+-@\t\r", s[0]);
+    if (quote)
+        lda_buf_addc(b, '"');
+    if (tick)
+        lda_buf_addc(b, '\'');
+    if (!quote) {
+        lda_buf_add(b, s, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            lda_buf_addc(b, '"');
+        lda_buf_addc(b, s[i]);
+    }
+    lda_buf_addc(b, '"');
+}

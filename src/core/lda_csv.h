@@ -1,0 +1,49 @@
+/* lda_csv: the RFC 4180 reader for the input (SPEC §2) and the cell writer
+ * for the reports (SPEC §4).
+ *
+ * lda_csv_load() walks a mutable buffer once: it splits records (quoted
+ * fields may hold commas, quotes and line breaks), unescapes quoted fields
+ * in place, resolves the header, and feeds each record's seven fields to
+ * lda_set_add(). A bad record is counted and kept (first LDA_REJECT_KEEP) in
+ * lda_rejects with its record number and reason; it never stops the load. */
+#ifndef LDA_CSV_H
+#define LDA_CSV_H
+#include <stddef.h>
+#include <stdint.h>
+#include "lda_buf.h"
+#include "lda_event.h"
+
+#define LDA_REJECT_KEEP 100
+#define LDA_REASON_MAX 96
+
+typedef struct lda_reject {
+    uint64_t record;                /* header is record 1 */
+    char reason[LDA_REASON_MAX];
+} lda_reject;
+
+typedef struct lda_rejects {
+    uint64_t count;                 /* all rejected records */
+    size_t kept;                    /* entries used in item[] */
+    lda_reject item[LDA_REJECT_KEEP];
+} lda_rejects;
+
+typedef enum {
+    LDA_LOAD_OK = 0,
+    LDA_LOAD_BAD_HEADER,    /* empty input, missing or repeated column */
+    LDA_LOAD_NO_EVENTS,     /* no valid event */
+    LDA_LOAD_TOO_MANY,      /* more than max_events valid events */
+    LDA_LOAD_NOMEM
+} lda_load_status;
+
+/* Parse buf[0..len) (modified in place) into set (appended, not finished).
+ * max_events 0 = unlimited. On failure err holds a one-line message safe to
+ * show a user. */
+lda_load_status lda_csv_load(char *buf, size_t len, size_t max_events,
+                             lda_set *set, lda_rejects *rej,
+                             char *err, size_t errlen);
+
+/* Append one report cell: formula guard (leading ' before = + - @ TAB CR)
+ * when guard is set, then RFC 4180 quoting when it holds , " CR or LF. */
+void lda_csv_put(lda_buf *b, const char *s, size_t n, bool guard);
+
+#endif

@@ -1,0 +1,448 @@
+/* lda_event: field validators and the event set.
+ *
+ * lda_set_add() trims the seven fields, checks each with its validator in
+ * column order (the first failure names the field), interns the
+ * (account_id, product_id) group in an open-addressing hash table (seeded
+ * per process from the CSPRNG, so crafted ids cannot force collisions) and
+ * appends a fixed-size event. lda_set_finish() orders events per group with
+ * a counting sort by group (stable) and then, only for groups that are not
+ * already in time order, a stable merge sort by timestamp. */
+#include "lda_event.h"
+#include "lda_time.h"
+
+#include <math.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const lda_side_names[2] = {"BUY", "SELL"};
+const char *const lda_type_names[3] = {"ORDER_PLACED", "ORDER_CANCELLED",
+                                       "TRADE_EXECUTED"};
+
+/* ---- validators ------------------------------------------------------ */
+
+lda_text lda_trim(lda_text t)
+{
+    while (t.n && (t.p[0] == ' ' || t.p[0] == '\t')) {
+        t.p++;
+        t.n--;
+    }
+    while (t.n && (t.p[t.n - 1] == ' ' || t.p[t.n - 1] == '\t'))
+        t.n--;
+    return t;
+}
+
+bool lda_valid_utf8(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF;   /* range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;               /* no overlongs */
+            else if (c == 0xED)
+                hi = 0x9F;               /* no surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;               /* <= U+10FFFF */
+        } else
+            return false;
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+bool lda_valid_id(const char *s, size_t n)
+{
+    if (n == 0 || n > LDA_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7F)
+            return false;
+    }
+    return true;
+}
+
+static bool text_is(const char *s, size_t n, const char *word)
+{
+    return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
+bool lda_parse_side(const char *s, size_t n, uint8_t *side)
+{
+    for (uint8_t k = 0; k < 2; k++)
+        if (text_is(s, n, lda_side_names[k])) {
+            *side = k;
+            return true;
+        }
+    return false;
+}
+
+bool lda_parse_type(const char *s, size_t n, uint8_t *type)
+{
+    for (uint8_t k = 0; k < 3; k++)
+        if (text_is(s, n, lda_type_names[k])) {
+            *type = k;
+            return true;
+        }
+    return false;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* [+] (digits [. digits*] | . digits) [(e|E) [+|-] digits] */
+static bool price_grammar(const char *s, size_t n)
+{
+    size_t i = 0, mant = 0;
+    if (i < n && s[i] == '+')
+        i++;
+    while (i < n && is_digit(s[i])) {
+        i++;
+        mant++;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && is_digit(s[i])) {
+            i++;
+            mant++;
+        }
+    }
+    if (mant == 0)
+        return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t exp = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        while (i < n && is_digit(s[i])) {
+            i++;
+            exp++;
+        }
+        if (exp == 0)
+            return false;
+    }
+    return i == n;
+}
+
+bool lda_parse_price(const char *s, size_t n, double *price)
+{
+    if (!price_grammar(s, n))
+        return false;
+    char small[64];
+    char *copy = n < sizeof small ? small : malloc(n + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    double v = strtod(copy, NULL);   /* the C locale: programs never set one */
+    if (copy != small)
+        free(copy);
+    if (!isfinite(v) || !(v > 0.0))
+        return false;
+    *price = v;
+    return true;
+}
+
+bool lda_parse_quantity(const char *s, size_t n, uint64_t *qty)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    if (i < n && s[i] == '+')
+        i++;
+    if (i == n)
+        return false;
+    for (; i < n; i++) {
+        if (!is_digit(s[i]))
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+        if (v > LDA_QTY_MAX)
+            return false;
+    }
+    if (v < 1)
+        return false;
+    *qty = v;
+    return true;
+}
+
+/* ---- the set --------------------------------------------------------- */
+
+void lda_set_init(lda_set *s)
+{
+    memset(s, 0, sizeof *s);
+    lda_buf_init(&s->text);
+}
+
+void lda_set_free(lda_set *s)
+{
+    free(s->ev);
+    free(s->groups);
+    free(s->slots);
+    free(s->order);
+    lda_buf_free(&s->text);
+    lda_set_init(s);
+}
+
+static uint64_t hash_seed(void)
+{
+    static uint64_t seed;
+    static bool have;
+    if (!have) {
+        if (RAND_bytes((unsigned char *)&seed, sizeof seed) != 1)
+            seed = 0x243F6A8885A308D3ULL;
+        have = true;
+    }
+    return seed;
+}
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+{
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = mix(h ^ w) + 0x9E3779B97F4A7C15ULL;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    return mix(h ^ w ^ ((uint64_t)n << 56));
+}
+
+static uint64_t group_hash(lda_text acc, lda_text prod)
+{
+    uint64_t h = hash_bytes(hash_seed(), acc.p, acc.n);
+    return hash_bytes(h ^ 0x5851F42D4C957F2DULL, prod.p, prod.n);
+}
+
+static bool group_equals(const lda_set *s, const lda_group *g,
+                         lda_text acc, lda_text prod)
+{
+    return g->acc_len == acc.n && g->prod_len == prod.n &&
+           memcmp(s->text.data + g->acc_off, acc.p, acc.n) == 0 &&
+           memcmp(s->text.data + g->prod_off, prod.p, prod.n) == 0;
+}
+
+static bool rehash(lda_set *s)
+{
+    size_t nslots = s->nslots ? s->nslots * 2 : 1024;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t gi = 0; gi < s->ngroups; gi++) {
+        const lda_group *g = &s->groups[gi];
+        lda_text acc = {s->text.data + g->acc_off, g->acc_len};
+        lda_text prod = {s->text.data + g->prod_off, g->prod_len};
+        size_t k = group_hash(acc, prod) & (nslots - 1);
+        while (slots[k])
+            k = (k + 1) & (nslots - 1);
+        slots[k] = (uint32_t)gi + 1;
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->nslots = nslots;
+    return true;
+}
+
+static bool grow(void **p, size_t *cap, size_t elem, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    if (c > SIZE_MAX / elem)
+        return false;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static size_t text_put(lda_set *s, lda_text t)
+{
+    size_t off = s->text.len;
+    lda_buf_add(&s->text, t.p, t.n);
+    return off;
+}
+
+/* Index of the (acc, prod) group, created if new; -1 on OOM. */
+static int64_t intern_group(lda_set *s, lda_text acc, lda_text prod)
+{
+    if (s->ngroups * 2 >= s->nslots && !rehash(s))
+        return -1;
+    size_t k = group_hash(acc, prod) & (s->nslots - 1);
+    for (; s->slots[k]; k = (k + 1) & (s->nslots - 1)) {
+        uint32_t gi = s->slots[k] - 1;
+        if (group_equals(s, &s->groups[gi], acc, prod))
+            return gi;
+    }
+    if (s->ngroups >= UINT32_MAX - 1 ||
+        !grow((void **)&s->groups, &s->gcap, sizeof *s->groups, s->ngroups + 1))
+        return -1;
+    lda_group *g = &s->groups[s->ngroups];
+    memset(g, 0, sizeof *g);
+    g->acc_off = text_put(s, acc);
+    g->acc_len = (uint32_t)acc.n;
+    g->prod_off = text_put(s, prod);
+    g->prod_len = (uint32_t)prod.n;
+    if (s->text.oom)
+        return -1;
+    s->slots[k] = (uint32_t)s->ngroups + 1;
+    return (int64_t)s->ngroups++;
+}
+
+/* Validate all fields into ev; the reason names the first bad field. */
+static const char *validate(const lda_fields *f, lda_event *ev,
+                            lda_text *acc, lda_text *prod, lda_text *price)
+{
+    lda_text t = lda_trim(f->ts);
+    if (!lda_time_parse(t.p, t.n, &ev->ts))
+        return "timestamp: not a valid timestamp";
+    *acc = lda_trim(f->account);
+    if (acc->n == 0)
+        return "account_id: empty";
+    if (!lda_valid_id(acc->p, acc->n))
+        return acc->n > LDA_ID_MAX ? "account_id: longer than 256 bytes"
+                                   : "account_id: control character";
+    *prod = lda_trim(f->product);
+    if (prod->n == 0)
+        return "product_id: empty";
+    if (!lda_valid_id(prod->p, prod->n))
+        return prod->n > LDA_ID_MAX ? "product_id: longer than 256 bytes"
+                                    : "product_id: control character";
+    t = lda_trim(f->side);
+    if (!lda_parse_side(t.p, t.n, &ev->side))
+        return "side: must be BUY or SELL";
+    *price = lda_trim(f->price);
+    if (!lda_parse_price(price->p, price->n, &ev->price))
+        return "price: must be a finite decimal number > 0";
+    t = lda_trim(f->quantity);
+    if (!lda_parse_quantity(t.p, t.n, &ev->qty))
+        return "quantity: must be a whole number from 1 to 10^12";
+    t = lda_trim(f->type);
+    if (!lda_parse_type(t.p, t.n, &ev->type))
+        return "event_type: must be ORDER_PLACED, ORDER_CANCELLED or "
+               "TRADE_EXECUTED";
+    return NULL;
+}
+
+lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
+{
+    lda_event ev;
+    lda_text acc, prod, price;
+    memset(&ev, 0, sizeof ev);
+    *reason = validate(f, &ev, &acc, &prod, &price);
+    if (*reason)
+        return LDA_INVALID;
+    if (price.n > UINT32_MAX || s->n >= UINT32_MAX - 1) {
+        *reason = "too large";
+        return LDA_INVALID;
+    }
+    int64_t g = intern_group(s, acc, prod);
+    if (g < 0 || !grow((void **)&s->ev, &s->cap, sizeof *s->ev, s->n + 1))
+        return LDA_NOMEM;
+    ev.group = (uint32_t)g;
+    ev.price_off = text_put(s, price);
+    ev.price_len = (uint32_t)price.n;
+    if (s->text.oom)
+        return LDA_NOMEM;
+    s->ev[s->n++] = ev;
+    return LDA_OK;
+}
+
+/* Stable merge sort of idx[0..n) by ev[idx].ts, using tmp[0..n). */
+static void sort_by_time(const lda_event *ev, uint32_t *idx, uint32_t *tmp,
+                         size_t n)
+{
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi)
+                tmp[k++] = ev[idx[b]].ts < ev[idx[a]].ts ? idx[b++] : idx[a++];
+            while (a < mid)
+                tmp[k++] = idx[a++];
+            while (b < hi)
+                tmp[k++] = idx[b++];
+        }
+        memcpy(idx, tmp, n * sizeof *idx);
+    }
+}
+
+static bool time_sorted(const lda_event *ev, const uint32_t *idx, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (ev[idx[i]].ts < ev[idx[i - 1]].ts)
+            return false;
+    return true;
+}
+
+bool lda_set_finish(lda_set *s)
+{
+    free(s->order);
+    s->order = malloc((s->n ? s->n : 1) * sizeof *s->order);
+    if (!s->order)
+        return false;
+    uint32_t pos = 0;
+    for (size_t g = 0; g < s->ngroups; g++)
+        s->groups[g].count = 0;
+    for (size_t i = 0; i < s->n; i++)
+        s->groups[s->ev[i].group].count++;
+    for (size_t g = 0; g < s->ngroups; g++) {
+        s->groups[g].first = pos;
+        pos += s->groups[g].count;
+        s->groups[g].count = 0;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        lda_group *g = &s->groups[s->ev[i].group];
+        s->order[g->first + g->count++] = (uint32_t)i;
+    }
+    uint32_t *tmp = NULL;
+    for (size_t g = 0; g < s->ngroups; g++) {
+        uint32_t *idx = s->order + s->groups[g].first;
+        size_t n = s->groups[g].count;
+        if (time_sorted(s->ev, idx, n))
+            continue;
+        if (!tmp && !(tmp = malloc(s->n * sizeof *tmp)))
+            return false;
+        sort_by_time(s->ev, idx, tmp, n);
+    }
+    free(tmp);
+    return true;
+}

@@ -1,0 +1,95 @@
+/* lda_event: validated events and the event set (SPEC §2, §3 grouping).
+ *
+ * An lda_set holds events in input order plus an interned table of
+ * (account_id, product_id) groups. Strings live once in the set's text arena
+ * (ids once per group, price text once per event); events are fixed-size
+ * records that point into it by offset, so a million events cost ~50 MB.
+ * lda_set_finish() then builds `order`: the event indices grouped by group
+ * and, within a group, stably sorted by timestamp (ties keep input order).
+ * Every field is checked by a named validator before it is stored. */
+#ifndef LDA_EVENT_H
+#define LDA_EVENT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lda_buf.h"
+
+enum { LDA_BUY = 0, LDA_SELL = 1 };
+enum { LDA_PLACED = 0, LDA_CANCELLED = 1, LDA_TRADE = 2 };
+
+#define LDA_ID_MAX 256                 /* bytes, account_id / product_id */
+#define LDA_QTY_MAX 1000000000000ULL   /* 10^12 */
+
+typedef struct lda_text {
+    const char *p;
+    size_t n;
+} lda_text;
+
+typedef struct lda_event {
+    int64_t ts;          /* microseconds UTC */
+    uint64_t qty;
+    double price;
+    size_t price_off;    /* price text (trimmed, as given) in set->text */
+    uint32_t price_len;
+    uint32_t group;      /* index into set->groups */
+    uint8_t side;        /* LDA_BUY / LDA_SELL */
+    uint8_t type;        /* LDA_PLACED / LDA_CANCELLED / LDA_TRADE */
+} lda_event;
+
+typedef struct lda_group {
+    size_t acc_off, prod_off;   /* in set->text */
+    uint32_t acc_len, prod_len;
+    uint32_t first;             /* after finish: first slot in set->order */
+    uint32_t count;             /* events in the group */
+} lda_group;
+
+typedef struct lda_set {
+    lda_event *ev;       /* input order */
+    size_t n, cap;
+    lda_group *groups;   /* first-appearance order */
+    size_t ngroups, gcap;
+    lda_buf text;        /* arena for ids and price texts */
+    uint32_t *slots;     /* open-addressing hash: group index + 1, 0 = empty */
+    size_t nslots;
+    uint32_t *order;     /* after lda_set_finish, n entries */
+} lda_set;
+
+/* The seven required fields of one record, raw (may carry blanks). */
+typedef struct lda_fields {
+    lda_text ts, account, product, side, price, quantity, type;
+} lda_fields;
+
+typedef enum { LDA_OK = 0, LDA_INVALID = 1, LDA_NOMEM = 2 } lda_status;
+
+/* Field validators: each takes trimmed text. */
+lda_text lda_trim(lda_text t);                      /* spaces and tabs */
+bool lda_valid_utf8(const char *s, size_t n);       /* strict UTF-8 */
+bool lda_valid_id(const char *s, size_t n);         /* 1..256 bytes, no controls */
+bool lda_parse_side(const char *s, size_t n, uint8_t *side);
+bool lda_parse_type(const char *s, size_t n, uint8_t *type);
+bool lda_parse_price(const char *s, size_t n, double *price);
+bool lda_parse_quantity(const char *s, size_t n, uint64_t *qty);
+
+void lda_set_init(lda_set *s);
+void lda_set_free(lda_set *s);
+/* Validate and append one event. On LDA_INVALID, *reason is a static
+ * one-line text naming the first invalid field, e.g. "price: ...". */
+lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason);
+/* Build s->order (grouped, stably time-sorted). Returns false on OOM. */
+bool lda_set_finish(lda_set *s);
+
+static inline const char *lda_set_str(const lda_set *s, size_t off)
+{
+    return s->text.data + off;
+}
+/* The i-th event of group g in group order (valid after finish). */
+static inline const lda_event *lda_group_ev(const lda_set *s,
+                                            const lda_group *g, size_t i)
+{
+    return &s->ev[s->order[g->first + i]];
+}
+
+extern const char *const lda_side_names[2];   /* "BUY", "SELL" */
+extern const char *const lda_type_names[3];   /* "ORDER_PLACED", ... */
+
+#endif

@@ -1,0 +1,20 @@
+/* lda_fingerprint: the event fingerprint, SHA-256 (OpenSSL EVP) over a
+ * canonical sorted form of the events, so the same multiset of events gives
+ * the same fingerprint whatever the row order or the encoding it came in.
+ *
+ * Canonical form: one line per event,
+ *   account_id TAB product_id TAB YYYY-MM-DDTHH:MM:SS.ffffffZ TAB SIDE TAB
+ *   EVENT_TYPE TAB quantity TAB price LF
+ * (timestamp in UTC with always 6 fraction digits, SIDE and EVENT_TYPE upper
+ * case, quantity in decimal without sign or leading zeros, price the trimmed
+ * text as given), the lines sorted bytewise (LC_ALL=C sort), concatenated.
+ * No field can hold TAB or LF, so the form is unambiguous. The fingerprint
+ * is the lowercase hex digest: LC_ALL=C sort lines.txt | sha256sum. */
+#ifndef LDA_FINGERPRINT_H
+#define LDA_FINGERPRINT_H
+#include "lda_event.h"
+
+/* s must be finished. Returns 0, or -1 on OOM or OpenSSL failure. */
+int lda_fingerprint(const lda_set *s, char hex[65]);
+
+#endif

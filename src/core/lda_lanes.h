@@ -1,0 +1,49 @@
+/* lda_lanes: per-group index arrays shared by the detectors (internal to
+ * src/core). A group's events are split into six lanes, one per
+ * (event type, side), each holding, in group order, the events' timestamps,
+ * their positions in the group and prefix sums of their quantities. With
+ * timestamps sorted inside a lane, "events of type T on side S between t0
+ * and t1" is two binary searches and their quantity a subtraction. */
+#ifndef LDA_LANES_H
+#define LDA_LANES_H
+#include <stddef.h>
+#include <stdint.h>
+#include "lda_event.h"
+
+typedef struct lda_lane {
+    const int64_t *ts;       /* n timestamps, non-decreasing */
+    const uint32_t *pos;     /* n positions in the group */
+    const uint64_t *cum;     /* n + 1 prefix sums of quantity */
+    size_t n;
+} lda_lane;
+
+typedef struct lda_lanes {
+    lda_lane lane[3][2];     /* [type][side] */
+    int64_t *ts;             /* storage, sized for the largest group */
+    uint32_t *pos;
+    uint64_t *cum;
+    size_t cap;
+} lda_lanes;
+
+/* Storage for groups of up to max_events events. False on OOM. */
+bool lda_lanes_init(lda_lanes *l, size_t max_events);
+void lda_lanes_free(lda_lanes *l);
+/* Fill the lanes from group g of s. */
+void lda_lanes_fill(lda_lanes *l, const lda_set *s, const lda_group *g);
+
+/* First index in lane with ts >= t / with ts > t. */
+size_t lda_lane_lower(const lda_lane *ln, int64_t t);
+size_t lda_lane_upper(const lda_lane *ln, int64_t t);
+/* Same, searching only [from, n). */
+size_t lda_lane_upper_from(const lda_lane *ln, size_t from, int64_t t);
+
+/* a + b without overflow (clamped); b >= 0. */
+static inline int64_t lda_ts_add(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* Largest group of s, in events. */
+size_t lda_max_group(const lda_set *s);
+
+#endif

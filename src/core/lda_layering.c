@@ -1,0 +1,130 @@
+/* lda_layering: the layering detector, SPEC §3.1, step for step.
+ *
+ * For each group the lanes give, for an ORDER_PLACED at position i, its
+ * rank r in the placed lane of its side; the window's orders are ranks
+ * r..hi-1 (one binary search), the cancellations and the completing trade
+ * are binary searches in the cancel and trade lanes, and the totals of
+ * step 5 are prefix-sum differences. Each step of i costs O(log n). */
+#include "lda_detect.h"
+#include "lda_lanes.h"
+
+void lda_params_default(lda_params *p)
+{
+    p->lay_orders_us = 10 * 1000000LL;
+    p->lay_cancel_us = 5 * 1000000LL;
+    p->lay_trade_us = 2 * 1000000LL;
+    p->wash_window_us = 1800 * 1000000LL;
+    p->wash_min_buys = 3;
+    p->wash_min_sells = 3;
+    p->wash_min_alt_pct = 60.0;
+    p->wash_min_volume = 10000.0;
+    p->wash_min_pc_pct = 1.0;
+}
+
+typedef struct layer_ctx {
+    const lda_set *s;
+    const lda_group *g;
+    const lda_lanes *ln;
+    const lda_params *p;
+    lda_seqlist *out;
+    uint32_t key;            /* UINT32_MAX until the group's first emit */
+} layer_ctx;
+
+/* Step 5: emit the sequence of orders [r, hi) of `side` in the placed
+ * lane, completed by the trade at `end`. Returns false on OOM. */
+static bool emit(layer_ctx *c, int side, size_t r, size_t hi, int64_t end)
+{
+    const lda_lane *placed = &c->ln->lane[LDA_PLACED][side];
+    const lda_lane *cancel = &c->ln->lane[LDA_CANCELLED][side];
+    const lda_lane *trade = &c->ln->lane[LDA_TRADE][!side];
+    int64_t start = placed->ts[r];
+    if (c->key == UINT32_MAX) {
+        c->key = lda_seqlist_key(c->out, lda_set_str(c->s, c->g->acc_off),
+                                 c->g->acc_len,
+                                 lda_set_str(c->s, c->g->prod_off),
+                                 c->g->prod_len);
+        if (c->key == UINT32_MAX)
+            return false;
+    }
+    lda_seq *q = lda_seqlist_push(c->out);
+    if (!q)
+        return false;
+    size_t c0 = lda_lane_lower(cancel, start), c1 = lda_lane_upper(cancel, end);
+    size_t t0 = lda_lane_lower(trade, start), t1 = lda_lane_upper(trade, end);
+    uint64_t cancelled = cancel->cum[c1] - cancel->cum[c0];
+    uint64_t traded = trade->cum[t1] - trade->cum[t0];
+    q->key = c->key;
+    q->dtype = LDA_LAYERING;
+    q->side = (int8_t)side;
+    q->start = start;
+    q->end = end;
+    q->num_cancelled = c1 - c0;
+    q->buy_qty = side == LDA_BUY ? cancelled : traded;
+    q->sell_qty = side == LDA_BUY ? traded : cancelled;
+    return lda_seqlist_set_orders(c->out, q, placed->ts + r, hi - r);
+}
+
+/* Steps 2-4 for the order at rank r of `side`. Returns the position of
+ * the last collected order when a sequence was emitted, -1 when none, -2
+ * on OOM. */
+static int64_t try_window(layer_ctx *c, int side, size_t r)
+{
+    const lda_lane *placed = &c->ln->lane[LDA_PLACED][side];
+    const lda_lane *cancel = &c->ln->lane[LDA_CANCELLED][side];
+    const lda_lane *trade = &c->ln->lane[LDA_TRADE][!side];
+    int64_t start = placed->ts[r];
+    size_t hi = lda_lane_upper_from(placed, r,
+                                    lda_ts_add(start, c->p->lay_orders_us));
+    if (hi - r < 3)
+        return -1;
+    int64_t last_ts = placed->ts[hi - 1];
+    size_t c0 = lda_lane_lower(cancel, start);
+    size_t c1 = lda_lane_upper(cancel, lda_ts_add(last_ts, c->p->lay_cancel_us));
+    if (c1 < c0 + 3)
+        return -1;
+    int64_t lc = cancel->ts[c1 - 1];
+    size_t k = lda_lane_lower(trade, lc);
+    if (k == trade->n || trade->ts[k] > lda_ts_add(lc, c->p->lay_trade_us))
+        return -1;
+    if (!emit(c, side, r, hi, trade->ts[k]))
+        return -2;
+    return placed->pos[hi - 1];
+}
+
+static int detect_group(layer_ctx *c)
+{
+    size_t rank[2] = {0, 0};      /* next unvisited rank per side */
+    for (size_t i = 0; i < c->g->count;) {
+        const lda_event *e = lda_group_ev(c->s, c->g, i);
+        if (e->type != LDA_PLACED) {
+            i++;
+            continue;
+        }
+        const lda_lane *placed = &c->ln->lane[LDA_PLACED][e->side];
+        size_t r = rank[e->side];
+        while (placed->pos[r] < i)        /* i only moves forward */
+            r++;
+        rank[e->side] = r;
+        int64_t last = try_window(c, e->side, r);
+        if (last == -2)
+            return -1;
+        i = last >= 0 ? (size_t)last + 1 : i + 1;
+    }
+    return 0;
+}
+
+int lda_detect_layering(const lda_set *s, const lda_params *p,
+                        lda_seqlist *out)
+{
+    lda_lanes ln;
+    if (!lda_lanes_init(&ln, lda_max_group(s)))
+        return -1;
+    int rc = 0;
+    for (size_t g = 0; g < s->ngroups && rc == 0; g++) {
+        layer_ctx c = {s, &s->groups[g], &ln, p, out, UINT32_MAX};
+        lda_lanes_fill(&ln, s, c.g);
+        rc = detect_group(&c);
+    }
+    lda_lanes_free(&ln);
+    return rc;
+}

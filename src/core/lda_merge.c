@@ -1,0 +1,109 @@
+/* lda_merge: SPEC §3.3 in two sorts.
+ * 1. Sort references by (account, product, type, start, end, list, index):
+ *    bytewise strings, and the list/index tail reproduces "first event in
+ *    group order" because detectors emit in that order. One pass keeps a
+ *    sequence only if its start is after the largest end kept so far for
+ *    its key.
+ * 2. Sort the kept ones by (end, account, product, type, start). */
+#include "lda_merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct mref {
+    const lda_seqlist *list;
+    const lda_seq *seq;
+    size_t list_no;          /* position of the list in the input */
+} mref;
+
+static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    if (c)
+        return c;
+    return an < bn ? -1 : an > bn;
+}
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_key(const mref *a, const mref *b)
+{
+    const lda_seqkey *ka = &a->list->keys[a->seq->key];
+    const lda_seqkey *kb = &b->list->keys[b->seq->key];
+    int c = cmp_bytes(a->list->text.data + ka->acc_off, ka->acc_len,
+                      b->list->text.data + kb->acc_off, kb->acc_len);
+    if (c)
+        return c;
+    c = cmp_bytes(a->list->text.data + ka->prod_off, ka->prod_len,
+                  b->list->text.data + kb->prod_off, kb->prod_len);
+    if (c)
+        return c;
+    return (int)a->seq->dtype - (int)b->seq->dtype;
+}
+
+static int cmp_collapse(const void *pa, const void *pb)
+{
+    const mref *a = pa, *b = pb;
+    int c = cmp_key(a, b);
+    if (!c)
+        c = cmp_i64(a->seq->start, b->seq->start);
+    if (!c)
+        c = cmp_i64(a->seq->end, b->seq->end);
+    if (!c)
+        c = a->list_no < b->list_no ? -1 : a->list_no > b->list_no;
+    if (!c)
+        c = a->seq < b->seq ? -1 : a->seq > b->seq;
+    return c;
+}
+
+static int cmp_report(const void *pa, const void *pb)
+{
+    const mref *a = pa, *b = pb;
+    int c = cmp_i64(a->seq->end, b->seq->end);
+    if (!c)
+        c = cmp_key(a, b);
+    if (!c)
+        c = cmp_i64(a->seq->start, b->seq->start);
+    if (!c)
+        c = cmp_collapse(pa, pb);
+    return c;
+}
+
+int lda_merge(const lda_seqlist *const *lists, size_t nlists,
+              lda_ref **out, size_t *nout)
+{
+    size_t total = 0, kept = 0;
+    for (size_t l = 0; l < nlists; l++)
+        total += lists[l]->n;
+    mref *m = malloc((total ? total : 1) * sizeof *m);
+    if (!m)
+        return -1;
+    for (size_t l = 0, k = 0; l < nlists; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            m[k++] = (mref){lists[l], &lists[l]->v[i], l};
+    qsort(m, total, sizeof *m, cmp_collapse);
+    int64_t max_end = 0;
+    for (size_t i = 0; i < total; i++) {
+        bool same_key = kept > 0 && cmp_key(&m[kept - 1], &m[i]) == 0;
+        if (same_key && m[i].seq->start <= max_end)
+            continue;
+        if (!same_key || m[i].seq->end > max_end)
+            max_end = m[i].seq->end;
+        m[kept++] = m[i];
+    }
+    qsort(m, kept, sizeof *m, cmp_report);
+    lda_ref *r = malloc((kept ? kept : 1) * sizeof *r);
+    if (!r) {
+        free(m);
+        return -1;
+    }
+    for (size_t i = 0; i < kept; i++)
+        r[i] = (lda_ref){m[i].list, m[i].seq};
+    free(m);
+    *out = r;
+    *nout = kept;
+    return 0;
+}

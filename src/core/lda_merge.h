@@ -1,0 +1,20 @@
+/* lda_merge: SPEC §3.3. Collapses overlapping sequences of one
+ * (account, product, detection_type) onto the earliest and orders the kept
+ * ones for the reports. Deterministic: ties fall back to the position of a
+ * sequence in its list, then to the list's position in the input. */
+#ifndef LDA_MERGE_H
+#define LDA_MERGE_H
+#include <stddef.h>
+#include "lda_seq.h"
+
+typedef struct lda_ref {
+    const lda_seqlist *list;
+    const lda_seq *seq;
+} lda_ref;
+
+/* Merge the sequences of lists[0..nlists). On success (0) *out is a malloc'd
+ * array of *nout references in report order (caller frees); -1 on OOM. */
+int lda_merge(const lda_seqlist *const *lists, size_t nlists,
+              lda_ref **out, size_t *nout);
+
+#endif

@@ -1,0 +1,96 @@
+/* lda_seq: the sequence list. Three growable arrays (sequences, keys,
+ * order timestamps) and one text arena; keys are interned against the last
+ * key only, which is enough because producers emit group by group. */
+#include "lda_seq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const lda_dtype_names[2] = {"LAYERING", "WASH_TRADING"};
+
+void lda_seqlist_init(lda_seqlist *l)
+{
+    memset(l, 0, sizeof *l);
+    lda_buf_init(&l->text);
+}
+
+void lda_seqlist_free(lda_seqlist *l)
+{
+    free(l->v);
+    free(l->keys);
+    free(l->orders);
+    lda_buf_free(&l->text);
+    lda_seqlist_init(l);
+}
+
+static bool grow(void **p, size_t *cap, size_t elem, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    if (c > SIZE_MAX / elem)
+        return false;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+static bool key_equals(const lda_seqlist *l, const lda_seqkey *k,
+                       const char *acc, size_t acc_len,
+                       const char *prod, size_t prod_len)
+{
+    return k->acc_len == acc_len && k->prod_len == prod_len &&
+           memcmp(l->text.data + k->acc_off, acc, acc_len) == 0 &&
+           memcmp(l->text.data + k->prod_off, prod, prod_len) == 0;
+}
+
+uint32_t lda_seqlist_key(lda_seqlist *l, const char *acc, size_t acc_len,
+                         const char *prod, size_t prod_len)
+{
+    if (l->nkeys &&
+        key_equals(l, &l->keys[l->nkeys - 1], acc, acc_len, prod, prod_len))
+        return (uint32_t)(l->nkeys - 1);
+    if (l->nkeys >= UINT32_MAX - 1 || acc_len > UINT32_MAX ||
+        prod_len > UINT32_MAX ||
+        !grow((void **)&l->keys, &l->kcap, sizeof *l->keys, l->nkeys + 1))
+        return UINT32_MAX;
+    lda_seqkey *k = &l->keys[l->nkeys];
+    k->acc_off = l->text.len;
+    k->acc_len = (uint32_t)acc_len;
+    lda_buf_add(&l->text, acc, acc_len);
+    k->prod_off = l->text.len;
+    k->prod_len = (uint32_t)prod_len;
+    lda_buf_add(&l->text, prod, prod_len);
+    if (l->text.oom)
+        return UINT32_MAX;
+    return (uint32_t)l->nkeys++;
+}
+
+lda_seq *lda_seqlist_push(lda_seqlist *l)
+{
+    if (!grow((void **)&l->v, &l->cap, sizeof *l->v, l->n + 1))
+        return NULL;
+    lda_seq *q = &l->v[l->n++];
+    memset(q, 0, sizeof *q);
+    q->side = LDA_SIDE_NULL;
+    return q;
+}
+
+bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
+                            size_t n)
+{
+    if (n > UINT32_MAX ||
+        !grow((void **)&l->orders, &l->ocap, sizeof *l->orders, l->norders + n))
+        return false;
+    if (n)
+        memcpy(l->orders + l->norders, ts, n * sizeof *ts);
+    q->orders_off = l->norders;
+    q->norders = (uint32_t)n;
+    l->norders += n;
+    return true;
+}

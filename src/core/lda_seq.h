@@ -1,0 +1,60 @@
+/* lda_seq: suspicious sequences (SPEC §3) as produced by the detectors,
+ * decoded from detector JSON by the aggregator, merged and reported.
+ *
+ * An lda_seqlist owns its strings: each sequence names a key (account_id,
+ * product_id) interned in the list, and LAYERING order timestamps live in
+ * one shared pool. Sequences keep the order they were added in (the
+ * detectors add them in group order); the merge relies on that. */
+#ifndef LDA_SEQ_H
+#define LDA_SEQ_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lda_buf.h"
+
+enum { LDA_LAYERING = 0, LDA_WASH = 1 };
+#define LDA_SIDE_NULL (-1)
+
+typedef struct lda_seq {
+    int64_t start, end;          /* microseconds UTC */
+    uint64_t buy_qty, sell_qty;
+    uint64_t num_cancelled;      /* LAYERING only */
+    double alt_pct, pc_pct;      /* WASH only; pc_pct valid if has_pc */
+    size_t orders_off;           /* LAYERING: timestamps in list->orders */
+    uint32_t norders;
+    uint32_t key;                /* index into list->keys */
+    uint8_t dtype;               /* LDA_LAYERING / LDA_WASH */
+    int8_t side;                 /* LDA_BUY / LDA_SELL / LDA_SIDE_NULL */
+    bool has_alt, has_pc;
+} lda_seq;
+
+typedef struct lda_seqkey {
+    size_t acc_off, prod_off;    /* in list->text */
+    uint32_t acc_len, prod_len;
+} lda_seqkey;
+
+typedef struct lda_seqlist {
+    lda_seq *v;
+    size_t n, cap;
+    lda_seqkey *keys;
+    size_t nkeys, kcap;
+    int64_t *orders;
+    size_t norders, ocap;
+    lda_buf text;
+} lda_seqlist;
+
+void lda_seqlist_init(lda_seqlist *l);
+void lda_seqlist_free(lda_seqlist *l);
+/* Intern (account, product); reuses the last key when equal. Returns the
+ * key index, or UINT32_MAX on OOM. */
+uint32_t lda_seqlist_key(lda_seqlist *l, const char *acc, size_t acc_len,
+                         const char *prod, size_t prod_len);
+/* Append a zeroed sequence (side = LDA_SIDE_NULL); NULL on OOM. */
+lda_seq *lda_seqlist_push(lda_seqlist *l);
+/* Give q (the last pushed) its order timestamps. False on OOM. */
+bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q,
+                            const int64_t *ts, size_t n);
+
+extern const char *const lda_dtype_names[2];  /* "LAYERING", "WASH_TRADING" */
+
+#endif

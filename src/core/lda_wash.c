@@ -1,0 +1,137 @@
+/* lda_wash: the wash-trading detector, SPEC §3.2.
+ *
+ * A group's trades are copied, in group order, into a scratch array with
+ * prefix sums of BUY count, volume, BUY volume and side switches. The
+ * window [s, e] of every trade s is found with a sliding end pointer (the
+ * window end never moves back), and every window statistic is a
+ * difference of two prefix sums: O(n) per group after the sort. */
+#include "lda_detect.h"
+#include "lda_lanes.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct trade_view {
+    int64_t *ts;
+    double *price;
+    uint64_t *buys, *vol, *buyvol, *sw;   /* prefix sums, n + 1 entries */
+    size_t n;
+} trade_view;
+
+static bool view_init(trade_view *v, size_t cap)
+{
+    size_t n = cap ? cap : 1;
+    v->ts = malloc(n * sizeof *v->ts);
+    v->price = malloc(n * sizeof *v->price);
+    v->buys = malloc((n + 1) * sizeof *v->buys);
+    v->vol = malloc((n + 1) * sizeof *v->vol);
+    v->buyvol = malloc((n + 1) * sizeof *v->buyvol);
+    v->sw = malloc((n + 1) * sizeof *v->sw);
+    return v->ts && v->price && v->buys && v->vol && v->buyvol && v->sw;
+}
+
+static void view_free(trade_view *v)
+{
+    free(v->ts);
+    free(v->price);
+    free(v->buys);
+    free(v->vol);
+    free(v->buyvol);
+    free(v->sw);
+}
+
+/* sw[k] = switches between adjacent trades among the first k trades. */
+static void view_fill(trade_view *v, const lda_set *s, const lda_group *g)
+{
+    int prev = -1;
+    v->n = 0;
+    v->buys[0] = v->vol[0] = v->buyvol[0] = v->sw[0] = 0;
+    for (size_t i = 0; i < g->count; i++) {
+        const lda_event *e = lda_group_ev(s, g, i);
+        if (e->type != LDA_TRADE)
+            continue;
+        size_t k = v->n++;
+        bool buy = e->side == LDA_BUY;
+        v->ts[k] = e->ts;
+        v->price[k] = e->price;
+        v->buys[k + 1] = v->buys[k] + buy;
+        v->vol[k + 1] = v->vol[k] + e->qty;
+        v->buyvol[k + 1] = v->buyvol[k] + (buy ? e->qty : 0);
+        v->sw[k + 1] = v->sw[k] + (prev >= 0 && prev != e->side);
+        prev = e->side;
+    }
+}
+
+/* Emit the window [a, b] if it qualifies. False on OOM. */
+static bool check_window(const trade_view *v, size_t a, size_t b,
+                         const lda_params *p, lda_seqlist *out,
+                         uint32_t (*key)(void *), void *keyarg)
+{
+    uint64_t n = b - a + 1;
+    uint64_t buys = v->buys[b + 1] - v->buys[a], sells = n - buys;
+    uint64_t vol = v->vol[b + 1] - v->vol[a];
+    if (buys < p->wash_min_buys || sells < p->wash_min_sells ||
+        !((double)vol >= p->wash_min_volume) || n < 2)
+        return true;
+    /* switches between a and b: pairs (k-1, k) for k in a+1..b */
+    uint64_t switches = v->sw[b + 1] - v->sw[a + 1];
+    double alt = 100.0 * (double)switches / (double)(n - 1);
+    if (!(alt >= p->wash_min_alt_pct))
+        return true;
+    uint32_t k = key(keyarg);
+    lda_seq *q = k == UINT32_MAX ? NULL : lda_seqlist_push(out);
+    if (!q)
+        return false;
+    double pc = fabs((v->price[b] - v->price[a]) / v->price[a]) * 100.0;
+    q->key = k;
+    q->dtype = LDA_WASH;
+    q->start = v->ts[a];
+    q->end = v->ts[b];
+    q->buy_qty = v->buyvol[b + 1] - v->buyvol[a];
+    q->sell_qty = vol - q->buy_qty;
+    q->has_alt = true;
+    q->alt_pct = alt;
+    q->has_pc = pc >= p->wash_min_pc_pct;
+    q->pc_pct = q->has_pc ? pc : 0.0;
+    return true;
+}
+
+typedef struct key_ctx {
+    const lda_set *s;
+    const lda_group *g;
+    lda_seqlist *out;
+} key_ctx;
+
+static uint32_t group_key(void *arg)
+{
+    key_ctx *c = arg;
+    return lda_seqlist_key(c->out, lda_set_str(c->s, c->g->acc_off),
+                           c->g->acc_len, lda_set_str(c->s, c->g->prod_off),
+                           c->g->prod_len);
+}
+
+int lda_detect_wash(const lda_set *s, const lda_params *p, lda_seqlist *out)
+{
+    trade_view v;
+    int rc = 0;
+    if (!view_init(&v, lda_max_group(s))) {
+        view_free(&v);
+        return -1;
+    }
+    for (size_t g = 0; g < s->ngroups && rc == 0; g++) {
+        key_ctx kc = {s, &s->groups[g], out};
+        view_fill(&v, s, kc.g);
+        size_t e = 0;
+        for (size_t a = 0; a < v.n && rc == 0; a++) {
+            int64_t limit = lda_ts_add(v.ts[a], p->wash_window_us);
+            if (e < a)
+                e = a;
+            while (e + 1 < v.n && v.ts[e + 1] <= limit)
+                e++;
+            if (!check_window(&v, a, e, p, out, group_key, &kc))
+                rc = -1;
+        }
+    }
+    view_free(&v);
+    return rc;
+}

@@ -1,0 +1,190 @@
+/* lda_config: reads SPEC §6 from the environment. Each variable has one
+ * named parser (count, seconds, window, flag, text); the first invalid
+ * value stops the load with a message naming the variable. */
+#include "lda_config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Value of name, or NULL when unset or blank. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v)
+        return NULL;
+    for (const char *p = v; *p; p++)
+        if (*p != ' ' && *p != '\t')
+            return v;
+    return NULL;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    if (!((*s >= '0' && *s <= '9') || *s == '.'))
+        return false;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool lda_config_seconds(const char *s, int64_t *us)
+{
+    double v;
+    /* up to ~100 years, so microsecond arithmetic cannot overflow */
+    if (!s || !parse_double(s, &v) || !(v > 0) || v > 3.2e9)
+        return false;
+    int64_t r = llround(v * 1e6);
+    if (r < 1)
+        return false;
+    *us = r;
+    return true;
+}
+
+typedef struct loader {
+    char *err;
+    size_t errlen;
+    bool failed;
+} loader;
+
+static void fail(loader *l, const char *name, const char *what)
+{
+    if (!l->failed)
+        snprintf(l->err, l->errlen, "invalid %s: %s", name, what);
+    l->failed = true;
+}
+
+static void get_count(loader *l, const char *name, uint64_t def,
+                      bool allow_zero, uint64_t *out)
+{
+    const char *v = env(name);
+    *out = def;
+    if (v && (!parse_u64(v, out) || (!allow_zero && *out == 0)))
+        fail(l, name, allow_zero ? "must be a whole number >= 0"
+                                 : "must be a whole number > 0");
+}
+
+static void get_window(loader *l, const char *name, int64_t def_us,
+                       int64_t *out)
+{
+    const char *v = env(name);
+    *out = def_us;
+    if (v && !lda_config_seconds(v, out))
+        fail(l, name, "must be a number of seconds > 0");
+}
+
+static void get_positive(loader *l, const char *name, double def, double *out)
+{
+    const char *v = env(name);
+    *out = def;
+    if (v && (!parse_double(v, out) || !(*out > 0)))
+        fail(l, name, "must be a number > 0");
+}
+
+static void get_flag(loader *l, const char *name, bool *out)
+{
+    const char *v = env(name);
+    *out = false;
+    if (!v)
+        return;
+    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+        !strcasecmp(v, "on"))
+        *out = true;
+    else if (strcmp(v, "0") && strcasecmp(v, "false") && strcasecmp(v, "no") &&
+             strcasecmp(v, "off"))
+        fail(l, name, "must be 1 or 0");
+}
+
+static const char *get_text(const char *name, const char *def)
+{
+    const char *v = env(name);
+    return v ? v : def;
+}
+
+static void load_params(loader *l, lda_params *p)
+{
+    lda_params d;
+    lda_params_default(&d);
+    get_window(l, "LAYERING_ORDERS_WINDOW_SECONDS", d.lay_orders_us,
+               &p->lay_orders_us);
+    get_window(l, "LAYERING_CANCEL_WINDOW_SECONDS", d.lay_cancel_us,
+               &p->lay_cancel_us);
+    get_window(l, "LAYERING_TRADE_WINDOW_SECONDS", d.lay_trade_us,
+               &p->lay_trade_us);
+    get_window(l, "WASH_WINDOW_SECONDS", d.wash_window_us, &p->wash_window_us);
+    get_count(l, "WASH_MIN_BUY_TRADES", d.wash_min_buys, false,
+              &p->wash_min_buys);
+    get_count(l, "WASH_MIN_SELL_TRADES", d.wash_min_sells, false,
+              &p->wash_min_sells);
+    get_positive(l, "WASH_MIN_ALTERNATION_PCT", d.wash_min_alt_pct,
+                 &p->wash_min_alt_pct);
+    get_positive(l, "WASH_MIN_VOLUME", d.wash_min_volume, &p->wash_min_volume);
+    get_positive(l, "WASH_PRICE_CHANGE_PCT", d.wash_min_pc_pct,
+                 &p->wash_min_pc_pct);
+}
+
+static void load_service(loader *l, lda_config *c)
+{
+    uint64_t port;
+    c->var_dir = get_text("LDA_VAR_DIR", "./var");
+    c->input_dir = get_text("LDA_INPUT_DIR", "./input");
+    c->port = get_text("LDA_PORT", "8080");
+    if (!parse_u64(c->port, &port) || port == 0 || port > 65535)
+        fail(l, "LDA_PORT", "must be a port number 1-65535");
+    c->bind = get_text("LDA_BIND", "127.0.0.1");
+    c->internal_url = env("LDA_INTERNAL_URL");
+    c->api_key = env("API_KEY");
+    c->internal_api_key = get_text("INTERNAL_API_KEY", c->api_key);
+    get_count(l, "MAX_UPLOAD_BYTES", 268435456, false, &c->max_upload_bytes);
+    get_count(l, "MAX_EVENTS", 5000000, false, &c->max_events);
+    get_count(l, "RATE_LIMIT_PER_MINUTE", 0, true, &c->rate_limit_per_minute);
+    get_count(l, "MAX_RETRIES", 3, true, &c->max_retries);
+    get_positive(l, "RETRY_BACKOFF_BASE_SECONDS", 1, &c->retry_backoff_base);
+    get_positive(l, "ALGORITHM_TIMEOUT_SECONDS", 30, &c->algorithm_timeout);
+    get_flag(l, "ALLOW_PARTIAL_RESULTS", &c->allow_partial);
+    get_count(l, "CACHE_TTL_SECONDS", 3600, false, &c->cache_ttl);
+    get_flag(l, "PSEUDONYMIZE_LOGS", &c->pseudonymize);
+    c->salt = env("PSEUDONYMIZATION_SALT");
+    if (c->pseudonymize && !c->salt)
+        fail(l, "PSEUDONYMIZATION_SALT",
+             "required and non-blank when PSEUDONYMIZE_LOGS=1");
+}
+
+int lda_config_load(lda_config *c, char *err, size_t errlen)
+{
+    static char url[512];
+    loader l = {err, errlen, false};
+    memset(c, 0, sizeof *c);
+    load_params(&l, &c->params);
+    load_service(&l, c);
+    if (!l.failed && !c->internal_url) {
+        const char *host = c->bind;
+        if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !*host)
+            host = "127.0.0.1";
+        bool v6 = strchr(host, ':') != NULL;
+        snprintf(url, sizeof url, v6 ? "http://[%s]:%s" : "http://%s:%s",
+                 host, c->port);
+        c->internal_url = url;
+    }
+    return l.failed ? -1 : 0;
+}

@@ -199,81 +199,11 @@ void lda_set_free(lda_set *s)
 {
     free(s->ev);
     free(s->groups);
-    free(s->slots);
-    free(s->order);
+    lda_strtab_free(&s->accounts);
+    lda_strtab_free(&s->products);
+    lda_pairtab_free(&s->pairs);
     lda_buf_free(&s->text);
     lda_set_init(s);
-}
-
-static uint64_t hash_seed(void)
-{
-    static uint64_t seed;
-    static bool have;
-    if (!have) {
-        if (RAND_bytes((unsigned char *)&seed, sizeof seed) != 1)
-            seed = 0x243F6A8885A308D3ULL;
-        have = true;
-    }
-    return seed;
-}
-
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
-{
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = mix(h ^ w) + 0x9E3779B97F4A7C15ULL;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    return mix(h ^ w ^ ((uint64_t)n << 56));
-}
-
-static uint64_t group_hash(lda_text acc, lda_text prod)
-{
-    uint64_t h = hash_bytes(hash_seed(), acc.p, acc.n);
-    return hash_bytes(h ^ 0x5851F42D4C957F2DULL, prod.p, prod.n);
-}
-
-static bool group_equals(const lda_set *s, const lda_group *g,
-                         lda_text acc, lda_text prod)
-{
-    return g->acc_len == acc.n && g->prod_len == prod.n &&
-           memcmp(s->text.data + g->acc_off, acc.p, acc.n) == 0 &&
-           memcmp(s->text.data + g->prod_off, prod.p, prod.n) == 0;
-}
-
-static bool rehash(lda_set *s)
-{
-    size_t nslots = s->nslots ? s->nslots * 2 : 1024;
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots)
-        return false;
-    for (size_t gi = 0; gi < s->ngroups; gi++) {
-        const lda_group *g = &s->groups[gi];
-        lda_text acc = {s->text.data + g->acc_off, g->acc_len};
-        lda_text prod = {s->text.data + g->prod_off, g->prod_len};
-        size_t k = group_hash(acc, prod) & (nslots - 1);
-        while (slots[k])
-            k = (k + 1) & (nslots - 1);
-        slots[k] = (uint32_t)gi + 1;
-    }
-    free(s->slots);
-    s->slots = slots;
-    s->nslots = nslots;
-    return true;
 }
 
 static bool grow(void **p, size_t *cap, size_t elem, size_t need)
@@ -303,26 +233,23 @@ static size_t text_put(lda_set *s, lda_text t)
 /* Index of the (acc, prod) group, created if new; -1 on OOM. */
 static int64_t intern_group(lda_set *s, lda_text acc, lda_text prod)
 {
-    if (s->ngroups * 2 >= s->nslots && !rehash(s))
+    int64_t a = lda_strtab_intern(&s->accounts, &s->text, acc.p, acc.n);
+    int64_t p = lda_strtab_intern(&s->products, &s->text, prod.p, prod.n);
+    if (a < 0 || p < 0)
         return -1;
-    size_t k = group_hash(acc, prod) & (s->nslots - 1);
-    for (; s->slots[k]; k = (k + 1) & (s->nslots - 1)) {
-        uint32_t gi = s->slots[k] - 1;
-        if (group_equals(s, &s->groups[gi], acc, prod))
-            return gi;
-    }
-    if (s->ngroups >= UINT32_MAX - 1 ||
-        !grow((void **)&s->groups, &s->gcap, sizeof *s->groups, s->ngroups + 1))
+    int64_t g = lda_pairtab_get(&s->pairs, (uint32_t)a, (uint32_t)p,
+                                (uint32_t)s->ngroups);
+    if (g < 0 || (size_t)g < s->ngroups)
+        return g;
+    if (!grow((void **)&s->groups, &s->gcap, sizeof *s->groups,
+              s->ngroups + 1))
         return -1;
-    lda_group *g = &s->groups[s->ngroups];
-    memset(g, 0, sizeof *g);
-    g->acc_off = text_put(s, acc);
-    g->acc_len = (uint32_t)acc.n;
-    g->prod_off = text_put(s, prod);
-    g->prod_len = (uint32_t)prod.n;
-    if (s->text.oom)
-        return -1;
-    s->slots[k] = (uint32_t)s->ngroups + 1;
+    lda_group *gr = &s->groups[s->ngroups];
+    memset(gr, 0, sizeof *gr);
+    gr->acc_off = s->accounts.off[a];
+    gr->acc_len = s->accounts.len[a];
+    gr->prod_off = s->products.off[p];
+    gr->prod_len = s->products.len[p];
     return (int64_t)s->ngroups++;
 }
 
@@ -369,7 +296,7 @@ lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
     *reason = validate(f, &ev, &acc, &prod, &price);
     if (*reason)
         return LDA_INVALID;
-    if (price.n > UINT32_MAX || s->n >= UINT32_MAX - 1) {
+    if (s->finished || price.n > UINT32_MAX || s->n >= UINT32_MAX - 1) {
         *reason = "too large";
         return LDA_INVALID;
     }
@@ -377,8 +304,11 @@ lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
     if (g < 0 || !grow((void **)&s->ev, &s->cap, sizeof *s->ev, s->n + 1))
         return LDA_NOMEM;
     ev.group = (uint32_t)g;
-    ev.price_off = text_put(s, price);
     ev.price_len = (uint32_t)price.n;
+    if (price.n <= LDA_PRICE_INLINE)
+        memcpy(ev.ptext.inl, price.p, price.n);
+    else
+        ev.ptext.off = text_put(s, price);
     if (s->text.oom)
         return LDA_NOMEM;
     s->ev[s->n++] = ev;
@@ -413,36 +343,61 @@ static bool time_sorted(const lda_event *ev, const uint32_t *idx, size_t n)
     return true;
 }
 
+/* Move events so that ev[i] = old ev[order[i]], following the cycles of
+ * the permutation in place (order[] is consumed as the visited mark). */
+static void permute(lda_event *ev, uint32_t *order, size_t n)
+{
+    for (size_t start = 0; start < n; start++) {
+        if (order[start] == UINT32_MAX || order[start] == start)
+            continue;
+        lda_event held = ev[start];
+        size_t dst = start;
+        for (;;) {
+            size_t src = order[dst];
+            order[dst] = UINT32_MAX;
+            if (src == start) {
+                ev[dst] = held;
+                break;
+            }
+            ev[dst] = ev[src];
+            dst = src;
+        }
+    }
+}
+
 bool lda_set_finish(lda_set *s)
 {
-    free(s->order);
-    s->order = malloc((s->n ? s->n : 1) * sizeof *s->order);
-    if (!s->order)
-        return false;
+    uint32_t *order = malloc((s->n ? s->n : 1) * sizeof *order);
+    uint32_t *tmp = NULL;
+    bool ok = order != NULL;
     uint32_t pos = 0;
-    for (size_t g = 0; g < s->ngroups; g++)
+    for (size_t g = 0; ok && g < s->ngroups; g++)
         s->groups[g].count = 0;
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; ok && i < s->n; i++)
         s->groups[s->ev[i].group].count++;
-    for (size_t g = 0; g < s->ngroups; g++) {
+    for (size_t g = 0; ok && g < s->ngroups; g++) {
         s->groups[g].first = pos;
         pos += s->groups[g].count;
         s->groups[g].count = 0;
     }
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; ok && i < s->n; i++) {
         lda_group *g = &s->groups[s->ev[i].group];
-        s->order[g->first + g->count++] = (uint32_t)i;
+        order[g->first + g->count++] = (uint32_t)i;
     }
-    uint32_t *tmp = NULL;
-    for (size_t g = 0; g < s->ngroups; g++) {
-        uint32_t *idx = s->order + s->groups[g].first;
+    for (size_t g = 0; ok && g < s->ngroups; g++) {
+        uint32_t *idx = order + s->groups[g].first;
         size_t n = s->groups[g].count;
         if (time_sorted(s->ev, idx, n))
             continue;
         if (!tmp && !(tmp = malloc(s->n * sizeof *tmp)))
-            return false;
-        sort_by_time(s->ev, idx, tmp, n);
+            ok = false;
+        else
+            sort_by_time(s->ev, idx, tmp, n);
     }
+    if (ok)
+        permute(s->ev, order, s->n);
     free(tmp);
-    return true;
+    free(order);
+    s->finished = ok;
+    return ok;
 }

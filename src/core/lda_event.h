@@ -1,11 +1,13 @@
 /* lda_event: validated events and the event set (SPEC §2, §3 grouping).
  *
- * An lda_set holds events in input order plus an interned table of
- * (account_id, product_id) groups. Strings live once in the set's text arena
- * (ids once per group, price text once per event); events are fixed-size
- * records that point into it by offset, so a million events cost ~50 MB.
- * lda_set_finish() then builds `order`: the event indices grouped by group
- * and, within a group, stably sorted by timestamp (ties keep input order).
+ * An lda_set holds events plus an interned table of (account_id,
+ * product_id) groups. Strings live once in the set's text arena (each id
+ * once, price text once per event); events are fixed-size records that
+ * point into it by offset, so a million events cost ~50 MB. Events are
+ * appended in input order; lda_set_finish() then reorders them in place
+ * into group order: grouped by group (first-appearance order), and within
+ * a group stably sorted by timestamp (ties keep input order), so every
+ * later pass over a group reads memory sequentially.
  * Every field is checked by a named validator before it is stored. */
 #ifndef LDA_EVENT_H
 #define LDA_EVENT_H
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lda_buf.h"
+#include "lda_intern.h"
 
 enum { LDA_BUY = 0, LDA_SELL = 1 };
 enum { LDA_PLACED = 0, LDA_CANCELLED = 1, LDA_TRADE = 2 };
@@ -25,13 +28,21 @@ typedef struct lda_text {
     size_t n;
 } lda_text;
 
+#define LDA_PRICE_INLINE 24        /* price texts up to this long live inline */
+
+/* One event: 64 bytes, one cache line. The price text (trimmed, as given)
+ * is stored inline when short, else in set->text; read it with
+ * lda_event_price(). */
 typedef struct lda_event {
     int64_t ts;          /* microseconds UTC */
     uint64_t qty;
     double price;
-    size_t price_off;    /* price text (trimmed, as given) in set->text */
-    uint32_t price_len;
     uint32_t group;      /* index into set->groups */
+    uint32_t price_len;
+    union {
+        char inl[LDA_PRICE_INLINE];
+        size_t off;      /* in set->text when price_len > LDA_PRICE_INLINE */
+    } ptext;
     uint8_t side;        /* LDA_BUY / LDA_SELL */
     uint8_t type;        /* LDA_PLACED / LDA_CANCELLED / LDA_TRADE */
 } lda_event;
@@ -39,19 +50,19 @@ typedef struct lda_event {
 typedef struct lda_group {
     size_t acc_off, prod_off;   /* in set->text */
     uint32_t acc_len, prod_len;
-    uint32_t first;             /* after finish: first slot in set->order */
+    uint32_t first;             /* after finish: index of its first event */
     uint32_t count;             /* events in the group */
 } lda_group;
 
 typedef struct lda_set {
-    lda_event *ev;       /* input order */
+    lda_event *ev;       /* input order; group order after finish */
     size_t n, cap;
     lda_group *groups;   /* first-appearance order */
     size_t ngroups, gcap;
     lda_buf text;        /* arena for ids and price texts */
-    uint32_t *slots;     /* open-addressing hash: group index + 1, 0 = empty */
-    size_t nslots;
-    uint32_t *order;     /* after lda_set_finish, n entries */
+    lda_strtab accounts, products;
+    lda_pairtab pairs;   /* (account id, product id) -> group */
+    bool finished;
 } lda_set;
 
 /* The seven required fields of one record, raw (may carry blanks). */
@@ -75,18 +86,25 @@ void lda_set_free(lda_set *s);
 /* Validate and append one event. On LDA_INVALID, *reason is a static
  * one-line text naming the first invalid field, e.g. "price: ...". */
 lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason);
-/* Build s->order (grouped, stably time-sorted). Returns false on OOM. */
+/* Reorder the events into group order (see above). Returns false on OOM;
+ * no event may be added after it. */
 bool lda_set_finish(lda_set *s);
 
 static inline const char *lda_set_str(const lda_set *s, size_t off)
 {
     return s->text.data + off;
 }
+/* The price text of e (price_len bytes, not NUL-terminated). */
+static inline const char *lda_event_price(const lda_set *s, const lda_event *e)
+{
+    return e->price_len <= LDA_PRICE_INLINE ? e->ptext.inl
+                                            : s->text.data + e->ptext.off;
+}
 /* The i-th event of group g in group order (valid after finish). */
 static inline const lda_event *lda_group_ev(const lda_set *s,
                                             const lda_group *g, size_t i)
 {
-    return &s->ev[s->order[g->first + i]];
+    return &s->ev[g->first + i];
 }
 
 extern const char *const lda_side_names[2];   /* "BUY", "SELL" */

@@ -4,7 +4,9 @@
  * are sorted by (account, product) bytewise (TAB sorts below every byte an
  * id may hold, so this equals the line order), events inside a group are
  * already in time order (the fixed-width timestamp makes that the line
- * order), and only runs of equal timestamps are sorted by their tails. */
+ * order), and only runs of equal timestamps are sorted by their tails.
+ * Lines are written straight into a 64 KiB staging buffer that is fed to
+ * the digest whenever it fills. */
 #include "lda_fingerprint.h"
 #include "lda_time.h"
 
@@ -12,14 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FLUSH_AT (64 * 1024)
+#define STAGE (64 * 1024)
+#define TAIL_MAX 64               /* TAB SIDE TAB TYPE TAB qty TAB, no price */
 
 typedef struct fp_ctx {
     const lda_set *s;
     EVP_MD_CTX *md;
-    lda_buf line;            /* pending bytes for the digest */
-    lda_buf tails;           /* tails of one equal-timestamp run */
-    size_t *tail_off;        /* offsets of the run's tails in `tails` */
+    char *stage;                  /* STAGE bytes */
+    size_t used;
+    const char *prefix;           /* "account TAB product TAB" of the group */
+    size_t prefix_len;
+    lda_buf tails;                /* tails of one equal-timestamp run */
+    size_t *tail_off;             /* [start, end) pairs into `tails` */
     size_t tail_cap;
     bool failed;
 } fp_ctx;
@@ -45,18 +51,24 @@ static int cmp_group(const void *pa, const void *pb, void *arg)
                      b->prod_len);
 }
 
-static void flush(fp_ctx *c, bool force)
+/* Feed bytes to the digest through the staging buffer. */
+static void emit(fp_ctx *c, const char *p, size_t n)
 {
-    if (c->line.oom)
-        c->failed = true;
-    if (c->failed || (!force && c->line.len < FLUSH_AT))
-        return;
-    if (EVP_DigestUpdate(c->md, c->line.data, c->line.len) != 1)
-        c->failed = true;
-    lda_buf_reset(&c->line);
+    while (n && !c->failed) {
+        if (c->used == STAGE) {
+            if (EVP_DigestUpdate(c->md, c->stage, c->used) != 1)
+                c->failed = true;
+            c->used = 0;
+        }
+        size_t k = STAGE - c->used < n ? STAGE - c->used : n;
+        memcpy(c->stage + c->used, p, k);
+        c->used += k;
+        p += k;
+        n -= k;
+    }
 }
 
-static void put_u64(lda_buf *b, uint64_t v)
+static char *put_u64(char *p, uint64_t v)
 {
     char tmp[24];
     size_t n = 0;
@@ -64,31 +76,45 @@ static void put_u64(lda_buf *b, uint64_t v)
         tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    lda_buf_add(b, tmp + sizeof tmp - n, n);
+    memcpy(p, tmp + sizeof tmp - n, n);
+    return p + n;
 }
 
-/* The part of a line after the timestamp: SIDE TYPE qty price LF. */
-static void put_tail(lda_buf *b, const lda_set *s, const lda_event *e)
+static char *put_word(char *p, const char *w)
 {
-    lda_buf_addc(b, '\t');
-    lda_buf_adds(b, lda_side_names[e->side]);
-    lda_buf_addc(b, '\t');
-    lda_buf_adds(b, lda_type_names[e->type]);
-    lda_buf_addc(b, '\t');
-    put_u64(b, e->qty);
-    lda_buf_addc(b, '\t');
-    lda_buf_add(b, lda_set_str(s, e->price_off), e->price_len);
-    lda_buf_addc(b, '\n');
+    size_t n = strlen(w);
+    memcpy(p, w, n);
+    return p + n;
 }
 
-static void put_head(fp_ctx *c, const lda_group *g, int64_t ts)
+/* TAB SIDE TAB TYPE TAB qty TAB into t; returns the length. */
+static size_t make_tail(char t[TAIL_MAX], const lda_event *e)
+{
+    char *p = t;
+    *p++ = '\t';
+    p = put_word(p, lda_side_names[e->side]);
+    *p++ = '\t';
+    p = put_word(p, lda_type_names[e->type]);
+    *p++ = '\t';
+    p = put_u64(p, e->qty);
+    *p++ = '\t';
+    return (size_t)(p - t);
+}
+
+static void put_head(fp_ctx *c, int64_t ts)
 {
     char t[LDA_TIME_MAX];
-    lda_buf_add(&c->line, lda_set_str(c->s, g->acc_off), g->acc_len);
-    lda_buf_addc(&c->line, '\t');
-    lda_buf_add(&c->line, lda_set_str(c->s, g->prod_off), g->prod_len);
-    lda_buf_addc(&c->line, '\t');
-    lda_buf_add(&c->line, t, lda_time_format_fixed(ts, t));
+    emit(c, c->prefix, c->prefix_len);
+    emit(c, t, lda_time_format_fixed(ts, t));
+}
+
+static void put_line(fp_ctx *c, const lda_event *e)
+{
+    char t[TAIL_MAX];
+    put_head(c, e->ts);
+    emit(c, t, make_tail(t, e));
+    emit(c, lda_event_price(c->s, e), e->price_len);
+    emit(c, "\n", 1);
 }
 
 static int cmp_tail(const void *pa, const void *pb, void *arg)
@@ -102,11 +128,6 @@ static int cmp_tail(const void *pa, const void *pb, void *arg)
 /* Lines of the events [i, j) of g, which share one timestamp. */
 static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
 {
-    if (j - i == 1) {
-        put_head(c, g, lda_group_ev(c->s, g, i)->ts);
-        put_tail(&c->line, c->s, lda_group_ev(c->s, g, i));
-        return;
-    }
     size_t n = j - i;
     if (n * 2 > c->tail_cap) {
         size_t *p = realloc(c->tail_off, n * 2 * sizeof *p);
@@ -119,8 +140,12 @@ static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
     }
     lda_buf_reset(&c->tails);
     for (size_t k = 0; k < n; k++) {
+        const lda_event *e = lda_group_ev(c->s, g, i + k);
+        char t[TAIL_MAX];
         c->tail_off[2 * k] = c->tails.len;
-        put_tail(&c->tails, c->s, lda_group_ev(c->s, g, i + k));
+        lda_buf_add(&c->tails, t, make_tail(t, e));
+        lda_buf_add(&c->tails, lda_event_price(c->s, e), e->price_len);
+        lda_buf_addc(&c->tails, '\n');
         c->tail_off[2 * k + 1] = c->tails.len;
     }
     if (c->tails.oom) {
@@ -129,58 +154,78 @@ static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
     }
     qsort_r(c->tail_off, n, 2 * sizeof *c->tail_off, cmp_tail, &c->tails);
     for (size_t k = 0; k < n; k++) {
-        put_head(c, g, lda_group_ev(c->s, g, i)->ts);
-        lda_buf_add(&c->line, c->tails.data + c->tail_off[2 * k],
-                    c->tail_off[2 * k + 1] - c->tail_off[2 * k]);
-        flush(c, false);
+        put_head(c, lda_group_ev(c->s, g, i)->ts);
+        emit(c, c->tails.data + c->tail_off[2 * k],
+             c->tail_off[2 * k + 1] - c->tail_off[2 * k]);
     }
 }
 
-static void put_group(fp_ctx *c, const lda_group *g)
+static void put_group(fp_ctx *c, const lda_group *g, lda_buf *prefix)
 {
+    lda_buf_reset(prefix);
+    lda_buf_add(prefix, lda_set_str(c->s, g->acc_off), g->acc_len);
+    lda_buf_addc(prefix, '\t');
+    lda_buf_add(prefix, lda_set_str(c->s, g->prod_off), g->prod_len);
+    lda_buf_addc(prefix, '\t');
+    if (prefix->oom) {
+        c->failed = true;
+        return;
+    }
+    c->prefix = prefix->data;
+    c->prefix_len = prefix->len;
     for (size_t i = 0; i < g->count && !c->failed;) {
-        int64_t ts = lda_group_ev(c->s, g, i)->ts;
+        const lda_event *e = lda_group_ev(c->s, g, i);
         size_t j = i + 1;
-        while (j < g->count && lda_group_ev(c->s, g, j)->ts == ts)
+        while (j < g->count && lda_group_ev(c->s, g, j)->ts == e->ts)
             j++;
-        put_run(c, g, i, j);
-        flush(c, false);
+        if (j == i + 1)
+            put_line(c, e);
+        else
+            put_run(c, g, i, j);
         i = j;
     }
+}
+
+static void to_hex(const unsigned char *md, char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
 }
 
 int lda_fingerprint(const lda_set *s, char hex[65])
 {
     fp_ctx c = {.s = s};
-    lda_buf_init(&c.line);
+    lda_buf prefix;
+    lda_buf_init(&prefix);
     lda_buf_init(&c.tails);
     uint32_t *gs = malloc((s->ngroups ? s->ngroups : 1) * sizeof *gs);
+    c.stage = malloc(STAGE);
     c.md = EVP_MD_CTX_new();
-    c.failed = !gs || !c.md || EVP_DigestInit_ex(c.md, EVP_sha256(), NULL) != 1;
+    c.failed = !gs || !c.stage || !c.md ||
+               EVP_DigestInit_ex(c.md, EVP_sha256(), NULL) != 1;
     if (!c.failed) {
         for (size_t g = 0; g < s->ngroups; g++)
             gs[g] = (uint32_t)g;
         qsort_r(gs, s->ngroups, sizeof *gs, cmp_group, (void *)s);
         for (size_t g = 0; g < s->ngroups && !c.failed; g++)
-            put_group(&c, &s->groups[gs[g]]);
-        flush(&c, true);
+            put_group(&c, &s->groups[gs[g]], &prefix);
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!c.failed && (EVP_DigestFinal_ex(c.md, md, &mdlen) != 1 || mdlen != 32))
+    if (!c.failed && (EVP_DigestUpdate(c.md, c.stage, c.used) != 1 ||
+                      EVP_DigestFinal_ex(c.md, md, &mdlen) != 1 || mdlen != 32))
         c.failed = true;
-    if (!c.failed) {
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned i = 0; i < 32; i++) {
-            hex[2 * i] = digits[md[i] >> 4];
-            hex[2 * i + 1] = digits[md[i] & 15];
-        }
-        hex[64] = '\0';
-    }
+    if (!c.failed)
+        to_hex(md, hex);
     EVP_MD_CTX_free(c.md);
+    free(c.stage);
     free(gs);
     free(c.tail_off);
-    lda_buf_free(&c.line);
+    lda_buf_free(&prefix);
     lda_buf_free(&c.tails);
     return c.failed ? -1 : 0;
 }

@@ -157,6 +157,8 @@ static void load_service(loader *l, lda_config *c)
     c->internal_api_key = get_text("INTERNAL_API_KEY", c->api_key);
     get_count(l, "MAX_UPLOAD_BYTES", 268435456, false, &c->max_upload_bytes);
     get_count(l, "MAX_EVENTS", 5000000, false, &c->max_events);
+    if (c->max_events > 18000000)   /* keeps quantity sums below 2^64 */
+        fail(l, "MAX_EVENTS", "must be at most 18000000");
     get_count(l, "RATE_LIMIT_PER_MINUTE", 0, true, &c->rate_limit_per_minute);
     get_count(l, "MAX_RETRIES", 3, true, &c->max_retries);
     get_positive(l, "RETRY_BACKOFF_BASE_SECONDS", 1, &c->retry_backoff_base);

@@ -37,13 +37,13 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
 IO_OBJ   := $(IO_SRC:%.c=$(B)/obj/%.o)
 WEB_OBJ  := $(WEB_SRC:%.c=$(B)/obj/%.o)
 
-SERVICES := detect-layering detect-wash aggregate orchestrate
+SERVICES := $(patsubst src/services/%.c,%,$(wildcard src/services/*.c))
 PROGRAMS := $(SERVICES:%=$(CGI)/%.fcgi)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/test/unit
 
 .PHONY: all deps test unit golden test-asan run bench fuzz clean
-all: $(B)/lda $(PROGRAMS) $(UNIT_BIN)
+all: $(B)/lda $(PROGRAMS) $(if $(UNIT_SRC),$(UNIT_BIN))
 
 deps:
 	@sh scripts/install-deps.sh
@@ -88,3 +88,4 @@ clean:
 	rm -rf build $(PROGRAMS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+-include mk/*.mk

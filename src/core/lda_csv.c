@@ -288,6 +288,16 @@ lda_load_status lda_csv_load(char *buf, size_t len, size_t max_events,
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         r.pos = 3;
     lda_load_status st = load_header(&r, &rec, col, &ncols, err, errlen);
+    /* Room for as many events as the input can hold (a record with seven
+     * valid fields takes at least 41 bytes), so the event array is
+     * allocated once. Only the part written is ever touched. */
+    if (st == LDA_LOAD_OK) {
+        size_t most = len / 41 + 1;
+        if (max_events && most > max_events + 1)
+            most = max_events + 1;
+        if (!lda_set_reserve(set, set->n + most))
+            st = LDA_LOAD_NOMEM;
+    }
     if (st == LDA_LOAD_OK)
         st = load_records(&r, &rec, col, ncols, max_events, set, rej, &added,
                           err, errlen);

@@ -86,6 +86,9 @@ void lda_set_free(lda_set *s);
 /* Validate and append one event. On LDA_INVALID, *reason is a static
  * one-line text naming the first invalid field, e.g. "price: ...". */
 lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason);
+/* Make room for n events in all (a hint: adding never needs it). False on
+ * OOM. */
+bool lda_set_reserve(lda_set *s, size_t n);
 /* Reorder the events into group order (see above). Returns false on OOM;
  * no event may be added after it. */
 bool lda_set_finish(lda_set *s);

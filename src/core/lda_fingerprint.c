@@ -27,6 +27,7 @@ typedef struct fp_ctx {
     lda_buf tails;                /* tails of one equal-timestamp run */
     size_t *tail_off;             /* [start, end) pairs into `tails` */
     size_t tail_cap;
+    unsigned mask;                /* event types included: 1u << type */
     bool failed;
 } fp_ctx;
 
@@ -139,15 +140,19 @@ static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
         c->tail_cap = n * 2;
     }
     lda_buf_reset(&c->tails);
+    size_t m = 0;
     for (size_t k = 0; k < n; k++) {
         const lda_event *e = lda_group_ev(c->s, g, i + k);
         char t[TAIL_MAX];
-        c->tail_off[2 * k] = c->tails.len;
+        if (!(c->mask & (1u << e->type)))
+            continue;
+        c->tail_off[2 * m] = c->tails.len;
         lda_buf_add(&c->tails, t, make_tail(t, e));
         lda_buf_add(&c->tails, lda_event_price(c->s, e), e->price_len);
         lda_buf_addc(&c->tails, '\n');
-        c->tail_off[2 * k + 1] = c->tails.len;
+        c->tail_off[2 * m++ + 1] = c->tails.len;
     }
+    n = m;
     if (c->tails.oom) {
         c->failed = true;
         return;
@@ -178,9 +183,10 @@ static void put_group(fp_ctx *c, const lda_group *g, lda_buf *prefix)
         size_t j = i + 1;
         while (j < g->count && lda_group_ev(c->s, g, j)->ts == e->ts)
             j++;
-        if (j == i + 1)
-            put_line(c, e);
-        else
+        if (j == i + 1) {
+            if (c->mask & (1u << e->type))
+                put_line(c, e);
+        } else
             put_run(c, g, i, j);
         i = j;
     }
@@ -198,7 +204,12 @@ static void to_hex(const unsigned char *md, char hex[65])
 
 int lda_fingerprint(const lda_set *s, char hex[65])
 {
-    fp_ctx c = {.s = s};
+    return lda_fingerprint_mask(s, LDA_FP_ALL, hex);
+}
+
+int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
+{
+    fp_ctx c = {.s = s, .mask = mask};
     lda_buf prefix;
     lda_buf_init(&prefix);
     lda_buf_init(&c.tails);

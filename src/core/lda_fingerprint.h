@@ -17,4 +17,10 @@
 /* s must be finished. Returns 0, or -1 on OOM or OpenSSL failure. */
 int lda_fingerprint(const lda_set *s, char hex[65]);
 
+/* The fingerprint of only the events whose type bit (1u << type) is in
+ * mask, e.g. 1u << LDA_TRADE for the trades sent to the wash detector. It
+ * equals lda_fingerprint() of a set holding just those events. */
+#define LDA_FP_ALL 7u
+int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65]);
+
 #endif

@@ -101,7 +101,8 @@ int lda_report_detections(const lda_ref *refs, size_t n,
                       "duration_seconds,detection_type\r\n");
     for (size_t i = 0; i < n; i++) {
         const lda_seq *q = refs[i].seq;
-        const int64_t *ts = refs[i].list->orders + q->orders_off;
+        const int64_t *ts =
+            q->norders ? refs[i].list->orders + q->orders_off : NULL;
         size_t len;
         if (!put_account(out, &refs[i], o))
             return -1;

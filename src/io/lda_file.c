@@ -1,4 +1,7 @@
-/* lda_file: whole-file read, atomic write (write to a unique temporary in
+/* lda_file: whole-file read (copying, or as a private read-ahead
+ * mapping: mmap PROT_READ with MAP_POPULATE maps the page-cache pages
+ * without copying or faulting them one by one; mprotect then makes the view
+ * writable, each written page being copied on write), atomic write (write to a unique temporary in
  * the target's directory, fsync, rename over the target, fsync the
  * directory) and mkdir -p. On any failure the temporary is unlinked, so a
  * reader sees either the old file or the complete new one, never a part. */
@@ -8,9 +11,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +85,45 @@ int lda_file_read(const char *path, size_t max, char **data, size_t *len)
     *data = buf;
     *len = n;
     return 0;
+}
+
+int lda_file_map(const char *path, size_t max, lda_filemap *m)
+{
+    memset(m, 0, sizeof *m);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uintmax_t)st.st_size <= SIZE_MAX && (!max || (size_t)st.st_size <= max)) {
+        size_t n = (size_t)st.st_size;
+        void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p != MAP_FAILED && mprotect(p, n, PROT_READ | PROT_WRITE) == 0) {
+            close(fd);
+            m->data = p;
+            m->len = m->maplen = n;
+            return 0;
+        }
+        if (p != MAP_FAILED)
+            munmap(p, n);
+    }
+    close(fd);
+    return lda_file_read(path, max, &m->data, &m->len);
+}
+
+void lda_file_unmap(lda_filemap *m)
+{
+    if (m->maplen)
+        munmap(m->data, m->maplen);
+    else
+        free(m->data);
+    memset(m, 0, sizeof *m);
 }
 
 static int write_all(int fd, const char *p, size_t n)

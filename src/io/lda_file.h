@@ -11,6 +11,22 @@
  * errno set. A file larger than max (0 = no limit) fails with EFBIG. */
 int lda_file_read(const char *path, size_t max, char **data, size_t *len);
 
+/* A private, writable view of a whole file (see lda_file_map). */
+typedef struct lda_filemap {
+    char *data;        /* len bytes; not NUL-terminated when mapped */
+    size_t len;
+    size_t maplen;     /* > 0: data is an mmap of maplen bytes */
+} lda_filemap;
+
+/* Map path for reading without copying it: a private mapping (writes to
+ * data stay in this process and never reach the file), its pages read in
+ * up front. Falls back to lda_file_read() for files that cannot be mapped
+ * (empty, not mappable). Same errors as lda_file_read(); a file that is
+ * truncated while mapped may fault (SIGBUS), so use it for inputs nobody
+ * rewrites in place. Release with lda_file_unmap(). */
+int lda_file_map(const char *path, size_t max, lda_filemap *m);
+void lda_file_unmap(lda_filemap *m);
+
 /* Atomically replace path with data[0..len). 0, or -1 with errno set. */
 int lda_file_write_atomic(const char *path, const void *data, size_t len);
 

@@ -1,0 +1,170 @@
+#!/bin/sh
+# bench.sh: benchmark table of the in-process runner build/lda (`make bench`
+# runs it after `make all`).
+#
+# Inputs are made by scripts/gen-events (fixed seed) and cached under
+# build/bench/ (made again only when missing): a realistic trading day of
+# 1,000,000 events, and dense single-group files of 150k, 300k and 600k
+# events. Each case runs build/lda BENCH_RUNS times (default 3) and reports
+# the best wall time and the peak RSS (largest over the runs; from
+# /usr/bin/time -f %M when available, else from python3's
+# getrusage(RUSAGE_CHILDREN)). For dense cases the table shows
+# time(2n)/time(n), which must stay <= 2.3 if the detectors are
+# O(n log n) whatever the density. Targets: realistic 1M <= 0.7 s and
+# <= 300 MB.
+#
+# Benchmarks report, they do not fail: the script exits 0 whatever the
+# figures (a case whose lda run failed shows FAIL). Afterwards it runs
+# scripts/bench-services.sh when that exists and is executable (second
+# table: the whole server), with BENCH_DIR and BENCH_LDA exported.
+#
+# Environment: BENCH_LDA (default build/lda), BENCH_RUNS (default 3),
+# BENCH_DIR (default build/bench), BENCH_METER=python (force the python3
+# meter). Run from the repository root.
+
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 0
+BENCH_LDA=${BENCH_LDA:-build/lda}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_DIR=${BENCH_DIR:-build/bench}
+export BENCH_LDA BENCH_DIR
+
+# Targets (seconds, MB) for the realistic case; dense ratio limit.
+T_REAL_S=0.7
+T_REAL_MB=300
+T_RATIO=2.3
+
+# The SPEC §6 variables that change what lda does: the benchmark runs with
+# the defaults whatever the caller's environment says.
+for v in MAX_EVENTS PSEUDONYMIZE_LOGS PSEUDONYMIZATION_SALT \
+    LAYERING_ORDERS_WINDOW_SECONDS LAYERING_CANCEL_WINDOW_SECONDS \
+    LAYERING_TRADE_WINDOW_SECONDS WASH_WINDOW_SECONDS WASH_MIN_BUY_TRADES \
+    WASH_MIN_SELL_TRADES WASH_MIN_ALTERNATION_PCT WASH_MIN_VOLUME \
+    WASH_PRICE_CHANGE_PCT; do
+    unset "$v"
+done
+
+if [ ! -x "$BENCH_LDA" ]; then
+    echo "bench: $BENCH_LDA is not built (run make all)"
+    exit 0
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "bench: python3 is required to generate the inputs"
+    exit 0
+fi
+mkdir -p "$BENCH_DIR/out" || exit 0
+
+# input MODE N -> prints the cached file name, generating it when missing.
+input() {
+    f="$BENCH_DIR/$1-$2.csv"
+    if [ ! -s "$f" ]; then
+        echo "bench: generating $f" >&2
+        python3 scripts/gen-events "$1" --events "$2" --seed 1 -o "$f" >&2 ||
+            return 1
+    fi
+    echo "$f"
+}
+
+# How to measure one run: GNU time for the RSS and date +%s%N for the wall
+# clock when both work, else a python3 wrapper for both.
+if [ "${BENCH_METER:-}" != python ] &&
+    /usr/bin/time -f %M -o /dev/null true >/dev/null 2>&1 &&
+    date +%s%N | grep -Eq '^[0-9]+$'; then
+    METER=gnutime
+else
+    METER=python
+fi
+
+# one_run INPUT OUTDIR -> prints "WALL_S RSS_KB RC"
+one_run() {
+    if [ "$METER" = gnutime ]; then
+        tf="$BENCH_DIR/out/.time"
+        t0=$(date +%s%N)
+        /usr/bin/time -f %M -o "$tf" "$BENCH_LDA" "$1" "$2" \
+            >/dev/null 2>"$2.stderr"
+        rc=$?
+        t1=$(date +%s%N)
+        rss=$(tail -n 1 "$tf")
+        case $rss in *[!0-9]* | '') rss=0 ;; esac
+        awk -v a="$t0" -v b="$t1" -v r="$rss" -v c="$rc" \
+            'BEGIN { printf "%.3f %d %d\n", (b - a) / 1e9, r, c }'
+    else
+        python3 - "$BENCH_LDA" "$1" "$2" <<'EOF'
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+with open(sys.argv[3] + ".stderr", "wb") as err:
+    rc = subprocess.call(sys.argv[1:4], stdout=subprocess.DEVNULL, stderr=err)
+wall = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss   # KiB on Linux
+print("%.3f %d %d" % (wall, rss, rc))
+EOF
+    fi
+}
+
+# measure NAME INPUT -> prints "BEST_S MAX_RSS_MB STATUS"
+measure() {
+    out="$BENCH_DIR/out/$1"
+    mkdir -p "$out"
+    best="" maxrss=0 status=ok
+    i=0
+    while [ "$i" -lt "$BENCH_RUNS" ]; do
+        set -- "$1" "$2" $(one_run "$2" "$out")
+        [ "$5" = 0 ] || status="FAIL(exit $5)"
+        best=$(awk -v a="$best" -v b="$3" \
+            'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }')
+        [ "$4" -gt "$maxrss" ] && maxrss=$4
+        i=$((i + 1))
+    done
+    awk -v b="$best" -v r="$maxrss" -v s="$status" \
+        'BEGIN { printf "%s %.1f %s\n", b, r / 1024, s }'
+}
+
+row() {   # case events wall rss target note
+    printf '%-16s %9s %8s %12s  %-22s %s\n' "$@"
+}
+
+echo "build/lda benchmark ($BENCH_RUNS runs per case, best wall time, peak RSS; $(nproc 2>/dev/null || echo '?') CPUs, meter: $METER)"
+row case events "wall s" "peak RSS MB" target result
+row ---------------- --------- -------- ------------ ---------------------- ------
+
+if f=$(input realistic 1000000); then
+    set -- $(measure realistic-1M "$f")
+    verdict=$(awk -v t="$1" -v m="$2" -v ts="$T_REAL_S" -v tm="$T_REAL_MB" \
+        'BEGIN { print (t + 0 <= ts && m + 0 <= tm) ? "meets target" : "MISSES target" }')
+    [ "$3" = ok ] || verdict=$3
+    row realistic-1M 1000000 "$1" "$2" "<= ${T_REAL_S} s, <= ${T_REAL_MB} MB" "$verdict"
+else
+    row realistic-1M 1000000 - - "<= ${T_REAL_S} s, <= ${T_REAL_MB} MB" "generator failed"
+fi
+
+prev=""
+for n in 150000 300000 600000; do
+    name="dense-$((n / 1000))k"
+    if ! f=$(input dense "$n"); then
+        row "$name" "$n" - - "" "generator failed"
+        prev=""
+        continue
+    fi
+    set -- $(measure "$name" "$f")
+    if [ -n "$prev" ]; then
+        ratio=$(awk -v a="$1" -v b="$prev" \
+            'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
+        verdict=$(awk -v r="$ratio" -v t="$T_RATIO" \
+            'BEGIN { print (r + 0 <= t) ? "ok" : "TOO STEEP" }')
+        target="t(2n)/t(n) <= $T_RATIO"
+        note="ratio $ratio $verdict"
+    else
+        target="(base of the ratio)"
+        note=""
+    fi
+    [ "$3" = ok ] || note=$3
+    row "$name" "$n" "$1" "$2" "$target" "$note"
+    prev=$1
+done
+
+if [ -x scripts/bench-services.sh ]; then
+    echo
+    scripts/bench-services.sh || echo "bench: scripts/bench-services.sh exited $?"
+fi
+exit 0

@@ -1,0 +1,518 @@
+/* aggregate.fcgi: the aggregator (SPEC §5.3) and the run downloads
+ * (SPEC §5.4). It owns $LDA_VAR_DIR/runs/.
+ *
+ * POST /api/aggregate: decode the §5.3 request (lda_codec), apply the
+ * validation rules (every expected service present once with a final
+ * status; all successful unless ALLOW_PARTIAL_RESULTS), merge the
+ * successful services' sequences in the order [layering, wash_trading]
+ * (lda_merge, §3.3), build both reports in memory, then write the run
+ * directory: suspicious_accounts.csv, detections.csv, run.json LAST, each
+ * atomically (temporary, fsync, rename). A reader can therefore trust a
+ * report only once run.json exists, and GET /api/runs/ serves a report
+ * only then. A failed write removes whatever this request left (reports,
+ * run.json, the empty directory) and answers 500 with safe words; the
+ * detail goes to the log. A validation failure writes only run.json
+ * (status "validation_failed") and removes reports of an earlier run of
+ * the same id, run.json first so reports never stand without it. A repeat
+ * of a completed request id simply rewrites the run (the orchestrator may
+ * retry; its results are cached, so the content is the same).
+ *
+ * GET|HEAD /api/runs/<uuid>/<file>: serves the file whole (reports are
+ * small next to the input), text/csv as an attachment or run.json as
+ * application/json. Only API_KEY opens it, not INTERNAL_API_KEY. */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lda_codec.h"
+#include "lda_failpoint.h"
+#include "lda_file.h"
+#include "lda_http.h"
+#include "lda_log.h"
+#include "lda_merge.h"
+#include "lda_report.h"
+#include "lda_service.h"
+#include "lda_time.h"
+#include "lda_validate.h"
+
+static const char f_sus[] = "suspicious_accounts.csv";
+static const char f_det[] = "detections.csv";
+static const char f_run[] = "run.json";
+static const char write_error[] = "could not write the run's reports";
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static json_t *time_json(int64_t us)
+{
+    char t[LDA_TIME_MAX];
+    lda_time_format(us, t);
+    return json_string(t);
+}
+
+/* dir/name into out; false when too long. */
+static bool join(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n >= 0 && (size_t)n < cap;
+}
+
+static bool run_dir(const lda_config *cfg, const char *id, char *out,
+                    size_t cap)
+{
+    int n = snprintf(out, cap, "%s/runs/%s", cfg->var_dir, id);
+    return n >= 0 && (size_t)n < cap;
+}
+
+/* ---- one aggregation ----------------------------------------------- */
+
+typedef struct agg {
+    const lda_config *cfg;
+    lda_req *r;
+    lda_agg_req a;
+    int64_t received;
+    const char *status;          /* "completed" | "validation_failed" */
+    bool partial;
+    size_t merged;
+    char error[LDA_AGG_ERROR_MAX];   /* "" = null */
+    char dir[PATH_MAX];
+} agg;
+
+static bool failed(const agg *g, int s)
+{
+    return g->a.expected[s] && !g->a.res[s].success;
+}
+
+static json_t *failed_services(const agg *g)
+{
+    json_t *arr = json_array();
+    for (int s = 0; arr && s < LDA_SVC_COUNT; s++)
+        if (failed(g, s) &&
+            json_array_append_new(arr, json_string(lda_svc_names[s])) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *services_json(const agg *g)
+{
+    json_t *o = json_object();
+    for (int s = 0; o && s < LDA_SVC_COUNT; s++) {
+        const lda_agg_result *res = &g->a.res[s];
+        if (!g->a.expected[s] && !res->present)
+            continue;
+        json_t *v = json_pack(
+            "{s:s,s:I,s:o}", "status", res->present ? res->status : "missing",
+            "retry_count", (json_int_t)res->retry_count, "error",
+            res->has_error ? json_string(res->error) : json_null());
+        if (!v || json_object_set_new(o, lda_svc_names[s], v) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static json_t *count_or_null(bool has, uint64_t v)
+{
+    return has ? json_integer((json_int_t)v) : json_null();
+}
+
+/* run.json (same keys as build/lda's where they overlap). */
+static json_t *run_json(const agg *g)
+{
+    const lda_agg_req *a = &g->a;
+    bool done = strcmp(g->status, "completed") == 0;
+    const lda_agg_result *lay = &a->res[LDA_SVC_LAYERING];
+    const lda_agg_result *wash = &a->res[LDA_SVC_WASH];
+    json_t *rej = a->rejected ? json_incref(a->rejected) : json_array();
+    return json_pack(
+        "{s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o}",
+        "request_id", a->request_id, "status", g->status, "partial",
+        g->partial, "started",
+        time_json(a->has_started ? a->started : g->received), "finished",
+        time_json(now_us()), "event_count",
+        count_or_null(a->has_event_count, a->event_count), "rejected_count",
+        count_or_null(a->has_rejected_count, a->rejected_count), "rejected",
+        rej, "fingerprint", str_or_null(a->fingerprint), "services",
+        services_json(g), "failed_services", failed_services(g),
+        "layering_count", count_or_null(done && lay->success, lay->seqs.n),
+        "wash_count", count_or_null(done && wash->success, wash->seqs.n),
+        "merged_count", (json_int_t)g->merged, "error",
+        str_or_null(g->error));
+}
+
+static void log_errno(const agg *g, const char *step, const char *path,
+                      int e)
+{
+    lda_log(LDA_ERROR, g->a.request_id, "run write failed",
+            json_pack("{s:s,s:s,s:s}", "step", step, "path", path, "detail",
+                      strerror(e)));
+}
+
+/* Unlink dir/name; ENOENT is fine. */
+static void remove_file(const agg *g, const char *name)
+{
+    char path[PATH_MAX];
+    if (join(path, sizeof path, g->dir, name) && unlink(path) < 0 &&
+        errno != ENOENT)
+        log_errno(g, "cleanup", path, errno);
+}
+
+/* After a failed write: leave no trace of the run. */
+static void remove_run(const agg *g)
+{
+    remove_file(g, f_sus);
+    remove_file(g, f_det);
+    remove_file(g, f_run);
+    rmdir(g->dir);   /* best effort: only when empty */
+}
+
+/* One write step; failpoint fp makes it fail as ENOSPC. */
+static int write_step(const agg *g, const char *fp, const char *name,
+                      const char *data, size_t len)
+{
+    char path[PATH_MAX];
+    int e;
+    if (!join(path, sizeof path, g->dir, name))
+        e = ENAMETOOLONG;
+    else if (lda_failpoint(fp, g->a.request_id))
+        e = ENOSPC;
+    else if (lda_file_write_atomic(path, data, len) == 0)
+        return 0;
+    else
+        e = errno;
+    log_errno(g, name, path, e);
+    return -1;
+}
+
+static int make_dir(agg *g)
+{
+    int e;
+    if (!run_dir(g->cfg, g->a.request_id, g->dir, sizeof g->dir))
+        e = ENAMETOOLONG;
+    else if (lda_failpoint("enospc-mkdir", g->a.request_id))
+        e = ENOSPC;
+    else if (lda_file_mkdirs(g->dir) == 0)
+        return 0;
+    else
+        e = errno;
+    log_errno(g, "mkdir", g->dir, e);
+    return -1;
+}
+
+static int write_run_json(agg *g)
+{
+    json_t *j = run_json(g);
+    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!text) {
+        lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
+        return -1;
+    }
+    int rc = write_step(g, "enospc-runjson", f_run, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* Merge the successful services and build both reports. -1 on OOM. */
+static int build_reports(agg *g, lda_buf *sus, lda_buf *det)
+{
+    const lda_seqlist *lists[LDA_SVC_COUNT];
+    size_t n = 0;
+    for (int s = 0; s < LDA_SVC_COUNT; s++)
+        if (g->a.expected[s] && g->a.res[s].success)
+            lists[n++] = &g->a.res[s].seqs;
+    lda_ref *refs = NULL;
+    size_t nrefs = 0;
+    const lda_config *c = g->cfg;
+    lda_report_opts o = {c->pseudonymize, c->salt,
+                         c->salt ? strlen(c->salt) : 0};
+    int rc = -1;
+    if (lda_merge(lists, n, &refs, &nrefs) == 0 &&
+        lda_report_suspicious(refs, nrefs, sus) == 0 &&
+        lda_report_detections(refs, nrefs, &o, det) == 0)
+        rc = 0;
+    g->merged = nrefs;
+    free(refs);
+    return rc;
+}
+
+/* The §5.3 rules past the codec's own checks: success unless partial. */
+static void check_success(agg *g)
+{
+    if (g->a.invalid[0])
+        return;
+    char names[64] = "";
+    size_t nfail = 0, nok = 0;
+    for (int s = 0; s < LDA_SVC_COUNT; s++) {
+        if (!g->a.expected[s])
+            continue;
+        if (g->a.res[s].success) {
+            nok++;
+            continue;
+        }
+        size_t k = strlen(names);
+        snprintf(names + k, sizeof names - k, "%s%s", nfail ? ", " : "",
+                 lda_svc_names[s]);
+        nfail++;
+    }
+    if (nfail && !g->cfg->allow_partial)
+        snprintf(g->a.invalid, sizeof g->a.invalid,
+                 "service%s not successful: %s (partial results are not "
+                 "allowed)", nfail > 1 ? "s" : "", names);
+    else if (nok == 0)
+        snprintf(g->a.invalid, sizeof g->a.invalid,
+                 "no service was successful");
+    else
+        g->partial = nfail > 0;
+}
+
+static void reply_result(agg *g, int status)
+{
+    json_t *j = json_pack("{s:s,s:s,s:I,s:o,s:b,s:o}", "request_id",
+                          g->a.request_id, "status", g->status,
+                          "merged_count", (json_int_t)g->merged,
+                          "failed_services", failed_services(g), "partial",
+                          g->partial, "error", str_or_null(g->error));
+    lda_reply_json(g->r, status, j);
+}
+
+static void reply_write_failure(agg *g)
+{
+    remove_run(g);
+    g->status = "failed";
+    g->partial = false;
+    g->merged = 0;
+    snprintf(g->error, sizeof g->error, "%s", write_error);
+    reply_result(g, 500);
+}
+
+static void validation_failed(agg *g)
+{
+    g->status = "validation_failed";
+    g->partial = false;
+    g->merged = 0;
+    snprintf(g->error, sizeof g->error, "%s", g->a.invalid);
+    lda_log(LDA_WARN, g->a.request_id, "aggregate validation failed",
+            json_pack("{s:s}", "error", g->error));
+    if (make_dir(g) < 0 || write_run_json(g) < 0) {
+        reply_write_failure(g);
+        return;
+    }
+    /* run.json already says failed: now drop an earlier run's reports */
+    remove_file(g, f_sus);
+    remove_file(g, f_det);
+    reply_result(g, 200);
+}
+
+static void complete(agg *g)
+{
+    lda_buf sus, det;
+    lda_buf_init(&sus);
+    lda_buf_init(&det);
+    g->status = "completed";
+    if (build_reports(g, &sus, &det) < 0) {
+        lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
+        lda_reply_error(g->r, 500, "out of memory");
+    } else if (make_dir(g) < 0 ||
+               write_step(g, "enospc-suspicious", f_sus, sus.data,
+                          sus.len) < 0 ||
+               write_step(g, "enospc-detections", f_det, det.data,
+                          det.len) < 0 ||
+               write_run_json(g) < 0) {
+        reply_write_failure(g);
+    } else {
+        json_t *fs = failed_services(g);
+        lda_log(LDA_INFO, g->a.request_id, "aggregated",
+                json_pack("{s:I,s:b,s:o}", "merged_count",
+                          (json_int_t)g->merged, "partial", g->partial,
+                          "failed_services", fs ? fs : json_null()));
+        reply_result(g, 200);
+    }
+    lda_buf_free(&sus);
+    lda_buf_free(&det);
+}
+
+static void aggregate(const lda_config *cfg, lda_req *r)
+{
+    if (strcmp(r->method, "POST") != 0) {
+        lda_reply_error_h(r, 405, "Allow: POST\r\n", "method not allowed");
+        return;
+    }
+    if (!lda_ctype_is(r->content_type, "application/json")) {
+        lda_reply_error(r, 415, "Content-Type must be application/json");
+        return;
+    }
+    char *body;
+    size_t len;
+    size_t max = cfg->max_upload_bytes > SIZE_MAX - 1
+                     ? SIZE_MAX - 1
+                     : (size_t)cfg->max_upload_bytes;
+    switch (lda_req_body(r, max, &body, &len)) {
+    case LDA_BODY_OK:
+        break;
+    case LDA_BODY_TOO_LARGE:
+        lda_reply_error(r, 413, "request body too large");
+        return;
+    case LDA_BODY_IO:
+        lda_reply_error(r, 400, "incomplete request body");
+        return;
+    default:
+        lda_reply_error(r, 500, "out of memory");
+        return;
+    }
+    static agg g;   /* PATH_MAX and error buffers: keep off the stack */
+    memset(&g, 0, sizeof g);
+    g.cfg = cfg;
+    g.r = r;
+    g.received = now_us();
+    lda_agg_req_init(&g.a);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(body);
+    char err[LDA_AGG_ERROR_MAX];
+    int rc = root ? lda_codec_agg_req_from_json(root, &g.a, err, sizeof err)
+                  : -1;
+    if (!root)
+        snprintf(err, sizeof err, "invalid JSON (line %d, column %d)",
+                 jerr.line, jerr.column);
+    json_decref(root);
+    if (rc == -3) {
+        lda_log(LDA_ERROR, r->request_id, "out of memory", NULL);
+        lda_reply_error(r, 500, "out of memory");
+    } else if (rc < 0) {
+        lda_log(LDA_WARN, r->request_id, "bad aggregate request",
+                json_pack("{s:s}", "error", err));
+        lda_reply_error(r, 400, err);
+    } else {
+        memcpy(r->request_id, g.a.request_id, 37);
+        check_success(&g);
+        if (g.a.invalid[0])
+            validation_failed(&g);
+        else
+            complete(&g);
+    }
+    lda_agg_req_free(&g.a);
+}
+
+/* ---- downloads ------------------------------------------------------ */
+
+static void runs(const lda_config *cfg, lda_req *r)
+{
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        lda_reply_error_h(r, 405, "Allow: GET, HEAD\r\n",
+                          "method not allowed");
+        return;
+    }
+    /* The loop also admitted INTERNAL_API_KEY; downloads need API_KEY. */
+    if (!lda_service_key_ok(cfg, false, lda_req_param(r, "HTTP_X_API_KEY"))) {
+        lda_reply_error_h(r, 401, "WWW-Authenticate: X-API-Key\r\n",
+                          "missing or invalid API key");
+        return;
+    }
+    char id[37];
+    const char *file = NULL;
+    switch (lda_runs_path_parse(r->path, id, &file)) {
+    case LDA_RUNS_OK:
+        break;
+    case LDA_RUNS_BAD_ID:
+        lda_reply_error(r, 400, "run id must be a UUID");
+        return;
+    default:
+        lda_reply_error(r, 404, "no such file");
+        return;
+    }
+    for (int i = 0; i < 36; i++)
+        id[i] = (char)tolower((unsigned char)id[i]);
+    char dir[PATH_MAX], runjson[PATH_MAX], path[PATH_MAX];
+    struct stat st;
+    if (!run_dir(cfg, id, dir, sizeof dir) ||
+        !join(runjson, sizeof runjson, dir, f_run) ||
+        !join(path, sizeof path, dir, file)) {
+        lda_reply_error(r, 404, "run not found");
+        return;
+    }
+    /* A report counts only once its run.json exists (written last). */
+    if (stat(runjson, &st) < 0) {
+        lda_reply_error(r, 404, "run not found");
+        return;
+    }
+    char *data;
+    size_t len;
+    if (lda_file_read(path, 0, &data, &len) < 0) {
+        if (errno == ENOENT) {
+            lda_reply_error(r, 404, "file not found for this run");
+            return;
+        }
+        lda_log(LDA_ERROR, r->request_id, "cannot read run file",
+                json_pack("{s:s,s:s}", "path", path, "detail",
+                          strerror(errno)));
+        lda_reply_error(r, 500, "could not read the file");
+        return;
+    }
+    if (strcmp(file, f_run) == 0)
+        lda_reply(r, 200, "application/json", NULL, data, len);
+    else {
+        char hdr[128];
+        snprintf(hdr, sizeof hdr,
+                 "Content-Disposition: attachment; filename=\"%s\"\r\n",
+                 file);
+        lda_reply(r, 200, "text/csv; charset=utf-8", hdr, data, len);
+    }
+    free(data);
+}
+
+/* ---- program -------------------------------------------------------- */
+
+static int start(const lda_config *cfg)
+{
+    char dir[PATH_MAX];
+    int n = snprintf(dir, sizeof dir, "%s/runs", cfg->var_dir);
+    if (n < 0 || (size_t)n >= sizeof dir || lda_file_mkdirs(dir) < 0) {
+        lda_log(LDA_ERROR, NULL, "cannot create the runs directory",
+                json_pack("{s:s,s:s}", "path", cfg->var_dir, "detail",
+                          strerror(errno)));
+        return -1;
+    }
+    return 0;
+}
+
+static void handle(const lda_config *cfg, lda_req *r)
+{
+    if (strcmp(r->path, "/api/aggregate") == 0)
+        aggregate(cfg, r);
+    else if (strncmp(r->path, "/api/runs/", 10) == 0)
+        runs(cfg, r);
+    else
+        lda_reply_error(r, 404, "not found");
+}
+
+int main(void)
+{
+    static const lda_service svc = {
+        .name = "aggregate",
+        .route = "/api/aggregate",
+        .internal = true,
+        .start = start,
+        .handle = handle,
+    };
+    return lda_service_main(&svc);
+}

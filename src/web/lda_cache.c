@@ -1,0 +1,97 @@
+/* lda_cache: detector result cache on disk (see lda_cache.h).
+ *
+ * An entry is the detector's whole JSON response in
+ * <var>/cache/<service>/<request_id>.<fingerprint>.json, written with
+ * lda_file_write_atomic (temporary file, fsync, rename), so a reader sees
+ * either no entry or a complete one. Its age is its mtime; expired entries
+ * are deleted when looked up and swept when a process starts. */
+#include "lda_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lda_file.h"
+
+static char cache_dir[4096];
+
+static int entry_path(char *out, size_t n, const char *request_id,
+                      const char *fingerprint)
+{
+    int k = snprintf(out, n, "%s/%s.%s.json", cache_dir, request_id,
+                     fingerprint);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+static bool expired(const struct stat *st, uint64_t ttl)
+{
+    time_t now = time(NULL);
+    return now >= st->st_mtime && (uint64_t)(now - st->st_mtime) >= ttl;
+}
+
+/* Remove expired entries (and stale temporary files). */
+static void sweep(uint64_t ttl)
+{
+    DIR *d = opendir(cache_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && expired(&st, ttl))
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+int lda_cache_init(const char *var_dir, const char *service,
+                   uint64_t ttl_seconds)
+{
+    if (snprintf(cache_dir, sizeof cache_dir, "%s/cache/%s", var_dir,
+                 service) >= (int)sizeof cache_dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (lda_file_mkdirs(cache_dir) < 0)
+        return -1;
+    sweep(ttl_seconds);
+    return 0;
+}
+
+char *lda_cache_get(const char *request_id, const char *fingerprint,
+                    uint64_t ttl_seconds, size_t *len)
+{
+    char path[4300];
+    struct stat st;
+    if (entry_path(path, sizeof path, request_id, fingerprint) < 0 ||
+        stat(path, &st) < 0)
+        return NULL;
+    if (expired(&st, ttl_seconds)) {
+        unlink(path);
+        return NULL;
+    }
+    char *data;
+    if (lda_file_read(path, 0, &data, len) < 0)
+        return NULL;
+    return data;
+}
+
+int lda_cache_put(const char *request_id, const char *fingerprint,
+                  const char *data, size_t len)
+{
+    char path[4300];
+    if (entry_path(path, sizeof path, request_id, fingerprint) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return lda_file_write_atomic(path, data, len);
+}

@@ -1,0 +1,20 @@
+/* lda_cache: the detectors' result cache (SPEC §5.2 idempotency). One file
+ * per (request_id, fingerprint) under $LDA_VAR_DIR/cache/<service>/, written
+ * atomically, so every process of the program and a restarted process see
+ * it; an entry older than CACHE_TTL_SECONDS is a miss and is removed. */
+#ifndef LDA_CACHE_H
+#define LDA_CACHE_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Create the directory and sweep expired entries. 0, or -1 with errno. */
+int lda_cache_init(const char *var_dir, const char *service,
+                   uint64_t ttl_seconds);
+/* Both keys must be validated (uuid, 64 hex). Returns the cached bytes
+ * (malloc'd, NUL-terminated) or NULL on a miss. */
+char *lda_cache_get(const char *request_id, const char *fingerprint,
+                    uint64_t ttl_seconds, size_t *len);
+/* 0, or -1 with errno. */
+int lda_cache_put(const char *request_id, const char *fingerprint,
+                  const char *data, size_t len);
+#endif

@@ -1,0 +1,864 @@
+/* lda_codec: JSON codecs of SPEC §5.2 (SuspiciousSequence, detector
+ * request) and §5.3 (aggregate request), and the internal CSV form of an
+ * event set.
+ *
+ * Encoding builds jansson values; percentages are JSON reals, which
+ * jansson dumps with %.17g, so they decode back to the same double.
+ * Decoding walks an already-parsed jansson tree and is strict: every field
+ * is checked for presence and type, nulls are accepted exactly where SPEC
+ * §3 puts them, and the first problem is reported as a one-line message
+ * that names the field by its JSON path ("results[3].side: ...") and never
+ * echoes the offending value. Event fields go through lda_set_add(), the
+ * same validators as the CSV input. The events CSV writer formats each
+ * group's id cells once and appends rows with raw copies into a reserved
+ * buffer (no printf per row). */
+#include "lda_codec.h"
+#include "lda_time.h"
+#include "lda_validate.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const lda_svc_names[LDA_SVC_COUNT] = {"layering", "wash_trading"};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        err[0] = '\0';
+}
+
+/* ---- SuspiciousSequence: encode --------------------------------------- */
+
+static json_t *time_json(int64_t us)
+{
+    char t[LDA_TIME_MAX];
+    size_t n = lda_time_format(us, t);
+    return json_stringn(t, n);
+}
+
+static json_t *count_json(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? NULL : json_integer((json_int_t)v);
+}
+
+/* Set k to v (stolen); false when v is NULL or the set fails. */
+static bool put(json_t *o, const char *k, json_t *v)
+{
+    return v && json_object_set_new(o, k, v) == 0;
+}
+
+json_t *lda_codec_seq_to_json(const lda_seqlist *l, const lda_seq *q)
+{
+    const lda_seqkey *k = &l->keys[q->key];
+    const bool lay = q->dtype == LDA_LAYERING;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok =
+        put(o, "account_id",
+            json_stringn(l->text.data + k->acc_off, k->acc_len)) &&
+        put(o, "product_id",
+            json_stringn(l->text.data + k->prod_off, k->prod_len)) &&
+        put(o, "start_timestamp", time_json(q->start)) &&
+        put(o, "end_timestamp", time_json(q->end)) &&
+        put(o, "total_buy_qty", count_json(q->buy_qty)) &&
+        put(o, "total_sell_qty", count_json(q->sell_qty)) &&
+        put(o, "detection_type", json_string(lda_dtype_names[q->dtype])) &&
+        put(o, "side",
+            lay && q->side != LDA_SIDE_NULL
+                ? json_string(q->side == LDA_BUY ? "BUY" : "SELL")
+                : json_null()) &&
+        put(o, "num_cancelled_orders",
+            lay ? count_json(q->num_cancelled) : json_null()) &&
+        put(o, "alternation_percentage",
+            !lay && q->has_alt ? json_real(q->alt_pct) : json_null()) &&
+        put(o, "price_change_percentage",
+            !lay && q->has_pc ? json_real(q->pc_pct) : json_null());
+    if (ok && lay) {
+        json_t *a = json_array();
+        ok = put(o, "order_timestamps", a);
+        for (uint32_t i = 0; ok && i < q->norders; i++)
+            ok = json_array_append_new(
+                     a, time_json(l->orders[q->orders_off + i])) == 0;
+    } else if (ok)
+        ok = put(o, "order_timestamps", json_null());
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *lda_codec_seqlist_to_json(const lda_seqlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n; i++)
+        if (json_array_append_new(a, lda_codec_seq_to_json(l, &l->v[i])) !=
+            0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* ---- SuspiciousSequence: decode --------------------------------------- */
+
+typedef struct dec {
+    const char *prefix;   /* "results" or "layering.results" ... */
+    size_t idx;
+    char *err;
+    size_t errlen;
+} dec;
+
+static int dfail(const dec *d, const char *field, const char *what)
+{
+    seterr(d->err, d->errlen, "%s[%zu].%s: %s", d->prefix, d->idx, field,
+           what);
+    return -1;
+}
+
+/* The member k of o, or NULL with an error when absent. */
+static const json_t *need(const dec *d, const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    if (!v)
+        dfail(d, k, "missing");
+    return v;
+}
+
+static int get_time(const dec *d, const json_t *o, const char *k, int64_t *us)
+{
+    const json_t *v = need(d, o, k);
+    if (!v)
+        return -1;
+    if (!json_is_string(v))
+        return dfail(d, k, "must be a string");
+    if (!lda_time_parse(json_string_value(v), json_string_length(v), us))
+        return dfail(d, k, "invalid timestamp");
+    return 0;
+}
+
+static int get_count(const dec *d, const json_t *o, const char *k,
+                     uint64_t *out)
+{
+    const json_t *v = need(d, o, k);
+    if (!v)
+        return -1;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return dfail(d, k, "must be a non-negative integer");
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+static int get_id(const dec *d, const json_t *o, const char *k,
+                  const char **p, size_t *n)
+{
+    const json_t *v = need(d, o, k);
+    if (!v)
+        return -1;
+    if (!json_is_string(v))
+        return dfail(d, k, "must be a string");
+    *p = json_string_value(v);
+    *n = json_string_length(v);
+    if (!lda_valid_id(*p, *n))
+        return dfail(d, k, "must be 1 to 256 bytes without control "
+                           "characters");
+    return 0;
+}
+
+static int must_null(const dec *d, const json_t *o, const char *k)
+{
+    const json_t *v = need(d, o, k);
+    if (!v)
+        return -1;
+    return json_is_null(v) ? 0 : dfail(d, k, "must be null for this type");
+}
+
+/* A percentage: a number in [lo, hi]. */
+static int get_pct(const dec *d, const json_t *v, const char *k, double lo,
+                   double hi, double *out)
+{
+    if (!json_is_number(v))
+        return dfail(d, k, "must be a number");
+    double x = json_number_value(v);
+    if (!isfinite(x) || x < lo || x > hi)
+        return dfail(d, k, "out of range");
+    *out = x;
+    return 0;
+}
+
+/* Fields of LAYERING sequences: side, num_cancelled_orders, orders. */
+static int dec_layering(const dec *d, const json_t *o, lda_seqlist *l,
+                        lda_seq *q, int64_t **tsv, size_t *tscap)
+{
+    const json_t *v = need(d, o, "side");
+    if (!v)
+        return -1;
+    const char *s = json_string_value(v);
+    if (s && strcmp(s, "BUY") == 0)
+        q->side = LDA_BUY;
+    else if (s && strcmp(s, "SELL") == 0)
+        q->side = LDA_SELL;
+    else
+        return dfail(d, "side", "must be \"BUY\" or \"SELL\"");
+    if (get_count(d, o, "num_cancelled_orders", &q->num_cancelled) < 0 ||
+        must_null(d, o, "alternation_percentage") < 0 ||
+        must_null(d, o, "price_change_percentage") < 0)
+        return -1;
+    const json_t *a = need(d, o, "order_timestamps");
+    if (!a)
+        return -1;
+    if (!json_is_array(a))
+        return dfail(d, "order_timestamps", "must be an array");
+    size_t n = json_array_size(a);
+    if (n > UINT32_MAX)
+        return dfail(d, "order_timestamps", "too long");
+    if (n > *tscap) {
+        int64_t *p = realloc(*tsv, n * sizeof *p);
+        if (!p)
+            return -3;
+        *tsv = p;
+        *tscap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *t = json_array_get(a, i);
+        if (!json_is_string(t) ||
+            !lda_time_parse(json_string_value(t), json_string_length(t),
+                            &(*tsv)[i])) {
+            char f[48];
+            snprintf(f, sizeof f, "order_timestamps[%zu]", i);
+            return dfail(d, f, "invalid timestamp");
+        }
+    }
+    return lda_seqlist_set_orders(l, q, *tsv, n) ? 0 : -3;
+}
+
+static int dec_wash(const dec *d, const json_t *o, lda_seq *q)
+{
+    if (must_null(d, o, "side") < 0 ||
+        must_null(d, o, "num_cancelled_orders") < 0 ||
+        must_null(d, o, "order_timestamps") < 0)
+        return -1;
+    const json_t *v = need(d, o, "alternation_percentage");
+    if (!v || get_pct(d, v, "alternation_percentage", 0.0, 100.0,
+                      &q->alt_pct) < 0)
+        return -1;
+    q->has_alt = true;
+    v = need(d, o, "price_change_percentage");
+    if (!v)
+        return -1;
+    if (json_is_null(v))
+        return 0;
+    if (get_pct(d, v, "price_change_percentage", 0.0, HUGE_VAL,
+                &q->pc_pct) < 0)
+        return -1;
+    q->has_pc = true;
+    return 0;
+}
+
+/* One sequence; 0, -1 invalid (err set), -3 OOM. */
+static int dec_seq(const dec *d, const json_t *o, lda_seqlist *l,
+                   int64_t **tsv, size_t *tscap)
+{
+    if (!json_is_object(o)) {
+        seterr(d->err, d->errlen, "%s[%zu]: must be an object", d->prefix,
+               d->idx);
+        return -1;
+    }
+    const char *acc, *prod;
+    size_t acc_n, prod_n;
+    int64_t start, end;
+    uint64_t buy, sell;
+    if (get_id(d, o, "account_id", &acc, &acc_n) < 0 ||
+        get_id(d, o, "product_id", &prod, &prod_n) < 0 ||
+        get_time(d, o, "start_timestamp", &start) < 0 ||
+        get_time(d, o, "end_timestamp", &end) < 0 ||
+        get_count(d, o, "total_buy_qty", &buy) < 0 ||
+        get_count(d, o, "total_sell_qty", &sell) < 0)
+        return -1;
+    if (end < start)
+        return dfail(d, "end_timestamp", "before start_timestamp");
+    const json_t *t = need(d, o, "detection_type");
+    if (!t)
+        return -1;
+    const char *ts = json_string_value(t);
+    int dtype = !ts                              ? -1
+                : strcmp(ts, "LAYERING") == 0     ? LDA_LAYERING
+                : strcmp(ts, "WASH_TRADING") == 0 ? LDA_WASH
+                                                  : -1;
+    if (dtype < 0)
+        return dfail(d, "detection_type",
+                     "must be \"LAYERING\" or \"WASH_TRADING\"");
+    uint32_t key = lda_seqlist_key(l, acc, acc_n, prod, prod_n);
+    if (key == UINT32_MAX)
+        return -3;
+    lda_seq *q = lda_seqlist_push(l);
+    if (!q)
+        return -3;
+    q->key = key;
+    q->start = start;
+    q->end = end;
+    q->buy_qty = buy;
+    q->sell_qty = sell;
+    q->dtype = (uint8_t)dtype;
+    int rc = dtype == LDA_LAYERING ? dec_layering(d, o, l, q, tsv, tscap)
+                                   : dec_wash(d, o, q);
+    if (rc < 0)
+        l->n--;   /* drop the half-decoded sequence */
+    return rc;
+}
+
+/* Decode arr into l; 0, -1 invalid, -3 OOM (err says so). */
+static int dec_seqlist(const json_t *arr, lda_seqlist *l, const char *prefix,
+                       char *err, size_t errlen)
+{
+    if (!json_is_array(arr)) {
+        seterr(err, errlen, "%s: must be an array", prefix);
+        return -1;
+    }
+    dec d = {prefix, 0, err, errlen};
+    int64_t *tsv = NULL;
+    size_t tscap = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(arr); i++) {
+        d.idx = i;
+        rc = dec_seq(&d, json_array_get(arr, i), l, &tsv, &tscap);
+    }
+    free(tsv);
+    if (rc == -3)
+        seterr(err, errlen, "out of memory");
+    return rc;
+}
+
+int lda_codec_seqlist_from_json(const json_t *arr, lda_seqlist *l, char *err,
+                                size_t errlen)
+{
+    return dec_seqlist(arr, l, "results", err, errlen) == 0 ? 0 : -1;
+}
+
+/* ---- SPEC §5.2 detector request -------------------------------------- */
+
+/* Copy a valid UUID, lowercased. */
+static void copy_uuid(char out[37], const char *s)
+{
+    for (size_t i = 0; i < 36; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[36] = '\0';
+}
+
+/* The text of an event field: a JSON string as is; with num set, a JSON
+ * integer in decimal, and (real_ok) a JSON real in the shortest %g form
+ * that reads back as the same double. buf holds formatted numbers. */
+static const char *field_text(const json_t *v, bool num, bool real_ok,
+                              char *buf, size_t buflen, size_t *n)
+{
+    if (json_is_string(v)) {
+        *n = json_string_length(v);
+        return json_string_value(v);
+    }
+    if (num && json_is_integer(v)) {
+        int k = snprintf(buf, buflen, "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(v));
+        if (k < 0 || (size_t)k >= buflen)
+            return NULL;
+        *n = (size_t)k;
+        return buf;
+    }
+    if (num && real_ok && json_is_real(v)) {
+        double x = json_real_value(v);
+        for (int prec = 1; prec <= 17; prec++) {
+            int k = snprintf(buf, buflen, "%.*g", prec, x);
+            if (k < 0 || (size_t)k >= buflen)
+                return NULL;
+            if (strtod(buf, NULL) == x || prec == 17) {
+                *n = (size_t)k;
+                return buf;
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *const ev_keys[7] = {"timestamp", "account_id",
+                                       "product_id", "side",
+                                       "price", "quantity",
+                                       "event_type"};
+
+int lda_codec_detect_req_from_json(const char *body, size_t len,
+                                   uint64_t max_events, lda_detect_req *out,
+                                   lda_set *set, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (json_error_code(&jerr) == json_error_out_of_memory) {
+            seterr(err, errlen, "out of memory");
+            return -3;
+        }
+        seterr(err, errlen, "invalid JSON (line %d, column %d)", jerr.line,
+               jerr.column);
+        return -1;
+    }
+    int rc = -1;
+    const json_t *id = json_object_get(root, "request_id");
+    const json_t *fp = json_object_get(root, "event_fingerprint");
+    const json_t *evs = json_object_get(root, "events");
+    if (!json_is_object(root))
+        seterr(err, errlen, "the request must be a JSON object");
+    else if (!json_is_string(id) ||
+             !lda_valid_uuid(json_string_value(id), json_string_length(id)))
+        seterr(err, errlen, "request_id: must be a UUID");
+    else if (!json_is_string(fp) ||
+             !lda_valid_fingerprint(json_string_value(fp),
+                                    json_string_length(fp)))
+        seterr(err, errlen,
+               "event_fingerprint: must be 64 lowercase hex digits");
+    else if (!json_is_array(evs))
+        seterr(err, errlen, "events: must be an array");
+    else if (max_events && json_array_size(evs) > max_events) {
+        seterr(err, errlen, "more than %" PRIu64 " events", max_events);
+        rc = -2;
+    } else
+        rc = 0;
+    if (rc == 0) {
+        copy_uuid(out->request_id, json_string_value(id));
+        memcpy(out->fingerprint, json_string_value(fp), 64);
+        out->fingerprint[64] = '\0';
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size(evs); i++) {
+        const json_t *e = json_array_get(evs, i);
+        if (!json_is_object(e)) {
+            seterr(err, errlen, "events[%zu]: must be an object", i);
+            rc = -1;
+            break;
+        }
+        lda_text t[7];
+        char pbuf[40], qbuf[32];
+        for (int k = 0; k < 7; k++) {
+            const json_t *v = json_object_get(e, ev_keys[k]);
+            bool isprice = k == 4, isqty = k == 5;
+            const char *p = NULL;
+            size_t n = 0;
+            if (v)
+                p = field_text(v, isprice || isqty, isprice,
+                               isprice ? pbuf : qbuf,
+                               isprice ? sizeof pbuf : sizeof qbuf, &n);
+            if (!p) {
+                seterr(err, errlen, "events[%zu]: %s: %s", i, ev_keys[k],
+                       !v       ? "missing"
+                       : isprice ? "must be a string or a number"
+                       : isqty   ? "must be an integer"
+                                 : "must be a string");
+                rc = -1;
+                break;
+            }
+            t[k].p = p;
+            t[k].n = n;
+        }
+        if (rc)
+            break;
+        lda_fields f = {t[0], t[1], t[2], t[3], t[4], t[5], t[6]};
+        const char *reason = NULL;
+        lda_status st = lda_set_add(set, &f, &reason);
+        if (st == LDA_NOMEM) {
+            seterr(err, errlen, "out of memory");
+            rc = -3;
+        } else if (st != LDA_OK) {
+            seterr(err, errlen, "events[%zu]: %s", i, reason);
+            rc = -1;
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* ---- internal events CSV ---------------------------------------------- */
+
+#define US_PER_DAY 86400000000LL
+
+static const char digits2[201] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334"
+    "3536373839404142434445464748495051525354555657585960616263646566676869"
+    "707172737475767778798081828384858687888990919293949596979899";
+
+static char *put2(char *p, unsigned v)
+{
+    memcpy(p, digits2 + 2 * v, 2);
+    return p + 2;
+}
+
+/* YYYY-MM-DDTHH:MM:SS.ffffffZ (27 bytes), as lda_time_format_fixed, with
+ * the date part ("YYYY-MM-DDT") cached per day: events come time-sorted
+ * within a group, so the calendar is worked out once per group and day. */
+typedef struct day_cache {
+    int64_t day;
+    char text[11];
+} day_cache;
+
+static char *put_time_fixed(char *p, int64_t us, day_cache *c)
+{
+    int64_t day = us / US_PER_DAY, rem = us % US_PER_DAY;
+    if (rem < 0) {
+        rem += US_PER_DAY;
+        day--;
+    }
+    if (day != c->day) {
+        char t[LDA_TIME_MAX];
+        lda_time_format_fixed(day * US_PER_DAY, t);
+        memcpy(c->text, t, 11);
+        c->day = day;
+    }
+    memcpy(p, c->text, 11);
+    p += 11;
+    unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
+    p = put2(p, secs / 3600);
+    *p++ = ':';
+    p = put2(p, secs / 60 % 60);
+    *p++ = ':';
+    p = put2(p, secs % 60);
+    *p++ = '.';
+    p = put2(p, frac / 10000);
+    p = put2(p, frac / 100 % 100);
+    p = put2(p, frac % 100);
+    *p++ = 'Z';
+    return p;
+}
+
+static unsigned u64_len(uint64_t v)
+{
+    unsigned n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static char *put_u64(char *p, uint64_t v, unsigned n)
+{
+    for (unsigned k = n; k > 0; k--) {
+        p[k - 1] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* Quoted width of an id cell (lda_csv_put without guard). */
+static size_t cell_len(const char *s, size_t n)
+{
+    size_t q = 0;
+    bool quote = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '"')
+            q++;
+        if (c == ',' || c == '"' || c == '\r' || c == '\n')
+            quote = true;
+    }
+    return quote ? n + q + 2 : n;
+}
+
+int lda_codec_events_csv(const lda_set *s, unsigned mask, lda_buf *out)
+{
+    static const char hdr[] =
+        "timestamp,account_id,product_id,side,price,quantity,event_type\n";
+    static const uint8_t tlen[3] = {12, 15, 14};   /* type name lengths */
+    /* Pass 1: the exact size, so the output is allocated once. */
+    size_t total = sizeof hdr - 1;
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const lda_group *gr = &s->groups[g];
+        size_t ids = 3 + cell_len(lda_set_str(s, gr->acc_off), gr->acc_len) +
+                     cell_len(lda_set_str(s, gr->prod_off), gr->prod_len);
+        for (uint32_t i = 0; i < gr->count; i++) {
+            const lda_event *e = lda_group_ev(s, gr, i);
+            if (mask & (1u << e->type))
+                total += 27 + ids + (e->side == LDA_BUY ? 4 : 5) +
+                         e->price_len + 1 + u64_len(e->qty) + 1 +
+                         tlen[e->type] + 1;
+        }
+    }
+    if (!lda_buf_reserve(out, total))
+        return -1;
+    lda_buf_add(out, hdr, sizeof hdr - 1);
+    lda_buf ids;      /* ",<account>,<product>," of the current group */
+    lda_buf_init(&ids);
+    day_cache dc = {INT64_MIN, {0}};
+    char *p = out->data + out->len;
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const lda_group *gr = &s->groups[g];
+        lda_buf_reset(&ids);
+        lda_buf_addc(&ids, ',');
+        lda_csv_put(&ids, lda_set_str(s, gr->acc_off), gr->acc_len, false);
+        lda_buf_addc(&ids, ',');
+        lda_csv_put(&ids, lda_set_str(s, gr->prod_off), gr->prod_len, false);
+        lda_buf_addc(&ids, ',');
+        if (ids.oom) {
+            out->oom = true;
+            break;
+        }
+        for (uint32_t i = 0; i < gr->count; i++) {
+            const lda_event *e = lda_group_ev(s, gr, i);
+            if (!(mask & (1u << e->type)))
+                continue;
+            p = put_time_fixed(p, e->ts, &dc);
+            memcpy(p, ids.data, ids.len);
+            p += ids.len;
+            if (e->side == LDA_BUY) {
+                memcpy(p, "BUY,", 4);
+                p += 4;
+            } else {
+                memcpy(p, "SELL,", 5);
+                p += 5;
+            }
+            memcpy(p, lda_event_price(s, e), e->price_len);
+            p += e->price_len;
+            *p++ = ',';
+            p = put_u64(p, e->qty, u64_len(e->qty));
+            *p++ = ',';
+            memcpy(p, lda_type_names[e->type], tlen[e->type]);
+            p += tlen[e->type];
+            *p++ = '\n';
+        }
+    }
+    lda_buf_free(&ids);
+    if (out->oom)
+        return -1;
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+/* ---- SPEC §5.3 aggregate request -------------------------------------- */
+
+void lda_agg_req_init(lda_agg_req *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        lda_seqlist_init(&a->res[i].seqs);
+}
+
+void lda_agg_req_free(lda_agg_req *a)
+{
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        lda_seqlist_free(&a->res[i].seqs);
+    json_decref(a->rejected);
+    lda_agg_req_init(a);
+}
+
+static int svc_index(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    for (int i = 0; s && i < LDA_SVC_COUNT; i++)
+        if (strcmp(s, lda_svc_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Record the first validation failure; always returns 0 (keep going). */
+static int invalid(lda_agg_req *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int invalid(lda_agg_req *a, const char *fmt, ...)
+{
+    if (a->invalid[0])
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(a->invalid, sizeof a->invalid, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !a->invalid[0])
+        snprintf(a->invalid, sizeof a->invalid, "invalid request");
+    return 0;
+}
+
+/* Copy a JSON string into a fixed buffer, truncated at a UTF-8 character
+ * boundary. */
+static void copy_str(char *dst, size_t cap, const json_t *v)
+{
+    size_t n = json_string_length(v);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, json_string_value(v), n);
+    while (n && !lda_valid_utf8(dst, n))
+        n--;
+    dst[n] = '\0';
+}
+
+/* One element of "results"; 0, or -3 on OOM. Validation problems go to
+ * a->invalid. */
+static int agg_result(lda_agg_req *a, size_t i, const json_t *o)
+{
+    if (!json_is_object(o))
+        return invalid(a, "results[%zu]: must be an object", i);
+    const json_t *name = json_object_get(o, "service_name");
+    int s = svc_index(name);
+    if (s < 0)
+        return invalid(a, "results[%zu].service_name: unknown service", i);
+    lda_agg_result *r = &a->res[s];
+    if (r->present)
+        return invalid(a, "service %s appears more than once",
+                       lda_svc_names[s]);
+    r->present = true;
+    const json_t *rid = json_object_get(o, "request_id");
+    if (rid && !json_is_null(rid) &&
+        (!json_is_string(rid) || json_string_length(rid) != 36 ||
+         strncasecmp(json_string_value(rid), a->request_id, 36) != 0))
+        return invalid(a, "%s: request_id does not match", lda_svc_names[s]);
+    const json_t *st = json_object_get(o, "status");
+    if (!json_is_string(st))
+        return invalid(a, "%s: status must be a string", lda_svc_names[s]);
+    copy_str(r->status, sizeof r->status, st);
+    r->success = strcmp(json_string_value(st), "success") == 0;
+    const json_t *fs = json_object_get(o, "final_status");
+    r->final_status = json_is_true(fs);
+    if (fs && !json_is_boolean(fs))
+        return invalid(a, "%s: final_status must be a boolean",
+                       lda_svc_names[s]);
+    const json_t *rc = json_object_get(o, "retry_count");
+    if (rc && !json_is_null(rc)) {
+        if (!json_is_integer(rc) || json_integer_value(rc) < 0)
+            return invalid(a, "%s: retry_count must be a non-negative "
+                              "integer", lda_svc_names[s]);
+        r->retry_count = (uint64_t)json_integer_value(rc);
+    }
+    const json_t *er = json_object_get(o, "error");
+    if (er && !json_is_null(er)) {
+        if (!json_is_string(er))
+            return invalid(a, "%s: error must be a string or null",
+                           lda_svc_names[s]);
+        copy_str(r->error, sizeof r->error, er);
+        r->has_error = true;
+    }
+    if (!r->success)
+        return 0;   /* the results of a failed service are not used */
+    char prefix[48], e[LDA_AGG_ERROR_MAX];
+    snprintf(prefix, sizeof prefix, "%s.results", lda_svc_names[s]);
+    int d = dec_seqlist(json_object_get(o, "results"), &r->seqs, prefix, e,
+                        sizeof e);
+    if (d == -3)
+        return -3;
+    if (d < 0)
+        invalid(a, "%s", e);
+    return 0;
+}
+
+/* The optional run fields (contract.md). */
+static void agg_run_fields(lda_agg_req *a, const json_t *root)
+{
+    const json_t *v = json_object_get(root, "event_count");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            invalid(a, "event_count must be a non-negative integer");
+        else {
+            a->has_event_count = true;
+            a->event_count = (uint64_t)json_integer_value(v);
+        }
+    }
+    v = json_object_get(root, "rejected_count");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            invalid(a, "rejected_count must be a non-negative integer");
+        else {
+            a->has_rejected_count = true;
+            a->rejected_count = (uint64_t)json_integer_value(v);
+        }
+    }
+    v = json_object_get(root, "rejected");
+    if (v && !json_is_null(v)) {
+        bool ok = json_is_array(v);
+        for (size_t i = 0; ok && i < json_array_size(v); i++) {
+            const json_t *r = json_array_get(v, i);
+            const json_t *row = json_object_get(r, "row");
+            ok = json_is_object(r) && json_is_integer(row) &&
+                 json_integer_value(row) > 0 &&
+                 json_is_string(json_object_get(r, "reason"));
+        }
+        if (!ok)
+            invalid(a, "rejected must be an array of {row, reason}");
+        else
+            a->rejected = json_incref((json_t *)v);
+    }
+    v = json_object_get(root, "event_fingerprint");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) ||
+            !lda_valid_fingerprint(json_string_value(v),
+                                   json_string_length(v)))
+            invalid(a, "event_fingerprint must be 64 lowercase hex digits");
+        else
+            memcpy(a->fingerprint, json_string_value(v), 65);
+    }
+    v = json_object_get(root, "started");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) ||
+            !lda_time_parse(json_string_value(v), json_string_length(v),
+                            &a->started))
+            invalid(a, "started must be a timestamp");
+        else
+            a->has_started = true;
+    }
+}
+
+int lda_codec_agg_req_from_json(const json_t *root, lda_agg_req *a,
+                                char *err, size_t errlen)
+{
+    if (!json_is_object(root)) {
+        seterr(err, errlen, "the request must be a JSON object");
+        return -1;
+    }
+    const json_t *id = json_object_get(root, "request_id");
+    if (!json_is_string(id) ||
+        !lda_valid_uuid(json_string_value(id), json_string_length(id))) {
+        seterr(err, errlen, "request_id: must be a UUID");
+        return -1;
+    }
+    copy_uuid(a->request_id, json_string_value(id));
+
+    const json_t *exp = json_object_get(root, "expected_services");
+    if (!json_is_array(exp))
+        invalid(a, "expected_services must be an array");
+    else if (json_array_size(exp) == 0)
+        invalid(a, "expected_services is empty");
+    for (size_t i = 0; json_is_array(exp) && i < json_array_size(exp); i++) {
+        int s = svc_index(json_array_get(exp, i));
+        if (s < 0)
+            invalid(a, "expected_services[%zu]: unknown service", i);
+        else if (a->expected[s])
+            invalid(a, "expected_services: %s is listed twice",
+                    lda_svc_names[s]);
+        else
+            a->expected[s] = true;
+    }
+    const json_t *res = json_object_get(root, "results");
+    if (!json_is_array(res))
+        invalid(a, "results must be an array");
+    for (size_t i = 0; json_is_array(res) && i < json_array_size(res); i++)
+        if (agg_result(a, i, json_array_get(res, i)) < 0) {
+            seterr(err, errlen, "out of memory");
+            return -3;
+        }
+    for (int s = 0; s < LDA_SVC_COUNT; s++) {
+        const lda_agg_result *r = &a->res[s];
+        if (a->expected[s] && !r->present)
+            invalid(a, "service %s is missing", lda_svc_names[s]);
+        else if (!a->expected[s] && r->present)
+            invalid(a, "service %s was not expected", lda_svc_names[s]);
+        else if (r->present && !r->final_status)
+            invalid(a, "service %s has no final status", lda_svc_names[s]);
+    }
+    agg_run_fields(a, root);
+    return 0;
+}

@@ -1,0 +1,115 @@
+/* lda_codec: the JSON forms the programs exchange (SPEC §5.2, §5.3) and
+ * the internal CSV form of an event set (contract.md: orchestrator ->
+ * detector body).
+ *
+ * SuspiciousSequence JSON (SPEC §5.2, nulls as in §3):
+ *   account_id, product_id          strings
+ *   start_timestamp, end_timestamp  §4 text (lda_time_format)
+ *   total_buy_qty, total_sell_qty   integers
+ *   detection_type                  "LAYERING" | "WASH_TRADING"
+ *   side                            "BUY"|"SELL" (LAYERING), null (WASH)
+ *   num_cancelled_orders            integer (LAYERING), null (WASH)
+ *   order_timestamps                array of §4 text (LAYERING), null (WASH)
+ *   alternation_percentage          number (WASH), null (LAYERING)
+ *   price_change_percentage         number or null (WASH), null (LAYERING)
+ * Percentages are encoded as JSON reals with 17 significant digits, so
+ * decoding gives back the exact double. */
+#ifndef LDA_CODEC_H
+#define LDA_CODEC_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lda_buf.h"
+#include "lda_csv.h"
+#include "lda_event.h"
+#include "lda_seq.h"
+
+/* ---- SuspiciousSequence ---------------------------------------------- */
+
+/* The JSON object of q (a sequence of l). NULL on OOM. */
+json_t *lda_codec_seq_to_json(const lda_seqlist *l, const lda_seq *q);
+/* Array of every sequence of l, in list order. NULL on OOM. */
+json_t *lda_codec_seqlist_to_json(const lda_seqlist *l);
+/* Strict decode of such an array, appended to l in array order. Every key
+ * above must be present with the right type (nulls exactly where §3 puts
+ * them; unknown keys are ignored). 0, or -1 with a one-line message safe to
+ * show in err, e.g. "results[3].end_timestamp: invalid timestamp"; on -1, l
+ * may hold part of the sequences. Timestamps accept any SPEC §2 form. */
+int lda_codec_seqlist_from_json(const json_t *arr, lda_seqlist *l, char *err,
+                                size_t errlen);
+
+/* ---- SPEC §5.2 detector request (JSON form) --------------------------- */
+
+typedef struct lda_detect_req {
+    char request_id[37];
+    char fingerprint[65];
+} lda_detect_req;
+
+/* Parse body[0..len): {"request_id","event_fingerprint","events":[...]}.
+ * Each event: timestamp, account_id, product_id, side, event_type (strings),
+ * price (a string holding the decimal text; a JSON number is also accepted
+ * and its JSON text is used as the price text), quantity (a JSON integer,
+ * or a string of digits). Every event goes through lda_set_add and is
+ * appended to set (not finished). Returns 0; -1 with a safe one-line
+ * message in err (400), e.g. "events[12]: price: ..."; -2 when there are
+ * more than max_events events (413; 0 = no limit); -3 on OOM (500). */
+int lda_codec_detect_req_from_json(const char *body, size_t len,
+                                   uint64_t max_events, lda_detect_req *out,
+                                   lda_set *set, char *err, size_t errlen);
+
+/* The internal CSV form of a FINISHED set: header
+ * "timestamp,account_id,product_id,side,price,quantity,event_type" then one
+ * row per event in group order whose type bit (1u << e->type) is in mask;
+ * timestamps as YYYY-MM-DDTHH:MM:SS.ffffffZ, price text as given, ids
+ * RFC 4180 quoted when needed (no formula guard), LF line ends. Appended to
+ * out. 0, or -1 on OOM. */
+int lda_codec_events_csv(const lda_set *s, unsigned mask, lda_buf *out);
+
+/* ---- SPEC §5.3 aggregate request -------------------------------------- */
+
+enum { LDA_SVC_LAYERING = 0, LDA_SVC_WASH = 1, LDA_SVC_COUNT = 2 };
+extern const char *const lda_svc_names[LDA_SVC_COUNT]; /* "layering",
+                                                          "wash_trading" */
+
+#define LDA_AGG_ERROR_MAX 256
+
+typedef struct lda_agg_result {
+    bool present;                    /* appeared in "results" */
+    char status[16];                 /* "success", "failure", "timeout",
+                                        "exhausted", ... (truncated) */
+    bool success;                    /* status == "success" */
+    bool final_status;
+    uint64_t retry_count;            /* 0 when absent */
+    char error[LDA_AGG_ERROR_MAX];   /* "" when null/absent */
+    bool has_error;
+    lda_seqlist seqs;                /* decoded "results" when success */
+} lda_agg_result;
+
+typedef struct lda_agg_req {
+    char request_id[37];
+    bool expected[LDA_SVC_COUNT];    /* named in expected_services */
+    lda_agg_result res[LDA_SVC_COUNT];
+    /* Optional run fields (contract.md), used for run.json. */
+    bool has_event_count, has_rejected_count, has_started;
+    uint64_t event_count, rejected_count;
+    int64_t started;                 /* microseconds UTC */
+    json_t *rejected;                /* array [{"row","reason"}], or NULL */
+    char fingerprint[65];            /* "" when absent */
+    /* The first §5.3 validation failure (duplicate or unknown service,
+       final_status false, results not decodable...), "" when none. The
+       aggregator answers it as validation_failed; structural errors
+       (not an object, bad request_id) make the decoder return -1. */
+    char invalid[LDA_AGG_ERROR_MAX];
+} lda_agg_req;
+
+void lda_agg_req_init(lda_agg_req *a);
+void lda_agg_req_free(lda_agg_req *a);
+/* Decode a parsed §5.3 request into a (initialised). 0 (check a->invalid
+ * for a §5.3 validation failure); -1 with a safe message in err when the
+ * request is malformed (400: not an object, request_id missing or not a
+ * UUID, expected_services or results not arrays); -3 on OOM. */
+int lda_codec_agg_req_from_json(const json_t *root, lda_agg_req *a,
+                                char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,265 @@
+/* lda_detector: a detector program (see lda_detector.h).
+ *
+ * POST <route> with
+ *   text/csv          the internal form: the events as CSV, with
+ *                     X-Request-ID and X-Event-Fingerprint headers;
+ *   application/json  SPEC §5.2 {"request_id","event_fingerprint","events"}.
+ * Steps: read the body; look up the cache by (request_id, fingerprint) and
+ * answer from it when present ("cached": true, the detector does not run);
+ * otherwise decode every event (any invalid one is a 400), check the
+ * fingerprint against the decoded events (400 on mismatch), run the
+ * detector, store the response in the cache, answer ("cached": false).
+ * The cache entry is the response without "cached"; the flag is spliced in
+ * when answering. */
+#include "lda_detector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lda_cache.h"
+#include "lda_codec.h"
+#include "lda_csv.h"
+#include "lda_detect.h"
+#include "lda_failpoint.h"
+#include "lda_fingerprint.h"
+#include "lda_log.h"
+#include "lda_service.h"
+#include "lda_validate.h"
+
+static uint8_t det_kind;
+static const char *const det_service_names[2] = {"layering", "wash_trading"};
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Reply with a stored response text plus "cached": flag. */
+static void reply_stored(lda_req *r, const char *text, size_t len,
+                         bool cached)
+{
+    static const char yes[] = ",\"cached\":true}";
+    static const char no[] = ",\"cached\":false}";
+    const char *tail = cached ? yes : no;
+    size_t tl = strlen(tail);
+    if (len < 2 || text[len - 1] != '}') {
+        lda_reply_error(r, 500, "internal error");
+        return;
+    }
+    char *out = malloc(len - 1 + tl);
+    if (!out) {
+        lda_reply_error(r, 500, "out of memory");
+        return;
+    }
+    memcpy(out, text, len - 1);
+    memcpy(out + len - 1, tail, tl);
+    lda_reply(r, 200, "application/json", NULL, out, len - 1 + tl);
+    free(out);
+}
+
+/* Keys of the internal form, from the headers; false = replied 400. */
+static bool csv_keys(lda_req *r, lda_detect_req *k)
+{
+    const char *rid = lda_req_param(r, "HTTP_X_REQUEST_ID");
+    const char *fp = lda_req_param(r, "HTTP_X_EVENT_FINGERPRINT");
+    if (!rid || !lda_valid_uuid(rid, strlen(rid))) {
+        lda_reply_error(r, 400, "X-Request-ID must be a UUID");
+        return false;
+    }
+    if (!fp || !lda_valid_fingerprint(fp, strlen(fp))) {
+        lda_reply_error(r, 400,
+                        "X-Event-Fingerprint must be 64 lowercase hex digits");
+        return false;
+    }
+    memcpy(k->request_id, rid, 37);
+    memcpy(k->fingerprint, fp, 65);
+    return true;
+}
+
+/* Decode the internal CSV form into set; false = replied. */
+static bool decode_csv(const lda_config *cfg, lda_req *r, char *body,
+                       size_t len, lda_set *set)
+{
+    static lda_rejects rej;
+    char err[256];
+    memset(&rej, 0, sizeof rej);
+    lda_load_status st =
+        lda_csv_load(body, len, cfg->max_events, set, &rej, err, sizeof err);
+    if (st == LDA_LOAD_NOMEM) {
+        lda_reply_error(r, 500, "out of memory");
+        return false;
+    }
+    if (st == LDA_LOAD_TOO_MANY) {
+        lda_reply_error(r, 413, err);
+        return false;
+    }
+    if (rej.count) {
+        char msg[LDA_REASON_MAX + 64];
+        snprintf(msg, sizeof msg, "invalid event at record %llu: %s",
+                 (unsigned long long)rej.item[0].record, rej.item[0].reason);
+        lda_reply_error(r, 400, msg);
+        return false;
+    }
+    if (st == LDA_LOAD_BAD_HEADER) {
+        lda_reply_error(r, 400, err);
+        return false;
+    }
+    /* LDA_LOAD_NO_EVENTS is fine here: wash may get no trades. */
+    return true;
+}
+
+static bool decode_json(const lda_config *cfg, lda_req *r, const char *body,
+                        size_t len, lda_detect_req *k, lda_set *set)
+{
+    char err[256];
+    int rc = lda_codec_detect_req_from_json(body, len, cfg->max_events, k,
+                                            set, err, sizeof err);
+    if (rc == 0)
+        return true;
+    if (rc == -3)
+        lda_reply_error(r, 500, "out of memory");
+    else
+        lda_reply_error(r, rc == -2 ? 413 : 400, err);
+    return false;
+}
+
+/* Run the detector over a finished set; the response text (malloc'd, no
+ * "cached" member) or NULL on OOM. */
+static char *detect(const lda_config *cfg, const lda_set *set,
+                    const lda_detect_req *k, size_t *nseq)
+{
+    lda_seqlist out;
+    lda_seqlist_init(&out);
+    int rc = det_kind == LDA_LAYERING
+                 ? lda_detect_layering(set, &cfg->params, &out)
+                 : lda_detect_wash(set, &cfg->params, &out);
+    json_t *results = rc == 0 ? lda_codec_seqlist_to_json(&out) : NULL;
+    *nseq = out.n;
+    lda_seqlist_free(&out);
+    json_t *resp = json_pack(
+        "{s:s,s:s,s:s,s:o,s:o,s:b}", "request_id", k->request_id,
+        "service_name", det_service_names[det_kind], "status",
+        results ? "success" : "failure", "results",
+        results ? results : json_null(), "error",
+        results ? json_null() : json_string("detector ran out of memory"),
+        "final_status", 1);
+    char *text = resp ? json_dumps(resp, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                      : NULL;
+    json_decref(resp);
+    return text;
+}
+
+static void handle(const lda_config *cfg, lda_req *r)
+{
+    bool csv = lda_ctype_is(r->content_type, "text/csv");
+    if (strcmp(r->method, "POST") != 0) {
+        lda_reply_error_h(r, 405, "Allow: POST\r\n", "method not allowed");
+        return;
+    }
+    if (!csv && !lda_ctype_is(r->content_type, "application/json")) {
+        lda_reply_error(r, 415, "Content-Type must be text/csv or "
+                                "application/json");
+        return;
+    }
+    lda_detect_req k;
+    if (csv && !csv_keys(r, &k))
+        return;
+    char *body;
+    size_t len;
+    /* The internal form writes every timestamp in full: allow for it. */
+    uint64_t max = cfg->max_upload_bytes * 2;
+    lda_body_status bs = lda_req_body(r, (size_t)max, &body, &len);
+    if (bs != LDA_BODY_OK) {
+        if (bs == LDA_BODY_TOO_LARGE)
+            lda_reply_error(r, 413, "request body too large");
+        else if (bs == LDA_BODY_NOMEM)
+            lda_reply_error(r, 500, "out of memory");
+        else
+            lda_reply_error(r, 400, "incomplete request body");
+        return;
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    lda_set set;
+    lda_set_init(&set);
+    size_t clen;
+    char *cached = NULL;
+    if (csv) {
+        cached = lda_cache_get(k.request_id, k.fingerprint, cfg->cache_ttl,
+                               &clen);
+        if (!cached && !decode_csv(cfg, r, body, len, &set))
+            goto out;
+    } else if (!decode_json(cfg, r, body, len, &k, &set)) {
+        goto out;
+    } else {
+        cached = lda_cache_get(k.request_id, k.fingerprint, cfg->cache_ttl,
+                               &clen);
+    }
+    /* The reply carries the request's id, whatever the header said. */
+    memcpy(r->request_id, k.request_id, 37);
+    if (cached) {
+        lda_log(LDA_INFO, k.request_id, "cache hit",
+                json_pack("{s:s}", "fingerprint", k.fingerprint));
+        reply_stored(r, cached, clen, true);
+        goto out;
+    }
+    char fp[65];
+    if (!lda_set_finish(&set) || lda_fingerprint(&set, fp) < 0) {
+        lda_reply_error(r, 500, "out of memory");
+        goto out;
+    }
+    if (strcmp(fp, k.fingerprint) != 0) {
+        lda_reply_error(r, 400, "event_fingerprint does not match the events");
+        goto out;
+    }
+    size_t nseq = 0;
+    char *text = detect(cfg, &set, &k, &nseq);
+    if (!text) {
+        lda_reply_error(r, 500, "out of memory");
+        goto out;
+    }
+    size_t tlen = strlen(text);
+    if (lda_cache_put(k.request_id, k.fingerprint, text, tlen) < 0)
+        lda_log(LDA_WARN, k.request_id, "cache write failed", NULL);
+    lda_log(LDA_INFO, k.request_id, "detection run",
+            json_pack("{s:I,s:I,s:f}", "event_count", (json_int_t)set.n,
+                      "sequences", (json_int_t)nseq, "ms", ms_since(&t0)));
+    if (lda_failpoint("exit-after-cache", k.request_id))
+        _exit(1);
+    reply_stored(r, text, tlen, false);
+    free(text);
+out:
+    free(cached);
+    free(body);
+    lda_set_free(&set);
+}
+
+static int start(const lda_config *cfg)
+{
+    if (lda_cache_init(cfg->var_dir, det_service_names[det_kind],
+                       cfg->cache_ttl) < 0) {
+        lda_log(LDA_ERROR, NULL, "cannot create the cache directory", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int lda_detector_main(uint8_t kind)
+{
+    det_kind = kind;
+    lda_service svc = {
+        .name = kind == LDA_LAYERING ? "detect-layering" : "detect-wash",
+        .route = kind == LDA_LAYERING ? "/api/detect/layering"
+                                      : "/api/detect/wash",
+        .internal = true,
+        .start = start,
+        .handle = handle,
+    };
+    return lda_service_main(&svc);
+}

@@ -1,0 +1,14 @@
+/* lda_log: SPEC §5.7 logs: one JSON object per line on stderr (lighttpd's
+ * error log): ts, level, service, request_id, msg, then the given fields. */
+#ifndef LDA_LOG_H
+#define LDA_LOG_H
+#include <jansson.h>
+
+typedef enum { LDA_INFO = 0, LDA_WARN, LDA_ERROR } lda_level;
+
+void lda_log_init(const char *service);
+/* fields: an object whose members are added (stolen; may be NULL).
+ * request_id may be NULL. */
+void lda_log(lda_level lv, const char *request_id, const char *msg,
+             json_t *fields);
+#endif

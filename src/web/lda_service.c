@@ -1,0 +1,189 @@
+/* lda_service: the request loop every program shares (see lda_service.h).
+ *
+ * One request at a time per process (lighttpd runs several processes of a
+ * program): accept, read the request line and ids, answer health, check the
+ * key, fire the generic failpoints, hand over to the program's handler,
+ * finish. A handler that returns without replying gets a 500, so a client
+ * is never left waiting. */
+#include "lda_service.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lda_failpoint.h"
+#include "lda_log.h"
+#include "lda_uuid.h"
+#include "lda_validate.h"
+
+static bool key_equal(const char *want, const char *got)
+{
+    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)want, strlen(want), a);
+    SHA256((const unsigned char *)got, strlen(got), b);
+    return CRYPTO_memcmp(a, b, sizeof a) == 0;
+}
+
+bool lda_service_key_ok(const lda_config *cfg, bool internal,
+                        const char *presented)
+{
+    const char *user = cfg->api_key;
+    const char *inner = internal ? cfg->internal_api_key : NULL;
+    if (!user && !inner)
+        return true;
+    if (!presented)
+        return false;
+    /* Both comparisons always run: the time does not tell which matched. */
+    bool ok_user = key_equal(user ? user : "", presented) && user;
+    bool ok_inner = key_equal(inner ? inner : "", presented) && inner;
+    return ok_user || ok_inner;
+}
+
+static bool parse_length(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return true;                  /* absent: no body */
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static const char *param_or_empty(const lda_req *r, const char *name)
+{
+    const char *v = lda_req_param(r, name);
+    return v ? v : "";
+}
+
+/* Fill the request's fields; false when it is unusable (replied 400). */
+static bool prepare(lda_req *r)
+{
+    r->replied = false;
+    r->method = param_or_empty(r, "REQUEST_METHOD");
+    r->content_type = param_or_empty(r, "CONTENT_TYPE");
+    r->remote_addr = param_or_empty(r, "REMOTE_ADDR");
+    const char *rid = lda_req_param(r, "HTTP_X_REQUEST_ID");
+    if (rid && lda_valid_uuid(rid, strlen(rid)))
+        memcpy(r->request_id, rid, 37);
+    else if (!lda_uuid_v4(r->request_id))
+        memcpy(r->request_id, "00000000-0000-4000-8000-000000000000", 37);
+    const char *uri = param_or_empty(r, "REQUEST_URI");
+    size_t n = strcspn(uri, "?");
+    r->path_too_long = n >= sizeof r->path;
+    if (r->path_too_long)
+        n = 0;
+    memcpy(r->path, uri, n);
+    r->path[n] = '\0';
+    r->content_length = 0;
+    if (!parse_length(lda_req_param(r, "CONTENT_LENGTH"),
+                      &r->content_length)) {
+        lda_reply_error(r, 400, "invalid Content-Length");
+        return false;
+    }
+    if (r->path_too_long) {
+        lda_reply_error(r, 400, "request path too long");
+        return false;
+    }
+    return true;
+}
+
+static bool is_health(const lda_service *svc, const lda_req *r)
+{
+    size_t n = strlen(svc->route);
+    return (strcmp(r->method, "GET") == 0 ||
+            strcmp(r->method, "HEAD") == 0) &&
+           strncmp(r->path, svc->route, n) == 0 &&
+           strcmp(r->path + n, "/health") == 0;
+}
+
+/* The failpoints every program honours; true when one replied (or the
+ * request must be dropped). */
+static bool fire_generic(const lda_config *cfg, lda_req *r)
+{
+    if (lda_failpoint("exit", r->request_id))
+        _exit(1);
+    if (lda_failpoint("hang", r->request_id)) {
+        /* Hold the request past every client timeout, then go away. */
+        unsigned s = (unsigned)(cfg->algorithm_timeout * 2) + 5;
+        sleep(s > 600 ? 600 : s);
+        _exit(1);
+    }
+    if (lda_failpoint("http500", r->request_id)) {
+        lda_reply_error(r, 500, "injected failure");
+        return true;
+    }
+    if (lda_failpoint("http429", r->request_id)) {
+        lda_reply_error_h(r, 429, "Retry-After: 1\r\n", "injected rate limit");
+        return true;
+    }
+    if (lda_failpoint("http400", r->request_id)) {
+        lda_reply_error(r, 400, "injected bad request");
+        return true;
+    }
+    return false;
+}
+
+static void serve(const lda_service *svc, const lda_config *cfg, lda_req *r)
+{
+    if (!prepare(r))
+        return;
+    if (is_health(svc, r)) {
+        lda_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "healthy",
+                                         "service", svc->name));
+        return;
+    }
+    if (!lda_service_key_ok(cfg, svc->internal,
+                            lda_req_param(r, "HTTP_X_API_KEY"))) {
+        lda_log(LDA_WARN, r->request_id, "unauthorised request",
+                json_pack("{s:s,s:s}", "path", r->path, "client",
+                          r->remote_addr));
+        lda_reply_error_h(r, 401, "WWW-Authenticate: X-API-Key\r\n",
+                          "missing or invalid API key");
+        return;
+    }
+    if (fire_generic(cfg, r))
+        return;
+    svc->handle(cfg, r);
+    if (!r->replied) {
+        lda_log(LDA_ERROR, r->request_id, "handler did not reply", NULL);
+        lda_reply_error(r, 500, "internal error");
+    }
+}
+
+int lda_service_main(const lda_service *svc)
+{
+    static lda_config cfg;
+    char err[256];
+    lda_log_init(svc->name);
+    if (lda_config_load(&cfg, err, sizeof err) < 0) {
+        lda_log(LDA_ERROR, NULL, "invalid configuration",
+                json_pack("{s:s}", "detail", err));
+        return 1;
+    }
+    if (lda_failpoint_init(svc->name, cfg.var_dir) < 0) {
+        lda_log(LDA_ERROR, NULL, "invalid LDA_FAILPOINTS", NULL);
+        return 1;
+    }
+    if (svc->start && svc->start(&cfg) < 0)
+        return 1;
+    signal(SIGPIPE, SIG_IGN);
+    if (FCGX_Init() != 0)
+        return 1;
+    static lda_req r;
+    if (FCGX_InitRequest(&r.fcgx, 0, 0) != 0)
+        return 1;
+    lda_log(LDA_INFO, NULL, "started", json_pack("{s:i}", "pid", getpid()));
+    while (FCGX_Accept_r(&r.fcgx) >= 0) {
+        serve(svc, &cfg, &r);
+        FCGX_Finish_r(&r.fcgx);
+    }
+    FCGX_Free(&r.fcgx, 1);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* lda_service: the life cycle every FastCGI program shares. main() fills an
+ * lda_service and calls lda_service_main(), which loads and validates the
+ * configuration (exit 1 with a log line when invalid), then accepts requests
+ * one at a time and for each: reads method, path and X-Request-ID; answers
+ * GET <route>/health itself; checks the API key (SPEC §5.6, constant time);
+ * fires the generic failpoints (http500, http429, http400, hang, exit); and
+ * hands the request to the program's handler, which must reply. */
+#ifndef LDA_SERVICE_H
+#define LDA_SERVICE_H
+#include <stdbool.h>
+#include "lda_config.h"
+#include "lda_http.h"
+
+typedef struct lda_service {
+    const char *name;      /* program name: "detect-wash" (logs, failpoints,
+                              health) */
+    const char *route;     /* "/api/detect/wash"; the loop answers
+                              GET <route>/health */
+    bool internal;         /* also accepts INTERNAL_API_KEY */
+    /* Once per process after the configuration is loaded; -1 = cannot
+       start. Optional. */
+    int (*start)(const lda_config *cfg);
+    /* Every other request (already authorised). Must reply. */
+    void (*handle)(const lda_config *cfg, lda_req *r);
+} lda_service;
+
+int lda_service_main(const lda_service *svc);
+
+/* Constant-time check of a presented key against the configured ones
+ * (SPEC §5.6). True when no key is configured. */
+bool lda_service_key_ok(const lda_config *cfg, bool internal,
+                        const char *presented);
+#endif

@@ -1,0 +1,7 @@
+/* lda_uuid: UUID v4 request ids from OpenSSL's CSPRNG (RAND_bytes). */
+#ifndef LDA_UUID_H
+#define LDA_UUID_H
+#include <stdbool.h>
+/* Lowercase 8-4-4-4-12 form, NUL-terminated. False if the CSPRNG fails. */
+bool lda_uuid_v4(char out[37]);
+#endif

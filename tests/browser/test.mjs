@@ -1,0 +1,660 @@
+// Real-browser test of the upload page (www/) against the real server.
+//
+// Starts scripts/lda-server on free ports with temporary LDA_VAR_DIRs,
+// drives headless Chromium (/usr/bin/chromium) through playwright-core, and
+// compares what the page shows and downloads with the reports build/lda
+// writes for the same fixture. Every expectation is computed here from the
+// fixture or from build/lda's output; nothing is hard-coded.
+// Prints one line per check, then "N passed, M failed"; exit 1 on failure.
+//
+// Environment: LDA_BIN (reference runner, default build/lda), LDA_CGI_DIR
+// (passed to lda-server, e.g. build/asan/cgi-bin), CHROMIUM (default
+// /usr/bin/chromium), LDA_TEST_ARTIFACTS (default build/test-artifacts).
+
+import { chromium } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const LDA = path.resolve(root, process.env.LDA_BIN || 'build/lda');
+const SERVER = process.env.DEV_SERVER_SCRIPT || path.join(root, 'scripts/lda-server'); // DEV-ONLY override, remove
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ART = path.resolve(root, process.env.LDA_TEST_ARTIFACTS || 'build/test-artifacts');
+const FIX = path.join(here, 'fixtures');
+const MAIN_FIXTURE = path.join(FIX, 'mixed.csv');
+const MISSING_FIXTURE = path.join(FIX, 'missing-columns.csv');
+const T = 30000; // ms, per wait
+
+let passed = 0;
+let failed = 0;
+const cleanups = [];
+
+function log(s) { process.stdout.write(s + '\n'); }
+
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    log('ok   - ' + name);
+  } catch (e) {
+    failed++;
+    log('FAIL - ' + name + '\n       ' + String(e && e.stack || e).split('\n').slice(0, 4).join('\n       '));
+  }
+}
+
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+function eq(a, b, msg) {
+  const sa = JSON.stringify(a), sb = JSON.stringify(b);
+  if (sa !== sb) throw new Error(`${msg}: got ${sa.slice(0, 400)}, expected ${sb.slice(0, 400)}`);
+}
+
+// ---------------------------------------------------------------- CSV + time
+// An independent RFC 4180 reader (not the page's): records with their
+// record numbers (blank lines are not records), optional blank trimming.
+function readCsv(text, { trim = false } = {}) {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const recs = [];
+  let i = 0, recno = 0;
+  const n = text.length;
+  while (i < n) {
+    if (text[i] === '\n') { i++; continue; }
+    if (text[i] === '\r' && text[i + 1] === '\n') { i += 2; continue; }
+    recno++;
+    const fields = [];
+    let bad = false;
+    for (;;) {
+      let j = i;
+      while (j < n && (text[j] === ' ' || text[j] === '\t')) j++;
+      let v = '';
+      if (text[j] === '"') {
+        j++;
+        for (;;) {
+          const q = text.indexOf('"', j);
+          if (q < 0) { v += text.slice(j); j = n; bad = true; break; }
+          v += text.slice(j, q);
+          if (text[q + 1] === '"') { v += '"'; j = q + 2; continue; }
+          j = q + 1;
+          break;
+        }
+        while (j < n && text[j] !== ',' && text[j] !== '\n' && !(text[j] === '\r' && text[j + 1] === '\n')) {
+          if (text[j] !== ' ' && text[j] !== '\t') bad = true;
+          j++;
+        }
+      } else {
+        j = i;
+        while (j < n && text[j] !== ',' && text[j] !== '\n' && !(text[j] === '\r' && text[j + 1] === '\n')) {
+          if (text[j] === '"') bad = true;
+          v += text[j++];
+        }
+      }
+      fields.push(trim ? v.replace(/^[ \t]+|[ \t]+$/g, '') : v);
+      i = j;
+      if (text[i] === ',') { i++; continue; }
+      if (text[i] === '\n') i++;
+      else if (text[i] === '\r') i += 2;
+      break;
+    }
+    recs.push({ recno, fields, bad });
+  }
+  return recs;
+}
+
+// SPEC §2 timestamp -> BigInt µs UTC (independent of the page's parser).
+function tsUs(s) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(Z|z|([+-])(\d\d)(?::?(\d\d))?)?$/.exec(s);
+  if (!m) return null;
+  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0);
+  const d = new Date(ms);
+  if (d.getUTCDate() !== +m[3] || d.getUTCMonth() !== +m[2] - 1 || +m[4] > 23 || +m[5] > 59) return null;
+  let us = BigInt(ms) * 1000n + BigInt(m[7] ? (m[7] + '00000').slice(0, 6) : 0);
+  if (m[9]) us -= BigInt((m[9] === '-' ? -1 : 1) * ((+m[10]) * 3600 + (m[11] ? +m[11] : 0) * 60)) * 1000000n;
+  return us;
+}
+
+// Reference run of build/lda on a fixture.
+function reference(fixture) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lda-ref-'));
+  cleanups.push(() => fs.rmSync(out, { recursive: true, force: true }));
+  const r = spawnSync(LDA, [fixture, out], { encoding: 'utf8' });
+  const ref = { rc: r.status, stderr: r.stderr, dir: out };
+  ref.run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
+  if (r.status === 0) {
+    ref.susBytes = fs.readFileSync(path.join(out, 'suspicious_accounts.csv'));
+    ref.detBytes = fs.readFileSync(path.join(out, 'detections.csv'));
+    const sus = readCsv(ref.susBytes.toString('utf8'));
+    const det = readCsv(ref.detBytes.toString('utf8'));
+    ref.header = sus[0].fields;
+    ref.rows = sus.slice(1).map((r, i) => ({ cells: r.fields, index: i }));
+    ref.detHeader = det[0].fields;
+    ref.det = det.slice(1).map(r => r.fields);
+  }
+  return ref;
+}
+
+// Valid events of the fixture (records build/lda rejected are left out).
+function fixtureEvents(fixture, ref) {
+  const recs = readCsv(fs.readFileSync(fixture, 'utf8'), { trim: true });
+  const col = {};
+  recs[0].fields.forEach((f, i) => { col[f.toLowerCase()] = i; });
+  assert(ref.run.rejected.length === ref.run.rejected_count, 'fixture must have at most 100 rejected records');
+  const rejected = new Set(ref.run.rejected.map(r => r.row));
+  const events = [];
+  for (const r of recs.slice(1)) {
+    if (rejected.has(r.recno)) continue;
+    const ts = tsUs(r.fields[col.timestamp]);
+    assert(ts !== null, `fixture record ${r.recno}: timestamp unreadable by the test`);
+    events.push({ recno: r.recno, ts, account: r.fields[col.account_id], product: r.fields[col.product_id],
+                  side: r.fields[col.side].toUpperCase(), type: r.fields[col.event_type].toUpperCase() });
+  }
+  eq(events.length, ref.run.event_count, 'fixture events counted by the test vs build/lda');
+  return events;
+}
+
+const guard = s => (s && '=+-@\t\r'.includes(s[0]) ? "'" + s : s);
+
+// The events the timeline of report row i must show: same account/product,
+// within [start - pad, end + pad], pad = max(5 s, (end - start) / 5).
+function expectedTimeline(ref, events, i) {
+  const h = ref.header, c = ref.rows[i].cells, dh = ref.detHeader, d = ref.det[i];
+  const end = tsUs(c[h.indexOf('detected_timestamp')]);
+  const orders = d[dh.indexOf('order_timestamps')];
+  const start = orders ? tsUs(orders.split(';')[0])
+    : end - BigInt(Math.round(parseFloat(d[dh.indexOf('duration_seconds')]) * 1e6));
+  let pad = (end - start) / 5n;
+  if (pad < 5000000n) pad = 5000000n;
+  const acc = c[h.indexOf('account_id')], prod = c[h.indexOf('product_id')];
+  const shown = events.filter(e => guard(e.account) === acc && guard(e.product) === prod &&
+                                   e.ts >= start - pad && e.ts <= end + pad);
+  return { shown, acc, prod, type: c[h.indexOf('detection_type')] };
+}
+
+// Expected order of the table after sorting report rows by a column
+// (numbers numerically, timestamps by time, text by code units; empty
+// cells last; ties keep report order).
+const NUMERIC = new Set(['total_buy_qty', 'total_sell_qty', 'num_cancelled_orders',
+                         'alternation_percentage', 'price_change_percentage']);
+function expectedSort(ref, name, dir) {
+  const col = ref.header.indexOf(name);
+  const key = v => (v === '' ? null : NUMERIC.has(name) ? parseFloat(v) : name === 'detected_timestamp' ? tsUs(v) : v);
+  const sgn = dir === 'ascending' ? 1 : -1;
+  return ref.rows.slice().sort((a, b) => {
+    const x = key(a.cells[col]), y = key(b.cells[col]);
+    if (x === null || y === null) return (x === null) - (y === null) || a.index - b.index;
+    return sgn * (x < y ? -1 : x > y ? 1 : 0) || a.index - b.index;
+  }).map(r => r.index);
+}
+
+// ---------------------------------------------------------------- server
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function startServer(label, extraEnv = {}) {
+  const port = await freePort();
+  const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lda-br-'));
+  const env = { ...process.env, LDA_PORT: String(port), LDA_VAR_DIR: varDir,
+                LDA_INPUT_DIR: path.join(varDir, 'input'), ...extraEnv };
+  for (const k of ['API_KEY', 'INTERNAL_API_KEY', 'LDA_FAILPOINTS', 'RATE_LIMIT_PER_MINUTE', 'MAX_UPLOAD_BYTES'])
+    if (!(k in extraEnv)) delete env[k];
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    const r = spawnSync(SERVER, ['stop'], { env, cwd: root, encoding: 'utf8', timeout: 30000 });
+    if (r.status !== 0) log(`# ${label}: lda-server stop: ${r.stdout}${r.stderr}`);
+    fs.rmSync(varDir, { recursive: true, force: true });
+  };
+  cleanups.push(stop);
+  const r = spawnSync(SERVER, ['start'], { env, cwd: root, encoding: 'utf8', timeout: 60000 });
+  const m = /https?:\/\/\S+/.exec(r.stdout || '');
+  if (r.status !== 0 || !m) {
+    throw new Error(`${label}: scripts/lda-server start failed (status ${r.status}):\n${r.stdout}${r.stderr}`);
+  }
+  const url = m[0].replace(/\/?$/, '/');
+  log(`# ${label}: ${url} (var ${varDir})`);
+  return { url, varDir, env, stop };
+}
+
+// ---------------------------------------------------------------- page
+
+// Recorded by an init script: every value body[data-state] and
+// progress[value] took (MutationObserver with old values), external
+// requests are checked separately.
+const RECORDER = () => {
+  window.__rec = { state: [], progress: [], max: [] };
+  const hook = () => {
+    const obs = (el, attr, list) => {
+      list.push({ old: null, first: el.getAttribute(attr) });
+      new MutationObserver(rs => rs.forEach(r => list.push({ old: r.oldValue })))
+        .observe(el, { attributes: true, attributeFilter: [attr], attributeOldValue: true });
+    };
+    obs(document.body, 'data-state', window.__rec.state);
+    const p = document.getElementById('progress');
+    obs(p, 'value', window.__rec.progress);
+    obs(p, 'max', window.__rec.max);
+  };
+  document.addEventListener('DOMContentLoaded', hook);
+};
+
+// History of an observed attribute: first value, then each change.
+async function history(page, which, sel, attr) {
+  return page.evaluate(([w, s, a]) => {
+    const list = window.__rec[w];
+    const changes = list.slice(1);
+    if (!changes.length) return [list[0].first];
+    return [list[0].first, ...changes.slice(1).map(c => c.old), document.querySelector(s).getAttribute(a)];
+  }, [which, sel, attr]);
+}
+
+async function newPage(browser, base, opts = {}) {
+  const ctx = await browser.newContext({ acceptDownloads: true, viewport: opts.viewport || { width: 1280, height: 900 } });
+  cleanups.push(() => ctx.close().catch(() => {}));
+  await ctx.addInitScript(RECORDER);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(T);
+  page.__errors = [];
+  page.__external = [];
+  page.on('pageerror', e => page.__errors.push(String(e)));
+  page.on('request', r => {
+    const u = r.url();
+    if (!u.startsWith(base) && !u.startsWith('blob:') && !u.startsWith('data:')) page.__external.push(u);
+  });
+  await page.goto(base);
+  return { ctx, page };
+}
+
+async function uploadFile(page, file) {
+  await page.setInputFiles('#file', file);
+  await page.click('#upload-button');
+}
+
+async function tableRows(page) {
+  return page.$$eval('#alerts-body tr', trs => trs.map(tr => ({
+    index: +tr.getAttribute('data-index'),
+    cells: Array.from(tr.querySelectorAll('td[data-col]')).map(td => td.textContent)
+  })));
+}
+
+async function clickDownload(page, sel) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(sel)]);
+  const p = await dl.path();
+  return { name: dl.suggestedFilename(), bytes: fs.readFileSync(p) };
+}
+
+async function showTimeline(page, index) {
+  await page.click(`#alerts-body button.show-timeline[data-index="${index}"]`);
+  await page.waitForFunction(i => {
+    const c = document.getElementById('timeline-caption');
+    const sel = document.querySelector(`#alerts-body tr[data-index="${i}"] button[aria-pressed="true"]`);
+    return sel && c && c.hasAttribute('data-count') && document.getElementById('timeline-svg') &&
+      document.getElementById('timeline').getAttribute('aria-busy') === 'false';
+  }, index);
+  return page.evaluate(() => {
+    const svg = document.getElementById('timeline-svg');
+    const axis = svg.querySelector('line.axis');
+    const ay = parseFloat(axis.getAttribute('y1'));
+    const marks = Array.from(svg.querySelectorAll('.marker')).map(m => {
+      const t = /translate\(([-\d.]+),([-\d.]+)\)/.exec(m.getAttribute('transform'));
+      return { type: m.getAttribute('data-type'), side: m.getAttribute('data-side'),
+               record: +m.getAttribute('data-record'), y: parseFloat(t[2]),
+               shape: m.querySelector('.shape').tagName + ':' + m.querySelector('.shape').getAttribute('class') };
+    });
+    return { axisY: ay, marks, caption: document.getElementById('timeline-caption').textContent,
+             count: +document.getElementById('timeline-caption').getAttribute('data-count'),
+             ticks: svg.querySelectorAll('.tick-label').length,
+             windows: svg.querySelectorAll('rect.window').length,
+             legend: document.querySelectorAll('#timeline .legend li').length };
+  });
+}
+
+// ---------------------------------------------------------------- tests
+
+async function main() {
+  fs.mkdirSync(ART, { recursive: true });
+  assert(fs.existsSync(LDA), `missing ${LDA} (run make)`);
+  const ref = reference(MAIN_FIXTURE);
+  assert(ref.rc === 0, 'build/lda failed on the main fixture: ' + ref.stderr);
+  const types = new Set(ref.rows.map(r => r.cells[ref.header.indexOf('detection_type')]));
+  assert(types.has('LAYERING') && types.has('WASH_TRADING') && ref.rows.length >= 6,
+         'main fixture must give LAYERING and WASH_TRADING alerts');
+  const events = fixtureEvents(MAIN_FIXTURE, ref);
+  const refMissing = reference(MISSING_FIXTURE);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    // launch() itself gives Chromium a fresh temporary --user-data-dir
+    // (it refuses one in args), removed when the browser closes.
+  });
+  cleanups.push(() => browser.close().catch(() => {}));
+
+  const srv = await startServer('server');
+  const { page } = await newPage(browser, srv.url);
+  let orchestrateBody = null;
+
+  await check('page loads with labelled controls and a live status region', async () => {
+    eq(await page.getAttribute('body', 'data-state'), 'idle', 'initial state');
+    assert(await page.getByLabel('Events file (CSV)').count() === 1, 'file input label');
+    eq(await page.getAttribute('#status', 'aria-live'), 'polite', 'status aria-live');
+    assert(await page.isDisabled('#upload-button'), 'upload button disabled before a file is chosen');
+  });
+
+  // Progress: a larger file (the fixture plus inert rows) uploaded with the
+  // network throttled, so that upload.onprogress fires several times.
+  await check('upload shows real progress (bytes sent of total), then processing, then done', async () => {
+    const big = path.join(os.tmpdir(), `lda-br-big-${process.pid}.csv`);
+    cleanups.push(() => fs.rmSync(big, { force: true }));
+    const noise = [];
+    for (let i = 0; i < 24000; i++) noise.push(`2025-10-28T00:00:${String(i % 60).padStart(2, '0')}Z,NOISE${i % 9},N${i % 7},BUY,1.5,1,ORDER_PLACED,XNAS`);
+    fs.writeFileSync(big, fs.readFileSync(MAIN_FIXTURE, 'utf8') + noise.join('\n') + '\n');
+    const size = fs.statSync(big).size;
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions',
+                   { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: Math.ceil(size / 1.5) });
+    const [resp] = await Promise.all([
+      page.waitForResponse(r => r.url().endsWith('/api/orchestrate')), uploadFile(page, big)]);
+    await page.waitForSelector('body[data-state="done"]');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+    eq(resp.status(), 200, 'orchestrate status');
+    const states = await history(page, 'state', 'body', 'data-state');
+    const seq = states.filter((s, i) => s !== states[i - 1]);
+    eq(seq, ['idle', 'uploading', 'processing', 'done'], 'state sequence');
+    const prog = (await history(page, 'progress', '#progress', 'value')).map(Number);
+    const maxes = (await history(page, 'max', '#progress', 'max')).map(Number);
+    const total = maxes[maxes.length - 1];
+    assert(total > size && total < size + 2048, `progress max ${total} should be the multipart body size (file ${size})`);
+    const mid = prog.filter(v => v > 0 && v < total);
+    assert(mid.length >= 3, 'at least 3 intermediate progress values: ' + JSON.stringify(prog));
+    assert(mid.every((v, i) => i === 0 || v >= mid[i - 1]), 'progress never goes back');
+    eq(prog[prog.length - 1], total, 'progress ends at the total');
+    const big_events = (await page.textContent('#sum-events'));
+    eq(big_events, String(ref.run.event_count + noise.length), 'events read (large file)');
+  });
+
+  await check('upload of the fixture: uploading, processing, done states', async () => {
+    await page.evaluate(() => { window.__rec.state.splice(1); window.__rec.state[0].first = document.body.getAttribute('data-state'); });
+    const [resp] = await Promise.all([
+      page.waitForResponse(r => r.url().endsWith('/api/orchestrate')), uploadFile(page, MAIN_FIXTURE)]);
+    orchestrateBody = { status: resp.status(), json: await resp.json() };
+    await page.waitForSelector('body[data-state="done"]');
+    const states = await history(page, 'state', 'body', 'data-state');
+    const seq = states.filter((s, i) => s !== states[i - 1]);
+    eq(seq, ['done', 'uploading', 'processing', 'done'], 'state sequence');
+    eq(orchestrateBody.status, 200, 'orchestrate status');
+    assert(await page.isVisible('#summary') && await page.isVisible('#alerts'), 'result visible');
+  });
+
+  await check('summary: events read, rejected records with reasons, alerts by type, services', async () => {
+    eq(await page.textContent('#sum-events'), String(ref.run.event_count), 'events read');
+    eq(await page.textContent('#sum-rejected'), String(ref.run.rejected_count), 'rejected count');
+    eq(await page.textContent('#sum-alerts'), String(ref.rows.length), 'alert count');
+    await page.click('#rejected-details summary');
+    const items = await page.$$eval('#rejected-list li', lis => lis.map(li => li.textContent));
+    eq(items, ref.run.rejected.map(r => `Record ${r.row}: ${r.reason}`), 'rejected list');
+    const byType = {};
+    ref.rows.forEach(r => { const t = r.cells[ref.header.indexOf('detection_type')]; byType[t] = (byType[t] || 0) + 1; });
+    for (const [t, n] of Object.entries(byType)) {
+      const txt = await page.textContent(`#sum-types li[data-type="${t}"]`);
+      assert(txt.includes(`${n} alert`), `type ${t}: "${txt}" should say ${n}`);
+    }
+    const sv = await page.textContent('#sum-services');
+    assert(/completed/.test(sv), 'services line: ' + sv);
+  });
+
+  await check('alerts table shows every row of suspicious_accounts.csv, cell for cell', async () => {
+    const rows = await tableRows(page);
+    eq(rows.length, ref.rows.length, 'row count');
+    eq(rows.map(r => r.cells), ref.rows.map(r => r.cells), 'cells');
+    eq(await page.textContent('#alert-count'), `${ref.rows.length} of ${ref.rows.length} alerts`, 'count text');
+  });
+
+  await check('sorting by total_buy_qty (click), both directions, aria-sort', async () => {
+    const btn = '#alerts-head th[data-col="total_buy_qty"] button';
+    await page.click(btn);
+    eq(await page.getAttribute('#alerts-head th[data-col="total_buy_qty"]', 'aria-sort'), 'ascending', 'aria-sort');
+    eq((await tableRows(page)).map(r => r.index), expectedSort(ref, 'total_buy_qty', 'ascending'), 'ascending order');
+    await page.click(btn);
+    eq(await page.getAttribute('#alerts-head th[data-col="total_buy_qty"]', 'aria-sort'), 'descending', 'aria-sort');
+    eq((await tableRows(page)).map(r => r.index), expectedSort(ref, 'total_buy_qty', 'descending'), 'descending order');
+    const before = expectedSort(ref, 'total_buy_qty', 'descending');
+    assert(JSON.stringify(before) !== JSON.stringify(ref.rows.map(r => r.index)), 'sorting must change the order');
+  });
+
+  await check('sorting by keyboard (Enter) on account_id and price_change_percentage', async () => {
+    await page.focus('#alerts-head th[data-col="account_id"] button');
+    await page.keyboard.press('Enter');
+    eq(await page.getAttribute('#alerts-head th[data-col="account_id"]', 'aria-sort'), 'ascending', 'aria-sort');
+    eq(await page.getAttribute('#alerts-head th[data-col="total_buy_qty"]', 'aria-sort'), null, 'old column unsorted');
+    eq((await tableRows(page)).map(r => r.index), expectedSort(ref, 'account_id', 'ascending'), 'account order');
+    await page.focus('#alerts-head th[data-col="price_change_percentage"] button');
+    await page.keyboard.press('Enter');
+    eq((await tableRows(page)).map(r => r.index), expectedSort(ref, 'price_change_percentage', 'ascending'), 'price change order');
+    await page.keyboard.press('Enter');
+    eq((await tableRows(page)).map(r => r.index), expectedSort(ref, 'price_change_percentage', 'descending'), 'price change desc');
+  });
+
+  await check('type filter and account/product text filter, with "N of M alerts"', async () => {
+    const ti = ref.header.indexOf('detection_type'), ai = ref.header.indexOf('account_id'), pi = ref.header.indexOf('product_id');
+    const total = ref.rows.length;
+    const order = expectedSort(ref, 'price_change_percentage', 'descending');
+    for (const type of ['WASH_TRADING', 'LAYERING']) {
+      await page.selectOption('#type-filter', type);
+      const want = order.filter(i => ref.rows[i].cells[ti] === type);
+      eq((await tableRows(page)).map(r => r.index), want, `rows for ${type}`);
+      eq(await page.textContent('#alert-count'), `${want.length} of ${total} alerts`, 'count');
+      assert(want.length > 0 && want.length < total, 'filter must be meaningful');
+    }
+    const text = ref.rows[0].cells[ai].slice(0, 4).toLowerCase();
+    await page.fill('#text-filter', text.toUpperCase());
+    const want = order.filter(i => ref.rows[i].cells[ti] === 'LAYERING' &&
+      (ref.rows[i].cells[ai].toLowerCase().includes(text) || ref.rows[i].cells[pi].toLowerCase().includes(text)));
+    eq((await tableRows(page)).map(r => r.index), want, 'type + text filter');
+    eq(await page.textContent('#alert-count'), `${want.length} of ${total} alerts`, 'count');
+    await page.fill('#text-filter', 'nvda');
+    await page.selectOption('#type-filter', '');
+    const want2 = order.filter(i => ref.rows[i].cells[pi].toLowerCase().includes('nvda') || ref.rows[i].cells[ai].toLowerCase().includes('nvda'));
+    eq((await tableRows(page)).map(r => r.index), want2, 'product text filter');
+    await page.fill('#text-filter', '');
+    eq((await tableRows(page)).length, total, 'filters cleared');
+  });
+
+  await check('downloads (plain links) are byte-identical to build/lda reports; run.json matches the run', async () => {
+    const sus = await clickDownload(page, '#dl-suspicious');
+    assert(sus.bytes.equals(ref.susBytes), 'suspicious_accounts.csv differs from build/lda');
+    const det = await clickDownload(page, '#dl-detections');
+    assert(det.bytes.equals(ref.detBytes), 'detections.csv differs from build/lda');
+    const run = await clickDownload(page, '#dl-run');
+    const j = JSON.parse(run.bytes.toString('utf8'));
+    eq(j.request_id, orchestrateBody.json.request_id, 'run.json request_id');
+    eq(j.event_count, ref.run.event_count, 'run.json event_count');
+    eq(j.rejected_count, ref.run.rejected_count, 'run.json rejected_count');
+    const id = orchestrateBody.json.request_id;
+    eq(await page.getAttribute('#dl-suspicious', 'href'), `/api/runs/${id}/suspicious_accounts.csv`, 'link');
+    eq(await page.getAttribute('#dl-detections', 'href'), `/api/runs/${id}/detections.csv`, 'link');
+    eq(await page.getAttribute('#dl-run', 'href'), `/api/runs/${id}/run.json`, 'link');
+  });
+
+  // Timelines: a layering alert with rejected records in its window, a
+  // wash alert of an account that has other alerts, the formula-guarded id.
+  const ai = ref.header.indexOf('account_id'), ti = ref.header.indexOf('detection_type');
+  const pick = [];
+  const rejectedRecs = new Set(ref.run.rejected.map(r => r.row));
+  const byRecord = readCsv(fs.readFileSync(MAIN_FIXTURE, 'utf8'), { trim: true });
+  const recAccount = new Map(byRecord.map(r => [r.recno, r.fields[1]]));
+  const lay = ref.rows.findIndex(r => r.cells[ti] === 'LAYERING' &&
+    [...rejectedRecs].some(n => recAccount.get(n) === r.cells[ai]));
+  pick.push(lay >= 0 ? lay : ref.rows.findIndex(r => r.cells[ti] === 'LAYERING'));
+  const accCount = {};
+  ref.rows.forEach(r => { accCount[r.cells[ai]] = (accCount[r.cells[ai]] || 0) + 1; });
+  pick.push(ref.rows.findIndex(r => r.cells[ti] === 'WASH_TRADING' && accCount[r.cells[ai]] > 1));
+  const guarded = ref.rows.findIndex(r => r.cells[ai].startsWith("'"));
+  if (guarded >= 0) pick.push(guarded);
+
+  for (const [k, idx] of pick.entries()) {
+    await check(`timeline of alert ${idx} (${idx >= 0 ? ref.rows[idx].cells.slice(0, 2).join(' / ') + ', ' + ref.rows[idx].cells[ti] : '?'})`, async () => {
+      assert(idx >= 0, 'no suitable alert in the fixture');
+      const exp = expectedTimeline(ref, events, idx);
+      assert(exp.shown.length >= 4, 'expected at least 4 events in the window');
+      const tl = await showTimeline(page, idx);
+      eq(tl.marks.length, exp.shown.length, 'marker count');
+      eq(tl.count, exp.shown.length, 'caption count');
+      assert(tl.caption.includes(`Showing ${exp.shown.length} events`), 'caption: ' + tl.caption);
+      eq(tl.marks.map(m => m.record).sort((a, b) => a - b), exp.shown.map(e => e.recno).sort((a, b) => a - b), 'records shown');
+      for (const t of ['ORDER_PLACED', 'ORDER_CANCELLED', 'TRADE_EXECUTED'])
+        eq(tl.marks.filter(m => m.type === t).length, exp.shown.filter(e => e.type === t).length, `${t} markers`);
+      const shapes = {};
+      tl.marks.forEach(m => { (shapes[m.type] = shapes[m.type] || new Set()).add(m.shape); });
+      const all = Object.values(shapes).map(s => [...s]);
+      assert(all.every(s => s.length === 1), 'one shape per event type');
+      assert(new Set(all.map(s => s[0])).size === all.length, 'distinct shapes per type ' + JSON.stringify(all));
+      assert(tl.marks.every(m => (m.side === 'BUY' ? m.y < tl.axisY : m.y > tl.axisY)), 'BUY above, SELL below the axis');
+      eq(tl.windows, 1, 'one shaded detection window');
+      assert(tl.ticks >= 2, 'time axis has ticks');
+      assert(tl.legend >= 4, 'legend');
+      if (k === 0) {
+        await page.screenshot({ path: path.join(ART, 'result.png'), fullPage: true });
+        await (await page.$('#timeline')).screenshot({ path: path.join(ART, 'timeline.png') });
+      }
+    });
+  }
+
+  await check('375 px wide: no horizontal scroll of the body, timeline fits', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(400); // resize redraw is debounced (200 ms)
+    const m = await page.evaluate(() => ({
+      doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, inner: window.innerWidth,
+      svg: document.getElementById('timeline-svg').getBoundingClientRect().right,
+    }));
+    assert(m.doc <= m.inner && m.body <= m.inner, `scrollWidth ${m.doc}/${m.body} > ${m.inner}`);
+    assert(m.svg <= m.inner, `timeline right edge ${m.svg} > ${m.inner}`);
+    await page.screenshot({ path: path.join(ART, 'mobile-375.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await check('a file with missing columns shows the server\'s 400 reason', async () => {
+    assert(refMissing.rc === 1, 'build/lda should reject the missing-column fixture');
+    const [resp] = await Promise.all([
+      page.waitForResponse(r => r.url().endsWith('/api/orchestrate')), uploadFile(page, MISSING_FIXTURE)]);
+    orchestrateBody = { status: resp.status(), json: await resp.json() };
+    await page.waitForSelector('body[data-state="error"]');
+    await page.waitForFunction(() => !document.getElementById('error').hidden);
+    eq(orchestrateBody && orchestrateBody.status, 400, 'server status');
+    const reason = orchestrateBody.json.error;
+    assert(typeof reason === 'string' && reason.length > 0, 'server gave a reason');
+    const txt = await page.textContent('#error');
+    assert(txt.includes(reason), `error box "${txt}" should contain "${reason}"`);
+    for (const c of ['quantity', 'event_type']) assert(txt.includes(c), `names missing column ${c}`);
+    assert(!txt.includes('{') && !txt.includes('"error"'), 'no raw JSON shown');
+    assert(await page.isHidden('#alerts'), 'no stale alert table after an error');
+    await page.screenshot({ path: path.join(ART, 'error-400.png') });
+  });
+
+  await check('no uncaught page errors, no external requests', async () => {
+    eq(page.__errors, [], 'page errors');
+    eq(page.__external, [], 'external requests');
+  });
+
+  // A server with an API key: the page asks for it, then succeeds.
+  const key = crypto.randomBytes(12).toString('hex');
+  let ksrv = null;
+  await check('API_KEY server: page asks for the key (wrong key re-asks), then succeeds', async () => {
+    ksrv = await startServer('server with API_KEY', { API_KEY: key });
+    const { page: kp } = await newPage(browser, ksrv.url);
+    const sent = [];
+    kp.on('request', r => { if (r.url().includes('/api/')) sent.push({ url: r.url(), key: r.headers()['x-api-key'] || null }); });
+    await uploadFile(kp, MAIN_FIXTURE);
+    await kp.waitForSelector('body[data-state="auth"]');
+    const input = kp.getByLabel('API key', { exact: true });
+    eq(await input.getAttribute('type'), 'password', 'password input');
+    assert(await input.evaluate(e => document.activeElement === e), 'key input focused');
+    await input.fill(key + 'x');
+    await input.press('Enter');
+    await kp.waitForFunction(() => document.body.getAttribute('data-state') === 'auth' &&
+      /not accepted/.test(document.getElementById('key-why').textContent));
+    await kp.getByLabel('API key', { exact: true }).fill(key);
+    await kp.click('#key-form button[type="submit"]');
+    await kp.waitForSelector('body[data-state="done"]');
+    eq((await tableRows(kp)).map(r => r.cells), ref.rows.map(r => r.cells), 'table after key');
+    eq(await kp.evaluate(() => sessionStorage.getItem('lda-api-key')), key, 'key in sessionStorage');
+    eq(await kp.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+    const sus = await clickDownload(kp, '#dl-suspicious');
+    assert(sus.bytes.equals(ref.susBytes), 'suspicious_accounts.csv (Blob download with key) differs');
+    eq(sus.name, 'suspicious_accounts.csv', 'download name');
+    const det = await clickDownload(kp, '#dl-detections');
+    assert(det.bytes.equals(ref.detBytes), 'detections.csv (Blob download with key) differs');
+    const after = sent.slice(sent.findIndex(s => s.key === key));
+    assert(after.length >= 4 && after.every(s => s.key === key), 'every call after entering the key sends it: ' + JSON.stringify(sent));
+    assert(sent[0].key === null, 'first call had no key');
+    const tl = await showTimeline(kp, pick[0]);
+    eq(tl.marks.length, expectedTimeline(ref, events, pick[0]).shown.length, 'timeline with key');
+    await kp.screenshot({ path: path.join(ART, 'api-key.png'), fullPage: true });
+    eq(kp.__errors, [], 'page errors');
+  });
+  if (ksrv) ksrv.stop();   // stop it now, before the next server
+
+  // A server with small limits and a failing detector: error words.
+  await check('errors in words: 502 names the failed service, 413 the size limit, 429 the wait', async () => {
+    const size = fs.statSync(MAIN_FIXTURE).size;
+    const small = path.join(os.tmpdir(), `lda-br-small-${process.pid}.csv`);
+    const lines = fs.readFileSync(MAIN_FIXTURE, 'utf8').split('\n');
+    fs.writeFileSync(small, lines.slice(0, 12).join('\n') + '\n');
+    cleanups.push(() => fs.rmSync(small, { force: true }));
+    const lsrv = await startServer('server with limits', {
+      MAX_UPLOAD_BYTES: String(Math.floor(size / 2)), RATE_LIMIT_PER_MINUTE: '2',
+      LDA_FAILPOINTS: 'detect-wash:http400:0', MAX_RETRIES: '0' });
+    const { page: ep } = await newPage(browser, lsrv.url);
+    let last = null;
+    const expectError = async (file, status) => {
+      await ep.evaluate(() => { document.getElementById('error').hidden = true; });
+      await ep.waitForFunction(() => !document.getElementById('upload-button').disabled || !document.getElementById('file').files.length);
+      const [resp] = await Promise.all([
+        ep.waitForResponse(r => r.url().endsWith('/api/orchestrate')), uploadFile(ep, file)]);
+      last = { status: resp.status(), retry: resp.headers()['retry-after'] };
+      await ep.waitForFunction(() => !document.getElementById('error').hidden);
+      eq(last.status, status, 'server status');
+      return ep.textContent('#error');
+    };
+    const t502 = await expectError(small, 502);
+    assert(/wash-trading detector failed/.test(t502), '502 words: ' + t502);
+    const t413 = await expectError(MAIN_FIXTURE, 413);
+    assert(/too large/.test(t413) && /limit/.test(t413), '413 words: ' + t413);
+    let t429 = await expectError(small, 429).catch(e => e);
+    if (t429 instanceof Error) t429 = await expectError(small, 429);
+    const secs = parseInt(last.retry, 10);
+    assert(secs >= 0 && t429.includes(`Try again in ${secs} second`), `429 words (${last.retry}): ` + t429);
+    assert(await ep.isDisabled('#upload-button'), 'upload held during Retry-After');
+    assert(!/[{}]/.test(t502 + t413 + t429), 'no raw JSON');
+    await ep.screenshot({ path: path.join(ART, 'error-429.png') });
+    eq(ep.__errors, [], 'page errors');
+  });
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  failed++;
+  log('FAIL - setup: ' + String(e && e.stack || e));
+} finally {
+  for (const f of cleanups.reverse()) {
+    try { await f(); } catch (e) { log('# cleanup: ' + e); }
+  }
+  log(`${passed} passed, ${failed} failed`);
+  code = failed ? 1 : 0;
+}
+process.exit(code);

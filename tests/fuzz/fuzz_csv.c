@@ -1,0 +1,217 @@
+/* fuzz_csv: libFuzzer target for the whole in-process pipeline.
+ *
+ * The input bytes are a CSV file (SPEC §2). They are loaded with
+ * lda_csv_load (on a malloc'd copy of exactly the input size, since the
+ * loader unescapes in place), then, when the load succeeds, grouped
+ * (lda_set_finish), fingerprinted, run through both detectors with the
+ * default parameters, merged and written as both reports (detections.csv
+ * with and without pseudonymization) — exactly what build/lda does.
+ * After every stage invariants from the SPEC are checked and a violation
+ * abort()s, which libFuzzer reports as a crash:
+ *   load     rejects.count + events <= data records (<= LF count), the kept
+ *            rejects are the first min(count, 100) in increasing record
+ *            order with one-line reasons, errors are one-line and non-empty;
+ *   finish   groups partition the events, each group time-ordered, every
+ *            stored field valid again;
+ *   fingerprint  64 lowercase hex, and equal to the fingerprint of the
+ *            same events re-added in reverse order and another encoding
+ *            (lower-case words, +0-padded quantities, +00:00 timestamps,
+ *            padding blanks): the canonical form must not depend on either;
+ *   detectors    the shape SPEC §3.1 / §3.2 guarantees for every sequence;
+ *   merge, reports  check_merge / check_report of fuzz_check.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_check.h"
+#include "lda_csv.h"
+#include "lda_detect.h"
+#include "lda_fingerprint.h"
+#include "lda_merge.h"
+#include "lda_report.h"
+#include "lda_time.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_EVENTS 200      /* small enough that LDA_LOAD_TOO_MANY is reachable */
+
+
+static void check_load(lda_load_status st, const lda_set *set,
+                       const lda_rejects *rej, const char *err, size_t lfs)
+{
+    CHECK(st == LDA_LOAD_OK || st == LDA_LOAD_BAD_HEADER ||
+              st == LDA_LOAD_NO_EVENTS || st == LDA_LOAD_TOO_MANY,
+          "load status (NOMEM on a small input)");
+    CHECK(rej->kept == (rej->count < LDA_REJECT_KEEP ? rej->count
+                                                      : LDA_REJECT_KEEP),
+          "kept rejects = min(count, 100)");
+    for (size_t i = 0; i < rej->kept; i++) {
+        CHECK(rej->item[i].record >= 2 && rej->item[i].record <= lfs + 1,
+              "reject record number in 2..records");
+        CHECK(i == 0 || rej->item[i].record > rej->item[i - 1].record,
+              "reject record numbers increasing");
+        CHECK(one_line(rej->item[i].reason, LDA_REASON_MAX),
+              "reject reason is one non-empty line");
+    }
+    /* The header ends with an LF if any data record follows it, and each
+     * data record but the last ends with one. */
+    CHECK(rej->count + set->n <= lfs, "rejects + events <= data records");
+    if (st != LDA_LOAD_OK)
+        CHECK(one_line(err, 256), "error message is one non-empty line");
+    if (st == LDA_LOAD_OK)
+        CHECK(set->n >= 1 && set->n <= MAX_EVENTS, "OK means 1..max events");
+    if (st == LDA_LOAD_BAD_HEADER)
+        CHECK(set->n == 0 && rej->count == 0, "bad header loads nothing");
+    if (st == LDA_LOAD_NO_EVENTS)
+        CHECK(set->n == 0, "NO_EVENTS means no event");
+}
+
+static void put_time(lda_buf *b, int64_t us, int form)
+{
+    char t[LDA_TIME_MAX];
+    size_t n = form ? lda_time_format(us, t) : lda_time_format_fixed(us, t);
+    lda_buf_add(b, t, n);
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static lda_text span(const lda_buf *b, size_t off, size_t n)
+{
+    return (lda_text){b->data + off, n};
+}
+
+/* Re-add every event of s in reverse group order, in another encoding, into
+ * a fresh set; its fingerprint must equal hex. */
+static void check_fingerprint_canonical(const lda_set *s, const char *hex)
+{
+    for (size_t i = 0; i < 64; i++)
+        CHECK((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f'),
+              "fingerprint is lowercase hex");
+    CHECK(hex[64] == '\0', "fingerprint is 64 chars");
+
+    lda_set t;
+    lda_set_init(&t);
+    lda_buf b;
+    lda_buf_init(&b);
+    for (size_t k = s->n; k-- > 0;) {
+        const lda_event *e = &s->ev[k];
+        const lda_group *g = &s->groups[e->group];
+        size_t o[8];
+        lda_buf_reset(&b);
+        o[0] = b.len;
+        lda_buf_adds(&b, k & 1 ? " " : "");
+        put_time(&b, e->ts, (int)(k & 1));
+        o[1] = b.len;
+        lda_buf_add(&b, lda_set_str(s, g->acc_off), g->acc_len);
+        o[2] = b.len;
+        lda_buf_add(&b, lda_set_str(s, g->prod_off), g->prod_len);
+        o[3] = b.len;
+        /* lower case the word when k is even */
+        for (const char *w = lda_side_names[e->side]; *w; w++)
+            lda_buf_addc(&b, k & 1 ? *w : lower(*w));
+        o[4] = b.len;
+        lda_buf_adds(&b, "\t");
+        lda_buf_add(&b, lda_event_price(s, e), e->price_len);
+        o[5] = b.len;
+        lda_buf_printf(&b, "%s%llu", k & 1 ? "+00" : "",
+                       (unsigned long long)e->qty);
+        o[6] = b.len;
+        for (const char *w = lda_type_names[e->type]; *w; w++)
+            lda_buf_addc(&b, k & 1 ? lower(*w) : *w);
+        lda_buf_adds(&b, " ");
+        o[7] = b.len;
+        CHECK(!b.oom, "buffer");
+        lda_fields f = {span(&b, o[0], o[1] - o[0]), span(&b, o[1], o[2] - o[1]),
+                        span(&b, o[2], o[3] - o[2]), span(&b, o[3], o[4] - o[3]),
+                        span(&b, o[4], o[5] - o[4]), span(&b, o[5], o[6] - o[5]),
+                        span(&b, o[6], o[7] - o[6])};
+        const char *reason = NULL;
+        lda_status st = lda_set_add(&t, &f, &reason);
+        if (st != LDA_OK)
+            fprintf(stderr, "fuzz_csv: re-add of event %zu: %s\n", k,
+                    reason ? reason : "nomem");
+        CHECK(st == LDA_OK, "a stored event re-encoded is valid again");
+    }
+    CHECK(lda_set_finish(&t), "finish (re-added)");
+    CHECK(t.n == s->n && t.ngroups == s->ngroups, "same events, same groups");
+    char hex2[65];
+    CHECK(lda_fingerprint(&t, hex2) == 0, "fingerprint (re-added)");
+    CHECK(memcmp(hex, hex2, 65) == 0,
+          "fingerprint independent of row order and encoding");
+    lda_buf_free(&b);
+    lda_set_free(&t);
+}
+
+static void pipeline(lda_set *set)
+{
+    CHECK(lda_set_finish(set), "finish");
+    check_finished(set);
+    char hex[65];
+    CHECK(lda_fingerprint(set, hex) == 0, "fingerprint");
+    check_fingerprint_canonical(set, hex);
+
+    lda_params p;
+    lda_params_default(&p);
+    lda_seqlist lay, wash;
+    lda_seqlist_init(&lay);
+    lda_seqlist_init(&wash);
+    CHECK(lda_detect_layering(set, &p, &lay) == 0, "layering");
+    CHECK(lda_detect_wash(set, &p, &wash) == 0, "wash");
+    check_seqs(&lay, LDA_LAYERING, &p);
+    check_seqs(&wash, LDA_WASH, &p);
+
+    const lda_seqlist *lists[2] = {&lay, &wash};
+    lda_ref *m = NULL;
+    size_t nm = 0;
+    CHECK(lda_merge(lists, 2, &m, &nm) == 0, "merge");
+    check_merge(lists, 2, m, nm);
+
+    lda_buf sus, det, pdet;
+    lda_buf_init(&sus);
+    lda_buf_init(&det);
+    lda_buf_init(&pdet);
+    lda_report_opts plain = {false, NULL, 0};
+    lda_report_opts pseudo = {true, "fuzz-salt", 9};
+    CHECK(lda_report_suspicious(m, nm, &sus) == 0, "suspicious report");
+    CHECK(lda_report_detections(m, nm, &plain, &det) == 0, "detections report");
+    CHECK(lda_report_detections(m, nm, &pseudo, &pdet) == 0,
+          "pseudonymized detections report");
+    check_report(&sus, nm, 9, false);
+    check_report(&det, nm, 5, false);
+    check_report(&pdet, nm, 5, true);
+
+    lda_buf_free(&sus);
+    lda_buf_free(&det);
+    lda_buf_free(&pdet);
+    free(m);
+    lda_seqlist_free(&lay);
+    lda_seqlist_free(&wash);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *buf = malloc(size ? size : 1);
+    if (!buf)
+        return 0;
+    memcpy(buf, data, size);
+    size_t lfs = 0;
+    for (size_t i = 0; i < size; i++)
+        lfs += data[i] == '\n';
+
+    static lda_rejects rej;
+    char err[256] = "";
+    lda_set set;
+    lda_set_init(&set);
+    lda_load_status st =
+        lda_csv_load(buf, size, MAX_EVENTS, &set, &rej, err, sizeof err);
+    check_load(st, &set, &rej, err, lfs);
+    free(buf);          /* the set must not point into the input */
+    if (st == LDA_LOAD_OK)
+        pipeline(&set);
+    lda_set_free(&set);
+    return 0;
+}

@@ -1,0 +1,287 @@
+/* Unit tests for the web layer's pure parts: the validators of every id
+ * that arrives over HTTP, the multipart parser, UUID v4 generation, the
+ * result cache, the shared rate limiter, the failpoint switch and the
+ * API-key check. Files go to a temporary directory per test run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lda_cache.h"
+#include "lda_failpoint.h"
+#include "lda_multipart.h"
+#include "lda_ratelimit.h"
+#include "lda_service.h"
+#include "lda_test.h"
+#include "lda_uuid.h"
+#include "lda_validate.h"
+
+void lda_test_web(void);
+
+static char web_tmp[64];
+
+static int web_init(void)
+{
+    strcpy(web_tmp, "/tmp/lda-unit-web-XXXXXX");
+    return mkdtemp(web_tmp) ? 0 : -1;
+}
+
+static int web_cleanup(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", web_tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+#define S(x) x, sizeof(x) - 1
+
+static void test_uuid_validator(void)
+{
+    CU_ASSERT_TRUE(lda_valid_uuid(S("123e4567-e89b-42d3-a456-426614174000")));
+    CU_ASSERT_TRUE(lda_valid_uuid(S("123E4567-E89B-42D3-A456-426614174000")));
+    CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567e89b42d3a456426614174000")));
+    CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567-e89b-42d3-a456-42661417400")));
+    CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567-e89b-42d3-a456-4266141740000")));
+    CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567-e89b-42d3-a456-42661417400g")));
+    CU_ASSERT_FALSE(lda_valid_uuid(S("../../../../../../../../../../etc/pa")));
+    CU_ASSERT_FALSE(lda_valid_uuid(S("")));
+}
+
+static void test_fingerprint_validator(void)
+{
+    char fp[65];
+    memset(fp, 'a', 64);
+    fp[64] = '\0';
+    CU_ASSERT_TRUE(lda_valid_fingerprint(fp, 64));
+    fp[10] = 'A';
+    CU_ASSERT_FALSE(lda_valid_fingerprint(fp, 64));
+    fp[10] = 'g';
+    CU_ASSERT_FALSE(lda_valid_fingerprint(fp, 64));
+    fp[10] = '0';
+    CU_ASSERT_FALSE(lda_valid_fingerprint(fp, 63));
+}
+
+static void test_input_name(void)
+{
+    CU_ASSERT_TRUE(lda_valid_input_name(S("trades.csv")));
+    CU_ASSERT_TRUE(lda_valid_input_name(S("a_b-c.2025.csv")));
+    CU_ASSERT_TRUE(lda_valid_input_name(S("x")));
+    static const char *const bad[] = {
+        "",         ".",          "..",         "../x.csv", "/etc/passwd",
+        "a/b.csv",  ".hidden",    "x.csv.",     "a\\b",     "%2e%2e",
+        "x y.csv",  "caf\xc3\xa9", "x.csv/",    "~root",    "a:b",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CU_ASSERT_FALSE(lda_valid_input_name(bad[i], strlen(bad[i])));
+    CU_ASSERT_FALSE(lda_valid_input_name(S("a\0b")));
+    char longname[257];
+    memset(longname, 'a', 256);
+    CU_ASSERT_FALSE(lda_valid_input_name(longname, 256));
+    CU_ASSERT_TRUE(lda_valid_input_name(longname, 255));
+}
+
+static void test_runs_path(void)
+{
+    char id[37];
+    const char *file = NULL;
+    CU_ASSERT_EQUAL(lda_runs_path_parse("/api/runs/123e4567-e89b-42d3-a456-"
+                                        "426614174000/detections.csv",
+                                        id, &file),
+                    LDA_RUNS_OK);
+    CU_ASSERT_STRING_EQUAL(id, "123e4567-e89b-42d3-a456-426614174000");
+    CU_ASSERT_STRING_EQUAL(file, "detections.csv");
+    CU_ASSERT_EQUAL(lda_runs_path_parse("/api/runs/123e4567-e89b-42d3-a456-"
+                                        "426614174000/run.json",
+                                        id, &file),
+                    LDA_RUNS_OK);
+    CU_ASSERT_STRING_EQUAL(file, "run.json");
+    CU_ASSERT_EQUAL(lda_runs_path_parse("/api/runs/123e4567-e89b-42d3-a456-"
+                                        "426614174000/../run.json",
+                                        id, &file),
+                    LDA_RUNS_NO_FILE);
+    CU_ASSERT_EQUAL(lda_runs_path_parse("/api/runs/123e4567-e89b-42d3-a456-"
+                                        "426614174000/",
+                                        id, &file),
+                    LDA_RUNS_NO_FILE);
+    static const char *const bad[] = {
+        "/api/runs/../etc/passwd",     "/api/runs/%2e%2e/run.json",
+        "/api/runs/..%2frun.json",     "/api/runs//run.json",
+        "/api/runs/x/run.json",        "/api/runs/",
+        "/api/other/123e4567-e89b-42d3-a456-426614174000/run.json",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CU_ASSERT_EQUAL(lda_runs_path_parse(bad[i], id, &file),
+                        LDA_RUNS_BAD_ID);
+}
+
+static void test_uuid_v4(void)
+{
+    char a[37], b[37];
+    CU_ASSERT_TRUE(lda_uuid_v4(a));
+    CU_ASSERT_TRUE(lda_uuid_v4(b));
+    CU_ASSERT_TRUE(lda_valid_uuid(a, strlen(a)));
+    CU_ASSERT_EQUAL(a[14], '4');                   /* version */
+    CU_ASSERT_PTR_NOT_NULL(strchr("89ab", a[19])); /* variant */
+    CU_ASSERT_STRING_NOT_EQUAL(a, b);
+}
+
+static const char mp_ct[] = "multipart/form-data; boundary=XyZ";
+
+static void test_multipart_ok(void)
+{
+    static const char body[] =
+        "preamble\r\n--XyZ\r\n"
+        "Content-Disposition: form-data; name=\"note\"\r\n\r\n"
+        "hello\r\n--XyZ\r\n"
+        "Content-Disposition: form-data; name=\"file\"; "
+        "filename=\"t.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        "a,b\r\n1,2\r\n--XyZ--\r\n";
+    const char *p;
+    size_t n;
+    CU_ASSERT_EQUAL(lda_multipart_find(mp_ct, S(body), "file", &p, &n),
+                    LDA_MP_OK);
+    CU_ASSERT_EQUAL(n, 8);
+    CU_ASSERT_NSTRING_EQUAL(p, "a,b\r\n1,2", 8);
+    CU_ASSERT_EQUAL(lda_multipart_find(mp_ct, S(body), "note", &p, &n),
+                    LDA_MP_OK);
+    CU_ASSERT_EQUAL(n, 5);
+    CU_ASSERT_EQUAL(lda_multipart_find(mp_ct, S(body), "other", &p, &n),
+                    LDA_MP_NO_PART);
+    /* filename="file" must not be taken for name="file" */
+    static const char tricky[] =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"x\"; "
+        "filename=\"file\"\r\n\r\nA\r\n--XyZ--";
+    CU_ASSERT_EQUAL(lda_multipart_find(mp_ct, S(tricky), "file", &p, &n),
+                    LDA_MP_NO_PART);
+    /* quoted boundary, empty content */
+    static const char q[] =
+        "--a b\r\nContent-Disposition: form-data; name=file\r\n\r\n"
+        "\r\n--a b--\r\n";
+    CU_ASSERT_EQUAL(lda_multipart_find("multipart/form-data; "
+                                       "boundary=\"a b\"",
+                                       S(q), "file", &p, &n),
+                    LDA_MP_OK);
+    CU_ASSERT_EQUAL(n, 0);
+}
+
+static void test_multipart_malformed(void)
+{
+    const char *p;
+    size_t n;
+    static const char body[] =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc";
+    CU_ASSERT_EQUAL(lda_multipart_find(mp_ct, S(body), "file", &p, &n),
+                    LDA_MP_MALFORMED);               /* no closing delimiter */
+    CU_ASSERT_EQUAL(lda_multipart_find("multipart/form-data", S(body), "file",
+                                       &p, &n),
+                    LDA_MP_MALFORMED);               /* no boundary */
+    CU_ASSERT_EQUAL(lda_multipart_find("text/csv; boundary=XyZ", S(body),
+                                       "file", &p, &n),
+                    LDA_MP_MALFORMED);
+    static const char nohdr[] = "--XyZ\r\n\r\nabc\r\n--XyZ--";
+    CU_ASSERT_EQUAL(lda_multipart_find(mp_ct, S(nohdr), "file", &p, &n),
+                    LDA_MP_MALFORMED);
+    CU_ASSERT_EQUAL(lda_multipart_find(mp_ct, "", 0, "file", &p, &n),
+                    LDA_MP_MALFORMED);
+    char lb[128] = "multipart/form-data; boundary=";
+    memset(lb + strlen(lb), 'b', 71);
+    CU_ASSERT_EQUAL(lda_multipart_find(lb, S(body), "file", &p, &n),
+                    LDA_MP_MALFORMED);               /* boundary > 70 */
+}
+
+static const char rid[] = "123e4567-e89b-42d3-a456-426614174000";
+static const char fp[] =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+static void test_cache(void)
+{
+    CU_ASSERT_EQUAL(lda_cache_init(web_tmp, "layering", 3600), 0);
+    size_t n = 0;
+    CU_ASSERT_PTR_NULL(lda_cache_get(rid, fp, 3600, &n));
+    CU_ASSERT_EQUAL(lda_cache_put(rid, fp, S("{\"a\":1}")), 0);
+    char *got = lda_cache_get(rid, fp, 3600, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(n, 7);
+    CU_ASSERT_STRING_EQUAL(got, "{\"a\":1}");
+    free(got);
+    /* TTL 0: every entry is expired, and the lookup removes it. */
+    CU_ASSERT_PTR_NULL(lda_cache_get(rid, fp, 0, &n));
+    CU_ASSERT_PTR_NULL(lda_cache_get(rid, fp, 3600, &n));
+}
+
+static void test_ratelimit(void)
+{
+    unsigned after = 0;
+    CU_ASSERT_EQUAL(lda_ratelimit_init(web_tmp), 0);
+    /* The window is the wall-clock minute: avoid its last second. */
+    while (time(NULL) % 60 >= 58)
+        sleep(1);
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 2, &after));
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 2, &after));
+    CU_ASSERT_FALSE(lda_ratelimit_allow("10.0.0.1", 2, &after));
+    CU_ASSERT_TRUE(after >= 1 && after <= 60);
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.2", 2, &after));
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 0, &after)); /* off */
+}
+
+static void test_failpoint(void)
+{
+    setenv("LDA_FAILPOINTS", "detect-wash:http500:2,aggregate:exit", 1);
+    CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), 0);
+    CU_ASSERT_TRUE(lda_failpoint("http500", NULL));
+    CU_ASSERT_TRUE(lda_failpoint("http500", NULL));
+    CU_ASSERT_FALSE(lda_failpoint("http500", NULL));
+    CU_ASSERT_FALSE(lda_failpoint("exit", NULL));  /* another program's */
+    setenv("LDA_FAILPOINTS", "detect-wash:hang:0", 1);
+    CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), 0);
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_TRUE(lda_failpoint("hang", NULL));
+    setenv("LDA_FAILPOINTS", "detect-wash", 1);
+    CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), -1);
+    setenv("LDA_FAILPOINTS", "detect-wash:http500:x", 1);
+    CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), -1);
+    unsetenv("LDA_FAILPOINTS");
+    CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), 0);
+    CU_ASSERT_FALSE(lda_failpoint("http500", NULL));
+}
+
+static void test_key_check(void)
+{
+    lda_config c;
+    memset(&c, 0, sizeof c);
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, false, NULL));
+    c.api_key = "user-key";
+    c.internal_api_key = "inner-key";
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, NULL));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, ""));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, "user-ke"));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, "user-key "));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, false, "user-key"));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, "inner-key"));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, true, "inner-key"));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, true, "user-key"));
+    c.api_key = NULL;       /* only an internal key: the user side is open */
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, false, NULL));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, true, NULL));
+}
+
+void lda_test_web(void)
+{
+    static const lda_test_case cases[] = {
+        {"uuid validator", test_uuid_validator},
+        {"fingerprint validator", test_fingerprint_validator},
+        {"input_file names", test_input_name},
+        {"runs paths", test_runs_path},
+        {"uuid v4", test_uuid_v4},
+        {"multipart", test_multipart_ok},
+        {"multipart malformed", test_multipart_malformed},
+        {"cache", test_cache},
+        {"rate limit", test_ratelimit},
+        {"failpoints", test_failpoint},
+        {"api key", test_key_check},
+        {NULL, NULL},
+    };
+    lda_test_suite("web", cases, web_init, web_cleanup, NULL, NULL);
+}

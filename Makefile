@@ -42,7 +42,7 @@ PROGRAMS := $(SERVICES:%=$(CGI)/%.fcgi)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/test/unit
 
-.PHONY: all deps test unit golden test-asan run bench fuzz clean
+.PHONY: all deps test unit golden test-asan run bench fuzz soak clean
 all: $(B)/lda $(PROGRAMS) $(if $(UNIT_SRC),$(UNIT_BIN))
 
 deps:
@@ -69,20 +69,34 @@ unit: $(UNIT_BIN)
 golden: $(B)/lda
 	sh tests/golden/run.sh $(B)/lda
 
-# The whole suite. Order: cheap and precise first.
+# The whole suite, cheap and precise first; stays under 10 minutes on
+# 2 cores. Long soaks and fuzzing are separate targets (soak, fuzz, bench).
 test: deps
 	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) golden
-	$(MAKE) MODE=asan all unit golden
+	$(MAKE) unit golden
+	$(MAKE) integration
+	$(MAKE) browser
+	$(MAKE) fuzz-smoke
+	$(MAKE) test-asan
 
+# Unit, golden and the whole HTTP integration suite again, every program
+# built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan:
-	$(MAKE) MODE=asan all unit golden
+	$(MAKE) MODE=asan all unit golden integration
 
 run: deps all
+	@sh scripts/lda-server run
 
 bench: deps all
-	sh scripts/bench.sh
+	@sh scripts/bench.sh
+
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	sh scripts/fuzz.sh $(FUZZ_SECONDS)
+
+SOAK_SECONDS ?= 600
+soak: deps all
+	python3 tests/integration/soak.py $(SOAK_SECONDS)
 
 clean:
 	rm -rf build $(PROGRAMS)

@@ -58,7 +58,7 @@ server-smoke: $(PROGRAMS) $(B)/lda
 	if sh scripts/lda-server status >/dev/null; then \
 	    echo "server-smoke: still running after stop" >&2; exit 1; fi; \
 	left=""; for f in /proc/[0-9]*/environ; do \
-	    tr '\0' '\n' < "$$f" 2>/dev/null | grep -qxF "LDA_VAR_DIR=$$LDA_VAR_DIR" && \
+	    { tr '\0' '\n' < "$$f"; } 2>/dev/null | grep -qxF "LDA_VAR_DIR=$$LDA_VAR_DIR" && \
 	        left="$$left $$f"; \
 	done; \
 	[ -z "$$left" ] || { echo "server-smoke: left running:$$left" >&2; exit 1; }; \

@@ -13,10 +13,10 @@
 #      SECONDS on it with a per-target -max_len (and tests/fuzz/T.dict when
 #      present); new inputs go to the working corpus only, never to the
 #      committed seeds; afterwards the working corpus is minimised
-#      (-merge=1);
+#      (-merge=1; skipped with --smoke);
 #   3. a crash, leak, timeout (> 10 s for one input) or OOM is saved as
 #      build/fuzz/crash-T-<kind>-<sha1> and reported.
-# Prints a table: target, execs/s, corpus (files after minimising),
+# Prints a table: target, execs/s, corpus (files in the working corpus),
 # coverage (cov = edges, ft = features, from libFuzzer's final stats line),
 # result. Logs: build/fuzz/log/T.log. Exit status 1 when any target crashed
 # or a regression failed, 2 when the build failed.
@@ -24,13 +24,14 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 
 case "${1:-120}" in
---smoke) SECS=10 ;;
+--smoke) SECS=10 SMOKE=1 ;;
 *[!0-9]* | "" | 0)
     echo "usage: sh scripts/fuzz.sh [SECONDS|--smoke]" >&2
     exit 2
     ;;
 *) SECS=$1 ;;
 esac
+SMOKE=${SMOKE:-0}
 
 FZ=build/fuzz
 if ! make -s fuzz-build; then
@@ -102,7 +103,7 @@ for src in tests/fuzz/fuzz_*.c; do
     cov=$(last_stat "$log" cov)
     ft=$(last_stat "$log" ft)
 
-    # 3. minimise the working corpus (only when the run was clean)
+    # 3. minimise the working corpus (after a clean run; not in smoke mode)
     result=ok
     if [ "$rc" -ne 0 ]; then
         art=$(find "$FZ" -maxdepth 1 -name "crash-$t-*" -newer "$mark" |
@@ -111,7 +112,7 @@ for src in tests/fuzz/fuzz_*.c; do
         grep -E 'ERROR: |runtime error|invariant|SUMMARY' "$log" | head -n 5 >&2
         result="CRASH ${art:-?}"
         failed=1
-    else
+    elif [ "$SMOKE" = 0 ]; then
         tmp=$FZ/corpus/.merge-$t
         rm -rf "$tmp"
         mkdir -p "$tmp"

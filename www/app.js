@@ -38,7 +38,8 @@
   function $(id) { return document.getElementById(id); }
 
   var state = {
-    file: null,          /* File chosen for upload (kept for the timeline) */
+    file: null,          /* File chosen for the next upload */
+    runFile: null,       /* File of the run shown (read for the timeline) */
     busy: false,
     pending: null,       /* action to retry once an API key is entered */
     run: null,           /* orchestrate response */
@@ -48,7 +49,7 @@
     sortCol: -1,
     sortDir: 'ascending',
     selected: -1,
-    groupCache: null,    /* {key, events} of the last timeline scan */
+    groupCache: null,    /* {file, promise, map}: events around every alert */
     retryTimer: null
   };
 
@@ -181,11 +182,54 @@
     this.garbage = true;              /* skipped up to the next separator */
   };
 
+  var SPECIAL = /[,"\r\n]/g;
+  var NONBLANK = /[^ \t]/;
+
   CsvReader.prototype.push = function (text) {
-    for (var i = 0; i < text.length && !this.stopped; i++) {
+    var n = text.length;
+    var quoteAt = -1;
+    for (var i = 0; i < n && !this.stopped; i++) {
+      if (!this.inRecord && !this.cr && this.st === S_START) {
+        /* fast path: a whole line without quotes is split natively */
+        var nl = text.indexOf('\n', i);
+        if (nl >= 0) {
+          if (quoteAt < i) {
+            quoteAt = text.indexOf('"', i);
+            if (quoteAt < 0) quoteAt = n;
+          }
+          if (quoteAt > nl) {
+            var line = text.slice(i, nl > i && text.charAt(nl - 1) === '\r' ? nl - 1 : nl);
+            i = nl;
+            if (line === '') continue;            /* blank line */
+            this.recno++;
+            if (this.onRecord(line.split(','), this.recno, null) === false) this.stopped = true;
+            continue;
+          }
+        }
+      }
       var c = text.charAt(i);
       if (this.st === S_QUOTED) {
-        if (c === '"') this.st = S_QQ; else this.field += c;
+        /* fast path: everything up to the next quote is field text */
+        var q = text.indexOf('"', i);
+        if (q < 0) { this.field += text.slice(i); return; }
+        this.field += text.slice(i, q);
+        this.st = S_QQ;
+        i = q;
+        continue;
+      }
+      if (!this.cr && (this.st === S_START || this.st === S_PLAIN) &&
+          c !== ',' && c !== '"' && c !== '\r' && c !== '\n') {
+        /* fast path: a run of ordinary characters */
+        SPECIAL.lastIndex = i;
+        var m = SPECIAL.exec(text);
+        var j = m ? m.index : n;
+        var run = text.slice(i, j);
+        if (this.st === S_START) {
+          this.begin();
+          if (NONBLANK.test(run)) this.st = S_PLAIN;
+        }
+        this.field += run;
+        i = j - 1;
         continue;
       }
       if (this.cr) {
@@ -332,9 +376,9 @@
     failed.forEach(function (s) {
       var info = services[s] || {};
       var words = 'The ' + serviceName(s) + ' failed';
-      if (typeof info.retry_count === 'number' && info.retry_count > 0)
-        words += ' after ' + plural(info.retry_count, 'retry', 'retries');
       if (info.error) words += ': ' + info.error;
+      else if (typeof info.retry_count === 'number' && info.retry_count > 0)
+        words += ' after ' + plural(info.retry_count, 'retry', 'retries');
       lines.push(words + '.');
     });
     Object.keys(services).forEach(function (s) {
@@ -348,6 +392,15 @@
     return lines;
   }
 
+  /* Whether the server's overall error only repeats a service's error. */
+  function mentioned(reason, body) {
+    var services = (body && body.services) || {};
+    return Object.keys(services).some(function (s) {
+      var e = services[s] && services[s].error;
+      return e && reason.indexOf(e) >= 0;
+    });
+  }
+
   function showError(title, text, list) {
     var box = $('error');
     $('error-title').textContent = title;
@@ -357,7 +410,7 @@
     (list || []).forEach(function (t) { ul.appendChild(el('li', null, t)); });
     box.hidden = false;
     setState('error');
-    say(title + (text ? ' ' + text : ''));
+    say('');                  /* the alert box itself is announced */
     $('error-title').focus();
   }
 
@@ -407,7 +460,7 @@
       var lead = status === 502 ? 'The analysis could not be completed.' :
                  'The server is not available right now (HTTP ' + status + ').';
       var items = svc.slice();
-      if (reason && items.join(' ').indexOf(reason) < 0) items.push('Server says: ' + reason);
+      if (reason && !mentioned(reason, body)) items.push('Server says: ' + reason);
       if (!items.length) items.push('No service detail was given; try again in a moment.');
       showError(lead, 'No report was produced.', items);
       return;
@@ -476,7 +529,6 @@
 
   function chooseFile(f) {
     state.file = f || null;
-    state.groupCache = null;
     var p = $('file-chosen');
     if (f) {
       p.textContent = 'Selected: ' + f.name + ' (' + bytes(f.size) + ')';
@@ -519,6 +571,8 @@
     hideError();
     $('key-form').hidden = true;
     resetResults();
+    state.runFile = f;
+    state.groupCache = null;
     setBusy(true);
     setState('uploading');
     $('progress-panel').hidden = false;
@@ -560,10 +614,14 @@
         return;
       }
       var body = parseJson(xhr.responseText);
-      if (!body || !body.outputs) {
+      if (!body || !body.outputs || !body.outputs.suspicious_accounts) {
         $('progress-panel').hidden = true;
-        showError('The server gave an answer this page does not understand.',
-          'No result could be shown (HTTP ' + status + ').');
+        if (body && (body.status === 'failed' || body.error))
+          showError('The analysis could not be completed.', serverReason(body) || 'No report was produced.',
+                    describeServices(body));
+        else
+          showError('The server gave an answer this page does not understand.',
+            'No result could be shown (HTTP ' + status + ').');
         return;
       }
       received(body);
@@ -636,7 +694,7 @@
       lines.unshift('These results are partial: alerts from the failed service are missing.');
     }
     if (r.status && r.status !== 'completed') lines.unshift('Run status: ' + r.status + '.');
-    if (r.error && lines.join(' ').indexOf(r.error) < 0) lines.push('Server says: ' + r.error);
+    if (r.error && !mentioned(r.error, r)) lines.push('Server says: ' + r.error);
     var services = r.services || {};
     var retried = Object.keys(services).filter(function (s) {
       var i = services[s] || {};
@@ -727,6 +785,7 @@
     state.sortCol = -1;
     state.sortDir = 'ascending';
     state.selected = -1;
+    state.groupCache = null;
     buildHead();
     buildTypeFilter();
     $('text-filter').value = '';
@@ -783,7 +842,7 @@
       var c;
       if (a === null || b === null) c = a === null ? (b === null ? 0 : 1) : -1;  /* empty last */
       else c = dir * (typeof a === 'string' || typeof b === 'string' ? cmpText(String(a), String(b)) : (a < b ? -1 : a > b ? 1 : 0));
-      return c || ra.index - rb.index;
+      return c || rb.index - ra.index;
     });
     renderRows();
     var label = COLUMN_LABELS[name] || name;
@@ -830,7 +889,15 @@
       var tr = el('tr', { 'data-index': String(r.index) });
       if (r.index === state.selected) tr.className = 'selected';
       r.cells.forEach(function (v, i) {
-        var td = el('td', { 'data-col': state.header[i] || '' }, v);
+        var td = el('td', { 'data-col': state.header[i] || '' });
+        var cut = state.header[i] === 'detected_timestamp' ? v.indexOf('T') + 1 : 0;
+        if (cut > 0) {          /* a line-break chance after the date; text unchanged */
+          td.appendChild(document.createTextNode(v.slice(0, cut)));
+          td.appendChild(document.createElement('wbr'));
+          td.appendChild(document.createTextNode(v.slice(cut)));
+        } else {
+          td.textContent = v;
+        }
         if (NUMERIC[state.header[i]]) td.className = 'num';
         tr.appendChild(td);
       });
@@ -855,10 +922,29 @@
   /* ------------------------------------------------------------------ */
   /* Timeline                                                            */
 
-  /* Read the uploaded file and keep the valid events of one group. */
-  function scanGroup(file, account, product) {
+  function groupKey(account, product) { return account + '\u0000' + product; }
+
+  /* key (report account/product) -> time windows of its alerts. */
+  function alertGroups() {
+    var h = state.header, ai = h.indexOf('account_id'), pi = h.indexOf('product_id');
+    var m = new Map();
+    state.rows.forEach(function (r) {
+      var w = alertWindow(r);
+      if (!w) return;
+      var k = groupKey(r.cells[ai], r.cells[pi]);
+      if (!m.has(k)) m.set(k, []);
+      m.get(k).push(w);
+    });
+    return m;
+  }
+
+  /* Read the uploaded file once and keep the valid events of every alert's
+   * account/product that fall inside one of its (padded) windows. Report
+   * ids carry the formula guard, so input ids are guarded before matching.
+   * Resolves to a Map key -> events in group order. */
+  function scanGroups(file, groups) {
     return new Promise(function (resolve, reject) {
-      var col = null, ncols = 0, events = [], headerError = null, order = 0;
+      var col = null, ncols = 0, found = new Map(), headerError = null, order = 0;
       var reader = new CsvReader(function (f, recno, bad) {
         if (recno === 1) {
           if (bad) { headerError = 'the header is malformed'; return false; }
@@ -876,24 +962,26 @@
           return !headerError;
         }
         if (bad || f.length !== ncols) return;
-        var acc = trimBlanks(f[col.account_id]);
-        if (acc !== account && guardId(acc) !== account) return;
-        var prod = trimBlanks(f[col.product_id]);
-        if (prod !== product && guardId(prod) !== product) return;
+        var acc = trimBlanks(f[col.account_id]), prod = trimBlanks(f[col.product_id]);
+        var key = groupKey(guardId(acc), guardId(prod));
+        var wins = groups.get(key);
+        if (!wins) return;
         for (var i = 0; i < f.length; i++) if (f[i].indexOf('\uFFFD') >= 0) return;  /* invalid UTF-8 */
         if (!validId(acc) || !validId(prod)) return;
         var ts = parseTimestamp(trimBlanks(f[col.timestamp]));
         if (ts === null) return;
+        if (!wins.some(function (w) { return ts >= w.from && ts <= w.to; })) return;
         var side = trimBlanks(f[col.side]).toUpperCase();
-        if (side !== 'BUY' && side !== 'SELL') return;
+        if (side !== 'BUY' && side !== 'SELL') side = 'BUY';
         var price = trimBlanks(f[col.price]);
         if (!validPrice(price)) return;
         var qty = trimBlanks(f[col.quantity]);
         if (!validQty(qty)) return;
         var type = trimBlanks(f[col.event_type]).toUpperCase();
         if (!EVENT_CLASS[type]) return;
-        events.push({ ts: ts, side: side, price: price, qty: qty.replace(/^\+/, ''),
-                      type: type, recno: recno, order: order++ });
+        if (!found.has(key)) found.set(key, []);
+        found.get(key).push({ ts: ts, side: side, price: price, qty: qty.replace(/^\+/, ''),
+                              type: type, recno: recno, order: order++ });
       });
       var stream = file.stream().pipeThrough(new TextDecoderStream('utf-8'));
       var rd = stream.getReader();
@@ -903,8 +991,10 @@
             if (!reader.stopped) reader.end();
             else rd.cancel();
             if (headerError) { reject(new Error(headerError)); return; }
-            events.sort(function (a, b) { return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.order - b.order; });
-            resolve(events);
+            found.forEach(function (events) {
+              events.sort(function (a, b) { return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.order - b.order; });
+            });
+            resolve(found);
             return;
           }
           reader.push(x.value);
@@ -960,18 +1050,21 @@
       $('timeline-caption').textContent = 'This alert has no readable time.';
       return;
     }
-    if (!state.file) {
+    var file = state.runFile;
+    if (!file) {
       $('timeline-caption').textContent = 'The uploaded file is no longer available in this page; upload it again to see the timeline.';
       return;
     }
-    $('timeline-caption').textContent = 'Reading ' + state.file.name + '…';
+    $('timeline-caption').textContent = 'Reading ' + file.name + '…';
     sec.setAttribute('aria-busy', 'true');
-    var key = account + '\u0000' + product;
-    var got = state.groupCache && state.groupCache.key === key && state.groupCache.file === state.file ?
-      Promise.resolve(state.groupCache.events) : scanGroup(state.file, account, product);
-    got.then(function (events) {
-      state.groupCache = { key: key, file: state.file, events: events };
-      if (state.selected !== index) return;
+    var cache = state.groupCache;
+    if (!cache || cache.file !== file) {
+      cache = state.groupCache = { file: file, map: null, promise: scanGroups(file, alertGroups()) };
+      cache.promise.then(function (map) { cache.map = map; }, function () { /* shown below */ });
+    }
+    cache.promise.then(function (map) {
+      if (state.selected !== index || state.groupCache !== cache) return;
+      var events = map.get(groupKey(account, product)) || [];
       var shown = events.filter(function (e) { return e.ts >= win.from && e.ts <= win.to; });
       drawTimeline(chart, shown, win, account, product);
       sec.setAttribute('aria-busy', 'false');
@@ -1182,14 +1275,16 @@
   function selectAlertQuiet() {
     var idx = state.selected, row = null;
     state.rows.forEach(function (r) { if (r.index === idx) row = r; });
-    if (!row || !state.groupCache) return;
+    if (!row || !state.groupCache || !state.groupCache.map) return;
     var win = alertWindow(row);
     if (!win) return;
     var h = state.header;
     var chart = $('timeline-chart');
     clear(chart);
     clear($('events-body'));
-    var shown = state.groupCache.events.filter(function (e) { return e.ts >= win.from && e.ts <= win.to; });
+    var h0 = state.header;
+    var events = state.groupCache.map.get(groupKey(row.cells[h0.indexOf('account_id')], row.cells[h0.indexOf('product_id')])) || [];
+    var shown = events.filter(function (e) { return e.ts >= win.from && e.ts <= win.to; });
     drawTimeline(chart, shown, win, row.cells[h.indexOf('account_id')], row.cells[h.indexOf('product_id')]);
   }
 

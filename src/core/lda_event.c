@@ -10,6 +10,7 @@
 #include "lda_event.h"
 #include "lda_time.h"
 
+#include <float.h>
 #include <math.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -84,29 +85,42 @@ bool lda_valid_id(const char *s, size_t n)
     return true;
 }
 
-static bool text_is(const char *s, size_t n, const char *word)
+/* s[0..n) equals the upper-case word w[0..n) ignoring ASCII case: what
+ * strncasecmp() does in the C locale, without the call. */
+static bool word_is(const char *s, const char *w, size_t n)
 {
-    return strlen(word) == n && strncasecmp(s, word, n) == 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (unsigned char)(c - ('a' - 'A'));
+        if (c != (unsigned char)w[i])
+            return false;
+    }
+    return true;
 }
 
 bool lda_parse_side(const char *s, size_t n, uint8_t *side)
 {
-    for (uint8_t k = 0; k < 2; k++)
-        if (text_is(s, n, lda_side_names[k])) {
-            *side = k;
-            return true;
-        }
-    return false;
+    if (n == 3 && word_is(s, "BUY", 3))
+        *side = LDA_BUY;
+    else if (n == 4 && word_is(s, "SELL", 4))
+        *side = LDA_SELL;
+    else
+        return false;
+    return true;
 }
 
 bool lda_parse_type(const char *s, size_t n, uint8_t *type)
 {
-    for (uint8_t k = 0; k < 3; k++)
-        if (text_is(s, n, lda_type_names[k])) {
-            *type = k;
-            return true;
-        }
-    return false;
+    if (n == 12 && word_is(s, "ORDER_PLACED", 12))
+        *type = LDA_PLACED;
+    else if (n == 15 && word_is(s, "ORDER_CANCELLED", 15))
+        *type = LDA_CANCELLED;
+    else if (n == 14 && word_is(s, "TRADE_EXECUTED", 14))
+        *type = LDA_TRADE;
+    else
+        return false;
+    return true;
 }
 
 static bool is_digit(char c)
@@ -114,19 +128,42 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* [+] (digits [. digits*] | . digits) [(e|E) [+|-] digits] */
-static bool price_grammar(const char *s, size_t n)
+/* The price grammar [+] (digits [. digits*] | . digits) [(e|E) [+|-]
+ * digits], read in one pass that also gathers what the fast conversion
+ * needs: the significant digits as an integer (exact while at most 19) and
+ * the power of ten they are scaled by. */
+typedef struct price_scan {
+    uint64_t mant;      /* significant digits, leading zeros dropped */
+    int ndig;           /* how many went into mant */
+    bool exact;         /* mant holds every significant digit */
+    long exp10;         /* value = mant * 10^exp10, when exact */
+} price_scan;
+
+static bool price_grammar(const char *s, size_t n, price_scan *ps)
 {
     size_t i = 0, mant = 0;
+    ps->mant = 0;
+    ps->ndig = 0;
+    ps->exact = true;
+    ps->exp10 = 0;
     if (i < n && s[i] == '+')
         i++;
-    while (i < n && is_digit(s[i])) {
-        i++;
-        mant++;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
+    for (int frac = 0; frac < 2; frac++) {
+        if (frac) {
+            if (i >= n || s[i] != '.')
+                break;
+            i++;
+        }
         while (i < n && is_digit(s[i])) {
+            unsigned d = (unsigned)(s[i] - '0');
+            if (ps->ndig == 0 && d == 0) {
+                /* a leading zero: only its place counts */
+            } else if (ps->ndig < 19) {
+                ps->mant = ps->mant * 10 + d;
+                ps->ndig++;
+            } else
+                ps->exact = false;
+            ps->exp10 -= frac;
             i++;
             mant++;
         }
@@ -135,32 +172,57 @@ static bool price_grammar(const char *s, size_t n)
         return false;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         size_t exp = 0;
+        long ev = 0;
+        bool neg = false;
         i++;
         if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
+            neg = s[i++] == '-';
         while (i < n && is_digit(s[i])) {
+            if (ev < 100000)
+                ev = ev * 10 + (s[i] - '0');
             i++;
             exp++;
         }
         if (exp == 0)
             return false;
+        ps->exp10 += neg ? -ev : ev;
     }
     return i == n;
 }
 
+/* Powers of ten that are exact doubles. */
+static const double pow10_exact[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 bool lda_parse_price(const char *s, size_t n, double *price)
 {
-    if (!price_grammar(s, n))
+    price_scan ps;
+    double v;
+    if (!price_grammar(s, n, &ps))
         return false;
-    char small[64];
-    char *copy = n < sizeof small ? small : malloc(n + 1);
-    if (!copy)
-        return false;
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    double v = strtod(copy, NULL);   /* the C locale: programs never set one */
-    if (copy != small)
-        free(copy);
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    /* Clinger's fast path: an integer below 2^53 and a power of ten up to
+     * 1e22 are both exact doubles, so one IEEE multiplication or division
+     * gives the correctly rounded value, the same double strtod() returns.
+     * Anything else goes to strtod(). */
+    if (ps.exact && ps.mant <= (UINT64_C(1) << 53) && ps.exp10 >= -22 &&
+        ps.exp10 <= 22)
+        v = ps.exp10 < 0 ? (double)ps.mant / pow10_exact[-ps.exp10]
+                         : (double)ps.mant * pow10_exact[ps.exp10];
+    else
+#endif
+    {
+        char small[64];
+        char *copy = n < sizeof small ? small : malloc(n + 1);
+        if (!copy)
+            return false;
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+        v = strtod(copy, NULL);   /* the C locale: programs never set one */
+        if (copy != small)
+            free(copy);
+    }
     if (!isfinite(v) || !(v > 0.0))
         return false;
     *price = v;

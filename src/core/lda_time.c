@@ -47,78 +47,65 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-/* Read exactly n digits at s[*i]; false if any is not a digit. */
-static bool digits(const char *s, size_t len, size_t *i, int n, int *out)
+/* Value of the two digits at s, or -1 when either is not a digit. */
+static inline int two_digits(const char *s)
 {
-    int v = 0;
-    if (len - *i < (size_t)n)
-        return false;
-    for (int k = 0; k < n; k++) {
-        char c = s[*i + (size_t)k];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *i += (size_t)n;
-    *out = v;
-    return true;
+    unsigned a = (unsigned)(unsigned char)s[0] - '0';
+    unsigned b = (unsigned)(unsigned char)s[1] - '0';
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
 }
 
-static bool expect(const char *s, size_t len, size_t *i, char c)
-{
-    if (*i < len && s[*i] == c) {
-        (*i)++;
-        return true;
-    }
-    return false;
-}
-
-/* Optional zone at s[*i]: Z z ±HH ±HHMM ±HH:MM. Offset in seconds. */
-static bool parse_zone(const char *s, size_t len, size_t *i, int64_t *off)
+/* Optional zone at s[i..len): Z z ±HH ±HHMM ±HH:MM, and nothing after it.
+ * Offset in seconds. */
+static bool parse_zone(const char *s, size_t len, size_t i, int64_t *off)
 {
     *off = 0;
-    if (*i == len)
+    if (i == len)
         return true;
-    if (s[*i] == 'Z' || s[*i] == 'z') {
-        (*i)++;
-        return true;
-    }
-    if (s[*i] != '+' && s[*i] != '-')
+    if (s[i] == 'Z' || s[i] == 'z')
+        return i + 1 == len;
+    if (s[i] != '+' && s[i] != '-')
         return false;
-    int sign = s[*i] == '-' ? -1 : 1;
-    int hh, mm = 0;
-    (*i)++;
-    if (!digits(s, len, i, 2, &hh))
+    int sign = s[i] == '-' ? -1 : 1, hh, mm = 0;
+    i++;
+    if (len - i < 2 || (hh = two_digits(s + i)) < 0)
         return false;
-    if (*i < len) {
-        expect(s, len, i, ':');
-        if (!digits(s, len, i, 2, &mm))
+    i += 2;
+    if (i < len) {
+        if (s[i] == ':')
+            i++;
+        if (len - i < 2 || (mm = two_digits(s + i)) < 0)
             return false;
+        i += 2;
     }
-    if (hh > 23 || mm > 59)
+    if (i != len || hh > 23 || mm > 59)
         return false;
     *off = sign * (hh * 3600LL + mm * 60LL);
     return true;
 }
 
+/* The fixed-width head YYYY-MM-DD(T| )HH:MM is checked position by
+ * position, then the optional :SS[.f{1,9}] and zone are scanned. */
 bool lda_time_parse(const char *s, size_t len, int64_t *us)
 {
-    size_t i = 0;
-    int y, mo, d, h, mi, sec = 0, frac = 0;
-    if (!digits(s, len, &i, 4, &y) || !expect(s, len, &i, '-') ||
-        !digits(s, len, &i, 2, &mo) || !expect(s, len, &i, '-') ||
-        !digits(s, len, &i, 2, &d))
+    if (len < 16 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != ' ') || s[13] != ':')
         return false;
-    if (!expect(s, len, &i, 'T') && !expect(s, len, &i, ' '))
+    int y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5),
+        d = two_digits(s + 8), h = two_digits(s + 11),
+        mi = two_digits(s + 14), sec = 0, frac = 0;
+    if ((y1 | y2 | mo | d | h | mi) < 0)
         return false;
-    if (!digits(s, len, &i, 2, &h) || !expect(s, len, &i, ':') ||
-        !digits(s, len, &i, 2, &mi))
-        return false;
-    if (expect(s, len, &i, ':')) {
-        if (!digits(s, len, &i, 2, &sec))
+    int y = y1 * 100 + y2;
+    size_t i = 16;
+    if (i < len && s[i] == ':') {
+        i++;
+        if (len - i < 2 || (sec = two_digits(s + i)) < 0)
             return false;
-        if (expect(s, len, &i, '.')) {
+        i += 2;
+        if (i < len && s[i] == '.') {
             int nd = 0;
+            i++;
             while (i < len && s[i] >= '0' && s[i] <= '9') {
                 if (nd < 6)
                     frac = frac * 10 + (s[i] - '0');
@@ -132,7 +119,7 @@ bool lda_time_parse(const char *s, size_t len, int64_t *us)
         }
     }
     int64_t off;
-    if (!parse_zone(s, len, &i, &off) || i != len)
+    if (!parse_zone(s, len, i, &off))
         return false;
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
         h > 23 || mi > 59 || sec > 59)

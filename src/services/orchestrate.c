@@ -446,11 +446,11 @@ static bool prepare(run *g, char *owned, char *csv, size_t len)
     return true;
 }
 
-/* "HTTP 500 after 3 retries" */
+/* "HTTP 500, 3 retries" */
 static void describe(const lda_call *c, char *out, size_t n)
 {
     if (c->retry_count)
-        snprintf(out, n, "%s after %u retr%s", c->error, c->retry_count,
+        snprintf(out, n, "%s, %u retr%s", c->error, c->retry_count,
                  c->retry_count == 1 ? "y" : "ies");
     else
         snprintf(out, n, "%s", c->error);
@@ -819,6 +819,7 @@ int main(void)
     lda_service svc = {
         .name = "orchestrate",
         .route = "/api/orchestrate",
+        .public_path = "/api/health",
         .internal = false,
         .start = start,
         .handle = handle,

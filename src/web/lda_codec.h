@@ -12,8 +12,11 @@
  *   order_timestamps                array of §4 text (LAYERING), null (WASH)
  *   alternation_percentage          number (WASH), null (LAYERING)
  *   price_change_percentage         number or null (WASH), null (LAYERING)
- * Percentages are encoded as JSON reals with 17 significant digits, so
- * decoding gives back the exact double. */
+ * Percentages are JSON reals; jansson dumps reals with %.17g unless
+ * JSON_REAL_PRECISION is given (never give it), so decoding the text gives
+ * back the exact double. Counts above INT64_MAX cannot be encoded (NULL).
+ * Both decoders copy request ids lowercased (UUIDs are case-insensitive;
+ * run directories and cache keys use one spelling). */
 #ifndef LDA_CODEC_H
 #define LDA_CODEC_H
 #include <jansson.h>
@@ -35,7 +38,10 @@ json_t *lda_codec_seqlist_to_json(const lda_seqlist *l);
  * above must be present with the right type (nulls exactly where §3 puts
  * them; unknown keys are ignored). 0, or -1 with a one-line message safe to
  * show in err, e.g. "results[3].end_timestamp: invalid timestamp"; on -1, l
- * may hold part of the sequences. Timestamps accept any SPEC §2 form. */
+ * may hold part of the sequences (out of memory is also -1, "out of
+ * memory"). Timestamps accept any SPEC §2 form; counts must be JSON
+ * integers >= 0; alternation_percentage a number in [0, 100],
+ * price_change_percentage a number >= 0 or null; end >= start. */
 int lda_codec_seqlist_from_json(const json_t *arr, lda_seqlist *l, char *err,
                                 size_t errlen);
 
@@ -48,9 +54,12 @@ typedef struct lda_detect_req {
 
 /* Parse body[0..len): {"request_id","event_fingerprint","events":[...]}.
  * Each event: timestamp, account_id, product_id, side, event_type (strings),
- * price (a string holding the decimal text; a JSON number is also accepted
- * and its JSON text is used as the price text), quantity (a JSON integer,
- * or a string of digits). Every event goes through lda_set_add and is
+ * price (a string holding the decimal text, kept as given; a JSON number is
+ * also accepted: an integer as its decimal text, a real as the shortest %g
+ * text that reads back as the same double, e.g. 12.50 -> "12.5" -- so a
+ * client that fingerprints "12.50" must send the string), quantity (a JSON
+ * integer, or a string of digits). Other members are ignored; a repeated
+ * key is invalid JSON. Every event goes through lda_set_add and is
  * appended to set (not finished). Returns 0; -1 with a safe one-line
  * message in err (400), e.g. "events[12]: price: ..."; -2 when there are
  * more than max_events events (413; 0 = no limit); -3 on OOM (500). */

@@ -139,7 +139,12 @@ static void serve(const lda_service *svc, const lda_config *cfg, lda_req *r)
                                          "service", svc->name));
         return;
     }
-    if (!lda_service_key_ok(cfg, svc->internal,
+    bool is_public = svc->public_path &&
+                     (strcmp(r->method, "GET") == 0 ||
+                      strcmp(r->method, "HEAD") == 0) &&
+                     strcmp(r->path, svc->public_path) == 0;
+    if (!is_public &&
+        !lda_service_key_ok(cfg, svc->internal,
                             lda_req_param(r, "HTTP_X_API_KEY"))) {
         lda_log(LDA_WARN, r->request_id, "unauthorised request",
                 json_pack("{s:s,s:s}", "path", r->path, "client",

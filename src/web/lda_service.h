@@ -16,6 +16,8 @@ typedef struct lda_service {
                               health) */
     const char *route;     /* "/api/detect/wash"; the loop answers
                               GET <route>/health */
+    const char *public_path; /* GET/HEAD of this path needs no key either
+                              (the handler answers it): "/api/health" */
     bool internal;         /* also accepts INTERNAL_API_KEY */
     /* Once per process after the configuration is loaded; -1 = cannot
        start. Optional. */

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const LDA = path.resolve(root, process.env.LDA_BIN || 'build/lda');
-const SERVER = process.env.DEV_SERVER_SCRIPT || path.join(root, 'scripts/lda-server'); // DEV-ONLY override, remove
+const SERVER = path.join(root, 'scripts/lda-server');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ART = path.resolve(root, process.env.LDA_TEST_ARTIFACTS || 'build/test-artifacts');
 const FIX = path.join(here, 'fixtures');
@@ -38,10 +38,11 @@ const cleanups = [];
 function log(s) { process.stdout.write(s + '\n'); }
 
 async function check(name, fn) {
+  const t0 = Date.now();
   try {
     await fn();
     passed++;
-    log('ok   - ' + name);
+    log(`ok   - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   } catch (e) {
     failed++;
     log('FAIL - ' + name + '\n       ' + String(e && e.stack || e).split('\n').slice(0, 4).join('\n       '));
@@ -111,7 +112,8 @@ function tsUs(s) {
   if (!m) return null;
   const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0);
   const d = new Date(ms);
-  if (d.getUTCDate() !== +m[3] || d.getUTCMonth() !== +m[2] - 1 || +m[4] > 23 || +m[5] > 59) return null;
+  if (d.getUTCDate() !== +m[3] || d.getUTCMonth() !== +m[2] - 1 || +m[4] > 23 || +m[5] > 59 ||
+      (m[6] && +m[6] > 59) || (m[10] && +m[10] > 23) || (m[11] && +m[11] > 59)) return null;
   let us = BigInt(ms) * 1000n + BigInt(m[7] ? (m[7] + '00000').slice(0, 6) : 0);
   if (m[9]) us -= BigInt((m[9] === '-' ? -1 : 1) * ((+m[10]) * 3600 + (m[11] ? +m[11] : 0) * 60)) * 1000000n;
   return us;
@@ -350,6 +352,36 @@ async function main() {
     assert(await page.getByLabel('Events file (CSV)').count() === 1, 'file input label');
     eq(await page.getAttribute('#status', 'aria-live'), 'polite', 'status aria-live');
     assert(await page.isDisabled('#upload-button'), 'upload button disabled before a file is chosen');
+  });
+
+  await check('page CSV reader and timestamp parser agree with this test\'s own', async () => {
+    const tricky = 'a,b,c\r\n1,"x, y",3\r\n\r\n"multi\nline","say ""hi""",\r\n' +
+      ' lone\rcr , "q" ,z\n\n\n"unterminated,1\n2,3\nlast,row,noeol';
+    const bad = 'a,b\nx"y,1\n"ok" junk,2\nfine,3\n';
+    for (const text of [tricky, bad, fs.readFileSync(MAIN_FIXTURE, 'utf8')]) {
+      const page_ = await page.evaluate(t => window.ldaPage.parseCsvText(t).map(r => [r.recno, r.fields, !!r.bad]), text);
+      eq(page_, readCsv(text).map(r => [r.recno, r.fields, r.bad]), 'records of ' + JSON.stringify(text.slice(0, 30)));
+    }
+    const stamps = ['2025-10-27T09:30:00Z', '2025-10-27 09:30', '2024-02-29T23:59:59.123456789+05:30',
+      '2025-10-27T09:30:00.5-0800', '2025-10-27T09:30:00+01', '2025-10-27T09:30:00z', '2025-02-29T00:00:00Z',
+      '2025-10-27T24:00:00Z', '2025-10-27T09:60:00Z', '2025-10-27T09:30:00+24:00', '2025-10-27T09:30:00.Z',
+      '2025-10-27T09:30:00.1234567890Z', '2025-10-27', '2000-02-29T12:00:00.000001Z', '1900-02-29T00:00:00Z'];
+    const got = await page.evaluate(list => list.map(s => { const v = window.ldaPage.parseTimestamp(s); return v === null ? null : String(v); }), stamps);
+    eq(got, stamps.map(s => { const v = tsUs(s); return v === null ? null : String(v); }), 'timestamps');
+  });
+
+  await check('dropping a file on the page selects it', async () => {
+    await page.evaluate(text => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'dropped.csv', { type: 'text/csv' }));
+      const target = document.querySelector('.foot');
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, fs.readFileSync(MAIN_FIXTURE, 'utf8'));
+    const chosen = await page.textContent('#file-chosen');
+    assert(chosen.includes('dropped.csv'), 'selected file text: ' + chosen);
+    assert(await page.isEnabled('#upload-button'), 'upload button enabled');
+    eq(await page.evaluate(() => document.getElementById('file').files[0].name), 'dropped.csv', 'file input holds the dropped file');
   });
 
   // Progress: a larger file (the fixture plus inert rows) uploaded with the
@@ -606,6 +638,32 @@ async function main() {
     eq(kp.__errors, [], 'page errors');
   });
   if (ksrv) ksrv.stop();   // stop it now, before the next server
+
+  // Partial results: the wash detector always fails, partial results allowed.
+  await check('partial run: summary names the failed service; only layering rows, as build/lda has them', async () => {
+    const psrv = await startServer('server with partial results', {
+      ALLOW_PARTIAL_RESULTS: '1', LDA_FAILPOINTS: 'detect-wash:http400:0', MAX_RETRIES: '0' });
+    const { page: pp } = await newPage(browser, psrv.url);
+    const [resp] = await Promise.all([
+      pp.waitForResponse(r => r.url().endsWith('/api/orchestrate')), uploadFile(pp, MAIN_FIXTURE)]);
+    await pp.waitForSelector('body[data-state="done"]');
+    const body = await resp.json();
+    eq([resp.status(), body.partial, body.failed_services], [200, true, ['wash_trading']], 'server answer');
+    const sv = await pp.textContent('#sum-services');
+    assert(/partial/.test(sv) && /wash-trading detector failed/.test(sv), 'services words: ' + sv);
+    if (body.services.wash_trading.error) assert(sv.includes(body.services.wash_trading.error), 'service error shown');
+    const lay = ref.rows.filter(r => r.cells[ti] === 'LAYERING');
+    eq((await tableRows(pp)).map(r => r.cells), lay.map(r => r.cells), 'rows');
+    eq(await pp.textContent('#alert-count'), `${lay.length} of ${lay.length} alerts`, 'count');
+    // Expected bytes: build/lda's report without its WASH_TRADING lines.
+    const keep = b => Buffer.from(b.toString('utf8').split('\r\n').filter(l => !l.endsWith(',WASH_TRADING') &&
+                                                                      !/,WASH_TRADING,[^,]*,[^,]*$/.test(l)).join('\r\n'));
+    const sus = await clickDownload(pp, '#dl-suspicious');
+    assert(sus.bytes.equals(keep(ref.susBytes)), 'partial suspicious_accounts.csv differs from the layering part of build/lda');
+    await pp.screenshot({ path: path.join(ART, 'partial.png') });
+    eq(pp.__errors, [], 'page errors');
+    psrv.stop();
+  });
 
   // A server with small limits and a failing detector: error words.
   await check('errors in words: 502 names the failed service, 413 the size limit, 429 the wait', async () => {

@@ -17,7 +17,12 @@
  *            same events re-added in reverse order and another encoding
  *            (lower-case words, +0-padded quantities, +00:00 timestamps,
  *            padding blanks): the canonical form must not depend on either;
- *   detectors    the shape SPEC §3.1 / §3.2 guarantees for every sequence;
+ *   finish   also exactly SPEC §3's order: groups by first appearance,
+ *            a stable time sort inside each;
+ *   detectors    the shape SPEC §3.1 / §3.2 guarantees for every sequence,
+ *            and equality with the naive SPEC reference of fuzz_ref.h,
+ *            with the default parameters and (odd-sized inputs) with
+ *            fuzz_params_loose();
  *   merge, reports  check_merge / check_report of fuzz_check.h. */
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
+#include "fuzz_ref.h"
 #include "lda_csv.h"
 #include "lda_detect.h"
 #include "lda_fingerprint.h"
@@ -146,10 +152,42 @@ static void check_fingerprint_canonical(const lda_set *s, const char *hex)
     lda_set_free(&t);
 }
 
-static void pipeline(lda_set *set)
+/* SPEC §3 grouping: groups in first-appearance order (group indices are
+ * given in that order), each stably sorted by timestamp. before[] is the
+ * event array in input order; compare with the finished one. */
+static void check_finish_order(const lda_event *before, const lda_set *s)
 {
+    lda_event *want = malloc((s->n ? s->n : 1) * sizeof *want);
+    CHECK(want != NULL, "malloc");
+    size_t k = 0;
+    for (size_t g = 0; g < s->ngroups; g++) {
+        size_t first = k;
+        for (size_t i = 0; i < s->n; i++)
+            if (before[i].group == g) {
+                /* insertion: after every event with ts <= this one */
+                size_t j = k++;
+                while (j > first && want[j - 1].ts > before[i].ts) {
+                    want[j] = want[j - 1];
+                    j--;
+                }
+                want[j] = before[i];
+            }
+    }
+    CHECK(k == s->n, "every event in a group");
+    CHECK(memcmp(want, s->ev, s->n * sizeof *want) == 0,
+          "group order, then stable time order");
+    free(want);
+}
+
+static void pipeline(lda_set *set, bool loose)
+{
+    lda_event *before = malloc((set->n ? set->n : 1) * sizeof *before);
+    CHECK(before != NULL, "malloc");
+    memcpy(before, set->ev, set->n * sizeof *before);
     CHECK(lda_set_finish(set), "finish");
     check_finished(set);
+    check_finish_order(before, set);
+    free(before);
     char hex[65];
     CHECK(lda_fingerprint(set, hex) == 0, "fingerprint");
     check_fingerprint_canonical(set, hex);
@@ -159,10 +197,18 @@ static void pipeline(lda_set *set)
     lda_seqlist lay, wash;
     lda_seqlist_init(&lay);
     lda_seqlist_init(&wash);
-    CHECK(lda_detect_layering(set, &p, &lay) == 0, "layering");
-    CHECK(lda_detect_wash(set, &p, &wash) == 0, "wash");
-    check_seqs(&lay, LDA_LAYERING, &p);
-    check_seqs(&wash, LDA_WASH, &p);
+    check_detectors(set, &p, &lay, &wash);
+    if (loose) {
+        /* also the loose parameters: SPEC reference comparison only */
+        lda_params lp;
+        fuzz_params_loose(&lp);
+        lda_seqlist l2, w2;
+        lda_seqlist_init(&l2);
+        lda_seqlist_init(&w2);
+        check_detectors(set, &lp, &l2, &w2);
+        lda_seqlist_free(&l2);
+        lda_seqlist_free(&w2);
+    }
 
     const lda_seqlist *lists[2] = {&lay, &wash};
     lda_ref *m = NULL;
@@ -211,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_load(st, &set, &rej, err, lfs);
     free(buf);          /* the set must not point into the input */
     if (st == LDA_LOAD_OK)
-        pipeline(&set);
+        pipeline(&set, size & 1);
     lda_set_free(&set);
     return 0;
 }

@@ -11,7 +11,8 @@
  *            same events: no reject, same count, same fingerprint; the
  *            TRADE_EXECUTED-only form (what detect-wash receives) gives
  *            exactly the trades;
- *   results  both detectors' sequences (check_seqs), encoded with
+ *   results  both detectors' sequences (shape checks, and equal to the
+ *            SPEC reference of fuzz_ref.h), encoded with
  *            lda_codec_seqlist_to_json, dumped to text and decoded again
  *            with lda_codec_seqlist_from_json, come back identical
  *            (detector -> aggregator hop). */
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "fuzz_check.h"
+#include "fuzz_ref.h"
 #include "lda_codec.h"
 #include "lda_csv.h"
 #include "lda_fingerprint.h"
@@ -74,27 +76,6 @@ static void check_events_csv(const lda_set *s)
         CHECK(t.ev[i].type == LDA_TRADE, "trades csv: only trades");
     lda_set_free(&t);
     lda_buf_free(&csv);
-}
-
-static bool same_seq(const lda_seqlist *la, const lda_seq *a,
-                     const lda_seqlist *lb, const lda_seq *b)
-{
-    if (cmp_key(la, a, lb, b) || a->start != b->start || a->end != b->end ||
-        a->buy_qty != b->buy_qty || a->sell_qty != b->sell_qty ||
-        a->dtype != b->dtype || a->side != b->side ||
-        a->has_alt != b->has_alt || a->has_pc != b->has_pc ||
-        a->norders != b->norders)
-        return false;
-    if (a->dtype == LDA_LAYERING && a->num_cancelled != b->num_cancelled)
-        return false;
-    if (a->has_alt && a->alt_pct != b->alt_pct)
-        return false;
-    if (a->has_pc && a->pc_pct != b->pc_pct)
-        return false;
-    for (uint32_t i = 0; i < a->norders; i++)
-        if (la->orders[a->orders_off + i] != lb->orders[b->orders_off + i])
-            return false;
-    return true;
 }
 
 /* l -> JSON text -> l2: identical sequences in the same order. */
@@ -162,10 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lda_seqlist lay, wash;
         lda_seqlist_init(&lay);
         lda_seqlist_init(&wash);
-        CHECK(lda_detect_layering(&set, &p, &lay) == 0, "layering");
-        CHECK(lda_detect_wash(&set, &p, &wash) == 0, "wash");
-        check_seqs(&lay, LDA_LAYERING, &p);
-        check_seqs(&wash, LDA_WASH, &p);
+        check_detectors(&set, &p, &lay, &wash);
         check_seq_json(&lay);
         check_seq_json(&wash);
         lda_seqlist_free(&lay);

@@ -1,11 +1,15 @@
 /* fuzz_numbers: libFuzzer target for the field validators of SPEC §2
  * (lda_parse_price, lda_parse_quantity, lda_parse_side, lda_parse_type,
- * lda_valid_id, lda_valid_utf8, lda_trim).
+ * lda_valid_id, lda_valid_utf8, lda_trim) and the report cell writer
+ * lda_csv_put (SPEC §4: formula guard, RFC 4180 quoting).
  *
  * Every validator runs on the whole input and its verdict is compared with
  * an independent reference written here from the SPEC text: POSIX regular
  * expressions for the price and quantity grammars (plus strtod/strtoull for
  * the values), a code-point decoder for strict UTF-8, byte loops for ids.
+ * A cell written by lda_csv_put must decode (RFC 4180) back to the input,
+ * with a leading ' exactly when the guard applies, and be quoted exactly
+ * when it holds , " CR or LF.
  * Accepted prices must be finite and > 0, quantities 1..10^12. Any
  * disagreement aborts. */
 #include <errno.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lda_csv.h"
 #include "lda_event.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -123,6 +128,52 @@ static void check_trim(const char *s, size_t n)
         fail("lda_trim disagrees", s, n);
 }
 
+/* lda_csv_put round trip, with and without the guard. */
+static void check_cell(const char *s, size_t n)
+{
+    bool special = false;
+    for (size_t i = 0; i < n; i++)
+        special |= s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    for (int guard = 0; guard < 2; guard++) {
+        bool tick = guard && n > 0 && s[0] != '\0' &&
+                    strchr("=+-@\t\r", s[0]) != NULL;
+        lda_buf b;
+        lda_buf_init(&b);
+        lda_csv_put(&b, s, n, guard);
+        if (b.oom)
+            fail("lda_csv_put: out of memory", s, n);
+        const char *c = b.data ? b.data : "";
+        size_t cn = b.len, k = 0;
+        char *dec = malloc(cn + 1);
+        if (!dec)
+            abort();
+        bool quoted = cn > 0 && c[0] == '"';
+        if (quoted != special)
+            fail("cell quoted iff it holds , \" CR LF", s, n);
+        if (quoted) {
+            if (cn < 2 || c[cn - 1] != '"')
+                fail("quoted cell not closed", s, n);
+            for (size_t i = 1; i + 1 < cn; i++) {
+                if (c[i] == '"') {
+                    if (i + 2 >= cn || c[i + 1] != '"')
+                        fail("lone quote inside a quoted cell", s, n);
+                    i++;
+                }
+                dec[k++] = c[i];
+            }
+        } else {
+            memcpy(dec, c, cn);
+            k = cn;
+        }
+        size_t want = n + (tick ? 1 : 0);
+        if (k != want || (tick && dec[0] != '\'') ||
+            memcmp(dec + (tick ? 1 : 0), s, n) != 0)
+            fail("cell does not decode to the (guarded) text", s, n);
+        free(dec);
+        lda_buf_free(&b);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     compile();
@@ -192,6 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (lda_valid_utf8(x, size) != ref_utf8(data, size))
         fail("lda_valid_utf8 disagrees", s, size);
     check_trim(x, size);
+    check_cell(x, size);
 
     free(x);
     free(s);

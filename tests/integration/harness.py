@@ -20,17 +20,21 @@ API (everything a test module needs):
                                 variables (API_KEY, LDA_FAILPOINTS, ...),
                                 values converted with str(). Not started.
       .start() .stop() .restart()  restart keeps var dir, input dir, port
-      with Server(...) as s:    start ... stop (stop also fails the test
-                                when a sanitizer report is in the log)
+      with Server(...) as s:    start ... stop (a sanitizer report in the log
+                                fails the test; the stop itself finishes in
+                                the background)
       .url .port .var_dir .input_dir .env
       .request(method, path, body=None, headers=None, ctype=None,
                check=True, timeout=120) -> Response
                                 keep-alive connection per thread. With
                                 check=True every /api/ response must carry a
                                 UUID X-Request-ID (equal to the body's
-                                request_id when present). Every response's
-                                error text is checked for leaks (paths,
-                                source names, raw library messages).
+                                request_id when present) and every /api/
+                                error must be {"error","request_id"} JSON
+                                (pass check=False for answers lighttpd
+                                itself makes). Always: every error text
+                                (body of a >= 400, "error" members of JSON)
+                                is checked for leaks (leaks_in).
       .get(path, **kw)  .post(path, body, ctype, **kw)
       .post_json(path, obj, **kw)   obj serialised with json.dumps
       .orchestrate_csv(data, **kw)  .orchestrate_multipart(data, **kw)
@@ -46,8 +50,11 @@ API (everything a test module needs):
                                 tests only need a server with that config
     Response: .status .headers (lower-case names) .body (bytes) .json()
               .header(name) .text
-    expect_error(resp, status, *words)  status, JSON {"error","request_id"},
-                                each word in the error (case-insensitive)
+    expect_status(resp, *codes) expect_error(resp, status, *words)
+                                status (one of codes); error JSON with each
+                                word in the error text (case-insensitive)
+    leaks_in(text, extra_paths) forbidden things in an error text: paths,
+                                source file names, raw library messages
 
   Data and reference runs
     REPO, DATA                  repo root, tests/integration/data
@@ -63,11 +70,13 @@ API (everything a test module needs):
     Event                       one valid event (text as written + values)
     parse_events(data)          Events of a file whose rows are all valid
     fingerprint(events)         README canonical form, sorted, sha256 hex
-    events_json(events) / events_csv(events)
+    events_json(events, rid, fp=None) / events_csv(events)
                                 detector request bodies (SPEC 5.2 / internal)
     multipart(fields)           (body, content_type) for [(name, filename,
                                 ctype, bytes)]
     new_uuid()                  uuid4 text
+    free_port(), clean_env(extra)  a free 127.0.0.1 port; os.environ
+                                without product settings, plus extra
     parse_ts(text)              SPEC 4 / 2 timestamp -> float seconds (UTC)
 
 Environment: LDA_TEST_CGI_DIR (the .fcgi directory, default <repo>/cgi-bin),
@@ -158,13 +167,15 @@ def eq(got, want, what):
                              % (what, _short(got), _short(want)))
 
 
-# Raw library / system messages that must never reach a client.
-_LEAK_WORDS = ("jansson", "curl", "errno", "No such file", "Permission denied",
-               "FCGX", "fcgi", "strerror", "Couldn't connect",
-               "Failed to connect", "Timeout was reached",
-               "Operation timed out", "expected near", "Segmentation",
-               "Sanitizer", "Traceback", "Errno", "Bad file descriptor",
-               "Resource temporarily", "No space left")
+# Library names (any case) and raw library / system messages (strerror,
+# curl_easy_strerror, jansson; exact text) that must never reach a client.
+_LEAK_NAMES = ("jansson", "curl", "errno", "fcgi", "strerror", "sanitizer",
+               "traceback", "segmentation", "openssl")
+_LEAK_PHRASES = ("No such file", "Permission denied", "Bad file descriptor",
+                 "Resource temporarily", "No space left", "Couldn't connect",
+                 "Failed to connect", "Timeout was reached",
+                 "Operation timed out", "expected near", "Connection refused",
+                 "Is a directory", "Not a directory")
 _SRC_RE = re.compile(r"[A-Za-z0-9_]\.[ch]\b")
 
 
@@ -175,9 +186,9 @@ def leaks_in(text, extra_paths=()):
               *extra_paths):
         if p and p in text:
             found.append(p)
-    for w in _LEAK_WORDS:
-        if w in text:
-            found.append(w)
+    low = text.lower()
+    found.extend(w for w in _LEAK_NAMES if w in low)
+    found.extend(w for w in _LEAK_PHRASES if w in text)
     m = _SRC_RE.search(text)
     if m:
         found.append("source file name %r" % text[max(0, m.start() - 20):
@@ -271,6 +282,7 @@ class ServerError(Exception):
 _problems = []
 _shared = {}
 _all_servers = []
+_background = []
 
 
 class Server:
@@ -295,6 +307,8 @@ class Server:
         e.update(LDA_VAR_DIR=self.var_dir, LDA_INPUT_DIR=self.input_dir,
                  LDA_CGI_DIR=CGI_DIR, LDA_PORT=str(self.port),
                  LDA_BIND="127.0.0.1", LDA_ROOT=REPO)
+        # A start normally takes ~1-2 s: fail a broken one quickly.
+        e.setdefault("LDA_START_TIMEOUT", "10")
         return e
 
     def _server_cmd(self, action):
@@ -308,9 +322,11 @@ class Server:
         t0 = time.monotonic()
         p = self._server_cmd("start")
         if p.returncode != 0:
-            raise ServerError("lda-server start failed (%d): %s %s"
-                              % (p.returncode, p.stdout.strip(),
-                                 p.stderr.strip()[-2000:]))
+            err = [x for x in (p.stdout + p.stderr).splitlines() if x.strip()]
+            raise ServerError("lda-server start failed (exit %d) with %s: %s"
+                              % (p.returncode, self.extra,
+                                 " | ".join(err[:2] + ["..."] + err[-4:]
+                                            if len(err) > 6 else err)))
         self.running = True
         if VERBOSE:
             print("# server %s started in %.2f s (%s)"
@@ -329,7 +345,6 @@ class Server:
         if rep:
             _problems.append("sanitizer report in the log of the server "
                              "with %s:\n%s" % (self.extra, rep))
-            self._reported = True
         return rep
 
     def restart(self):
@@ -341,6 +356,7 @@ class Server:
             self.stop()
         if not KEEP:
             shutil.rmtree(self.root, ignore_errors=True)
+        self.cleaned = True
 
     def __enter__(self):
         try:
@@ -350,11 +366,15 @@ class Server:
             raise
 
     def __exit__(self, *exc):
-        try:
-            self.stop()
-        finally:
-            if not KEEP:
-                shutil.rmtree(self.root, ignore_errors=True)
+        # Sanitizers report (and abort) at the fault, so the log is checked
+        # now; the slow stop itself runs in the background (main() joins).
+        rep = self.sanitizer_report()
+        if rep:
+            _problems.append("sanitizer report in the log of the server "
+                             "with %s:\n%s" % (self.extra, rep))
+        t = threading.Thread(target=self.cleanup)
+        t.start()
+        _background.append(t)
         return False
 
     # -- logs
@@ -482,6 +502,17 @@ class Server:
                      % (resp.method, resp.path[:80], resp.status, bad,
                         _short(t)))
         if check_rid and resp.path.startswith("/api/"):
+            if resp.status >= 400:
+                try:
+                    j = json.loads(resp.body)
+                except ValueError:
+                    j = None
+                check_fn(isinstance(j, dict) and isinstance(j.get("error"), str)
+                         and j["error"] and "request_id" in j,
+                         "%s %s -> %d: error body is not {\"error\", "
+                         "\"request_id\"}: %s" % (resp.method, resp.path[:80],
+                                                  resp.status,
+                                                  _short(resp.body)))
             rid = resp.header("x-request-id")
             check_fn(rid is not None and UUID_RE.match(rid),
                      "%s %s -> %d: X-Request-ID header missing or not a "
@@ -541,15 +572,20 @@ def shared_server(**env):
     """The run-wide server with exactly this extra env (started lazily)."""
     key = tuple(sorted((k, str(v)) for k, v in env.items()))
     s = _shared.get(key)
+    if isinstance(s, ServerError):          # failed before: fail fast
+        raise ServerError("(again) " + str(s))
     if s is None or not s.running:
         s = Server(**env)
-        _shared[key] = s
         try:
             s.start()
-        except BaseException:
-            _shared.pop(key, None)
+        except ServerError as e:
+            _shared[key] = e
             s.cleanup()
             raise
+        except BaseException:
+            s.cleanup()
+            raise
+        _shared[key] = s
     return s
 
 
@@ -965,7 +1001,8 @@ def _why(e):
 
 def stop_shared():
     for s in list(_shared.values()):
-        s.cleanup()
+        if isinstance(s, Server):
+            s.cleanup()
     _shared.clear()
 
 
@@ -995,8 +1032,11 @@ def main(argv):
     finally:
         del _problems[:]
         stop_shared()
+        for t in _background:
+            t.join()
         for s in _all_servers:
-            s.cleanup()
+            if not getattr(s, "cleaned", False):
+                s.cleanup()
         for p in _problems:
             print("FAIL server: %s" % p.replace("\n", "\n    "), flush=True)
             failed += 1

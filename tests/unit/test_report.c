@@ -81,8 +81,10 @@ static lda_seq *mk(lda_seqlist *l, const char *acc, const char *prod,
     return q;
 }
 
+#define reports_of(l, o, sus, det) reports_at((l), (o), (sus), (det), __LINE__)
+
 /* Rows in list order (the report functions print refs as given). */
-static void reports_of(const lda_seqlist *l, const lda_report_opts *o,
+static void reports_at(const lda_seqlist *l, const lda_report_opts *o,
                        const char *sus_rows, const char *det_rows,
                        unsigned line)
 {

@@ -18,7 +18,6 @@
 #include "lda_uuid.h"
 #include "lda_validate.h"
 
-void lda_test_web(void);
 
 static char web_tmp[64];
 

@@ -1,0 +1,138 @@
+/* fuzz_aggregate_json: libFuzzer target for the aggregate request decoder
+ * lda_codec_agg_req_from_json (SPEC §5.3) and the aggregator's work on a
+ * valid request: merge (§3.3) and both reports (§4).
+ *
+ * The input bytes are the request body, parsed as the aggregator does
+ * (json_loadb, JSON_REJECT_DUPLICATES). Checks:
+ *   decode   0 or -1 (with a one-line error); on 0 the request id is a
+ *            lowercase UUID, every fixed-size text (invalid, status,
+ *            error, fingerprint) is NUL-terminated and valid UTF-8, the
+ *            fingerprint empty or 64 lowercase hex, and every decoded
+ *            sequence has valid ids and start <= end;
+ *   round trip  each decoded result list, encoded again and decoded,
+ *            gives the same number of sequences;
+ *   aggregate   when the request is valid (invalid == ""), the successful
+ *            lists are merged and written as both reports, under the
+ *            merge and report invariants of fuzz_check.h. */
+#include <jansson.h>
+#include <stdint.h>
+
+#include "fuzz_check.h"
+#include "lda_codec.h"
+#include "lda_report.h"
+#include "lda_validate.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_text(const char *s, size_t cap, const char *what)
+{
+    size_t n = strnlen(s, cap);
+    CHECK(n < cap, what);
+    CHECK(lda_valid_utf8(s, n), what);
+}
+
+static void check_list(const lda_seqlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const lda_seq *q = &l->v[i];
+        CHECK(q->key < l->nkeys, "key index");
+        const lda_seqkey *k = &l->keys[q->key];
+        CHECK(lda_valid_id(l->text.data + k->acc_off, k->acc_len) &&
+                  lda_valid_id(l->text.data + k->prod_off, k->prod_len),
+              "decoded ids valid");
+        CHECK(q->start <= q->end, "decoded start <= end");
+        CHECK(q->dtype == LDA_LAYERING || q->dtype == LDA_WASH, "type");
+        CHECK(q->orders_off + q->norders <= l->norders, "orders in pool");
+        CHECK(q->dtype == LDA_LAYERING
+                  ? (q->side == LDA_BUY || q->side == LDA_SELL) &&
+                        !q->has_alt && !q->has_pc
+                  : q->side == LDA_SIDE_NULL && q->norders == 0 &&
+                        q->has_alt,
+              "nulls where SPEC §3 puts them");
+    }
+    json_t *j = lda_codec_seqlist_to_json(l);
+    CHECK(j != NULL, "encode decoded list");
+    lda_seqlist l2;
+    lda_seqlist_init(&l2);
+    char err[256];
+    CHECK(lda_codec_seqlist_from_json(j, &l2, err, sizeof err) == 0 &&
+              l2.n == l->n,
+          "decoded list round-trips");
+    json_decref(j);
+    lda_seqlist_free(&l2);
+}
+
+static void aggregate(const lda_agg_req *a)
+{
+    const lda_seqlist *lists[LDA_SVC_COUNT];
+    size_t n = 0;
+    for (int s = 0; s < LDA_SVC_COUNT; s++)
+        if (a->res[s].present && a->res[s].success)
+            lists[n++] = &a->res[s].seqs;
+    lda_ref *m = NULL;
+    size_t nm = 0;
+    CHECK(lda_merge(lists, n, &m, &nm) == 0, "merge");
+    check_merge(lists, n, m, nm);
+    lda_buf sus, det, pdet;
+    lda_buf_init(&sus);
+    lda_buf_init(&det);
+    lda_buf_init(&pdet);
+    lda_report_opts plain = {false, NULL, 0};
+    lda_report_opts pseudo = {true, "salt", 4};
+    CHECK(lda_report_suspicious(m, nm, &sus) == 0, "suspicious report");
+    CHECK(lda_report_detections(m, nm, &plain, &det) == 0, "detections");
+    CHECK(lda_report_detections(m, nm, &pseudo, &pdet) == 0,
+          "pseudonymized detections");
+    check_report(&sus, nm, 9, false);
+    check_report(&det, nm, 5, false);
+    check_report(&pdet, nm, 5, true);
+    lda_buf_free(&sus);
+    lda_buf_free(&det);
+    lda_buf_free(&pdet);
+    free(m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *body = malloc(size ? size : 1);
+    if (!body)
+        return 0;
+    memcpy(body, data, size);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, &jerr);
+    free(body);
+    if (!root)
+        return 0;
+    static lda_agg_req a;
+    lda_agg_req_init(&a);
+    char err[256] = "";
+    int rc = lda_codec_agg_req_from_json(root, &a, err, sizeof err);
+    json_decref(root);       /* a must not point into the tree */
+    CHECK(rc == 0 || rc == -1, "status (OOM on a small input)");
+    if (rc != 0)
+        CHECK(one_line(err, sizeof err), "error is one non-empty line");
+    if (rc == 0) {
+        CHECK(a.request_id[36] == '\0' && lda_valid_uuid(a.request_id, 36),
+              "request id is a UUID");
+        for (size_t i = 0; i < 36; i++)
+            CHECK(!(a.request_id[i] >= 'A' && a.request_id[i] <= 'F'),
+                  "request id lowercased");
+        check_text(a.invalid, sizeof a.invalid, "invalid text");
+        CHECK(a.fingerprint[0] == '\0' ||
+                  (a.fingerprint[64] == '\0' &&
+                   lda_valid_fingerprint(a.fingerprint, 64)),
+              "fingerprint empty or 64 hex");
+        CHECK(!a.rejected || json_is_array(a.rejected), "rejected array");
+        for (int s = 0; s < LDA_SVC_COUNT; s++) {
+            const lda_agg_result *r = &a.res[s];
+            check_text(r->status, sizeof r->status, "status text");
+            check_text(r->error, sizeof r->error, "error text");
+            CHECK(!r->success || r->present, "success implies present");
+            check_list(&r->seqs);
+        }
+        if (!a.invalid[0])
+            aggregate(&a);
+    }
+    lda_agg_req_free(&a);
+    return 0;
+}

@@ -842,7 +842,7 @@
       var c;
       if (a === null || b === null) c = a === null ? (b === null ? 0 : 1) : -1;  /* empty last */
       else c = dir * (typeof a === 'string' || typeof b === 'string' ? cmpText(String(a), String(b)) : (a < b ? -1 : a > b ? 1 : 0));
-      return c || rb.index - ra.index;
+      return c || ra.index - rb.index;
     });
     renderRows();
     var label = COLUMN_LABELS[name] || name;
@@ -972,7 +972,7 @@
         if (ts === null) return;
         if (!wins.some(function (w) { return ts >= w.from && ts <= w.to; })) return;
         var side = trimBlanks(f[col.side]).toUpperCase();
-        if (side !== 'BUY' && side !== 'SELL') side = 'BUY';
+        if (side !== 'BUY' && side !== 'SELL') return;
         var price = trimBlanks(f[col.price]);
         if (!validPrice(price)) return;
         var qty = trimBlanks(f[col.quantity]);

@@ -17,17 +17,24 @@
 #define STAGE (64 * 1024)
 #define TAIL_MAX 64               /* TAB SIDE TAB TYPE TAB qty TAB, no price */
 
-typedef struct fp_ctx {
-    const lda_set *s;
+/* One digest being fed: the lines of the events whose type is in mask. */
+typedef struct fp_sink {
     EVP_MD_CTX *md;
     char *stage;                  /* STAGE bytes */
     size_t used;
+    unsigned mask;                /* event types included: 1u << type */
+} fp_sink;
+
+typedef struct fp_ctx {
+    const lda_set *s;
+    fp_sink sink[2];
+    size_t nsinks;
+    unsigned any;                 /* union of the sinks' masks */
     const char *prefix;           /* "account TAB product TAB" of the group */
     size_t prefix_len;
     lda_buf tails;                /* tails of one equal-timestamp run */
-    size_t *tail_off;             /* [start, end) pairs into `tails` */
+    size_t *tail_off;             /* [start, end, type] triples */
     size_t tail_cap;
-    unsigned mask;                /* event types included: 1u << type */
     bool failed;
 } fp_ctx;
 
@@ -52,20 +59,38 @@ static int cmp_group(const void *pa, const void *pb, void *arg)
                      b->prod_len);
 }
 
-/* Feed bytes to the digest through the staging buffer. */
-static void emit(fp_ctx *c, const char *p, size_t n)
+/* Feed bytes to one digest through its staging buffer. */
+static void sink_add(fp_ctx *c, fp_sink *k, const char *p, size_t n)
 {
     while (n && !c->failed) {
-        if (c->used == STAGE) {
-            if (EVP_DigestUpdate(c->md, c->stage, c->used) != 1)
+        if (k->used == STAGE) {
+            if (EVP_DigestUpdate(k->md, k->stage, k->used) != 1)
                 c->failed = true;
-            c->used = 0;
+            k->used = 0;
         }
-        size_t k = STAGE - c->used < n ? STAGE - c->used : n;
-        memcpy(c->stage + c->used, p, k);
-        c->used += k;
-        p += k;
-        n -= k;
+        size_t m = STAGE - k->used < n ? STAGE - k->used : n;
+        memcpy(k->stage + k->used, p, m);
+        k->used += m;
+        p += m;
+        n -= m;
+    }
+}
+
+/* One canonical line, in pieces, to every digest that takes its type. */
+static void emit_line(fp_ctx *c, unsigned type, const char *ts, size_t tsn,
+                      const char *tail, size_t tailn, const char *price,
+                      size_t pricen, bool newline)
+{
+    for (size_t i = 0; i < c->nsinks; i++) {
+        fp_sink *k = &c->sink[i];
+        if (!(k->mask & (1u << type)))
+            continue;
+        sink_add(c, k, c->prefix, c->prefix_len);
+        sink_add(c, k, ts, tsn);
+        sink_add(c, k, tail, tailn);
+        sink_add(c, k, price, pricen);
+        if (newline)
+            sink_add(c, k, "\n", 1);
     }
 }
 
@@ -102,20 +127,14 @@ static size_t make_tail(char t[TAIL_MAX], const lda_event *e)
     return (size_t)(p - t);
 }
 
-static void put_head(fp_ctx *c, int64_t ts)
-{
-    char t[LDA_TIME_MAX];
-    emit(c, c->prefix, c->prefix_len);
-    emit(c, t, lda_time_format_fixed(ts, t));
-}
-
 static void put_line(fp_ctx *c, const lda_event *e)
 {
-    char t[TAIL_MAX];
-    put_head(c, e->ts);
-    emit(c, t, make_tail(t, e));
-    emit(c, lda_event_price(c->s, e), e->price_len);
-    emit(c, "\n", 1);
+    char ts[LDA_TIME_MAX], t[TAIL_MAX + 1];
+    size_t tn = make_tail(t, e);
+    size_t pn = e->price_len;
+    const char *price = lda_event_price(c->s, e);
+    emit_line(c, e->type, ts, lda_time_format_fixed(e->ts, ts), t, tn, price,
+              pn, true);
 }
 
 static int cmp_tail(const void *pa, const void *pb, void *arg)
@@ -126,42 +145,46 @@ static int cmp_tail(const void *pa, const void *pb, void *arg)
     return cmp_bytes(tails->data + a, an, tails->data + b, bn);
 }
 
-/* Lines of the events [i, j) of g, which share one timestamp. */
+/* Lines of the events [i, j) of g, which share one timestamp: their tails
+ * (everything after the timestamp) sorted bytewise. A digest that takes
+ * only some types gets the same order restricted to them. */
 static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
 {
     size_t n = j - i;
-    if (n * 2 > c->tail_cap) {
-        size_t *p = realloc(c->tail_off, n * 2 * sizeof *p);
+    if (n * 3 > c->tail_cap) {
+        size_t *p = realloc(c->tail_off, n * 3 * sizeof *p);
         if (!p) {
             c->failed = true;
             return;
         }
         c->tail_off = p;
-        c->tail_cap = n * 2;
+        c->tail_cap = n * 3;
     }
     lda_buf_reset(&c->tails);
     size_t m = 0;
     for (size_t k = 0; k < n; k++) {
         const lda_event *e = lda_group_ev(c->s, g, i + k);
         char t[TAIL_MAX];
-        if (!(c->mask & (1u << e->type)))
+        if (!(c->any & (1u << e->type)))
             continue;
-        c->tail_off[2 * m] = c->tails.len;
+        c->tail_off[3 * m] = c->tails.len;
         lda_buf_add(&c->tails, t, make_tail(t, e));
         lda_buf_add(&c->tails, lda_event_price(c->s, e), e->price_len);
         lda_buf_addc(&c->tails, '\n');
-        c->tail_off[2 * m++ + 1] = c->tails.len;
+        c->tail_off[3 * m + 1] = c->tails.len;
+        c->tail_off[3 * m++ + 2] = e->type;
     }
-    n = m;
     if (c->tails.oom) {
         c->failed = true;
         return;
     }
-    qsort_r(c->tail_off, n, 2 * sizeof *c->tail_off, cmp_tail, &c->tails);
-    for (size_t k = 0; k < n; k++) {
-        put_head(c, lda_group_ev(c->s, g, i)->ts);
-        emit(c, c->tails.data + c->tail_off[2 * k],
-             c->tail_off[2 * k + 1] - c->tail_off[2 * k]);
+    qsort_r(c->tail_off, m, 3 * sizeof *c->tail_off, cmp_tail, &c->tails);
+    char ts[LDA_TIME_MAX];
+    size_t tsn = lda_time_format_fixed(lda_group_ev(c->s, g, i)->ts, ts);
+    for (size_t k = 0; k < m; k++) {
+        const size_t *o = &c->tail_off[3 * k];
+        emit_line(c, (unsigned)o[2], ts, tsn, c->tails.data + o[0],
+                  o[1] - o[0], "", 0, false);
     }
 }
 
@@ -184,7 +207,7 @@ static void put_group(fp_ctx *c, const lda_group *g, lda_buf *prefix)
         while (j < g->count && lda_group_ev(c->s, g, j)->ts == e->ts)
             j++;
         if (j == i + 1) {
-            if (c->mask & (1u << e->type))
+            if (c->any & (1u << e->type))
                 put_line(c, e);
         } else
             put_run(c, g, i, j);
@@ -202,22 +225,26 @@ static void to_hex(const unsigned char *md, char hex[65])
     hex[64] = '\0';
 }
 
-int lda_fingerprint(const lda_set *s, char hex[65])
+/* Fingerprints of the events of s restricted to each of masks[0..n). */
+static int fingerprint_n(const lda_set *s, const unsigned *masks,
+                         char (*hex)[65], size_t n)
 {
-    return lda_fingerprint_mask(s, LDA_FP_ALL, hex);
-}
-
-int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
-{
-    fp_ctx c = {.s = s, .mask = mask};
+    fp_ctx c = {.s = s, .nsinks = n};
     lda_buf prefix;
     lda_buf_init(&prefix);
     lda_buf_init(&c.tails);
     uint32_t *gs = malloc((s->ngroups ? s->ngroups : 1) * sizeof *gs);
-    c.stage = malloc(STAGE);
-    c.md = EVP_MD_CTX_new();
-    c.failed = !gs || !c.stage || !c.md ||
-               EVP_DigestInit_ex(c.md, EVP_sha256(), NULL) != 1;
+    c.failed = !gs;
+    for (size_t i = 0; i < n; i++) {
+        fp_sink *k = &c.sink[i];
+        k->mask = masks[i];
+        c.any |= masks[i];
+        k->stage = malloc(STAGE);
+        k->md = EVP_MD_CTX_new();
+        if (!k->stage || !k->md ||
+            EVP_DigestInit_ex(k->md, EVP_sha256(), NULL) != 1)
+            c.failed = true;
+    }
     if (!c.failed) {
         for (size_t g = 0; g < s->ngroups; g++)
             gs[g] = (uint32_t)g;
@@ -225,18 +252,48 @@ int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
         for (size_t g = 0; g < s->ngroups && !c.failed; g++)
             put_group(&c, &s->groups[gs[g]], &prefix);
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!c.failed && (EVP_DigestUpdate(c.md, c.stage, c.used) != 1 ||
-                      EVP_DigestFinal_ex(c.md, md, &mdlen) != 1 || mdlen != 32))
-        c.failed = true;
-    if (!c.failed)
-        to_hex(md, hex);
-    EVP_MD_CTX_free(c.md);
-    free(c.stage);
+    for (size_t i = 0; i < n; i++) {
+        fp_sink *k = &c.sink[i];
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        if (!c.failed &&
+            (EVP_DigestUpdate(k->md, k->stage, k->used) != 1 ||
+             EVP_DigestFinal_ex(k->md, md, &mdlen) != 1 || mdlen != 32))
+            c.failed = true;
+        if (!c.failed)
+            to_hex(md, hex[i]);
+        EVP_MD_CTX_free(k->md);
+        free(k->stage);
+    }
     free(gs);
     free(c.tail_off);
     lda_buf_free(&prefix);
     lda_buf_free(&c.tails);
     return c.failed ? -1 : 0;
+}
+
+int lda_fingerprint(const lda_set *s, char hex[65])
+{
+    return lda_fingerprint_mask(s, LDA_FP_ALL, hex);
+}
+
+int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
+{
+    char out[1][65];
+    if (fingerprint_n(s, &mask, out, 1) < 0)
+        return -1;
+    memcpy(hex, out[0], 65);
+    return 0;
+}
+
+int lda_fingerprint_two(const lda_set *s, unsigned mask_a, char hex_a[65],
+                        unsigned mask_b, char hex_b[65])
+{
+    unsigned masks[2] = {mask_a, mask_b};
+    char out[2][65];
+    if (fingerprint_n(s, masks, out, 2) < 0)
+        return -1;
+    memcpy(hex_a, out[0], 65);
+    memcpy(hex_b, out[1], 65);
+    return 0;
 }

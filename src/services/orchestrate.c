@@ -399,9 +399,8 @@ static bool encode(run *g)
     pthread_t th;
     bool threaded = g->set.n >= THREAD_MIN_EVENTS &&
                     pthread_create(&th, NULL, enc_thread, &job) == 0;
-    bool ok = lda_fingerprint(&g->set, g->fp_all) == 0 &&
-              lda_fingerprint_mask(&g->set, 1u << LDA_TRADE, g->fp_trade) ==
-                  0 &&
+    bool ok = lda_fingerprint_two(&g->set, LDA_FP_ALL, g->fp_all,
+                                  1u << LDA_TRADE, g->fp_trade) == 0 &&
               lda_codec_events_csv(&g->set, 1u << LDA_TRADE,
                                    &g->body[LDA_SVC_WASH]) == 0;
     if (threaded)

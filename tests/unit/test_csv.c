@@ -298,6 +298,28 @@ static void test_malformed_quoting(void)
     unload(&l);
 }
 
+/* Only LF and CRLF end a line: a lone CR is data (here a control
+ * character in account_id), not a record break; a quote late in a long
+ * record still makes it a quoted record. */
+static void test_lone_cr_and_late_quote(void)
+{
+    loaded l;
+    load(&l, LDA_CSV_HEADER
+             "2024-01-01T00:00:00Z,A\rB,P,BUY,10,1,ORDER_PLACED\n"      /* 2 */
+             "2024-01-01T00:00:00Z,A,P,BUY,10,1,\"ORDER_PLACED\"\r\n" /* 3 */
+             "2024-01-01T00:00:00.123456789Z,LONG-ACCOUNT-NAME-0001,"
+             "LONG-PRODUCT-NAME-0001,SELL,10,1,\"TRADE_\"\"X\"\n"       /* 4 */
+             "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\r");       /* 5 */
+    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL(l.set.n, 1);
+    CU_ASSERT_EQUAL(l.rej.count, 3);
+    REJ_IS(&l, 0, 2, "account_id: ");
+    REJ_IS(&l, 1, 4, "event_type: ");
+    REJ_IS(&l, 2, 5, "event_type: ");      /* "ORDER_PLACED\r" */
+    CU_ASSERT_EQUAL(l.set.n >= 1 ? l.set.ev[0].type : 99, LDA_PLACED);
+    unload(&l);
+}
+
 static void test_field_count(void)
 {
     loaded l;
@@ -326,13 +348,15 @@ static void test_invalid_utf8(void)
              "2024-01-01T00:00:00Z,A,\xED\xA0\x80,BUY,10,1,ORDER_PLACED\n" /* 4 */
              "2024-01-01T00:00:00Z,caf\xC3\xA9,P,BUY,10,1,ORDER_PLACED\n"  /* 5 */
              "2024-01-01T00:00:00Z,\xE2\x82\xAC" "1,P,BUY,10,1,"
-             "ORDER_PLACED\n");                                         /* 6 */
+             "ORDER_PLACED\n"                                          /* 6 */
+             "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\xFF");   /* 7 */
     CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 2);
-    CU_ASSERT_EQUAL(l.rej.count, 3);
+    CU_ASSERT_EQUAL(l.rej.count, 4);
     REJ_IS(&l, 0, 2, "invalid UTF-8");
     REJ_IS(&l, 1, 3, "invalid UTF-8");
     REJ_IS(&l, 2, 4, "invalid UTF-8");
+    REJ_IS(&l, 3, 7, "invalid UTF-8");    /* last bytes of the input */
     ACC_IS(&l, 0, "caf\xC3\xA9");
     ACC_IS(&l, 1, "\xE2\x82\xAC" "1");
     unload(&l);
@@ -427,6 +451,7 @@ void lda_test_csv(void)
         {"record numbers across quoted newlines and blank lines",
          test_quoted_newlines_and_numbering},
         {"malformed quoting rejected per record", test_malformed_quoting},
+        {"lone CR is data; late quote", test_lone_cr_and_late_quote},
         {"field-count mismatch", test_field_count},
         {"invalid UTF-8 rejected, valid kept", test_invalid_utf8},
         {"quoted field ending in a multi-byte character",

@@ -81,6 +81,27 @@ static void test_price(void)
     PRICE_BAD("1e-400");       /* underflows to 0 */
 }
 
+/* Every accepted price is the correctly rounded double of its text, the
+ * value strtod() gives in the C locale. */
+static void test_price_value(void)
+{
+    static const char *const t[] = {
+        "0.1", "0.3", "1.1", "2.675", "0.000001", "123.456", "99999.99",
+        "1e22", "1e23", "9007199254740993", "9007199254740992.5",
+        "0.1000000000000000055511151231257827", "1234567890123456789012",
+        "4.9e-324", "1.7976931348623157e308", "00000.0000012345",
+        "7.07", "10.1", "64.64", ".000000000000000000000001"};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        double v = -1;
+        bool ok = lda_parse_price(t[i], strlen(t[i]), &v);
+        double want = strtod(t[i], NULL);
+        if (!ok || v != want)
+            fprintf(stderr, "\ntest_fields.c: price \"%s\" -> %s %.17g, "
+                    "want %.17g\n", t[i], ok ? "ok" : "rejected", v, want);
+        CU_ASSERT_TRUE(ok && v == want);
+    }
+}
+
 /* ---- quantity -------------------------------------------------------- */
 
 static void qty_ok(const char *s, uint64_t want, unsigned line)
@@ -404,6 +425,7 @@ void lda_test_fields(void)
 {
     static const lda_test_case cases[] = {
         {"price accepted and rejected forms", test_price},
+        {"price equals strtod", test_price_value},
         {"quantity accepted and rejected forms", test_quantity},
         {"side, case-insensitive", test_side},
         {"event_type, case-insensitive", test_type},

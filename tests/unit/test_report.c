@@ -176,6 +176,34 @@ static void test_rows(void)
     lda_seqlist_free(&l);
 }
 
+/* Every trigger character, in account and in product, in both reports:
+ * ' is added before the cell; CR also forces quoting. */
+static void test_guard_matrix(void)
+{
+    static const struct {
+        const char *id;     /* id as stored */
+        const char *cell;   /* expected cell */
+    } t[] = {{"=x", "'=x"},   {"+x", "'+x"},         {"-x", "'-x"},
+             {"@x", "'@x"},   {"\tx", "'\tx"},       {"\rx", "\"'\rx\""},
+             {"x=", "x="},    {"x,=", "\"x,=\""}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        for (int as_prod = 0; as_prod < 2; as_prod++) {
+            lda_seqlist l;
+            lda_seqlist_init(&l);
+            const char *acc = as_prod ? "A" : t[i].id;
+            const char *prod = as_prod ? t[i].id : "P";
+            mk(&l, acc, prod, LDA_WASH, T10, T10);
+            char head[64], sus[256], det[256];
+            snprintf(head, sizeof head, "%s,%s", as_prod ? "A" : t[i].cell,
+                     as_prod ? t[i].cell : "P");
+            snprintf(sus, sizeof sus, "%s,0,0,0,2024-03-01T10:00:00+00:00,"
+                     "WASH_TRADING,,\r\n", head);
+            snprintf(det, sizeof det, "%s,,0.000,WASH_TRADING\r\n", head);
+            reports_of(&l, NULL, sus, det);
+            lda_seqlist_free(&l);
+        }
+}
+
 static void test_durations(void)
 {
     /* %.3f of (end - start) / 1e6 */
@@ -338,6 +366,7 @@ void lda_test_report(void)
         {"RFC 4180 quoting", test_quoting},
         {"formula guard on each trigger", test_formula_guard},
         {"rows: timestamps, %.2f, %.3f, nulls", test_rows},
+        {"guard on every trigger, account and product", test_guard_matrix},
         {"durations %.3f", test_durations},
         {"no sequences: headers only", test_header_only},
         {"pseudonym SHA-256 vectors", test_pseudonym_vectors},

@@ -11,13 +11,13 @@
 
 #include "lda_cache.h"
 #include "lda_failpoint.h"
+#include "lda_fingerprint.h"
 #include "lda_multipart.h"
 #include "lda_ratelimit.h"
 #include "lda_service.h"
 #include "lda_test.h"
 #include "lda_uuid.h"
 #include "lda_validate.h"
-
 
 static char web_tmp[64];
 
@@ -266,6 +266,41 @@ static void test_key_check(void)
     CU_ASSERT_FALSE(lda_service_key_ok(&c, true, NULL));
 }
 
+/* The masked fingerprints equal the fingerprint of a set holding just
+ * those events, alone or two at once. */
+static void test_fingerprint_masks(void)
+{
+    static const char all[] =
+        LDA_CSV_HEADER
+        "2025-01-01T00:00:01Z,A,P,BUY,10,5,TRADE_EXECUTED\n"
+        "2025-01-01T00:00:01Z,A,P,BUY,10,5,ORDER_PLACED\n"
+        "2025-01-01T00:00:01Z,A,P,SELL,11,7,TRADE_EXECUTED\n"
+        "2025-01-01T00:00:00Z,B,P,SELL,9.5,1,ORDER_CANCELLED\n"
+        "2025-01-01T00:00:02Z,B,Q,SELL,9.5,3,TRADE_EXECUTED\n";
+    static const char trades[] =
+        LDA_CSV_HEADER
+        "2025-01-01T00:00:02Z,B,Q,SELL,9.5,3,TRADE_EXECUTED\n"
+        "2025-01-01T00:00:01Z,A,P,SELL,11,7,TRADE_EXECUTED\n"
+        "2025-01-01T00:00:01Z,A,P,BUY,10,5,TRADE_EXECUTED\n";
+    lda_run a, t;
+    CU_ASSERT_EQUAL_FATAL(lda_test_run(&a, all, NULL, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(lda_test_run(&t, trades, NULL, NULL), 0);
+    char m[65], x[65], y[65];
+    CU_ASSERT_EQUAL(lda_fingerprint_mask(&a.set, 1u << LDA_TRADE, m), 0);
+    CU_ASSERT_STRING_EQUAL(m, t.fp);
+    CU_ASSERT_STRING_NOT_EQUAL(m, a.fp);
+    CU_ASSERT_EQUAL(lda_fingerprint_two(&a.set, LDA_FP_ALL, x,
+                                        1u << LDA_TRADE, y), 0);
+    CU_ASSERT_STRING_EQUAL(x, a.fp);
+    CU_ASSERT_STRING_EQUAL(y, t.fp);
+    /* no event of the type: the digest of nothing */
+    CU_ASSERT_EQUAL(lda_fingerprint_mask(&t.set, 1u << LDA_PLACED, m), 0);
+    CU_ASSERT_STRING_EQUAL(m, "e3b0c44298fc1c149afbf4c8996fb924"
+                              "27ae41e4649b934ca495991b7852b855");
+    lda_test_run_free(&a);
+    lda_test_run_free(&t);
+}
+
 void lda_test_web(void)
 {
     static const lda_test_case cases[] = {
@@ -280,6 +315,7 @@ void lda_test_web(void)
         {"rate limit", test_ratelimit},
         {"failpoints", test_failpoint},
         {"api key", test_key_check},
+        {"fingerprint masks", test_fingerprint_masks},
         {NULL, NULL},
     };
     lda_test_suite("web", cases, web_init, web_cleanup, NULL, NULL);

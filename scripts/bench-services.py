@@ -1,0 +1,520 @@
+#!/usr/bin/env python3
+"""bench-services.py: the measuring half of scripts/bench-services.sh.
+
+The shell script starts the servers and passes, for each, a label, its base
+URL and its LDA_VAR_DIR (the first one is used for the 1M case and the RSS
+figures). This program (python3 stdlib + curl) then:
+
+  1. runs build/lda and the server alternately BENCH_RUNS times on the big
+     input: server = `curl --data-binary @file` to /api/orchestrate (fresh
+     X-Request-ID each time, so no detector cache hit) and then one curl that
+     downloads both reports; best wall time of each, their ratio, and a
+     byte comparison of every downloaded report with build/lda's;
+  2. meanwhile a sampler thread reads VmHWM from /proc/<pid>/status of the
+     server's lighttpd and of its children whose executable lies in the CGI
+     dir (by program name; max over the processes of one program, so a
+     respawned process is still counted); read once more after the runs;
+  3. for each server: warm-up, then BENCH_SVC_LAT_RUNS sequential 20-event
+     runs over one keep-alive http.client connection (p50/p99), then
+     BENCH_SVC_CLIENTS threads with one keep-alive connection each for
+     BENCH_SVC_SECONDS (runs/s). Every run must answer 200 "completed" with
+     one aggregated sequence, else it counts as an error.
+
+Prints the table; exit 0, or 2 when the big run failed or its reports
+differ from build/lda's.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+
+REPORTS = ("suspicious_accounts.csv", "detections.csv")
+PROGRAMS = ("orchestrate", "detect-layering", "detect-wash", "aggregate")
+T_RATIO = 2.0        # server wall / build/lda wall
+T_RSS_MB = 400.0     # per program (and lighttpd)
+T_P50_MS = 5.0       # 20-event run, all four hops
+
+
+def env_int(name, default):
+    try:
+        v = int(os.environ.get(name, default))
+    except ValueError:
+        v = default
+    return v if v > 0 else default
+
+
+# ------------------------------------------------------------ 20-event input
+
+def small_input():
+    """20 events: one layering sequence (3 BUY orders, 3 BUY cancels, a SELL
+    trade 1 s after the last cancel) plus 13 events of other groups that form
+    neither layering nor wash trading."""
+    rows = [
+        ("09:30:00.000", "ACC-L", "XYZ", "BUY", "100.00", 1000, "ORDER_PLACED"),
+        ("09:30:01.000", "ACC-L", "XYZ", "BUY", "100.01", 1000, "ORDER_PLACED"),
+        ("09:30:02.000", "ACC-L", "XYZ", "BUY", "100.02", 1000, "ORDER_PLACED"),
+        ("09:30:03.000", "ACC-L", "XYZ", "BUY", "100.00", 1000, "ORDER_CANCELLED"),
+        ("09:30:03.500", "ACC-L", "XYZ", "BUY", "100.01", 1000, "ORDER_CANCELLED"),
+        ("09:30:04.000", "ACC-L", "XYZ", "BUY", "100.02", 1000, "ORDER_CANCELLED"),
+        ("09:30:05.000", "ACC-L", "XYZ", "SELL", "99.95", 500, "TRADE_EXECUTED"),
+    ]
+    noise = [("ACC-A", "XYZ"), ("ACC-B", "ABC"), ("ACC-C", "XYZ"),
+             ("ACC-D", "DEF")]
+    kinds = ("ORDER_PLACED", "TRADE_EXECUTED", "ORDER_CANCELLED")
+    for k in range(13):
+        acc, prod = noise[k % len(noise)]
+        side = "BUY" if k % 2 else "SELL"
+        rows.append(("09:3%d:%02d.250" % (1 + k // 6, (k * 7) % 60), acc, prod,
+                     side, "%.2f" % (50 + k), 100 + 10 * k, kinds[k % 3]))
+    lines = ["timestamp,account_id,product_id,side,price,quantity,event_type"]
+    for t, acc, prod, side, price, qty, kind in rows:
+        lines.append("2025-10-27T%sZ,%s,%s,%s,%s,%d,%s"
+                     % (t, acc, prod, side, price, qty, kind))
+    return ("\n".join(lines) + "\n").encode()
+
+
+# ------------------------------------------------------------ process memory
+
+def read_status_kb(pid, field):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def ppid_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+        return int(s[s.rindex(")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def exe_of(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            arg0 = f.read().split(b"\0", 1)[0].decode(errors="replace")
+    except OSError:
+        return None
+    return arg0 or None
+
+
+class RssSampler:
+    """Peak VmHWM (KiB) per program name of one server: lighttpd (pid from
+    its pid file) and its children whose arg0 is <cgi_dir>/<program>.fcgi."""
+
+    def __init__(self, var_dir, cgi_dir):
+        with open(os.path.join(var_dir, "run", "lighttpd.pid")) as f:
+            self.lpid = int(f.read().split()[0])
+        self.cgi_dir = os.path.realpath(cgi_dir)
+        self.peak = {}      # name -> KiB
+        self.pids = {}      # name -> set of pids seen
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _note(self, name, pid):
+        kb = read_status_kb(pid, "VmHWM")
+        if kb is None:
+            return
+        self.pids.setdefault(name, set()).add(pid)
+        self.peak[name] = max(self.peak.get(name, 0), kb)
+
+    def sample(self):
+        self._note("lighttpd", self.lpid)
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            pid = int(d)
+            if ppid_of(pid) != self.lpid:
+                continue
+            exe = exe_of(pid)
+            if not exe or not exe.endswith(".fcgi"):
+                continue
+            if os.path.realpath(os.path.dirname(exe)) != self.cgi_dir:
+                continue
+            name = os.path.basename(exe)[:-len(".fcgi")]
+            if name in PROGRAMS:
+                self._note(name, pid)
+
+    def _loop(self):
+        while not self._stop.wait(0.5):
+            self.sample()
+
+    def start(self):
+        self.sample()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        self.sample()
+
+
+# ------------------------------------------------------------ the big run
+
+def run_lda(lda, inp, outdir):
+    shutil.rmtree(outdir, ignore_errors=True)
+    os.makedirs(outdir)
+    t0 = time.perf_counter()
+    rc = subprocess.call([lda, inp, outdir], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0, rc
+
+
+def run_server(url, inp, outdir):
+    """curl upload + curl download of both reports. Returns (wall, error,
+    orchestrate seconds); error is None on success."""
+    shutil.rmtree(outdir, ignore_errors=True)
+    os.makedirs(outdir)
+    rid = str(uuid.uuid4())
+    resp = os.path.join(outdir, "response.json")
+    t0 = time.perf_counter()
+    p = subprocess.run(
+        ["curl", "-sS", "-o", resp, "-w", "%{http_code}",
+         "-H", "Content-Type: text/csv", "-H", "X-Request-ID: " + rid,
+         "--data-binary", "@" + inp, url + "/api/orchestrate"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t1 = time.perf_counter()
+    if p.returncode != 0 or p.stdout.strip() != "200":
+        return None, "orchestrate: curl exit %d, HTTP %s %s" % (
+            p.returncode, p.stdout.strip(), p.stderr.strip()[:200]), None
+    try:
+        with open(resp) as f:
+            body = json.load(f)
+        outputs = body["outputs"]
+        if body.get("status") != "completed" or body.get("request_id") != rid:
+            raise ValueError("status %r" % body.get("status"))
+        urls = [url + outputs[name.rsplit(".", 1)[0]] for name in REPORTS]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return None, "orchestrate answer unusable: %s" % e, None
+    cmd = ["curl", "-sS", "--fail"]
+    for name, u in zip(REPORTS, urls):
+        cmd += ["-o", os.path.join(outdir, name), u]
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    t2 = time.perf_counter()
+    if p.returncode != 0:
+        return None, "download: curl exit %d %s" % (
+            p.returncode, p.stderr.strip()[:200]), None
+    return t2 - t0, None, t1 - t0
+
+
+def same_reports(a, b):
+    for name in REPORTS:
+        try:
+            with open(os.path.join(a, name), "rb") as f1, \
+                    open(os.path.join(b, name), "rb") as f2:
+                if f1.read() != f2.read():
+                    return False
+        except OSError:
+            return False
+    return True
+
+
+# ------------------------------------------------------------ 20-event runs
+
+class Client:
+    """One keep-alive connection; counts how often it had to (re)connect."""
+
+    def __init__(self, url):
+        u = urllib.parse.urlsplit(url)
+        self.host, self.port = u.hostname, u.port or 80
+        self.conn = None
+        self.connects = 0
+
+    def run(self, body):
+        """One orchestrate run; returns (seconds, error or None)."""
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port,
+                                                   timeout=60)
+            self.connects += 1
+        rid = str(uuid.uuid4())
+        t0 = time.perf_counter()
+        try:
+            self.conn.request("POST", "/api/orchestrate", body=body,
+                              headers={"Content-Type": "text/csv",
+                                       "X-Request-ID": rid})
+            r = self.conn.getresponse()
+            data = r.read()
+        except (OSError, http.client.HTTPException) as e:
+            self.close()
+            return time.perf_counter() - t0, "connection: %s" % e
+        dt = time.perf_counter() - t0
+        if r.will_close:
+            self.close()
+        if r.status != 200:
+            return dt, "HTTP %d" % r.status
+        try:
+            j = json.loads(data)
+        except ValueError:
+            return dt, "bad JSON"
+        if j.get("status") != "completed" or j.get("aggregated_count") != 1 \
+                or j.get("request_id") != rid:
+            return dt, "unexpected answer %s" % data[:200]
+        return dt, None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def percentile(sorted_vals, p):
+    """Nearest-rank percentile."""
+    if not sorted_vals:
+        return float("nan")
+    k = max(0, min(len(sorted_vals) - 1,
+                   int(-(-p * len(sorted_vals) // 100)) - 1))
+    return sorted_vals[k]
+
+
+def latency(url, body, runs):
+    c = Client(url)
+    errors = []
+    for _ in range(10):                     # warm-up: connections, caches
+        _, err = c.run(body)
+        if err:
+            errors.append(err)
+    times = []
+    for _ in range(runs):
+        dt, err = c.run(body)
+        if err:
+            errors.append(err)
+        else:
+            times.append(dt)
+    c.close()
+    times.sort()
+    return {"p50": percentile(times, 50), "p99": percentile(times, 99),
+            "mean": statistics.fmean(times) if times else float("nan"),
+            "n": len(times), "errors": errors, "connects": c.connects}
+
+
+def throughput(url, body, clients, seconds):
+    ok = [0] * clients
+    errors = []
+    connects = [0] * clients
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def worker(i):
+        c = Client(url)
+        start.wait()
+        while time.perf_counter() < deadline[0]:
+            _, err = c.run(body)
+            if err:
+                with lock:
+                    errors.append(err)
+            else:
+                ok[i] += 1
+        c.close()
+        connects[i] = c.connects
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True)
+               for i in range(clients)]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter()
+    deadline[0] = t0 + seconds
+    start.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return {"rps": sum(ok) / elapsed, "n": sum(ok), "errors": errors,
+            "connects": sum(connects)}
+
+
+# ------------------------------------------------------------ output
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def fs_type(path):
+    """File-system type of path from /proc/self/mounts (longest prefix)."""
+    path = os.path.realpath(path)
+    best, kind = "", "?"
+    try:
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 3:
+                    continue
+                mnt = parts[1].replace("\\040", " ")
+                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) \
+                        and len(mnt) >= len(best):
+                    best, kind = mnt, parts[2]
+    except OSError:
+        pass
+    return kind
+
+
+def verdict(ok):
+    return "meets target" if ok else "MISSES target"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lda", required=True)
+    ap.add_argument("--input", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--cgi-dir", required=True)
+    ap.add_argument("--server", nargs=3, action="append", required=True,
+                    metavar=("LABEL", "URL", "VAR_DIR"))
+    a = ap.parse_args()
+    runs = env_int("BENCH_RUNS", 3)
+    lat_runs = env_int("BENCH_SVC_LAT_RUNS", 300)
+    seconds = env_int("BENCH_SVC_SECONDS", 10)
+    clients = env_int("BENCH_SVC_CLIENTS", 4)
+    load_start = loadavg()
+    t_begin = time.perf_counter()
+
+    rows = []
+
+    def row(case, measured, target="", result=""):
+        rows.append((case, measured, target, result))
+
+    # 1 + 2: the big input.
+    main_label, main_url, main_var = a.server[0]
+    nev = os.environ.get("BENCH_SVC_EVENTS", "?")
+    try:
+        nev_txt = "%dk" % (int(nev) // 1000) if int(nev) % 1000000 else \
+            "%dM" % (int(nev) // 1000000)
+    except ValueError:
+        nev_txt = nev
+    ref_dir = os.path.join(a.out, "lda")
+    sampler = RssSampler(main_var, a.cgi_dir)
+    sampler.start()
+    lda_best = srv_best = orch_best = None
+    failures = []
+    identical = True
+    for i in range(runs):
+        t, rc = run_lda(a.lda, a.input, ref_dir)
+        if rc != 0:
+            failures.append("build/lda exit %d" % rc)
+        elif lda_best is None or t < lda_best:
+            lda_best = t
+        sdir = os.path.join(a.out, "server")
+        t, err, t_orch = run_server(main_url, a.input, sdir)
+        if err:
+            failures.append(err)
+            identical = False
+            continue
+        if srv_best is None or t < srv_best:
+            srv_best, orch_best = t, t_orch
+        if rc == 0 and not same_reports(ref_dir, sdir):
+            identical = False
+    sampler.stop()
+    big_failed = bool(failures) or srv_best is None or lda_best is None
+    case = "%s realistic (%s)" % (nev_txt, os.path.basename(a.input))
+    row(case + ": server", "%.3f s" % srv_best if srv_best else "FAIL",
+        "", "curl upload + 2 report downloads, best of %d" % runs)
+    if orch_best:
+        row("  of which POST /api/orchestrate", "%.3f s" % orch_best)
+    row(case + ": build/lda", "%.3f s" % lda_best if lda_best else "FAIL",
+        "", "best of %d, same run" % runs)
+    if srv_best and lda_best:
+        ratio = srv_best / lda_best
+        row("  ratio server / build/lda", "%.2fx" % ratio,
+            "<= %gx" % T_RATIO, verdict(ratio <= T_RATIO))
+    else:
+        row("  ratio server / build/lda", "-", "<= %gx" % T_RATIO, "FAIL")
+    row("  reports vs build/lda",
+        "identical" if identical and not big_failed else "DIFFER",
+        "identical", "ok" if identical and not big_failed else "FAIL")
+    for name in PROGRAMS + ("lighttpd",):
+        kb = sampler.peak.get(name)
+        n = len(sampler.pids.get(name, ()))
+        label = ("peak RSS %s.fcgi" % name if name != "lighttpd"
+                 else "peak RSS lighttpd") + " (%d proc%s)" % (
+                     n, "" if n == 1 else "s")
+        if kb is None:
+            row(label, "not found", "<= %g MB" % T_RSS_MB, "?")
+        else:
+            mb = kb / 1024.0
+            row(label, "%.1f MB" % mb, "<= %g MB" % T_RSS_MB,
+                verdict(mb <= T_RSS_MB))
+
+    # 3: 20-event runs.
+    body = small_input()
+    notes = []
+    for label, url, var in a.server:
+        kind = fs_type(var)
+        where = "var on %s (%s)" % (
+            "tmpfs" if kind == "tmpfs" else "disk", kind)
+        lat = latency(url, body, lat_runs)
+        res = verdict(lat["p50"] * 1000 <= T_P50_MS)
+        if lat["errors"]:
+            res = "FAIL (%d errors)" % len(lat["errors"])
+            notes.append("%s latency: %s" % (label, lat["errors"][0]))
+        row("20 events, %s: p50 / p99" % where,
+            "%.2f / %.2f ms" % (lat["p50"] * 1000, lat["p99"] * 1000),
+            "p50 <= %g ms" % T_P50_MS,
+            res + ("" if lat["connects"] == 1 else
+                   " (%d connects)" % lat["connects"]))
+        tp = throughput(url, body, clients, seconds)
+        res = "%d runs in %d s" % (tp["n"], seconds)
+        if tp["errors"]:
+            res = "FAIL (%d errors)" % len(tp["errors"])
+            notes.append("%s throughput: %s" % (label, tp["errors"][0]))
+        if tp["connects"] != clients:
+            res += " (%d connects)" % tp["connects"]
+        row("20 events, %s: %d clients" % (where, clients),
+            "%.1f runs/s" % tp["rps"], "", res)
+
+    # Table.
+    procs = "detect %s, aggregate %s, orchestrate %s" % (
+        os.environ.get("LDA_PROCS_DETECT", "2"),
+        os.environ.get("LDA_PROCS_AGGREGATE", "1"),
+        os.environ.get("LDA_PROCS_ORCHESTRATE", "2"))
+    print("server benchmark: lighttpd + 4 FastCGI programs "
+          "(scripts/lda-server; processes: %s; %s CPUs)"
+          % (procs, os.cpu_count() or "?"))
+    print("load average (1/5/15 min): %s at start, %s at end; %.0f s"
+          % (load_start, loadavg(), time.perf_counter() - t_begin))
+    head = ("case", "measured", "target", "result")
+    w = [max(len(r[k]) for r in rows + [head]) for k in range(3)]
+    fmt = "%%-%ds  %%%ds  %%-%ds  %%s" % tuple(w)
+    print(fmt % head)
+    print(fmt % (tuple("-" * x for x in w) + ("-" * 13,)))
+    for r in rows:
+        print((fmt % r).rstrip())
+    print("20-event runs: one layering sequence each, POST /api/orchestrate "
+          "text/csv over keep-alive")
+    print("(orchestrate -> 2 detectors -> aggregate), fresh X-Request-ID; "
+          "%d sequential runs after 10 warm-up; %d threads for %d s."
+          % (lat_runs, clients, seconds))
+    print("The aggregator fsyncs each run's files (SPEC 4.3): the disk rows "
+          "include that cost, the tmpfs rows show the rest.")
+    for f in failures:
+        print("big run failure: %s" % f)
+    for n in notes:
+        print("error: %s" % n)
+    if not identical:
+        print("reports: %s differ from %s" % (os.path.join(a.out, "server"),
+                                              ref_dir))
+    return 2 if big_failed or not identical else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -57,9 +57,11 @@ server-smoke: $(PROGRAMS) $(B)/lda
 	sh scripts/lda-server stop >/dev/null; \
 	if sh scripts/lda-server status >/dev/null; then \
 	    echo "server-smoke: still running after stop" >&2; exit 1; fi; \
-	left=""; for f in /proc/[0-9]*/environ; do \
-	    { tr '\0' '\n' < "$$f"; } 2>/dev/null | grep -qxF "LDA_VAR_DIR=$$LDA_VAR_DIR" && \
-	        left="$$left $$f"; \
+	left=""; for f in /proc/[0-9]*/comm; do \
+	    { read -r c < "$$f"; } 2>/dev/null || continue; \
+	    case "$$c" in lighttpd|orchestrate.fcg|detect-layering|detect-wash.fcg|aggregate.fcgi) ;; *) continue ;; esac; \
+	    { tr '\0' '\n' < "$${f%comm}environ"; } 2>/dev/null | grep -qxF "LDA_VAR_DIR=$$LDA_VAR_DIR" && \
+	        left="$$left $${f%/comm}"; \
 	done; \
 	[ -z "$$left" ] || { echo "server-smoke: left running:$$left" >&2; exit 1; }; \
 	echo "server-smoke: ok (routes, 413, lda-detect == $(B)/lda)"

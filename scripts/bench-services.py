@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -118,8 +119,11 @@ class RssSampler:
     its pid file) and its children whose arg0 is <cgi_dir>/<program>.fcgi."""
 
     def __init__(self, var_dir, cgi_dir):
-        with open(os.path.join(var_dir, "run", "lighttpd.pid")) as f:
-            self.lpid = int(f.read().split()[0])
+        try:
+            with open(os.path.join(var_dir, "run", "lighttpd.pid")) as f:
+                self.lpid = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            self.lpid = None        # rows then say "not found"
         self.cgi_dir = os.path.realpath(cgi_dir)
         self.peak = {}      # name -> KiB
         self.pids = {}      # name -> set of pids seen
@@ -134,6 +138,8 @@ class RssSampler:
         self.peak[name] = max(self.peak.get(name, 0), kb)
 
     def sample(self):
+        if self.lpid is None:
+            return
         self._note("lighttpd", self.lpid)
         for d in os.listdir("/proc"):
             if not d.isdigit():
@@ -179,7 +185,7 @@ def run_lda(lda, inp, outdir):
 
 def run_server(url, inp, outdir):
     """curl upload + curl download of both reports. Returns (wall, error,
-    orchestrate seconds); error is None on success."""
+    orchestrate seconds, request id); error is None on success."""
     shutil.rmtree(outdir, ignore_errors=True)
     os.makedirs(outdir)
     rid = str(uuid.uuid4())
@@ -193,7 +199,7 @@ def run_server(url, inp, outdir):
     t1 = time.perf_counter()
     if p.returncode != 0 or p.stdout.strip() != "200":
         return None, "orchestrate: curl exit %d, HTTP %s %s" % (
-            p.returncode, p.stdout.strip(), p.stderr.strip()[:200]), None
+            p.returncode, p.stdout.strip(), p.stderr.strip()[:200]), None, rid
     try:
         with open(resp) as f:
             body = json.load(f)
@@ -202,7 +208,7 @@ def run_server(url, inp, outdir):
             raise ValueError("status %r" % body.get("status"))
         urls = [url + outputs[name.rsplit(".", 1)[0]] for name in REPORTS]
     except (OSError, ValueError, KeyError, TypeError) as e:
-        return None, "orchestrate answer unusable: %s" % e, None
+        return None, "orchestrate answer unusable: %s" % e, None, rid
     cmd = ["curl", "-sS", "--fail"]
     for name, u in zip(REPORTS, urls):
         cmd += ["-o", os.path.join(outdir, name), u]
@@ -211,8 +217,8 @@ def run_server(url, inp, outdir):
     t2 = time.perf_counter()
     if p.returncode != 0:
         return None, "download: curl exit %d %s" % (
-            p.returncode, p.stderr.strip()[:200]), None
-    return t2 - t0, None, t1 - t0
+            p.returncode, p.stderr.strip()[:200]), None, rid
+    return t2 - t0, None, t1 - t0, rid
 
 
 def same_reports(a, b):
@@ -369,11 +375,49 @@ def fs_type(path):
     return kind
 
 
+def phases(var_dir, rid):
+    """One line: the phase times the programs logged for run rid (SPEC 5.7
+    log lines "run completed" of orchestrate, "detection run" of the
+    detectors)."""
+    orch, det = None, {}
+    try:
+        with open(os.path.join(var_dir, "log", "error.log"), "rb") as f:
+            for line in f:
+                if rid.encode() not in line:
+                    continue
+                try:
+                    j = json.loads(line)
+                except ValueError:
+                    continue
+                if j.get("request_id") != rid:
+                    continue
+                if j.get("msg") == "run completed":
+                    orch = j
+                elif j.get("msg") == "detection run":
+                    det[j.get("service")] = j.get("ms")
+    except OSError:
+        pass
+    if orch is None:
+        return "phases of the best server run: not in the log"
+
+    def ms(v):
+        return "%.0f" % v if isinstance(v, (int, float)) else "?"
+    parts = ["%s %s" % (k[:-3], ms(orch.get(k)))
+             for k in ("read_ms", "parse_ms", "detect_ms", "aggregate_ms",
+                       "total_ms") if k in orch]
+    dets = ", ".join("%s %s" % (k, ms(v)) for k, v in sorted(det.items()))
+    return ("phases of the best server run (ms, orchestrate log): %s%s"
+            % (", ".join(parts), "; detectors: " + dets if dets else ""))
+
+
 def verdict(ok):
     return "meets target" if ok else "MISSES target"
 
 
 def main():
+    # TERM (from bench-services.sh's trap) unwinds like an exception, so
+    # subprocess.run/call kill the curl or build/lda child they wait for.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("--lda", required=True)
     ap.add_argument("--input", required=True)
@@ -405,7 +449,7 @@ def main():
     ref_dir = os.path.join(a.out, "lda")
     sampler = RssSampler(main_var, a.cgi_dir)
     sampler.start()
-    lda_best = srv_best = orch_best = None
+    lda_best = srv_best = orch_best = best_rid = None
     failures = []
     identical = True
     for i in range(runs):
@@ -415,13 +459,13 @@ def main():
         elif lda_best is None or t < lda_best:
             lda_best = t
         sdir = os.path.join(a.out, "server")
-        t, err, t_orch = run_server(main_url, a.input, sdir)
+        t, err, t_orch, rid = run_server(main_url, a.input, sdir)
         if err:
             failures.append(err)
             identical = False
             continue
         if srv_best is None or t < srv_best:
-            srv_best, orch_best = t, t_orch
+            srv_best, orch_best, best_rid = t, t_orch, rid
         if rc == 0 and not same_reports(ref_dir, sdir):
             identical = False
     sampler.stop()
@@ -504,8 +548,12 @@ def main():
     print("(orchestrate -> 2 detectors -> aggregate), fresh X-Request-ID; "
           "%d sequential runs after 10 warm-up; %d threads for %d s."
           % (lat_runs, clients, seconds))
+    print("peak RSS: VmHWM of each process of the %s server after the big "
+          "runs (max over a program's processes)." % main_label)
     print("The aggregator fsyncs each run's files (SPEC 4.3): the disk rows "
           "include that cost, the tmpfs rows show the rest.")
+    if best_rid:
+        print(phases(main_var, best_rid))
     for f in failures:
         print("big run failure: %s" % f)
     for n in notes:

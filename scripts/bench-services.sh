@@ -78,12 +78,18 @@ fi
 
 DISK_VAR="" SHM_VAR=""
 DISK_URL="" SHM_URL=""
-cleanup() {
+PY=""
+cleanup() {                     # both servers at once
+    if [ -n "$PY" ]; then
+        kill -TERM "$PY" 2>/dev/null
+        wait "$PY" 2>/dev/null
+    fi
     for d in "$DISK_VAR" "$SHM_VAR"; do
         [ -n "$d" ] || continue
-        LDA_VAR_DIR=$d/var sh scripts/lda-server stop >/dev/null 2>&1
-        rm -rf "$d"
+        (LDA_VAR_DIR=$d/var sh scripts/lda-server stop >/dev/null 2>&1
+         rm -rf "$d") &
     done
+    wait
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -129,5 +135,11 @@ set -- --lda "$BENCH_LDA" --input "$INPUT" --out "$BENCH_DIR/out/services" \
     --cgi-dir "$LDA_CGI_DIR" \
     --server "disk" "$DISK_URL" "$DISK_VAR/var"
 [ -z "$SHM_URL" ] || set -- "$@" --server "tmpfs" "$SHM_URL" "$SHM_VAR/var"
-python3 scripts/bench-services.py "$@"
-exit $?
+# In the background, so that a signal runs the trap at once (cleanup then
+# ends the measurement and its curl/lda child before stopping the servers).
+python3 scripts/bench-services.py "$@" &
+PY=$!
+wait "$PY"
+rc=$?
+PY=""
+exit $rc

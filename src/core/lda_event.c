@@ -400,6 +400,7 @@ lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
     if (g < 0 || !grow_events(s, s->n + 1))
         return LDA_NOMEM;
     ev.group = (uint32_t)g;
+    s->groups[g].count++;
     ev.price_len = (uint32_t)price.n;
     if (price.n <= LDA_PRICE_INLINE)
         memcpy(ev.ptext.inl, price.p, price.n);
@@ -411,43 +412,29 @@ lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
     return LDA_OK;
 }
 
-/* Stable merge sort of idx[0..n) by ev[idx].ts, using tmp[0..n). */
-static void sort_by_time(const lda_event *ev, uint32_t *idx, uint32_t *tmp,
-                         size_t n)
-{
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t a = lo, b = mid, k = lo;
-            while (a < mid && b < hi)
-                tmp[k++] = ev[idx[b]].ts < ev[idx[a]].ts ? idx[b++] : idx[a++];
-            while (a < mid)
-                tmp[k++] = idx[a++];
-            while (b < hi)
-                tmp[k++] = idx[b++];
-        }
-        memcpy(idx, tmp, n * sizeof *idx);
-    }
-}
+/* ---- finish: group order ------------------------------------------- */
 
-static bool time_sorted(const lda_event *ev, const uint32_t *idx, size_t n)
-{
-    for (size_t i = 1; i < n; i++)
-        if (ev[idx[i]].ts < ev[idx[i - 1]].ts)
-            return false;
-    return true;
-}
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 /* Move events so that ev[i] = old ev[order[i]], following the cycles of
- * the permutation in place (order[] is consumed as the visited mark). */
+ * the permutation in place (order[] is consumed as the visited mark). Each
+ * move reads an event at a random place; a second cursor runs AHEAD steps
+ * ahead along the cycle and prefetches the events it will need, so the
+ * reads overlap instead of waiting for each other. */
 static void permute(lda_event *ev, uint32_t *order, size_t n)
 {
+    enum { AHEAD = 12 };
     for (size_t start = 0; start < n; start++) {
         if (order[start] == UINT32_MAX || order[start] == start)
             continue;
         lda_event held = ev[start];
-        size_t dst = start;
+        size_t dst = start, ahead = start;
+        for (int k = 0; k < AHEAD && (ahead = order[ahead]) != start; k++)
+            PREFETCH(&ev[ahead]);
         for (;;) {
             size_t src = order[dst];
             order[dst] = UINT32_MAX;
@@ -455,44 +442,129 @@ static void permute(lda_event *ev, uint32_t *order, size_t n)
                 ev[dst] = held;
                 break;
             }
+            if (ahead != start) {
+                ahead = order[ahead];
+                PREFETCH(&ev[ahead]);
+            }
             ev[dst] = ev[src];
             dst = src;
         }
     }
 }
 
+typedef struct ts_key {
+    int64_t ts;
+    uint32_t pos;            /* place in the group before sorting */
+} ts_key;
+
+static bool key_less(const ts_key *a, const ts_key *b)
+{
+    return a->ts < b->ts || (a->ts == b->ts && a->pos < b->pos);
+}
+
+/* Sort k[0..n) by (ts, pos) with tmp[0..n): insertion sort while the input
+ * is nearly sorted (the usual case: rows a little out of order), a bottom-up
+ * merge sort when that gets too slow. (ts, pos) is a total order, so the
+ * result is the stable time order whichever way it was reached. */
+static void sort_keys(ts_key *k, ts_key *tmp, size_t n)
+{
+    size_t budget = 8 * n + 64, i;
+    for (i = 1; i < n; i++) {
+        ts_key x = k[i];
+        size_t j = i;
+        while (j > 0 && key_less(&x, &k[j - 1]) && budget) {
+            k[j] = k[j - 1];
+            j--;
+            budget--;
+        }
+        k[j] = x;
+        if (!budget)
+            break;
+    }
+    if (i >= n)
+        return;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi)
+                tmp[o++] = key_less(&k[b], &k[a]) ? k[b++] : k[a++];
+            while (a < mid)
+                tmp[o++] = k[a++];
+            while (b < hi)
+                tmp[o++] = k[b++];
+        }
+        memcpy(k, tmp, n * sizeof *k);
+    }
+}
+
+/* Stable sort of the n events at ev by time, through keys (the events
+ * themselves move once). keys/tmp hold n entries, order n indexes. */
+static void sort_group(lda_event *ev, size_t n, ts_key *keys, ts_key *tmp,
+                       uint32_t *order)
+{
+    for (size_t i = 0; i < n; i++) {
+        keys[i].ts = ev[i].ts;
+        keys[i].pos = (uint32_t)i;
+    }
+    sort_keys(keys, tmp, n);
+    for (size_t i = 0; i < n; i++)
+        order[i] = keys[i].pos;
+    permute(ev, order, n);
+}
+
+static bool time_sorted(const lda_event *ev, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (ev[i].ts < ev[i - 1].ts)
+            return false;
+    return true;
+}
+
 bool lda_set_finish(lda_set *s)
 {
     uint32_t *order = malloc((s->n ? s->n : 1) * sizeof *order);
-    uint32_t *tmp = NULL;
-    bool ok = order != NULL;
+    ts_key *keys = NULL;
+    size_t total = 0, most = 0;
     uint32_t pos = 0;
-    for (size_t g = 0; ok && g < s->ngroups; g++)
-        s->groups[g].count = 0;
-    for (size_t i = 0; ok && i < s->n; i++)
-        s->groups[s->ev[i].group].count++;
-    for (size_t g = 0; ok && g < s->ngroups; g++) {
+    if (!order)
+        return false;
+    /* lda_set_add() keeps the counts; recount if they do not add up. */
+    for (size_t g = 0; g < s->ngroups; g++)
+        total += s->groups[g].count;
+    if (total != s->n) {
+        for (size_t g = 0; g < s->ngroups; g++)
+            s->groups[g].count = 0;
+        for (size_t i = 0; i < s->n; i++)
+            s->groups[s->ev[i].group].count++;
+    }
+    /* Counting sort by group (stable: input order inside a group), then
+     * each group stably by time where it is not already in order. */
+    for (size_t g = 0; g < s->ngroups; g++) {
         s->groups[g].first = pos;
         pos += s->groups[g].count;
+        if (s->groups[g].count > most)
+            most = s->groups[g].count;
         s->groups[g].count = 0;
     }
-    for (size_t i = 0; ok && i < s->n; i++) {
+    for (size_t i = 0; i < s->n; i++) {
         lda_group *g = &s->groups[s->ev[i].group];
         order[g->first + g->count++] = (uint32_t)i;
     }
-    for (size_t g = 0; ok && g < s->ngroups; g++) {
-        uint32_t *idx = order + s->groups[g].first;
+    permute(s->ev, order, s->n);
+    bool ok = true;
+    for (size_t g = 0; g < s->ngroups && ok; g++) {
+        lda_event *ev = s->ev + s->groups[g].first;
         size_t n = s->groups[g].count;
-        if (time_sorted(s->ev, idx, n))
+        if (time_sorted(ev, n))
             continue;
-        if (!tmp && !(tmp = malloc(s->n * sizeof *tmp)))
+        if (!keys && !(keys = malloc(2 * most * sizeof *keys)))
             ok = false;
         else
-            sort_by_time(s->ev, idx, tmp, n);
+            sort_group(ev, n, keys, keys + most, order);
     }
-    if (ok)
-        permute(s->ev, order, s->n);
-    free(tmp);
+    free(keys);
     free(order);
     s->finished = ok;
     return ok;

@@ -37,7 +37,9 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 static bool parse_double(const char *s, double *out)
 {
-    if (!((*s >= '0' && *s <= '9') || *s == '.'))
+    /* Plain decimal only: strtod would also take hex ("0x10"). */
+    if (!((*s >= '0' && *s <= '9') || *s == '.') ||
+        s[strspn(s, "0123456789.eE+-")] != '\0')
         return false;
     errno = 0;
     char *end;

@@ -213,6 +213,15 @@ def _error_texts(obj):
 
 # ---------------------------------------------------------------- responses
 
+def lighttpd_own_error(resp):
+    """True for an error lighttpd answers itself, before any program sees
+    the request (README: a body over the KiB-rounded size limit, a path with
+    dot segments, an unrouted path). Only these may lack X-Request-ID and
+    the JSON error shape: every program answer is JSON or CSV."""
+    ct = resp.header("content-type") or ""
+    return resp.status in (400, 404, 413) and ct.startswith("text/html")
+
+
 class Response:
     def __init__(self, method, path, status, headers, body):
         self.method, self.path = method, path
@@ -501,7 +510,8 @@ class Server:
             check_fn(not bad, "%s %s -> %d: error text leaks %s: %s"
                      % (resp.method, resp.path[:80], resp.status, bad,
                         _short(t)))
-        if check_rid and resp.path.startswith("/api/"):
+        if check_rid and resp.path.startswith("/api/") \
+                and not lighttpd_own_error(resp):
             if resp.status >= 400:
                 try:
                     j = json.loads(resp.body)

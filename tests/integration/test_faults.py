@@ -32,7 +32,6 @@ raw-socket answers go through harness.leaks_in. mixed_round() and the
 /proc helpers are shared with soak.py."""
 
 import errno
-import json
 import os
 import signal
 import socket
@@ -356,8 +355,10 @@ def fault_detector_exit_after_cache():
         data = H.gen_input(303, noise=300).data
         rid = H.new_uuid()
         r = s.orchestrate_csv(data, headers={"X-Request-ID": rid})
-        check_completed(s, r, data, retries={"layering": 1,
-                                             "wash_trading": 0})
+        # 1 retry; more only if lighttpd answered a retry itself (503)
+        # while it replaced the dead process
+        j = check_completed(s, r, data, retries={"layering": (1, 3),
+                                                 "wash_trading": 0})
         eq(len(fired(s, "detect-layering", "exit-after-cache", rid)), 1,
            "exit-after-cache firings")
         runs = s.logs(msg="detection run", request_id=rid,
@@ -372,7 +373,8 @@ def fault_detector_exit_after_cache():
                       service="detect-wash")), 1, "wash 'detection run'")
         eq(s.logs(msg="cache hit", request_id=rid, service="detect-wash"),
            [], "wash cache hits")
-        eq(len(retry_lines(s, rid, "layering")), 1, "layering retries")
+        eq(len(retry_lines(s, rid, "layering")),
+           j["services"]["layering"]["retry_count"], "layering retry lines")
 
 
 # ------------------------------------------------ hang past the timeout
@@ -597,6 +599,16 @@ def fault_run_write_failures():
 MIX_POOL = 30          # distinct valid inputs soak.py rotates through
 
 
+_mix_inputs = {}
+
+
+def _mix_input(seed):
+    if seed not in _mix_inputs:
+        _mix_inputs[seed] = H.gen_input(seed,
+                                        noise=150 + 25 * (seed % 5)).data
+    return _mix_inputs[seed]
+
+
 def _mixed_cases(s, round_no, n_valid=10):
     """The 16 requests of one round: [(name, send(), expect)] where
     expect is bytes (valid input: a run equal to build/lda on it) or an
@@ -604,7 +616,7 @@ def _mixed_cases(s, round_no, n_valid=10):
     cases = []
     for i in range(n_valid):
         seed = 5000 + (round_no * n_valid + i) % MIX_POOL
-        data = H.gen_input(seed, noise=150 + 25 * (seed % 5)).data
+        data = _mix_input(seed)
         form = seed % 3
         if form == 0:
             cases.append(("csv-%d" % seed,
@@ -729,7 +741,7 @@ def rate_limit_shared_by_processes():
                   RETRY_BACKOFF_BASE_SECONDS=0.1) as s:
         eq(len(program_pids(s)["orchestrate"]), 2, "orchestrate processes")
         data = example()
-        _room_in_minute(15)
+        _room_in_minute(8)
         minute = int(time.time() // 60)
         pair = [in_thread(s.orchestrate_csv, data) for _ in range(2)]
         rids = []

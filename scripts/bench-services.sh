@@ -79,6 +79,7 @@ fi
 DISK_VAR="" SHM_VAR=""
 DISK_URL="" SHM_URL=""
 PY=""
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {                     # both servers at once
     if [ -n "$PY" ]; then
         kill -TERM "$PY" 2>/dev/null

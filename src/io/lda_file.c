@@ -157,6 +157,12 @@ static int fsync_dir_of(const char *path)
 
 int lda_file_write_atomic(const char *path, const void *data, size_t len)
 {
+    return lda_file_write(path, data, len, LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC);
+}
+
+int lda_file_write(const char *path, const void *data, size_t len,
+                   unsigned flags)
+{
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
         errno = ENAMETOOLONG;
@@ -166,7 +172,7 @@ int lda_file_write_atomic(const char *path, const void *data, size_t len)
     if (fd < 0)
         return -1;
     if (fchmod(fd, 0640) < 0 || write_all(fd, data, len) < 0 ||
-        fsync(fd) < 0) {
+        ((flags & LDA_WRITE_FSYNC) && fsync(fd) < 0)) {
         int e = errno;
         close(fd);
         unlink(tmp);
@@ -179,7 +185,7 @@ int lda_file_write_atomic(const char *path, const void *data, size_t len)
         errno = e;
         return -1;
     }
-    return fsync_dir_of(path);
+    return (flags & LDA_WRITE_DIRSYNC) ? fsync_dir_of(path) : 0;
 }
 
 int lda_file_mkdirs(const char *path)

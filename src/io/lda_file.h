@@ -30,6 +30,16 @@ void lda_file_unmap(lda_filemap *m);
 /* Atomically replace path with data[0..len). 0, or -1 with errno set. */
 int lda_file_write_atomic(const char *path, const void *data, size_t len);
 
+/* The same with a choice of durability: LDA_WRITE_FSYNC syncs the data
+ * before the rename, LDA_WRITE_DIRSYNC the directory after it (one
+ * directory sync after the last of several renames covers them all).
+ * Without either the replace is still atomic for readers, but may be lost
+ * in a crash: right for a cache. */
+#define LDA_WRITE_FSYNC 1u
+#define LDA_WRITE_DIRSYNC 2u
+int lda_file_write(const char *path, const void *data, size_t len,
+                   unsigned flags);
+
 /* mkdir -p with mode 0750. 0, or -1 with errno set. */
 int lda_file_mkdirs(const char *path);
 

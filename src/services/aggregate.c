@@ -195,7 +195,12 @@ static int write_step(const agg *g, const char *fp, const char *name,
         e = ENAMETOOLONG;
     else if (lda_failpoint(fp, g->a.request_id))
         e = ENOSPC;
-    else if (lda_file_write_atomic(path, data, len) == 0)
+    /* Each file is fsync'd before its rename; the directory once, after
+       run.json, the last rename, which makes all three renames durable. */
+    else if (lda_file_write(path, data, len,
+                            name == f_run
+                                ? LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC
+                                : LDA_WRITE_FSYNC) == 0)
         return 0;
     else
         e = errno;

@@ -2,8 +2,8 @@
  *
  * An entry is the detector's whole JSON response in
  * <var>/cache/<service>/<request_id>.<fingerprint>.json, written with
- * lda_file_write_atomic (temporary file, fsync, rename), so a reader sees
- * either no entry or a complete one. Its age is its mtime; expired entries
+ * lda_file_write (temporary file, rename; no fsync: a cache may lose
+ * entries in a crash), so a reader sees either no entry or a complete one. Its age is its mtime; expired entries
  * are deleted when looked up and swept when a process starts. */
 #include "lda_cache.h"
 
@@ -93,5 +93,7 @@ int lda_cache_put(const char *request_id, const char *fingerprint,
         errno = ENAMETOOLONG;
         return -1;
     }
-    return lda_file_write_atomic(path, data, len);
+    /* Atomic for readers; no fsync: a lost entry is only recomputed, and a
+       torn one (after a crash) fails to parse and counts as a miss. */
+    return lda_file_write(path, data, len, 0);
 }

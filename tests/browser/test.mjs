@@ -35,10 +35,14 @@ let passed = 0;
 let failed = 0;
 const cleanups = [];
 const serverStops = [];   // synchronous, also run on SIGINT/SIGTERM
+const tmpPaths = [];      // removed at the end, also on a signal
+function tmpPath(p) { tmpPaths.push(p); return p; }
+function removeTmp() { for (const p of tmpPaths) fs.rmSync(p, { recursive: true, force: true }); }
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     for (const stop of serverStops) { try { stop(); } catch (e) { /* keep going */ } }
+    removeTmp();
     process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
   });
 }
@@ -129,8 +133,7 @@ function tsUs(s) {
 
 // Reference run of build/lda on a fixture.
 function reference(fixture) {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lda-ref-'));
-  cleanups.push(() => fs.rmSync(out, { recursive: true, force: true }));
+  const out = tmpPath(fs.mkdtempSync(path.join(os.tmpdir(), 'lda-ref-')));
   const r = spawnSync(LDA, [fixture, out], { encoding: 'utf8' });
   const ref = { rc: r.status, stderr: r.stderr, dir: out };
   ref.run = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
@@ -403,8 +406,7 @@ async function main() {
   // Progress: a larger file (the fixture plus inert rows) uploaded with the
   // network throttled, so that upload.onprogress fires several times.
   await check('upload shows real progress (bytes sent of total), then processing, then done', async () => {
-    const big = path.join(os.tmpdir(), `lda-br-big-${process.pid}.csv`);
-    cleanups.push(() => fs.rmSync(big, { force: true }));
+    const big = tmpPath(path.join(os.tmpdir(), `lda-br-big-${process.pid}.csv`));
     const noise = [];
     for (let i = 0; i < 24000; i++) noise.push(`2025-10-28T00:00:${String(i % 60).padStart(2, '0')}Z,NOISE${i % 9},N${i % 7},BUY,1.5,1,ORDER_PLACED,XNAS`);
     fs.writeFileSync(big, fs.readFileSync(MAIN_FIXTURE, 'utf8') + noise.join('\n') + '\n');
@@ -684,10 +686,9 @@ async function main() {
   // A server with small limits and a failing detector: error words.
   await check('errors in words: 502 names the failed service, 413 the size limit, 429 the wait', async () => {
     const size = fs.statSync(MAIN_FIXTURE).size;
-    const small = path.join(os.tmpdir(), `lda-br-small-${process.pid}.csv`);
+    const small = tmpPath(path.join(os.tmpdir(), `lda-br-small-${process.pid}.csv`));
     const lines = fs.readFileSync(MAIN_FIXTURE, 'utf8').split('\n');
     fs.writeFileSync(small, lines.slice(0, 12).join('\n') + '\n');
-    cleanups.push(() => fs.rmSync(small, { force: true }));
     const lsrv = await startServer('server with limits', {
       MAX_UPLOAD_BYTES: String(Math.floor(size / 2)), RATE_LIMIT_PER_MINUTE: '2',
       LDA_FAILPOINTS: 'detect-wash:http400:0', MAX_RETRIES: '0' });
@@ -748,6 +749,7 @@ try {
   for (const f of cleanups.reverse()) {
     try { await f(); } catch (e) { log('# cleanup: ' + e); }
   }
+  removeTmp();
   log(`${passed} passed, ${failed} failed`);
   code = failed ? 1 : 0;
 }

@@ -238,8 +238,8 @@ def check_no_reports(s, rid, what, allowed=()):
     d = s.run_dir(rid)
     left = sorted(os.listdir(d)) if os.path.isdir(d) else []
     for n in H.REPORTS:
-        check(n in allowed or n not in left, "%s: %s left in the run dir %r" % (what, n,
-                                                                 left))
+        check(n in allowed or n not in left,
+              "%s: %s left in the run dir %r" % (what, n, left))
         r = s.get("/api/runs/%s/%s" % (rid, n))
         expect_error(r, 404)
     eq(temp_files(s), [], "%s: temporary files under runs/" % what)

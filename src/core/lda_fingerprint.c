@@ -35,6 +35,9 @@ typedef struct fp_ctx {
     lda_buf tails;                /* tails of one equal-timestamp run */
     size_t *tail_off;             /* [start, end, type] triples */
     size_t tail_cap;
+    int64_t day;                  /* the day whose date is in date[] */
+    char date[11];                /* "YYYY-MM-DDT" of day */
+    bool have_day;
     bool failed;
 } fp_ctx;
 
@@ -94,6 +97,53 @@ static void emit_line(fp_ctx *c, unsigned type, const char *ts, size_t tsn,
     }
 }
 
+#define US_PER_DAY (86400LL * 1000000LL)
+#define LINE_FAST 1024            /* lines up to this long are built whole */
+
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+static void put2(char *p, unsigned v)
+{
+    memcpy(p, pairs + 2 * v, 2);
+}
+
+/* lda_time_format_fixed(us) (27 bytes) without its calendar arithmetic on
+ * every line: events come in time order inside a group, so most lines share
+ * the day of the previous one, whose "YYYY-MM-DDT" is kept; the time of day
+ * is written with a digit-pair table. */
+static size_t fmt_ts(fp_ctx *c, int64_t us, char *out)
+{
+    int64_t day = us / US_PER_DAY, rem = us % US_PER_DAY;
+    if (rem < 0) {
+        rem += US_PER_DAY;
+        day--;
+    }
+    if (!c->have_day || day != c->day) {
+        char t[LDA_TIME_MAX];
+        if (lda_time_format_fixed(day * US_PER_DAY, t) != 27)
+            return lda_time_format_fixed(us, out);
+        memcpy(c->date, t, 11);
+        c->day = day;
+        c->have_day = true;
+    }
+    unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
+    memcpy(out, c->date, 11);
+    put2(out + 11, secs / 3600);
+    out[13] = ':';
+    put2(out + 14, secs / 60 % 60);
+    out[16] = ':';
+    put2(out + 17, secs % 60);
+    out[19] = '.';
+    put2(out + 20, frac / 10000);
+    put2(out + 22, frac / 100 % 100);
+    put2(out + 24, frac % 100);
+    out[26] = 'Z';
+    return 27;
+}
+
 static char *put_u64(char *p, uint64_t v)
 {
     char tmp[24];
@@ -106,21 +156,18 @@ static char *put_u64(char *p, uint64_t v)
     return p + n;
 }
 
-static char *put_word(char *p, const char *w)
+/* TAB SIDE TAB TYPE TAB qty TAB at t (TAIL_MAX bytes); returns the
+ * length. */
+static size_t make_tail(char *t, const lda_event *e)
 {
-    size_t n = strlen(w);
-    memcpy(p, w, n);
-    return p + n;
-}
-
-/* TAB SIDE TAB TYPE TAB qty TAB into t; returns the length. */
-static size_t make_tail(char t[TAIL_MAX], const lda_event *e)
-{
+    static const size_t side_len[2] = {3, 4}, type_len[3] = {12, 15, 14};
     char *p = t;
     *p++ = '\t';
-    p = put_word(p, lda_side_names[e->side]);
+    memcpy(p, lda_side_names[e->side], side_len[e->side]);
+    p += side_len[e->side];
     *p++ = '\t';
-    p = put_word(p, lda_type_names[e->type]);
+    memcpy(p, lda_type_names[e->type], type_len[e->type]);
+    p += type_len[e->type];
     *p++ = '\t';
     p = put_u64(p, e->qty);
     *p++ = '\t';
@@ -129,12 +176,26 @@ static size_t make_tail(char t[TAIL_MAX], const lda_event *e)
 
 static void put_line(fp_ctx *c, const lda_event *e)
 {
-    char ts[LDA_TIME_MAX], t[TAIL_MAX + 1];
-    size_t tn = make_tail(t, e);
     size_t pn = e->price_len;
     const char *price = lda_event_price(c->s, e);
-    emit_line(c, e->type, ts, lda_time_format_fixed(e->ts, ts), t, tn, price,
-              pn, true);
+    if (c->prefix_len + 27 + TAIL_MAX + pn + 1 <= LINE_FAST) {
+        /* The usual line: built whole, then one copy per digest. */
+        char line[LINE_FAST], *p = line;
+        memcpy(p, c->prefix, c->prefix_len);
+        p += c->prefix_len;
+        p += fmt_ts(c, e->ts, p);
+        p += make_tail(p, e);
+        memcpy(p, price, pn);
+        p += pn;
+        *p++ = '\n';
+        for (size_t i = 0; i < c->nsinks; i++)
+            if (c->sink[i].mask & (1u << e->type))
+                sink_add(c, &c->sink[i], line, (size_t)(p - line));
+        return;
+    }
+    char ts[LDA_TIME_MAX], t[TAIL_MAX + 1];
+    size_t tn = make_tail(t, e);
+    emit_line(c, e->type, ts, fmt_ts(c, e->ts, ts), t, tn, price, pn, true);
 }
 
 static int cmp_tail(const void *pa, const void *pb, void *arg)
@@ -180,7 +241,7 @@ static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
     }
     qsort_r(c->tail_off, m, 3 * sizeof *c->tail_off, cmp_tail, &c->tails);
     char ts[LDA_TIME_MAX];
-    size_t tsn = lda_time_format_fixed(lda_group_ev(c->s, g, i)->ts, ts);
+    size_t tsn = fmt_ts(c, lda_group_ev(c->s, g, i)->ts, ts);
     for (size_t k = 0; k < m; k++) {
         const size_t *o = &c->tail_off[3 * k];
         emit_line(c, (unsigned)o[2], ts, tsn, c->tails.data + o[0],

@@ -7,8 +7,8 @@
 # 1,000,000 events, and dense single-group files of 150k, 300k and 600k
 # events. Each case runs build/lda BENCH_RUNS times (default 3) and reports
 # the best wall time and the peak RSS (largest over the runs; from
-# /usr/bin/time -f %M when available, else from python3's
-# getrusage(RUSAGE_CHILDREN)). For dense cases the table shows
+# /usr/bin/time -f %M when available, else from a python3 wrapper:
+# posix_spawn + wait4, the child's ru_maxrss). For dense cases the table shows
 # time(2n)/time(n), which must stay <= 2.3 if the detectors are
 # O(n log n) whatever the density. Targets: realistic 1M <= 0.7 s and
 # <= 300 MB.
@@ -91,13 +91,17 @@ one_run() {
             'BEGIN { printf "%.3f %d %d\n", (b - a) / 1e9, r, c }'
     else
         python3 - "$BENCH_LDA" "$1" "$2" <<'EOF'
-import resource, subprocess, sys, time
+# posix_spawn (no copy of this interpreter in the child) and wait4 (the
+# child's own rusage; ru_maxrss is in KiB on Linux).
+import os, sys, time
+acts = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, sys.argv[3] + ".stderr",
+         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)]
 t0 = time.perf_counter()
-with open(sys.argv[3] + ".stderr", "wb") as err:
-    rc = subprocess.call(sys.argv[1:4], stdout=subprocess.DEVNULL, stderr=err)
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:4], os.environ, file_actions=acts)
+_, status, ru = os.wait4(pid, 0)
 wall = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss   # KiB on Linux
-print("%.3f %d %d" % (wall, rss, rc))
+print("%.3f %d %d" % (wall, ru.ru_maxrss, os.waitstatus_to_exitcode(status)))
 EOF
     fi
 }
@@ -109,8 +113,9 @@ measure() {
     best="" maxrss=0 status=ok
     i=0
     while [ "$i" -lt "$BENCH_RUNS" ]; do
+        # shellcheck disable=SC2046  # split "WALL RSS RC" into $3..$5
         set -- "$1" "$2" $(one_run "$2" "$out")
-        [ "$5" = 0 ] || status="FAIL(exit $5)"
+        [ "$5" = 0 ] || status="FAIL:exit=$5"
         best=$(awk -v a="$best" -v b="$3" \
             'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }')
         [ "$4" -gt "$maxrss" ] && maxrss=$4
@@ -129,6 +134,7 @@ row case events "wall s" "peak RSS MB" target result
 row ---------------- --------- -------- ------------ ---------------------- ------
 
 if f=$(input realistic 1000000); then
+    # shellcheck disable=SC2046  # split "BEST RSS STATUS" into $1..$3
     set -- $(measure realistic-1M "$f")
     verdict=$(awk -v t="$1" -v m="$2" -v ts="$T_REAL_S" -v tm="$T_REAL_MB" \
         'BEGIN { print (t + 0 <= ts && m + 0 <= tm) ? "meets target" : "MISSES target" }')
@@ -146,6 +152,7 @@ for n in 150000 300000 600000; do
         prev=""
         continue
     fi
+    # shellcheck disable=SC2046
     set -- $(measure "$name" "$f")
     if [ -n "$prev" ]; then
         ratio=$(awk -v a="$1" -v b="$prev" \

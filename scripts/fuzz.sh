@@ -18,11 +18,12 @@
 #      build/fuzz/crash-T-<kind>-<sha1> and reported.
 # Prints a table: target, execs/s, corpus (files in the working corpus),
 # coverage (cov = edges, ft = features, from libFuzzer's final stats line),
-# result. Logs: build/fuzz/log/T.log. Exit status 1 when any target crashed
-# or a regression failed, 2 when the build failed.
+# result. Logs: build/fuzz/log/T.log (and T.merge.log). Exit status 1 when
+# any target crashed or a regression failed, 2 when the build failed.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
+SMOKE=0
 case "${1:-120}" in
 --smoke) SECS=10 SMOKE=1 ;;
 *[!0-9]* | "" | 0)
@@ -31,7 +32,6 @@ case "${1:-120}" in
     ;;
 *) SECS=$1 ;;
 esac
-SMOKE=${SMOKE:-0}
 
 FZ=build/fuzz
 if ! make -s fuzz-build; then
@@ -73,7 +73,8 @@ for src in tests/fuzz/fuzz_*.c; do
         [ -f "$f" ] && set -- "$@" "$f"
     done
     if [ $# -gt 0 ] && ! "$bin" "$@" >>"$log" 2>&1; then
-        echo "fuzz: $t: a reproducer in tests/fuzz/crashes/$t/ crashes again (see $log)" >&2
+        echo "fuzz: $t: a reproducer in tests/fuzz/crashes/$t/ crashes" \
+            "again (see $log)" >&2
         printf '%s\t-\t-\t-\t-\tREGRESSION\n' "$t" >>"$TABLE"
         failed=1
         continue
@@ -108,7 +109,8 @@ for src in tests/fuzz/fuzz_*.c; do
     if [ "$rc" -ne 0 ]; then
         art=$(find "$FZ" -maxdepth 1 -name "crash-$t-*" -newer "$mark" |
             head -n 1)
-        echo "fuzz: $t: CRASH (exit $rc), input saved as ${art:-?}; log $log" >&2
+        echo "fuzz: $t: CRASH (exit $rc), input saved as ${art:-?};" \
+            "log $log" >&2
         grep -E 'ERROR: |runtime error|invariant|SUMMARY' "$log" | head -n 5 >&2
         result="CRASH ${art:-?}"
         failed=1
@@ -117,7 +119,7 @@ for src in tests/fuzz/fuzz_*.c; do
         rm -rf "$tmp"
         mkdir -p "$tmp"
         if "$bin" -merge=1 -max_len="$ml" -timeout=10 "$tmp" "$work" \
-            >>"$log" 2>&1; then
+            >"$FZ/log/$t.merge.log" 2>&1; then
             rm -rf "$work"
             mv "$tmp" "$work"
         else
@@ -131,8 +133,8 @@ done
 
 echo
 echo "libFuzzer, $SECS s per target"
-awk -F '\t' 'BEGIN { printf "%-16s %10s %8s %8s %8s  %s\n", "target",
-                     "execs/s", "corpus", "cov", "ft", "result" }
-             { printf "%-16s %10s %8s %8s %8s  %s\n", $1, $2, $3, $4, $5, $6 }' \
-    "$TABLE"
+awk -F '\t' '
+    BEGIN { f = "%-16s %10s %8s %8s %8s  %s\n"
+            printf f, "target", "execs/s", "corpus", "cov", "ft", "result" }
+    { printf f, $1, $2, $3, $4, $5, $6 }' "$TABLE"
 exit "$failed"

@@ -35,11 +35,6 @@ typedef struct run {
     char error[256];
 } run;
 
-/* PHASES-TMP */
-#include <stdio.h>
-static double ph_t0;
-static double ph_now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
-static void ph(const char *n){ if(!getenv("LDA_PHASES"))return; double t=ph_now(); fprintf(stderr,"%-12s %.3f\n",n,t-ph_t0); ph_t0=t;}
 static int64_t now_us(void)
 {
     struct timespec ts;
@@ -105,18 +100,14 @@ static int write_run_json(const run *r, bool ok)
 static int load_input(run *r, const char *path)
 {
     lda_filemap in;
-    ph_t0=ph_now();
     if (lda_file_map(path, 0, &in) < 0) {
         fprintf(stderr, "lda: cannot read %s: %s\n", path, strerror(errno));
         return 2;
     }
-    ph("read");
     lda_load_status st = lda_csv_load(in.data, in.len, r->cfg->max_events,
                                       &r->set, &r->rej, r->error,
                                       sizeof r->error);
-    ph("parse");
     lda_file_unmap(&in);
-    ph("free");
     if (st == LDA_LOAD_NOMEM) {
         fprintf(stderr, "lda: out of memory\n");
         return 2;
@@ -127,10 +118,10 @@ static int load_input(run *r, const char *path)
 static int detect(run *r)
 {
     const lda_seqlist *lists[2] = {&r->lay, &r->wash};
-    if (!lda_set_finish(&r->set) || (ph("finish"),0) ||
-        lda_fingerprint(&r->set, r->fingerprint) < 0 || (ph("fingerprint"),0) ||
+    if (!lda_set_finish(&r->set) ||
+        lda_fingerprint(&r->set, r->fingerprint) < 0 ||
         lda_detect_layering(&r->set, &r->cfg->params, &r->lay) < 0 ||
-        lda_detect_wash(&r->set, &r->cfg->params, &r->wash) < 0 || (ph("detect"),0) ||
+        lda_detect_wash(&r->set, &r->cfg->params, &r->wash) < 0 ||
         lda_merge(lists, 2, &r->merged, &r->nmerged) < 0) {
         fprintf(stderr, "lda: out of memory\n");
         return -1;
@@ -181,8 +172,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "lda: %s\n", r.error);
         write_run_json(&r, false);
     } else if (rc == 0) {
-        rc = detect(&r) == 0 && (ph("merge"),1) && write_reports(&r) == 0 && (ph("reports"),1) &&
-                     write_run_json(&r, true) == 0 && (ph("runjson"),1)
+        rc = detect(&r) == 0 && write_reports(&r) == 0 &&
+                     write_run_json(&r, true) == 0
                  ? 0
                  : 2;
     }

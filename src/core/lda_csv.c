@@ -7,7 +7,14 @@
  * anyway); any other stray quote marks the record malformed, and the reader
  * resynchronises at the next line end outside quotes. The header (record 1)
  * maps the seven required columns; every later record is checked in this
- * order: quoting, field count, UTF-8, then the field validators. */
+ * order: quoting, field count, UTF-8, then the field validators.
+ *
+ * Speed: most records hold no quote, so each is first tried by read_plain(),
+ * which finds the delimiters 16 bytes at a time (SSE2) without writing to
+ * the buffer and also tells whether the record has a byte >= 0x80 (an
+ * all-ASCII record needs no UTF-8 check); at the first quote it gives up
+ * and read_record(), the general reader, reads the record instead. The
+ * event array is reserved once from the input size. */
 #include "lda_csv.h"
 
 #include <stdio.h>

@@ -6,7 +6,9 @@
  * already in time order (the fixed-width timestamp makes that the line
  * order), and only runs of equal timestamps are sorted by their tails.
  * Lines are written straight into a 64 KiB staging buffer that is fed to
- * the digest whenever it fills. */
+ * the digest whenever it fills. A usual line is built whole in one local
+ * buffer first; its timestamp reuses the date of the previous line (same
+ * day, as a rule) and writes the time of day from a digit-pair table. */
 #include "lda_fingerprint.h"
 #include "lda_time.h"
 

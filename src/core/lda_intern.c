@@ -1,4 +1,6 @@
-/* lda_intern: string and id-pair interning tables; see the header. */
+/* lda_intern: string and id-pair interning tables; see the header. Ids are
+ * short, so the hash reads whole words (the tail as one overlapping word)
+ * and the equality check compares two words instead of calling memcmp. */
 #include "lda_intern.h"
 
 #include <openssl/rand.h>
@@ -28,19 +30,51 @@ static uint64_t mix(uint64_t h)
     return h;
 }
 
+static uint64_t load8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* The last n bytes (n < 8) as a word, without a variable-length memcpy. */
+static uint64_t load_tail(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else if (n) {
+        w = (uint64_t)(unsigned char)p[0] << 16 |
+            (uint64_t)(unsigned char)p[n / 2] << 8 | (unsigned char)p[n - 1];
+    }
+    return w;
+}
+
+/* Whole 8-byte words, then the rest read as one (possibly overlapping)
+ * word; the length is mixed in, so the overlap cannot make two strings of
+ * different lengths collide systematically. */
 static uint64_t hash_bytes(const char *p, size_t n)
 {
     uint64_t h = hash_seed() ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = mix(h ^ w) + 0x9E3779B97F4A7C15ULL;
+    size_t len = n;
+    while (n > 8) {
+        h = mix(h ^ load8(p)) + 0x9E3779B97F4A7C15ULL;
         p += 8;
         n -= 8;
     }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
+    uint64_t w = len >= 8 ? load8(p + n - 8) : load_tail(p, n);
     return mix(h ^ w ^ 0x5851F42D4C957F2DULL);
+}
+
+/* a[0..n) == b[0..n), inline for short ids. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16)
+        return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+    return memcmp(a, b, n) == 0;
 }
 
 /* ---- strings ---------------------------------------------------------- */
@@ -95,7 +129,7 @@ int64_t lda_strtab_intern(lda_strtab *t, lda_buf *arena, const char *p,
         uint64_t s = t->slots[k];
         size_t id = (uint32_t)s - 1;
         if ((s >> 32) == tag && t->len[id] == n &&
-            memcmp(arena->data + t->off[id], p, n) == 0)
+            same_bytes(arena->data + t->off[id], p, n))
             return (int64_t)id;
     }
     if (t->n >= UINT32_MAX - 1 || n > UINT32_MAX || !strtab_reserve(t))

@@ -1,7 +1,9 @@
 /* lda_time: timestamps. Parsing is a hand-written scanner over the fixed
  * grammar of SPEC §2 (no strptime: it is locale- and libc-dependent);
  * calendar arithmetic uses the days-from-civil algorithm (proleptic
- * Gregorian), so any year 0000..9999 converts exactly without timegm(). */
+ * Gregorian), so any year 0000..9999 converts exactly without timegm().
+ * The parser checks the fixed-width head YYYY-MM-DD?HH:MM position by
+ * position and reads the usual six fraction digits in one step. */
 #include "lda_time.h"
 
 #include <string.h>
@@ -106,6 +108,20 @@ bool lda_time_parse(const char *s, size_t len, int64_t *us)
         if (i < len && s[i] == '.') {
             int nd = 0;
             i++;
+            if (len - i >= 6) {          /* the usual six digits at once */
+                unsigned dg[6], bad = 0;
+                for (int k = 0; k < 6; k++) {
+                    dg[k] = (unsigned)(unsigned char)s[i + (size_t)k] - '0';
+                    bad |= dg[k] > 9;
+                }
+                if (!bad) {
+                    frac = (int)(dg[0] * 100000 + dg[1] * 10000 +
+                                 dg[2] * 1000 + dg[3] * 100 + dg[4] * 10 +
+                                 dg[5]);
+                    nd = 6;
+                    i += 6;
+                }
+            }
             while (i < len && s[i] >= '0' && s[i] <= '9') {
                 if (nd < 6)
                     frac = frac * 10 + (s[i] - '0');

@@ -1,8 +1,8 @@
-/* lda_file: whole-file read (copying, or as a private read-ahead
- * mapping: mmap PROT_READ with MAP_POPULATE maps the page-cache pages
- * without copying or faulting them one by one; mprotect then makes the view
- * writable, each written page being copied on write), atomic write (write to a unique temporary in
- * the target's directory, fsync, rename over the target, fsync the
+/* lda_file: whole-file read, either copied or mapped (mmap PROT_READ with
+ * MAP_POPULATE maps the page-cache pages in one go, with no copy and no
+ * fault per page; mprotect then makes the private view writable, a page
+ * being copied only if written), atomic write (write to a unique temporary
+ * in the target's directory, fsync, rename over the target, fsync the
  * directory) and mkdir -p. On any failure the temporary is unlinked, so a
  * reader sees either the old file or the complete new one, never a part. */
 #include "lda_file.h"
@@ -101,7 +101,8 @@ int lda_file_map(const char *path, size_t max, lda_filemap *m)
         return -1;
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (uintmax_t)st.st_size <= SIZE_MAX && (!max || (size_t)st.st_size <= max)) {
+        (uintmax_t)st.st_size <= SIZE_MAX &&
+        (!max || (size_t)st.st_size <= max)) {
         size_t n = (size_t)st.st_size;
         void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (p != MAP_FAILED && mprotect(p, n, PROT_READ | PROT_WRITE) == 0) {

@@ -162,7 +162,8 @@ static inline void check_finished(const lda_set *s)
             CHECK(e->qty >= 1 && e->qty <= LDA_QTY_MAX, "quantity range");
             double p;
             CHECK(e->price_len >= 1 &&
-                      lda_parse_price(lda_event_price(s, e), e->price_len, &p) &&
+                      lda_parse_price(lda_event_price(s, e), e->price_len,
+                                      &p) &&
                       p == e->price && isfinite(p) && p > 0,
                   "price text re-parses to the stored price");
         }
@@ -191,7 +192,8 @@ static inline void check_seqs(const lda_seqlist *l, int dtype,
             const int64_t *ts = l->orders + q->orders_off;
             CHECK(ts[0] == q->start, "first order is the start");
             for (uint32_t j = 1; j < q->norders; j++)
-                CHECK(ts[j - 1] <= ts[j] && ts[j] - q->start <= p->lay_orders_us,
+                CHECK(ts[j - 1] <= ts[j] &&
+                          ts[j] - q->start <= p->lay_orders_us,
                       "orders sorted, inside the orders window");
             CHECK(q->end - ts[q->norders - 1] <=
                       p->lay_cancel_us + p->lay_trade_us,

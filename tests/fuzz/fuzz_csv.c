@@ -11,14 +11,13 @@
  *   load     rejects.count + events <= data records (<= LF count), the kept
  *            rejects are the first min(count, 100) in increasing record
  *            order with one-line reasons, errors are one-line and non-empty;
- *   finish   groups partition the events, each group time-ordered, every
- *            stored field valid again;
+ *   finish   groups partition the events in exactly SPEC §3's order
+ *            (groups by first appearance, a stable time sort inside
+ *            each), every stored field valid again;
  *   fingerprint  64 lowercase hex, and equal to the fingerprint of the
  *            same events re-added in reverse order and another encoding
  *            (lower-case words, +0-padded quantities, +00:00 timestamps,
  *            padding blanks): the canonical form must not depend on either;
- *   finish   also exactly SPEC §3's order: groups by first appearance,
- *            a stable time sort inside each;
  *   detectors    the shape SPEC §3.1 / §3.2 guarantees for every sequence,
  *            and equality with the naive SPEC reference of fuzz_ref.h,
  *            with the default parameters and (odd-sized inputs) with
@@ -40,8 +39,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_EVENTS 200      /* small enough that LDA_LOAD_TOO_MANY is reachable */
-
+/* Small enough that LDA_LOAD_TOO_MANY is reachable within -max_len. */
+#define MAX_EVENTS 200
 
 static void check_load(lda_load_status st, const lda_set *set,
                        const lda_rejects *rej, const char *err, size_t lfs)
@@ -95,7 +94,8 @@ static lda_text span(const lda_buf *b, size_t off, size_t n)
 static void check_fingerprint_canonical(const lda_set *s, const char *hex)
 {
     for (size_t i = 0; i < 64; i++)
-        CHECK((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f'),
+        CHECK((hex[i] >= '0' && hex[i] <= '9') ||
+                  (hex[i] >= 'a' && hex[i] <= 'f'),
               "fingerprint is lowercase hex");
     CHECK(hex[64] == '\0', "fingerprint is 64 chars");
 
@@ -131,10 +131,11 @@ static void check_fingerprint_canonical(const lda_set *s, const char *hex)
         lda_buf_adds(&b, " ");
         o[7] = b.len;
         CHECK(!b.oom, "buffer");
-        lda_fields f = {span(&b, o[0], o[1] - o[0]), span(&b, o[1], o[2] - o[1]),
-                        span(&b, o[2], o[3] - o[2]), span(&b, o[3], o[4] - o[3]),
-                        span(&b, o[4], o[5] - o[4]), span(&b, o[5], o[6] - o[5]),
-                        span(&b, o[6], o[7] - o[6])};
+        lda_fields f = {
+            span(&b, o[0], o[1] - o[0]), span(&b, o[1], o[2] - o[1]),
+            span(&b, o[2], o[3] - o[2]), span(&b, o[3], o[4] - o[3]),
+            span(&b, o[4], o[5] - o[4]), span(&b, o[5], o[6] - o[5]),
+            span(&b, o[6], o[7] - o[6])};
         const char *reason = NULL;
         lda_status st = lda_set_add(&t, &f, &reason);
         if (st != LDA_OK)

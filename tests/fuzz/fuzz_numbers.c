@@ -31,10 +31,10 @@ static bool compiled;
 static void fail(const char *what, const char *s, size_t n)
 {
     fprintf(stderr, "fuzz_numbers: %s on %zu bytes: \"", what, n);
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7F
-                            ? "\\x%02x" : "%c",
-                (unsigned char)s[i]);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        fprintf(stderr, c < 0x20 || c >= 0x7F ? "\\x%02x" : "%c", c);
+    }
     fprintf(stderr, "\"\n");
     abort();
 }
@@ -107,8 +107,8 @@ static int ref_word(const char *s, size_t n, const char *const *words, int nw)
         if (wl != n)
             continue;
         size_t i = 0;
-        while (i < n && (s[i] == words[k][i] ||
-                         (s[i] >= 'a' && s[i] <= 'z' && s[i] - 32 == words[k][i])))
+        while (i < n && (s[i] == words[k][i] || (s[i] >= 'a' && s[i] <= 'z' &&
+                                                 s[i] - 32 == words[k][i])))
             i++;
         if (i == n)
             return k;
@@ -122,7 +122,8 @@ static void check_trim(const char *s, size_t n)
     size_t lead = 0, tail = 0;
     while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
         lead++;
-    while (tail < n - lead && (s[n - 1 - tail] == ' ' || s[n - 1 - tail] == '\t'))
+    while (tail < n - lead &&
+           (s[n - 1 - tail] == ' ' || s[n - 1 - tail] == '\t'))
         tail++;
     if (t.p != s + lead || t.n != n - lead - tail)
         fail("lda_trim disagrees", s, n);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lda_clock.h"
 #include "lda_config.h"
 #include "lda_csv.h"
 #include "lda_detect.h"
@@ -35,20 +36,6 @@ typedef struct run {
     char error[256];
 } run;
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static json_t *time_json(int64_t us)
-{
-    char t[LDA_TIME_MAX];
-    lda_time_format(us, t);
-    return json_string(t);
-}
-
 static json_t *run_json(const run *r, bool ok)
 {
     json_t *rej = json_array();
@@ -59,7 +46,7 @@ static json_t *run_json(const run *r, bool ok)
     return json_pack(
         "{s:n,s:s,s:b,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:o}",
         "request_id", "status", ok ? "completed" : "failed", "partial", 0,
-        "started", time_json(r->started), "finished", time_json(now_us()),
+        "started", lda_time_json(r->started), "finished", lda_time_json(lda_now_us()),
         "event_count", (json_int_t)r->set.n,
         "rejected_count", (json_int_t)r->rej.count, "rejected", rej,
         "fingerprint", ok ? json_string(r->fingerprint) : json_null(),
@@ -160,7 +147,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lda: %s\n", err);
         return 2;
     }
-    run r = {.cfg = &cfg, .outdir = argv[2], .started = now_us()};
+    run r = {.cfg = &cfg, .outdir = argv[2], .started = lda_now_us()};
     lda_set_init(&r.set);
     lda_seqlist_init(&r.lay);
     lda_seqlist_init(&r.wash);

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lda_clock.h"
 #include "lda_codec.h"
 #include "lda_failpoint.h"
 #include "lda_file.h"
@@ -46,20 +47,6 @@ static const char f_sus[] = "suspicious_accounts.csv";
 static const char f_det[] = "detections.csv";
 static const char f_run[] = "run.json";
 static const char write_error[] = "could not write the run's reports";
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static json_t *time_json(int64_t us)
-{
-    char t[LDA_TIME_MAX];
-    lda_time_format(us, t);
-    return json_string(t);
-}
 
 /* dir/name into out; false when too long. */
 static bool join(char *out, size_t cap, const char *dir, const char *name)
@@ -147,8 +134,8 @@ static json_t *run_json(const agg *g)
         "{s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o}",
         "request_id", a->request_id, "status", g->status, "partial",
         g->partial, "started",
-        time_json(a->has_started ? a->started : g->received), "finished",
-        time_json(now_us()), "event_count",
+        lda_time_json(a->has_started ? a->started : g->received), "finished",
+        lda_time_json(lda_now_us()), "event_count",
         count_or_null(a->has_event_count, a->event_count), "rejected_count",
         count_or_null(a->has_rejected_count, a->rejected_count), "rejected",
         rej, "fingerprint", str_or_null(a->fingerprint), "services",
@@ -388,7 +375,7 @@ static void aggregate(const lda_config *cfg, lda_req *r)
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
     g.r = r;
-    g.received = now_us();
+    g.received = lda_now_us();
     lda_agg_req_init(&g.a);
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -35,6 +35,7 @@
 
 #include "lda_client.h"
 #include "lda_codec.h"
+#include "lda_clock.h"
 #include "lda_config.h"
 #include "lda_csv.h"
 #include "lda_event.h"
@@ -60,13 +61,6 @@ static const char *const det_paths[LDA_SVC_COUNT] = {
 static int64_t mono_us(void)
 {
     return lda_client_now_us();
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static json_int_t ms_of(int64_t from, int64_t to)
@@ -723,7 +717,7 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
     g.cfg = cfg;
     g.r = r;
     g.t0 = mono_us();
-    g.started = real_us();
+    g.started = lda_now_us();
     lda_set_init(&g.set);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         lda_buf_init(&g.body[i]);

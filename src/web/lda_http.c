@@ -131,24 +131,10 @@ void lda_reply(lda_req *r, int status, const char *ctype,
     }
 }
 
-void lda_reply_json(lda_req *r, int status, json_t *j)
+/* Send j (stolen) as the JSON body; a 500 when it cannot be encoded. */
+static void reply_json_h(lda_req *r, int status, const char *extra_headers,
+                         json_t *j)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        static const char oom[] = "{\"error\":\"out of memory\"}";
-        lda_reply(r, 500, "application/json", NULL, oom, sizeof oom - 1);
-        return;
-    }
-    lda_reply(r, status, "application/json", NULL, text, strlen(text));
-    free(text);
-}
-
-void lda_reply_error_h(lda_req *r, int status, const char *extra_headers,
-                       const char *msg)
-{
-    json_t *j = json_pack("{s:s,s:s}", "error", msg, "request_id",
-                          r->request_id);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {
@@ -159,6 +145,19 @@ void lda_reply_error_h(lda_req *r, int status, const char *extra_headers,
     lda_reply(r, status, "application/json", extra_headers, text,
               strlen(text));
     free(text);
+}
+
+void lda_reply_json(lda_req *r, int status, json_t *j)
+{
+    reply_json_h(r, status, NULL, j);
+}
+
+void lda_reply_error_h(lda_req *r, int status, const char *extra_headers,
+                       const char *msg)
+{
+    reply_json_h(r, status, extra_headers,
+                 json_pack("{s:s,s:s}", "error", msg, "request_id",
+                           r->request_id));
 }
 
 void lda_reply_error(lda_req *r, int status, const char *msg)

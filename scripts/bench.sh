@@ -20,7 +20,8 @@
 #
 # Environment: BENCH_LDA (default build/lda), BENCH_RUNS (default 3),
 # BENCH_DIR (default build/bench), BENCH_METER=python (force the python3
-# meter). Run from the repository root.
+# meter), BENCH_SERVICES=0 (skip scripts/bench-services.sh). Run from the
+# repository root.
 
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -170,7 +171,7 @@ for n in 150000 300000 600000; do
     prev=$1
 done
 
-if [ -x scripts/bench-services.sh ]; then
+if [ "${BENCH_SERVICES:-1}" != 0 ] && [ -x scripts/bench-services.sh ]; then
     echo
     scripts/bench-services.sh || echo "bench: scripts/bench-services.sh exited $?"
 fi

@@ -4,7 +4,7 @@
  * "file" part of multipart/form-data, or {"input_file"} naming a file in
  * LDA_INPUT_DIR), parse it in place (lda_csv_load), group it
  * (lda_set_finish) and fingerprint it. The detectors get the internal CSV
- * form (contract.md): layering every event, wash only the trades, each
+ * form (README, "The HTTP API"): layering every event, wash only the trades, each
  * with the fingerprint of exactly its events. Both calls run in parallel
  * on one lda_client event loop with the §5.5 retry rules; each ends
  * success or exhausted. Then one POST /api/aggregate carries everything;
@@ -543,7 +543,7 @@ static void add_result(run *g, int i, lda_buf *out)
     free(t);
 }
 
-/* The §5.3 request plus the run fields (contract.md). False on OOM. */
+/* The §5.3 request plus the run fields (README, aggregator). False on OOM. */
 static bool aggregate_body(run *g, lda_buf *out)
 {
     char started[LDA_TIME_MAX];

@@ -772,7 +772,7 @@ static int agg_result(lda_agg_req *a, size_t i, const json_t *o)
     return 0;
 }
 
-/* The optional run fields (contract.md). */
+/* The optional run fields (README, aggregator). */
 static void agg_run_fields(lda_agg_req *a, const json_t *root)
 {
     const json_t *v = json_object_get(root, "event_count");

@@ -1,5 +1,5 @@
 /* lda_codec: the JSON forms the programs exchange (SPEC §5.2, §5.3) and
- * the internal CSV form of an event set (contract.md: orchestrator ->
+ * the internal CSV form of an event set (README "The HTTP API": orchestrator ->
  * detector body).
  *
  * SuspiciousSequence JSON (SPEC §5.2, nulls as in §3):
@@ -99,7 +99,7 @@ typedef struct lda_agg_req {
     char request_id[37];
     bool expected[LDA_SVC_COUNT];    /* named in expected_services */
     lda_agg_result res[LDA_SVC_COUNT];
-    /* Optional run fields (contract.md), used for run.json. */
+    /* Optional run fields (README, aggregator), used for run.json. */
     bool has_event_count, has_rejected_count, has_started;
     uint64_t event_count, rejected_count;
     int64_t started;                 /* microseconds UTC */

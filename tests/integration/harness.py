@@ -441,6 +441,18 @@ class Server:
                 self._conns.append(c)
         return c
 
+    def close_thread_connection(self):
+        """Close this thread's keep-alive connection (a short-lived thread
+        must call it, or its socket stays open until close_connections)."""
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            return
+        c.close()
+        self._local.conn = None
+        with self._conns_lock:
+            if c in self._conns:
+                self._conns.remove(c)
+
     def close_connections(self):
         with self._conns_lock:
             for c in self._conns:

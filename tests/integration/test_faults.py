@@ -666,6 +666,8 @@ def mixed_round(s, round_no=0, n_valid=10):
             results[i] = ("resp", send())
         except BaseException as e:    # reported below
             results[i] = ("exc", "%s: %s" % (type(e).__name__, e))
+        finally:
+            s.close_thread_connection()
     ts = [threading.Thread(target=one, args=(i,)) for i in range(len(cases))]
     [t.start() for t in ts]
     [t.join(300) for t in ts]

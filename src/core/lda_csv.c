@@ -179,6 +179,22 @@ static void read_record(reader *r, record *rec)
 #include <emmintrin.h>
 #endif
 
+/* Close a quote-free record: its last field [f0, end), nf fields before
+ * it; the next record starts at next. */
+static inline void plain_done(reader *r, record *rec, size_t nf, size_t f0,
+                              size_t end, size_t next)
+{
+    if (nf < rec->keep) {
+        rec->f[nf].p = r->buf + f0;
+        rec->f[nf].n = end - f0;
+    }
+    rec->nfields = nf + 1;
+    rec->start = r->pos;
+    rec->end = end;
+    rec->malformed = NULL;
+    r->pos = next;
+}
+
 static bool read_plain(reader *r, record *rec, bool *high)
 {
     const unsigned char *b = (const unsigned char *)r->buf;
@@ -209,15 +225,7 @@ static bool read_plain(reader *r, record *rec, bool *high)
             if (b[q] == '"')
                 return false;
             size_t end = q > f0 && b[q - 1] == '\r' ? q - 1 : q;
-            if (nf < keep) {
-                f[nf].p = r->buf + f0;
-                f[nf].n = end - f0;
-            }
-            rec->nfields = nf + 1;
-            rec->start = r->pos;
-            rec->end = end;
-            rec->malformed = NULL;
-            r->pos = q + 1;
+            plain_done(r, rec, nf, f0, end, q + 1);
             *high = hi != 0;
             return true;
         }
@@ -239,15 +247,7 @@ static bool read_plain(reader *r, record *rec, bool *high)
             break;
     }
     size_t end = p < len && p > f0 && b[p - 1] == '\r' ? p - 1 : p;
-    if (nf < keep) {
-        f[nf].p = r->buf + f0;
-        f[nf].n = end - f0;
-    }
-    rec->nfields = nf + 1;
-    rec->start = r->pos;
-    rec->end = end;
-    rec->malformed = NULL;
-    r->pos = p < len ? p + 1 : len;
+    plain_done(r, rec, nf, f0, end, p < len ? p + 1 : len);
     *high = hi != 0;
     return true;
 }

@@ -19,18 +19,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int lda_file_read(const char *path, size_t max, char **data, size_t *len)
+/* Open path read-only and stat it: the fd, or -1 with errno set. */
+static int open_stat(const char *path, struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, st) < 0) {
         int e = errno;
         close(fd);
         errno = e;
         return -1;
     }
+    return fd;
+}
+
+int lda_file_read(const char *path, size_t max, char **data, size_t *len)
+{
+    struct stat st;
+    int fd = open_stat(path, &st);
+    if (fd < 0)
+        return -1;
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         errno = EINVAL;
@@ -90,16 +99,10 @@ int lda_file_read(const char *path, size_t max, char **data, size_t *len)
 int lda_file_map(const char *path, size_t max, lda_filemap *m)
 {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int fd = open_stat(path, &st);
     if (fd < 0)
         return -1;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
     if (S_ISREG(st.st_mode) && st.st_size > 0 &&
         (uintmax_t)st.st_size <= SIZE_MAX &&
         (!max || (size_t)st.st_size <= max)) {

@@ -69,27 +69,7 @@ static void aggregate(const lda_agg_req *a)
     for (int s = 0; s < LDA_SVC_COUNT; s++)
         if (a->res[s].present && a->res[s].success)
             lists[n++] = &a->res[s].seqs;
-    lda_ref *m = NULL;
-    size_t nm = 0;
-    CHECK(lda_merge(lists, n, &m, &nm) == 0, "merge");
-    check_merge(lists, n, m, nm);
-    lda_buf sus, det, pdet;
-    lda_buf_init(&sus);
-    lda_buf_init(&det);
-    lda_buf_init(&pdet);
-    lda_report_opts plain = {false, NULL, 0};
-    lda_report_opts pseudo = {true, "salt", 4};
-    CHECK(lda_report_suspicious(m, nm, &sus) == 0, "suspicious report");
-    CHECK(lda_report_detections(m, nm, &plain, &det) == 0, "detections");
-    CHECK(lda_report_detections(m, nm, &pseudo, &pdet) == 0,
-          "pseudonymized detections");
-    check_report(&sus, nm, 9, false);
-    check_report(&det, nm, 5, false);
-    check_report(&pdet, nm, 5, true);
-    lda_buf_free(&sus);
-    lda_buf_free(&det);
-    lda_buf_free(&pdet);
-    free(m);
+    check_merge_and_reports(lists, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -21,6 +21,7 @@
 #include "lda_detect.h"
 #include "lda_event.h"
 #include "lda_merge.h"
+#include "lda_report.h"
 #include "lda_seq.h"
 
 #define CHECK(cond, what)                                                  \
@@ -143,6 +144,35 @@ static inline void check_report(const lda_buf *b, size_t nlines,
 
 /* A finished set: groups partition the events, each group time-ordered,
  * every stored field valid again. */
+/* Merge lists[0..n), check the merge, write all three reports (plain and
+ * pseudonymized detections) and check their shape. */
+static inline void check_merge_and_reports(const lda_seqlist *const *lists,
+                                           size_t n)
+{
+    lda_ref *m = NULL;
+    size_t nm = 0;
+    CHECK(lda_merge(lists, n, &m, &nm) == 0, "merge");
+    check_merge(lists, n, m, nm);
+    lda_buf sus, det, pdet;
+    lda_buf_init(&sus);
+    lda_buf_init(&det);
+    lda_buf_init(&pdet);
+    lda_report_opts plain = {false, NULL, 0};
+    lda_report_opts pseudo = {true, "fuzz-salt", 9};
+    CHECK(lda_report_suspicious(m, nm, &sus) == 0, "suspicious report");
+    CHECK(lda_report_detections(m, nm, &plain, &det) == 0,
+          "detections report");
+    CHECK(lda_report_detections(m, nm, &pseudo, &pdet) == 0,
+          "pseudonymized detections report");
+    check_report(&sus, nm, 9, false);
+    check_report(&det, nm, 5, false);
+    check_report(&pdet, nm, 5, true);
+    lda_buf_free(&sus);
+    lda_buf_free(&det);
+    lda_buf_free(&pdet);
+    free(m);
+}
+
 static inline void check_finished(const lda_set *s)
 {
     size_t total = 0;

@@ -212,29 +212,7 @@ static void pipeline(lda_set *set, bool loose)
     }
 
     const lda_seqlist *lists[2] = {&lay, &wash};
-    lda_ref *m = NULL;
-    size_t nm = 0;
-    CHECK(lda_merge(lists, 2, &m, &nm) == 0, "merge");
-    check_merge(lists, 2, m, nm);
-
-    lda_buf sus, det, pdet;
-    lda_buf_init(&sus);
-    lda_buf_init(&det);
-    lda_buf_init(&pdet);
-    lda_report_opts plain = {false, NULL, 0};
-    lda_report_opts pseudo = {true, "fuzz-salt", 9};
-    CHECK(lda_report_suspicious(m, nm, &sus) == 0, "suspicious report");
-    CHECK(lda_report_detections(m, nm, &plain, &det) == 0, "detections report");
-    CHECK(lda_report_detections(m, nm, &pseudo, &pdet) == 0,
-          "pseudonymized detections report");
-    check_report(&sus, nm, 9, false);
-    check_report(&det, nm, 5, false);
-    check_report(&pdet, nm, 5, true);
-
-    lda_buf_free(&sus);
-    lda_buf_free(&det);
-    lda_buf_free(&pdet);
-    free(m);
+    check_merge_and_reports(lists, 2);
     lda_seqlist_free(&lay);
     lda_seqlist_free(&wash);
 }

@@ -164,3 +164,16 @@ int64_t lda_test_ts(const char *text)
                             CU_FALSE);
     return us;
 }
+
+lda_seq *lda_test_seq(lda_seqlist *l, const char *acc, const char *prod,
+                      int dtype, int64_t start, int64_t end)
+{
+    uint32_t k = lda_seqlist_key(l, acc, strlen(acc), prod, strlen(prod));
+    lda_seq *q = k == UINT32_MAX ? NULL : lda_seqlist_push(l);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    q->key = k;
+    q->dtype = (uint8_t)dtype;
+    q->start = start;
+    q->end = end;
+    return q;
+}

@@ -92,6 +92,11 @@ void lda_expect_reports(const char *csv, const lda_params *p,
     lda_expect_reports((csv), (params), (sus_rows), (det_rows), __FILE__, \
                        __LINE__)
 
+/* Append a zeroed sequence of (acc, prod) with dtype, start and end to l
+ * (asserts it could). */
+lda_seq *lda_test_seq(lda_seqlist *l, const char *acc, const char *prod,
+                      int dtype, int64_t start, int64_t end);
+
 /* Microseconds of a timestamp text (asserts it parses). */
 int64_t lda_test_ts(const char *text);
 

@@ -13,14 +13,7 @@
 static void push(lda_seqlist *l, const char *acc, const char *prod,
                  int dtype, int64_t start, int64_t end, uint64_t tag)
 {
-    uint32_t k = lda_seqlist_key(l, acc, strlen(acc), prod, strlen(prod));
-    lda_seq *q = k == UINT32_MAX ? NULL : lda_seqlist_push(l);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-    q->key = k;
-    q->dtype = (uint8_t)dtype;
-    q->start = start;
-    q->end = end;
-    q->buy_qty = tag;
+    lda_test_seq(l, acc, prod, dtype, start, end)->buy_qty = tag;
 }
 
 /* Merge lists and assert the kept tags, in report order. */

@@ -68,18 +68,6 @@ static void test_formula_guard(void)
 
 #define T10 (1709287200LL * 1000000)   /* 2024-03-01T10:00:00Z */
 
-static lda_seq *mk(lda_seqlist *l, const char *acc, const char *prod,
-                   int dtype, int64_t start, int64_t end)
-{
-    uint32_t k = lda_seqlist_key(l, acc, strlen(acc), prod, strlen(prod));
-    lda_seq *q = k == UINT32_MAX ? NULL : lda_seqlist_push(l);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-    q->key = k;
-    q->dtype = (uint8_t)dtype;
-    q->start = start;
-    q->end = end;
-    return q;
-}
 
 #define reports_of(l, o, sus, det) reports_at((l), (o), (sus), (det), __LINE__)
 
@@ -117,7 +105,7 @@ static void test_rows(void)
     lda_seqlist l;
     lda_seqlist_init(&l);
     /* LAYERING, whole seconds, three orders, nulls empty */
-    lda_seq *q = mk(&l, "=A", "P,1", LDA_LAYERING, T10, T10 + 6000000);
+    lda_seq *q = lda_test_seq(&l, "=A", "P,1", LDA_LAYERING, T10, T10 + 6000000);
     q->side = LDA_BUY;
     q->buy_qty = 600;
     q->sell_qty = 50;
@@ -125,7 +113,7 @@ static void test_rows(void)
     int64_t ord[3] = {T10, T10 + 1000000, T10 + 2000000};
     CU_ASSERT_TRUE_FATAL(lda_seqlist_set_orders(&l, q, ord, 3));
     /* WASH with microseconds, %.2f rounding, cancels forced to 0 */
-    q = mk(&l, "+B", "-Q", LDA_WASH, T10, T10 + 1234567);
+    q = lda_test_seq(&l, "+B", "-Q", LDA_WASH, T10, T10 + 1234567);
     q->buy_qty = 7;
     q->sell_qty = 8;
     q->num_cancelled = 5;             /* not shown for wash: SPEC says 0 */
@@ -134,13 +122,13 @@ static void test_rows(void)
     q->has_pc = true;
     q->pc_pct = 2.9411764705882426;   /* -> 2.94 */
     /* WASH, price change null, 999 us -> 0.001 */
-    q = mk(&l, "@C", "\tR", LDA_WASH, T10 + 1, T10 + 1000);
+    q = lda_test_seq(&l, "@C", "\tR", LDA_WASH, T10 + 1, T10 + 1000);
     q->buy_qty = 1000000000000ULL;
     q->sell_qty = 1;
     q->has_alt = true;
     q->alt_pct = 100.0;
     /* LAYERING, CR and quote in ids, 1 us -> 0.000, SELL */
-    q = mk(&l, "\rD", "x\"y", LDA_LAYERING, T10 + 999999, T10 + 1000000);
+    q = lda_test_seq(&l, "\rD", "x\"y", LDA_LAYERING, T10 + 999999, T10 + 1000000);
     q->side = LDA_SELL;
     q->buy_qty = 1;
     q->sell_qty = 2;
@@ -148,7 +136,7 @@ static void test_rows(void)
     int64_t one = T10 + 999999;
     CU_ASSERT_TRUE_FATAL(lda_seqlist_set_orders(&l, q, &one, 1));
     /* WASH, alternation 60 exactly, price change 1 exactly, 0 s */
-    q = mk(&l, "a\nb", "p", LDA_WASH, -1, -1);
+    q = lda_test_seq(&l, "a\nb", "p", LDA_WASH, -1, -1);
     q->buy_qty = 3;
     q->sell_qty = 3;
     q->has_alt = true;
@@ -192,7 +180,7 @@ static void test_guard_matrix(void)
             lda_seqlist_init(&l);
             const char *acc = as_prod ? "A" : t[i].id;
             const char *prod = as_prod ? t[i].id : "P";
-            mk(&l, acc, prod, LDA_WASH, T10, T10);
+            lda_test_seq(&l, acc, prod, LDA_WASH, T10, T10);
             char head[64], sus[256], det[256];
             snprintf(head, sizeof head, "%s,%s", as_prod ? "A" : t[i].cell,
                      as_prod ? t[i].cell : "P");
@@ -217,7 +205,7 @@ static void test_durations(void)
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         lda_seqlist l;
         lda_seqlist_init(&l);
-        mk(&l, "A", "P", LDA_WASH, T10, T10 + t[i].us);
+        lda_test_seq(&l, "A", "P", LDA_WASH, T10, T10 + t[i].us);
         char det[128];
         snprintf(det, sizeof det, "A,P,,%s,WASH_TRADING\r\n", t[i].want);
         lda_report_opts o = {false, NULL, 0};
@@ -276,7 +264,7 @@ static void test_pseudonymized_detections(void)
 {
     lda_seqlist l;
     lda_seqlist_init(&l);
-    lda_seq *q = mk(&l, "ACC", "=P", LDA_WASH, T10, T10 + 300000000);
+    lda_seq *q = lda_test_seq(&l, "ACC", "=P", LDA_WASH, T10, T10 + 300000000);
     q->buy_qty = q->sell_qty = 6000;
     q->has_alt = true;
     q->alt_pct = 100;
@@ -294,7 +282,7 @@ static void test_pseudonymized_detections(void)
 
     /* the digest is of the raw id ("=X"), never of the guarded cell */
     lda_seqlist_init(&l);
-    q = mk(&l, "=X", "P", LDA_LAYERING, T10, T10 + 6000000);
+    q = lda_test_seq(&l, "=X", "P", LDA_LAYERING, T10, T10 + 6000000);
     q->side = LDA_BUY;
     q->num_cancelled = 3;
     int64_t ord[1] = {T10};

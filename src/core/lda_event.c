@@ -12,7 +12,8 @@
  *
  * lda_set_finish() orders events per group: a counting sort by group
  * (stable; the counts are kept by lda_set_add) gives a permutation that is
- * applied in place by following its cycles with a prefetching look-ahead;
+ * applied in place by following its cycles with a prefetching look-ahead
+ * (skipped when it is the identity: events that arrive grouped);
  * then each group that is not already in time order is sorted stably by
  * timestamp through (ts, position) keys: insertion sort for the usual
  * nearly-sorted group, a merge sort when that would get slow. */
@@ -388,6 +389,22 @@ static inline lda_text trim_in(lda_text t)
     return t;
 }
 
+/* The reason the (account, product) pair is invalid, or NULL. */
+static const char *check_ids(lda_text acc, lda_text prod)
+{
+    if (acc.n == 0)
+        return "account_id: empty";
+    if (!lda_valid_id(acc.p, acc.n))
+        return acc.n > LDA_ID_MAX ? "account_id: longer than 256 bytes"
+                                  : "account_id: control character";
+    if (prod.n == 0)
+        return "product_id: empty";
+    if (!lda_valid_id(prod.p, prod.n))
+        return prod.n > LDA_ID_MAX ? "product_id: longer than 256 bytes"
+                                   : "product_id: control character";
+    return NULL;
+}
+
 /* Validate all fields into ev; the reason names the first bad field. */
 static const char *validate(const lda_fields *f, lda_event *ev,
                             lda_text *acc, lda_text *prod, lda_text *price)
@@ -395,18 +412,11 @@ static const char *validate(const lda_fields *f, lda_event *ev,
     lda_text t = trim_in(f->ts);
     if (!lda_time_parse(t.p, t.n, &ev->ts))
         return "timestamp: not a valid timestamp";
+    const char *why;
     *acc = trim_in(f->account);
-    if (acc->n == 0)
-        return "account_id: empty";
-    if (!lda_valid_id(acc->p, acc->n))
-        return acc->n > LDA_ID_MAX ? "account_id: longer than 256 bytes"
-                                   : "account_id: control character";
     *prod = trim_in(f->product);
-    if (prod->n == 0)
-        return "product_id: empty";
-    if (!lda_valid_id(prod->p, prod->n))
-        return prod->n > LDA_ID_MAX ? "product_id: longer than 256 bytes"
-                                    : "product_id: control character";
+    if ((why = check_ids(*acc, *prod)))
+        return why;
     t = trim_in(f->side);
     if (!lda_parse_side(t.p, t.n, &ev->side))
         return "side: must be BUY or SELL";
@@ -423,6 +433,29 @@ static const char *validate(const lda_fields *f, lda_event *ev,
     return NULL;
 }
 
+/* Append ev (fields set but group and price text) to group g. */
+static lda_status append_event(lda_set *s, uint32_t g, lda_event *ev,
+                               lda_text price, const char **reason)
+{
+    if (s->finished || price.n > UINT32_MAX || s->n >= UINT32_MAX - 1) {
+        *reason = "too large";
+        return LDA_INVALID;
+    }
+    if (!grow_events(s, s->n + 1))
+        return LDA_NOMEM;
+    ev->group = g;
+    s->groups[g].count++;
+    ev->price_len = (uint32_t)price.n;
+    if (price.n <= LDA_PRICE_INLINE)
+        memcpy(ev->ptext.inl, price.p, price.n);
+    else
+        ev->ptext.off = text_put(s, price);
+    if (s->text.oom)
+        return LDA_NOMEM;
+    s->ev[s->n++] = *ev;
+    return LDA_OK;
+}
+
 lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
 {
     lda_event ev;
@@ -431,24 +464,52 @@ lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
     *reason = validate(f, &ev, &acc, &prod, &price);
     if (*reason)
         return LDA_INVALID;
-    if (s->finished || price.n > UINT32_MAX || s->n >= UINT32_MAX - 1) {
-        *reason = "too large";
-        return LDA_INVALID;
-    }
     int64_t g = intern_group(s, acc, prod);
-    if (g < 0 || !grow_events(s, s->n + 1))
+    if (g < 0)
         return LDA_NOMEM;
-    ev.group = (uint32_t)g;
-    s->groups[g].count++;
-    ev.price_len = (uint32_t)price.n;
-    if (price.n <= LDA_PRICE_INLINE)
-        memcpy(ev.ptext.inl, price.p, price.n);
-    else
-        ev.ptext.off = text_put(s, price);
-    if (s->text.oom)
-        return LDA_NOMEM;
-    s->ev[s->n++] = ev;
-    return LDA_OK;
+    return append_event(s, (uint32_t)g, &ev, price, reason);
+}
+
+int64_t lda_set_group(lda_set *s, lda_text account, lda_text product,
+                      const char **reason)
+{
+    *reason = check_ids(account, product);
+    if (!*reason && !lda_valid_utf8(account.p, account.n))
+        *reason = "account_id: invalid UTF-8";
+    if (!*reason && !lda_valid_utf8(product.p, product.n))
+        *reason = "product_id: invalid UTF-8";
+    if (*reason)
+        return -1;
+    int64_t g = intern_group(s, account, product);
+    return g < 0 ? -2 : g;
+}
+
+lda_status lda_set_add_values(lda_set *s, uint32_t group,
+                              const lda_values *v, const char **reason)
+{
+    lda_event ev;
+    memset(&ev, 0, sizeof ev);
+    *reason = NULL;
+    if (!lda_time_in_range(v->ts))
+        *reason = "timestamp: not a valid timestamp";
+    else if (v->side > LDA_SELL)
+        *reason = "side: must be BUY or SELL";
+    else if (!lda_parse_price(v->price.p, v->price.n, &ev.price))
+        *reason = "price: must be a finite decimal number > 0";
+    else if (v->qty < 1 || v->qty > LDA_QTY_MAX)
+        *reason = "quantity: must be a whole number from 1 to 10^12";
+    else if (v->type > LDA_TRADE)
+        *reason = "event_type: must be ORDER_PLACED, ORDER_CANCELLED or "
+                  "TRADE_EXECUTED";
+    else if (group >= s->ngroups)
+        *reason = "unknown group";
+    if (*reason)
+        return LDA_INVALID;
+    ev.ts = v->ts;
+    ev.qty = v->qty;
+    ev.side = v->side;
+    ev.type = v->type;
+    return append_event(s, group, &ev, v->price, reason);
 }
 
 /* ---- finish: group order ------------------------------------------- */
@@ -561,6 +622,21 @@ static bool time_sorted(const lda_event *ev, size_t n)
     return true;
 }
 
+/* True when every group's events are already contiguous and the groups
+ * come in index (first-appearance) order: the counting sort's permutation
+ * is then the identity. */
+static bool in_group_order(const lda_set *s)
+{
+    uint32_t cur = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        uint32_t g = s->ev[i].group;
+        if (g != cur && !(g == cur + 1 && i > 0))
+            return false;
+        cur = g;
+    }
+    return true;
+}
+
 bool lda_set_finish(lda_set *s)
 {
     uint32_t *order = alloc_big((s->n ? s->n : 1) * sizeof *order);
@@ -587,11 +663,18 @@ bool lda_set_finish(lda_set *s)
             most = s->groups[g].count;
         s->groups[g].count = 0;
     }
-    for (size_t i = 0; i < s->n; i++) {
-        lda_group *g = &s->groups[s->ev[i].group];
-        order[g->first + g->count++] = (uint32_t)i;
+    if (in_group_order(s)) {
+        for (size_t g = 0; g < s->ngroups; g++)
+            s->groups[g].count = (uint32_t)(
+                (g + 1 < s->ngroups ? s->groups[g + 1].first : pos) -
+                s->groups[g].first);
+    } else {
+        for (size_t i = 0; i < s->n; i++) {
+            lda_group *g = &s->groups[s->ev[i].group];
+            order[g->first + g->count++] = (uint32_t)i;
+        }
+        permute(s->ev, order, s->n);
     }
-    permute(s->ev, order, s->n);
     bool ok = true;
     for (size_t g = 0; g < s->ngroups && ok; g++) {
         lda_event *ev = s->ev + s->groups[g].first;

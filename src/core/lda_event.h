@@ -7,7 +7,8 @@
  * appended in input order; lda_set_finish() then reorders them in place
  * into group order: grouped by group (first-appearance order), and within
  * a group stably sorted by timestamp (ties keep input order), so every
- * later pass over a group reads memory sequentially.
+ * later pass over a group reads memory sequentially. Events that arrive
+ * already in that order (the binary internal form) are left in place.
  * Every field is checked by a named validator before it is stored. */
 #ifndef LDA_EVENT_H
 #define LDA_EVENT_H
@@ -86,6 +87,21 @@ void lda_set_free(lda_set *s);
 /* Validate and append one event. On LDA_INVALID, *reason is a static
  * one-line text naming the first invalid field, e.g. "price: ...". */
 lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason);
+/* The same for an event whose fields arrive as numbers (lda_wire): first
+ * the group, from the two ids (validated and interned like lda_set_add's;
+ * here also checked to be UTF-8, which the CSV reader checks per record),
+ * then each event of it. lda_set_group returns the group's index, -1 with
+ * *reason when an id is invalid, -2 on OOM. */
+typedef struct lda_values {
+    int64_t ts;          /* microseconds UTC, lda_time_in_range() */
+    uint64_t qty;        /* 1 .. LDA_QTY_MAX */
+    lda_text price;      /* decimal text, lda_parse_price() */
+    uint8_t side, type;  /* LDA_BUY/LDA_SELL, LDA_PLACED/.../LDA_TRADE */
+} lda_values;
+int64_t lda_set_group(lda_set *s, lda_text account, lda_text product,
+                      const char **reason);
+lda_status lda_set_add_values(lda_set *s, uint32_t group,
+                              const lda_values *v, const char **reason);
 /* Make room for n events in all (a hint: adding never needs it). False on
  * OOM. */
 bool lda_set_reserve(lda_set *s, size_t n);

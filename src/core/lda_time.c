@@ -149,6 +149,11 @@ bool lda_time_parse(const char *s, size_t len, int64_t *us)
     return true;
 }
 
+bool lda_time_in_range(int64_t us)
+{
+    return us >= MIN_US && us <= MAX_US;
+}
+
 static void split(int64_t us, int *y, int *mo, int *d, int *h, int *mi,
                   int *s, int *frac)
 {

@@ -15,6 +15,10 @@
  * years 0000..9999 so it can be formatted back. */
 bool lda_time_parse(const char *s, size_t n, int64_t *us);
 
+/* True when us lies in the range lda_time_parse accepts (years 0000..9999
+ * UTC). For times that arrive as numbers (the binary internal form). */
+bool lda_time_in_range(int64_t us);
+
 /* Format per SPEC §4: YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00 (fraction only when
  * the microseconds are non-zero). Returns the length written (NUL added). */
 size_t lda_time_format(int64_t us, char out[LDA_TIME_MAX]);

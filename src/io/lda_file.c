@@ -3,8 +3,9 @@
  * fault per page; mprotect then makes the private view writable, a page
  * being copied only if written), atomic write (write to a unique temporary
  * in the target's directory, fsync, rename over the target, fsync the
- * directory) and mkdir -p. On any failure the temporary is unlinked, so a
- * reader sees either the old file or the complete new one, never a part. */
+ * directory), a batch of such writes sharing their syncs, and mkdir -p. On
+ * any failure the temporary is unlinked, so a reader sees either the old
+ * file or the complete new one, never a part. */
 #include "lda_file.h"
 
 #include <errno.h>
@@ -164,19 +165,36 @@ int lda_file_write_atomic(const char *path, const void *data, size_t len)
     return lda_file_write(path, data, len, LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC);
 }
 
-int lda_file_write(const char *path, const void *data, size_t len,
-                   unsigned flags)
+/* Create a unique temporary next to path (name in tmp) holding data, mode
+ * 0640: its open fd, or -1 with errno set and nothing left behind. */
+static int tmp_write(const char *path, char tmp[PATH_MAX], const void *data,
+                     size_t len)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
+    if (snprintf(tmp, PATH_MAX, "%s.tmp.XXXXXX", path) >= PATH_MAX) {
         errno = ENAMETOOLONG;
         return -1;
     }
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return -1;
-    if (fchmod(fd, 0640) < 0 || write_all(fd, data, len) < 0 ||
-        ((flags & LDA_WRITE_FSYNC) && fsync(fd) < 0)) {
+    if (fchmod(fd, 0640) < 0 || write_all(fd, data, len) < 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int lda_file_write(const char *path, const void *data, size_t len,
+                   unsigned flags)
+{
+    char tmp[PATH_MAX];
+    int fd = tmp_write(path, tmp, data, len);
+    if (fd < 0)
+        return -1;
+    if ((flags & LDA_WRITE_FSYNC) && fsync(fd) < 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
@@ -190,6 +208,70 @@ int lda_file_write(const char *path, const void *data, size_t len,
         return -1;
     }
     return (flags & LDA_WRITE_DIRSYNC) ? fsync_dir_of(path) : 0;
+}
+
+int lda_file_write_parts(const lda_file_part *parts, size_t n,
+                         size_t *failed)
+{
+    char tmp[LDA_FILE_PARTS_MAX][PATH_MAX];
+    int fd[LDA_FILE_PARTS_MAX];
+    size_t made = 0, renamed = 0, bad = 0;
+    int e = 0;
+    if (n == 0 || n > LDA_FILE_PARTS_MAX) {
+        *failed = 0;
+        errno = EINVAL;
+        return -1;
+    }
+    /* Write every temporary and start its writeback, so that the fsyncs
+       below find the data on its way and the first one's journal commit
+       takes in the other files too. */
+    for (; made < n; made++) {
+        fd[made] = tmp_write(parts[made].path, tmp[made], parts[made].data,
+                             parts[made].len);
+        if (fd[made] < 0) {
+            e = errno;
+            bad = made;
+            goto fail;
+        }
+#ifdef SYNC_FILE_RANGE_WRITE
+        (void)sync_file_range(fd[made], 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fsync(fd[i]) < 0) {
+            e = errno;
+            bad = i;
+            goto fail;
+        }
+    for (size_t i = 0; i < n; i++) {
+        int rc = close(fd[i]);
+        fd[i] = -1;
+        if (rc < 0) {
+            e = errno;
+            bad = i;
+            goto fail;
+        }
+    }
+    for (; renamed < n; renamed++)
+        if (rename(tmp[renamed], parts[renamed].path) < 0) {
+            e = errno;
+            bad = renamed;
+            goto fail;
+        }
+    if (fsync_dir_of(parts[n - 1].path) < 0) {
+        *failed = n - 1;
+        return -1;
+    }
+    return 0;
+fail:
+    for (size_t i = renamed; i < made; i++) {
+        if (fd[i] >= 0)
+            close(fd[i]);
+        unlink(tmp[i]);
+    }
+    *failed = bad;
+    errno = e;
+    return -1;
 }
 
 int lda_file_mkdirs(const char *path)

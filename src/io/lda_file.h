@@ -40,6 +40,22 @@ int lda_file_write_atomic(const char *path, const void *data, size_t len);
 int lda_file_write(const char *path, const void *data, size_t len,
                    unsigned flags);
 
+/* Several files of one directory written together, as lda_file_write
+ * with both flags would write each, but with their syncs shared: every
+ * temporary is written and its writeback started, then all are fsync'd
+ * (the first journal commit usually carries them all), renamed in array
+ * order, and the directory fsync'd once. 0; or -1 with errno set and
+ * *failed the index of the part that failed. No temporary is left behind;
+ * parts renamed before a failure stay (the caller decides). */
+#define LDA_FILE_PARTS_MAX 4
+typedef struct lda_file_part {
+    const char *path;
+    const void *data;
+    size_t len;
+} lda_file_part;
+int lda_file_write_parts(const lda_file_part *parts, size_t n,
+                         size_t *failed);
+
 /* mkdir -p with mode 0750. 0, or -1 with errno set. */
 int lda_file_mkdirs(const char *path);
 

@@ -7,7 +7,8 @@
  * successful services' sequences in the order [layering, wash_trading]
  * (lda_merge, §3.3), build both reports in memory, then write the run
  * directory: suspicious_accounts.csv, detections.csv, run.json LAST, each
- * atomically (temporary, fsync, rename). A reader can therefore trust a
+ * atomically (temporary, fsync, rename; the three fsyncs shared, see
+ * lda_file_write_parts). A reader can therefore trust a
  * report only once run.json exists, and GET /api/runs/ serves a report
  * only then. A failed write removes whatever this request left (reports,
  * run.json, the empty directory) and answers 500 with safe words; the
@@ -210,16 +211,58 @@ static int make_dir(agg *g)
     return -1;
 }
 
-static int write_run_json(agg *g)
+/* run.json's text (malloc'd), or NULL (logged) on OOM. */
+static char *run_json_text(const agg *g)
 {
     json_t *j = run_json(g);
     char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(j);
-    if (!text) {
+    if (!text)
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
+    return text;
+}
+
+static int write_run_json(agg *g)
+{
+    char *text = run_json_text(g);
+    if (!text)
         return -1;
-    }
     int rc = write_step(g, "enospc-runjson", f_run, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* A completed run's three files in one lda_file_write_parts batch (one
+ * shared journal commit instead of one per file), run.json renamed last.
+ * The failpoints of the three write steps are checked first, in order. */
+static int write_reports(agg *g, const lda_buf *sus, const lda_buf *det)
+{
+    static const char *const fps[3] = {"enospc-suspicious",
+                                       "enospc-detections", "enospc-runjson"};
+    const char *const names[3] = {f_sus, f_det, f_run};
+    char paths[3][PATH_MAX];
+    char *text = run_json_text(g);
+    if (!text)
+        return -1;
+    lda_file_part parts[3] = {{paths[0], sus->data, sus->len},
+                              {paths[1], det->data, det->len},
+                              {paths[2], text, strlen(text)}};
+    int rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        int e = !join(paths[i], sizeof paths[i], g->dir, names[i])
+                    ? ENAMETOOLONG
+                : lda_failpoint(fps[i], g->a.request_id) ? ENOSPC
+                                                         : 0;
+        if (e) {
+            log_errno(g, names[i], paths[i], e);
+            rc = -1;
+        }
+    }
+    size_t bad = 0;
+    if (rc == 0 && lda_file_write_parts(parts, 3, &bad) < 0) {
+        log_errno(g, names[bad], paths[bad], errno);
+        rc = -1;
+    }
     free(text);
     return rc;
 }
@@ -324,12 +367,7 @@ static void complete(agg *g)
     if (build_reports(g, &sus, &det) < 0) {
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
         lda_reply_error(g->r, 500, "out of memory");
-    } else if (make_dir(g) < 0 ||
-               write_step(g, "enospc-suspicious", f_sus, sus.data,
-                          sus.len) < 0 ||
-               write_step(g, "enospc-detections", f_det, det.data,
-                          det.len) < 0 ||
-               write_run_json(g) < 0) {
+    } else if (make_dir(g) < 0 || write_reports(g, &sus, &det) < 0) {
         reply_write_failure(g);
     } else {
         json_t *fs = failed_services(g);

@@ -3,9 +3,9 @@
  * POST /api/orchestrate: rate limit, read the input (text/csv body, the
  * "file" part of multipart/form-data, or {"input_file"} naming a file in
  * LDA_INPUT_DIR), parse it in place (lda_csv_load), group it
- * (lda_set_finish) and fingerprint it. The detectors get the internal CSV
- * form (README, "The HTTP API"): layering every event, wash only the trades, each
- * with the fingerprint of exactly its events. Both calls run in parallel
+ * (lda_set_finish) and fingerprint it. The detectors get the binary
+ * internal form (lda_wire; README, "The HTTP API"): layering every event,
+ * wash only the trades, each with the fingerprint of exactly its events. Both calls run in parallel
  * on one lda_client event loop with the §5.5 retry rules; each ends
  * success or exhausted. Then one POST /api/aggregate carries everything;
  * its body is built by splicing: a small JSON head (ids, counts, rejects)
@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +46,7 @@
 #include "lda_service.h"
 #include "lda_time.h"
 #include "lda_validate.h"
+#include "lda_wire.h"
 
 #define DETECT_MAX_RESPONSE ((size_t)1 << 30)
 #define AGG_MAX_RESPONSE ((size_t)1 << 20)
@@ -143,6 +143,7 @@ typedef struct run {
     const lda_config *cfg;
     lda_req *r;
     int64_t t0, t_read, t_parsed, t_detected, t_done;   /* monotonic */
+    double call_ms[LDA_SVC_COUNT];  /* each detector call, first try to end */
     int64_t started;                                   /* wall clock */
     lda_set set;
     lda_rejects rej;
@@ -367,41 +368,17 @@ static bool read_input(run *g, char **owned, char **csv, size_t *len)
     return true;
 }
 
-/* Encoding the layering body (every event) is the longest step after
- * parsing; on a big set it runs on a second thread while this one computes
- * both fingerprints and the (smaller) wash body. The set is read-only by
- * then. */
-#define THREAD_MIN_EVENTS 65536
-
-typedef struct enc_job {
-    const lda_set *s;
-    lda_buf *out;
-    int rc;
-} enc_job;
-
-static void *enc_thread(void *arg)
-{
-    enc_job *j = arg;
-    j->rc = lda_codec_events_csv(j->s, LDA_FP_ALL, j->out);
-    return NULL;
-}
-
-/* Fingerprints and detector bodies of the finished set. False on OOM. */
+/* Fingerprints and detector bodies (lda_wire) of the finished set: the
+ * layering body holds every event, the wash body only the trades. False on
+ * OOM. */
 static bool encode(run *g)
 {
-    enc_job job = {&g->set, &g->body[LDA_SVC_LAYERING], -1};
-    pthread_t th;
-    bool threaded = g->set.n >= THREAD_MIN_EVENTS &&
-                    pthread_create(&th, NULL, enc_thread, &job) == 0;
-    bool ok = lda_fingerprint_two(&g->set, LDA_FP_ALL, g->fp_all,
-                                  1u << LDA_TRADE, g->fp_trade) == 0 &&
-              lda_codec_events_csv(&g->set, 1u << LDA_TRADE,
-                                   &g->body[LDA_SVC_WASH]) == 0;
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        enc_thread(&job);
-    return ok && job.rc == 0 && !g->body[0].oom && !g->body[1].oom;
+    return lda_fingerprint_two(&g->set, LDA_FP_ALL, g->fp_all,
+                               1u << LDA_TRADE, g->fp_trade) == 0 &&
+           lda_wire_encode(&g->set, LDA_FP_ALL,
+                           &g->body[LDA_SVC_LAYERING]) == 0 &&
+           lda_wire_encode(&g->set, 1u << LDA_TRADE,
+                           &g->body[LDA_SVC_WASH]) == 0;
 }
 
 /* Parse, group, fingerprint, encode the detector bodies. False = replied. */
@@ -689,7 +666,7 @@ static void respond(run *g)
     g->t_done = mono_us();
     lda_log(done ? LDA_INFO : LDA_ERROR, r->request_id,
             done ? "run completed" : "run failed",
-            json_pack("{s:I,s:I,s:I,s:b,s:O,s:I,s:I,s:I,s:I,s:I}",
+            json_pack("{s:I,s:I,s:I,s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                       "event_count", (json_int_t)g->event_count,
                       "rejected_count", (json_int_t)g->rej.count,
                       "aggregated_count", (json_int_t)(done ? g->merged : 0),
@@ -698,7 +675,9 @@ static void respond(run *g)
                       ms_of(g->t_read, g->t_parsed), "detect_ms",
                       ms_of(g->t_parsed, g->t_detected), "aggregate_ms",
                       ms_of(g->t_detected, g->t_done), "total_ms",
-                      ms_of(g->t0, g->t_done)));
+                      ms_of(g->t0, g->t_done), "layering_ms",
+                      (json_int_t)g->call_ms[LDA_SVC_LAYERING], "wash_ms",
+                      (json_int_t)g->call_ms[LDA_SVC_WASH]));
     json_t *j = json_pack(
         "{s:s,s:s,s:I,s:I,s:o,s:I,s:b,s:o,s:o,s:o,s:o}", "request_id",
         r->request_id, "status", done ? "completed" : "failed",
@@ -747,7 +726,7 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
         lda_call *c = &g.det[i];
         c->service = lda_svc_names[i];
         c->path = det_paths[i];
-        c->content_type = "text/csv";
+        c->content_type = LDA_WIRE_CTYPE;
         c->request_id = r->request_id;
         c->fingerprint = fps[i];
         c->body = g.body[i].data;
@@ -759,6 +738,7 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
     lda_client_run(client, g.det, LDA_SVC_COUNT, &p);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         lda_buf_free(&g.body[i]);
+        g.call_ms[i] = g.det[i].elapsed_ms;
         judge_detector(&g, i);
     }
     g.t_detected = mono_us();

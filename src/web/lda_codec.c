@@ -1,17 +1,14 @@
 /* lda_codec: JSON codecs of SPEC §5.2 (SuspiciousSequence, detector
- * request) and §5.3 (aggregate request), and the internal CSV form of an
- * event set.
+ * request) and §5.3 (aggregate request).
  *
- * Encoding builds jansson values; percentages are JSON reals, which
- * jansson dumps with %.17g, so they decode back to the same double.
- * Decoding walks an already-parsed jansson tree and is strict: every field
+ * Sequences are encoded as text by a small fixed-shape writer (see below);
+ * percentages are JSON reals written with %.17g, so they decode back to
+ * the same double. Decoding walks an already-parsed jansson tree and is strict: every field
  * is checked for presence and type, nulls are accepted exactly where SPEC
  * §3 puts them, and the first problem is reported as a one-line message
  * that names the field by its JSON path ("results[3].side: ...") and never
  * echoes the offending value. Event fields go through lda_set_add(), the
- * same validators as the CSV input. The events CSV writer formats each
- * group's id cells once and appends rows with raw copies into a reserved
- * buffer (no printf per row). */
+ * same validators as the CSV input. */
 #include "lda_codec.h"
 #include "lda_time.h"
 #include "lda_validate.h"
@@ -42,78 +39,128 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
         err[0] = '\0';
 }
 
-/* ---- SuspiciousSequence: encode --------------------------------------- */
+/* ---- SuspiciousSequence: encode ---------------------------------------
+ * Written as text straight into a buffer: a detector may answer tens of
+ * thousands of sequences, and a jansson tree costs some thirty allocations
+ * per sequence to build, dump and free. The shape is fixed, so the writer
+ * is short: strings escaped per RFC 8259 (ids are valid UTF-8 without
+ * control characters once validated, but every byte below 0x20 is escaped
+ * anyway), reals as %.17g (read back as the same double) with ".0" added
+ * when that looks like an integer, so they stay JSON reals. */
 
-static json_t *time_json(int64_t us)
+static void put_str(lda_buf *b, const char *p, size_t n)
+{
+    size_t from = 0;
+    lda_buf_addc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        lda_buf_add(b, p + from, i - from);
+        if (c == '"' || c == '\\') {
+            lda_buf_addc(b, '\\');
+            lda_buf_addc(b, (char)c);
+        } else
+            lda_buf_printf(b, "\\u%04x", c);
+        from = i + 1;
+    }
+    lda_buf_add(b, p + from, n - from);
+    lda_buf_addc(b, '"');
+}
+
+static void put_time(lda_buf *b, int64_t us)
 {
     char t[LDA_TIME_MAX];
     size_t n = lda_time_format(us, t);
-    return json_stringn(t, n);
+    lda_buf_addc(b, '"');
+    lda_buf_add(b, t, n);
+    lda_buf_addc(b, '"');
 }
 
-static json_t *count_json(uint64_t v)
+/* False when v cannot be a JSON integer for an int64 reader. */
+static bool put_count(lda_buf *b, uint64_t v)
 {
-    return v > (uint64_t)INT64_MAX ? NULL : json_integer((json_int_t)v);
+    if (v > (uint64_t)INT64_MAX)
+        return false;
+    lda_buf_printf(b, "%llu", (unsigned long long)v);
+    return true;
 }
 
-/* Set k to v (stolen); false when v is NULL or the set fails. */
-static bool put(json_t *o, const char *k, json_t *v)
+static void put_real(lda_buf *b, double x)
 {
-    return v && json_object_set_new(o, k, v) == 0;
+    char t[40];
+    int n = snprintf(t, sizeof t, "%.17g", x);
+    if (n <= 0 || (size_t)n >= sizeof t)
+        n = 0;
+    lda_buf_add(b, t, (size_t)n);
+    if (!strpbrk(t, ".eE"))
+        lda_buf_adds(b, ".0");
 }
 
-json_t *lda_codec_seq_to_json(const lda_seqlist *l, const lda_seq *q)
+int lda_codec_seq_text(const lda_seqlist *l, const lda_seq *q, lda_buf *b)
 {
     const lda_seqkey *k = &l->keys[q->key];
     const bool lay = q->dtype == LDA_LAYERING;
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    bool ok =
-        put(o, "account_id",
-            json_stringn(l->text.data + k->acc_off, k->acc_len)) &&
-        put(o, "product_id",
-            json_stringn(l->text.data + k->prod_off, k->prod_len)) &&
-        put(o, "start_timestamp", time_json(q->start)) &&
-        put(o, "end_timestamp", time_json(q->end)) &&
-        put(o, "total_buy_qty", count_json(q->buy_qty)) &&
-        put(o, "total_sell_qty", count_json(q->sell_qty)) &&
-        put(o, "detection_type", json_string(lda_dtype_names[q->dtype])) &&
-        put(o, "side",
-            lay && q->side != LDA_SIDE_NULL
-                ? json_string(q->side == LDA_BUY ? "BUY" : "SELL")
-                : json_null()) &&
-        put(o, "num_cancelled_orders",
-            lay ? count_json(q->num_cancelled) : json_null()) &&
-        put(o, "alternation_percentage",
-            !lay && q->has_alt ? json_real(q->alt_pct) : json_null()) &&
-        put(o, "price_change_percentage",
-            !lay && q->has_pc ? json_real(q->pc_pct) : json_null());
-    if (ok && lay) {
-        json_t *a = json_array();
-        ok = put(o, "order_timestamps", a);
-        for (uint32_t i = 0; ok && i < q->norders; i++)
-            ok = json_array_append_new(
-                     a, time_json(l->orders[q->orders_off + i])) == 0;
-    } else if (ok)
-        ok = put(o, "order_timestamps", json_null());
-    if (!ok) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    lda_buf_adds(b, "{\"account_id\":");
+    put_str(b, l->text.data + k->acc_off, k->acc_len);
+    lda_buf_adds(b, ",\"product_id\":");
+    put_str(b, l->text.data + k->prod_off, k->prod_len);
+    lda_buf_adds(b, ",\"start_timestamp\":");
+    put_time(b, q->start);
+    lda_buf_adds(b, ",\"end_timestamp\":");
+    put_time(b, q->end);
+    lda_buf_adds(b, ",\"total_buy_qty\":");
+    bool ok = put_count(b, q->buy_qty);
+    lda_buf_adds(b, ",\"total_sell_qty\":");
+    ok = ok && put_count(b, q->sell_qty);
+    lda_buf_adds(b, ",\"detection_type\":\"");
+    lda_buf_adds(b, lda_dtype_names[q->dtype]);
+    lda_buf_adds(b, "\",\"side\":");
+    lda_buf_adds(b, !lay || q->side == LDA_SIDE_NULL ? "null"
+                    : q->side == LDA_BUY             ? "\"BUY\""
+                                                     : "\"SELL\"");
+    lda_buf_adds(b, ",\"num_cancelled_orders\":");
+    if (lay)
+        ok = ok && put_count(b, q->num_cancelled);
+    else
+        lda_buf_adds(b, "null");
+    lda_buf_adds(b, ",\"alternation_percentage\":");
+    if (!lay && q->has_alt)
+        put_real(b, q->alt_pct);
+    else
+        lda_buf_adds(b, "null");
+    lda_buf_adds(b, ",\"price_change_percentage\":");
+    if (!lay && q->has_pc)
+        put_real(b, q->pc_pct);
+    else
+        lda_buf_adds(b, "null");
+    lda_buf_adds(b, ",\"order_timestamps\":");
+    if (lay) {
+        lda_buf_addc(b, '[');
+        for (uint32_t i = 0; i < q->norders; i++) {
+            if (i)
+                lda_buf_addc(b, ',');
+            put_time(b, l->orders[q->orders_off + i]);
+        }
+        lda_buf_addc(b, ']');
+    } else
+        lda_buf_adds(b, "null");
+    lda_buf_addc(b, '}');
+    return ok && !b->oom ? 0 : -1;
 }
 
-json_t *lda_codec_seqlist_to_json(const lda_seqlist *l)
+int lda_codec_seqlist_text(const lda_seqlist *l, lda_buf *b)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < l->n; i++)
-        if (json_array_append_new(a, lda_codec_seq_to_json(l, &l->v[i])) !=
-            0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
+    lda_buf_reserve(b, 64 + l->n * 400);
+    lda_buf_addc(b, '[');
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            lda_buf_addc(b, ',');
+        if (lda_codec_seq_text(l, &l->v[i], b) < 0)
+            return -1;
+    }
+    lda_buf_addc(b, ']');
+    return b->oom ? -1 : 0;
 }
 
 /* ---- SuspiciousSequence: decode --------------------------------------- */
@@ -485,177 +532,6 @@ int lda_codec_detect_req_from_json(const char *body, size_t len,
     }
     json_decref(root);
     return rc;
-}
-
-/* ---- internal events CSV ---------------------------------------------- */
-
-#define US_PER_DAY 86400000000LL
-
-static const char digits2[201] =
-    "0001020304050607080910111213141516171819202122232425262728293031323334"
-    "3536373839404142434445464748495051525354555657585960616263646566676869"
-    "707172737475767778798081828384858687888990919293949596979899";
-
-static char *put2(char *p, unsigned v)
-{
-    memcpy(p, digits2 + 2 * v, 2);
-    return p + 2;
-}
-
-/* YYYY-MM-DDTHH:MM:SS.ffffffZ (27 bytes), as lda_time_format_fixed, with
- * the date part ("YYYY-MM-DDT") cached per day: events come time-sorted
- * within a group, so the calendar is worked out once per group and day. */
-typedef struct day_cache {
-    int64_t day;
-    char text[11];
-} day_cache;
-
-static char *put_time_fixed(char *p, int64_t us, day_cache *c)
-{
-    int64_t day = us / US_PER_DAY, rem = us % US_PER_DAY;
-    if (rem < 0) {
-        rem += US_PER_DAY;
-        day--;
-    }
-    if (day != c->day) {
-        char t[LDA_TIME_MAX];
-        lda_time_format_fixed(day * US_PER_DAY, t);
-        memcpy(c->text, t, 11);
-        c->day = day;
-    }
-    memcpy(p, c->text, 11);
-    p += 11;
-    unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
-    p = put2(p, secs / 3600);
-    *p++ = ':';
-    p = put2(p, secs / 60 % 60);
-    *p++ = ':';
-    p = put2(p, secs % 60);
-    *p++ = '.';
-    p = put2(p, frac / 10000);
-    p = put2(p, frac / 100 % 100);
-    p = put2(p, frac % 100);
-    *p++ = 'Z';
-    return p;
-}
-
-static unsigned u64_len(uint64_t v)
-{
-    unsigned n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
-}
-
-static char *put_u64(char *p, uint64_t v, unsigned n)
-{
-    for (unsigned k = n; k > 0; k--) {
-        p[k - 1] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return p + n;
-}
-
-/* Quoted width of an id cell (lda_csv_put without guard). */
-static size_t cell_len(const char *s, size_t n)
-{
-    size_t q = 0;
-    bool quote = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '"')
-            q++;
-        if (c == ',' || c == '"' || c == '\r' || c == '\n')
-            quote = true;
-    }
-    return quote ? n + q + 2 : n;
-}
-
-/* Ask for transparent huge pages over the 2 MiB-aligned part of a large,
- * still untouched output region: first-touch page faults otherwise cost
- * more than formatting the rows. Advisory; errors are ignored. */
-static void hugepages(char *p, size_t n)
-{
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (n < 4 * huge)
-        return;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + n) & ~(huge - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-}
-
-int lda_codec_events_csv(const lda_set *s, unsigned mask, lda_buf *out)
-{
-    static const char hdr[] =
-        "timestamp,account_id,product_id,side,price,quantity,event_type\n";
-    static const uint8_t tlen[3] = {12, 15, 14};   /* type name lengths */
-    /* Pass 1: the exact size, so the output is allocated once. */
-    size_t total = sizeof hdr - 1;
-    for (size_t g = 0; g < s->ngroups; g++) {
-        const lda_group *gr = &s->groups[g];
-        size_t ids = 3 + cell_len(lda_set_str(s, gr->acc_off), gr->acc_len) +
-                     cell_len(lda_set_str(s, gr->prod_off), gr->prod_len);
-        for (uint32_t i = 0; i < gr->count; i++) {
-            const lda_event *e = lda_group_ev(s, gr, i);
-            if (mask & (1u << e->type))
-                total += 27 + ids + (e->side == LDA_BUY ? 4 : 5) +
-                         e->price_len + 1 + u64_len(e->qty) + 1 +
-                         tlen[e->type] + 1;
-        }
-    }
-    if (!lda_buf_reserve(out, total))
-        return -1;
-    hugepages(out->data + out->len, total);
-    lda_buf_add(out, hdr, sizeof hdr - 1);
-    lda_buf ids;      /* ",<account>,<product>," of the current group */
-    lda_buf_init(&ids);
-    day_cache dc = {INT64_MIN, {0}};
-    char *p = out->data + out->len;
-    for (size_t g = 0; g < s->ngroups; g++) {
-        const lda_group *gr = &s->groups[g];
-        lda_buf_reset(&ids);
-        lda_buf_addc(&ids, ',');
-        lda_csv_put(&ids, lda_set_str(s, gr->acc_off), gr->acc_len, false);
-        lda_buf_addc(&ids, ',');
-        lda_csv_put(&ids, lda_set_str(s, gr->prod_off), gr->prod_len, false);
-        lda_buf_addc(&ids, ',');
-        if (ids.oom) {
-            out->oom = true;
-            break;
-        }
-        for (uint32_t i = 0; i < gr->count; i++) {
-            const lda_event *e = lda_group_ev(s, gr, i);
-            if (!(mask & (1u << e->type)))
-                continue;
-            p = put_time_fixed(p, e->ts, &dc);
-            memcpy(p, ids.data, ids.len);
-            p += ids.len;
-            if (e->side == LDA_BUY) {
-                memcpy(p, "BUY,", 4);
-                p += 4;
-            } else {
-                memcpy(p, "SELL,", 5);
-                p += 5;
-            }
-            memcpy(p, lda_event_price(s, e), e->price_len);
-            p += e->price_len;
-            *p++ = ',';
-            p = put_u64(p, e->qty, u64_len(e->qty));
-            *p++ = ',';
-            memcpy(p, lda_type_names[e->type], tlen[e->type]);
-            p += tlen[e->type];
-            *p++ = '\n';
-        }
-    }
-    lda_buf_free(&ids);
-    if (out->oom)
-        return -1;
-    out->len = (size_t)(p - out->data);
-    out->data[out->len] = '\0';
-    return 0;
 }
 
 /* ---- SPEC §5.3 aggregate request -------------------------------------- */

@@ -1,6 +1,4 @@
-/* lda_codec: the JSON forms the programs exchange (SPEC §5.2, §5.3) and
- * the internal CSV form of an event set (README "The HTTP API": orchestrator ->
- * detector body).
+/* lda_codec: the JSON forms the programs exchange (SPEC §5.2, §5.3).
  *
  * SuspiciousSequence JSON (SPEC §5.2, nulls as in §3):
  *   account_id, product_id          strings
@@ -12,9 +10,8 @@
  *   order_timestamps                array of §4 text (LAYERING), null (WASH)
  *   alternation_percentage          number (WASH), null (LAYERING)
  *   price_change_percentage         number or null (WASH), null (LAYERING)
- * Percentages are JSON reals; jansson dumps reals with %.17g unless
- * JSON_REAL_PRECISION is given (never give it), so decoding the text gives
- * back the exact double. Counts above INT64_MAX cannot be encoded (NULL).
+ * Percentages are JSON reals written with %.17g, so decoding the text gives
+ * back the exact double. Counts above INT64_MAX cannot be encoded.
  * Both decoders copy request ids lowercased (UUIDs are case-insensitive;
  * run directories and cache keys use one spelling). */
 #ifndef LDA_CODEC_H
@@ -30,10 +27,12 @@
 
 /* ---- SuspiciousSequence ---------------------------------------------- */
 
-/* The JSON object of q (a sequence of l). NULL on OOM. */
-json_t *lda_codec_seq_to_json(const lda_seqlist *l, const lda_seq *q);
-/* Array of every sequence of l, in list order. NULL on OOM. */
-json_t *lda_codec_seqlist_to_json(const lda_seqlist *l);
+/* The JSON text of q (a sequence of l), keys in the order above, appended
+ * to out. 0; -1 on OOM or when a count is above INT64_MAX (a JSON reader
+ * with int64 integers, jansson's, could not read it back). */
+int lda_codec_seq_text(const lda_seqlist *l, const lda_seq *q, lda_buf *out);
+/* The JSON array of every sequence of l, in list order. 0 or -1 as above. */
+int lda_codec_seqlist_text(const lda_seqlist *l, lda_buf *out);
 /* Strict decode of such an array, appended to l in array order. Every key
  * above must be present with the right type (nulls exactly where §3 puts
  * them; unknown keys are ignored). 0, or -1 with a one-line message safe to
@@ -66,14 +65,6 @@ typedef struct lda_detect_req {
 int lda_codec_detect_req_from_json(const char *body, size_t len,
                                    uint64_t max_events, lda_detect_req *out,
                                    lda_set *set, char *err, size_t errlen);
-
-/* The internal CSV form of a FINISHED set: header
- * "timestamp,account_id,product_id,side,price,quantity,event_type" then one
- * row per event in group order whose type bit (1u << e->type) is in mask;
- * timestamps as YYYY-MM-DDTHH:MM:SS.ffffffZ, price text as given, ids
- * RFC 4180 quoted when needed (no formula guard), LF line ends. Appended to
- * out. 0, or -1 on OOM. */
-int lda_codec_events_csv(const lda_set *s, unsigned mask, lda_buf *out);
 
 /* ---- SPEC §5.3 aggregate request -------------------------------------- */
 

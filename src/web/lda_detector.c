@@ -1,8 +1,10 @@
 /* lda_detector: a detector program (see lda_detector.h).
  *
  * POST <route> with
- *   text/csv          the internal form: the events as CSV, with
- *                     X-Request-ID and X-Event-Fingerprint headers;
+ *   application/x-lda-events  the binary internal form (lda_wire), what the
+ *                     orchestrator sends, with X-Request-ID and
+ *                     X-Event-Fingerprint headers;
+ *   text/csv          the events as CSV, with the same two headers;
  *   application/json  SPEC §5.2 {"request_id","event_fingerprint","events"}.
  * Steps: read the body; look up the cache by (request_id, fingerprint) and
  * answer from it when present ("cached": true, the detector does not run);
@@ -28,6 +30,7 @@
 #include "lda_log.h"
 #include "lda_service.h"
 #include "lda_validate.h"
+#include "lda_wire.h"
 
 static uint8_t det_kind;
 static const char *const det_service_names[2] = {"layering", "wash_trading"};
@@ -63,8 +66,8 @@ static void reply_stored(lda_req *r, const char *text, size_t len,
     free(out);
 }
 
-/* Keys of the internal form, from the headers; false = replied 400. */
-static bool csv_keys(lda_req *r, lda_detect_req *k)
+/* Keys of the header-keyed forms (wire, CSV); false = replied 400. */
+static bool header_keys(lda_req *r, lda_detect_req *k)
 {
     const char *rid = lda_req_param(r, "HTTP_X_REQUEST_ID");
     const char *fp = lda_req_param(r, "HTTP_X_EVENT_FINGERPRINT");
@@ -114,6 +117,28 @@ static bool decode_csv(const lda_config *cfg, lda_req *r, char *body,
     return true;
 }
 
+/* Decode the binary internal form into set; false = replied. */
+static bool decode_wire(const lda_config *cfg, lda_req *r, const char *body,
+                        size_t len, lda_set *set)
+{
+    char err[160], msg[200];
+    switch (lda_wire_decode(body, len, cfg->max_events, set, err,
+                            sizeof err)) {
+    case LDA_WIRE_OK:
+        return true;
+    case LDA_WIRE_NOMEM:
+        lda_reply_error(r, 500, "out of memory");
+        return false;
+    case LDA_WIRE_TOO_MANY:
+        lda_reply_error(r, 413, err);
+        return false;
+    default:
+        snprintf(msg, sizeof msg, "invalid event body: %s", err);
+        lda_reply_error(r, 400, msg);
+        return false;
+    }
+}
+
 static bool decode_json(const lda_config *cfg, lda_req *r, const char *body,
                         size_t len, lda_detect_req *k, lda_set *set)
 {
@@ -130,51 +155,62 @@ static bool decode_json(const lda_config *cfg, lda_req *r, const char *body,
 }
 
 /* Run the detector over a finished set; the response text (malloc'd, no
- * "cached" member) or NULL on OOM. */
+ * "cached" member) or NULL on OOM. The request id is a validated UUID and
+ * the service name a constant, so both are written as they are. */
 static char *detect(const lda_config *cfg, const lda_set *set,
-                    const lda_detect_req *k, size_t *nseq)
+                    const lda_detect_req *k, size_t *nseq, size_t *len)
 {
     lda_seqlist out;
+    lda_buf results, resp;
     lda_seqlist_init(&out);
+    lda_buf_init(&results);
+    lda_buf_init(&resp);
     int rc = det_kind == LDA_LAYERING
                  ? lda_detect_layering(set, &cfg->params, &out)
                  : lda_detect_wash(set, &cfg->params, &out);
-    json_t *results = rc == 0 ? lda_codec_seqlist_to_json(&out) : NULL;
+    bool ok = rc == 0 && lda_codec_seqlist_text(&out, &results) == 0;
     *nseq = out.n;
     lda_seqlist_free(&out);
-    json_t *resp = json_pack(
-        "{s:s,s:s,s:s,s:o,s:o,s:b}", "request_id", k->request_id,
-        "service_name", det_service_names[det_kind], "status",
-        results ? "success" : "failure", "results",
-        results ? results : json_null(), "error",
-        results ? json_null() : json_string("detector ran out of memory"),
-        "final_status", 1);
-    char *text = resp ? json_dumps(resp, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                      : NULL;
-    json_decref(resp);
-    return text;
+    lda_buf_printf(&resp,
+                   "{\"request_id\":\"%s\",\"service_name\":\"%s\","
+                   "\"status\":\"%s\",\"results\":",
+                   k->request_id, det_service_names[det_kind],
+                   ok ? "success" : "failure");
+    if (ok)
+        lda_buf_add(&resp, results.data, results.len);
+    lda_buf_free(&results);
+    lda_buf_adds(&resp, ok ? ",\"error\":null,\"final_status\":true}"
+                           : "null,\"error\":\"the detector could not encode "
+                             "its results\",\"final_status\":true}");
+    if (resp.oom) {
+        lda_buf_free(&resp);
+        return NULL;
+    }
+    return lda_buf_take(&resp, len);
 }
 
 static void handle(const lda_config *cfg, lda_req *r)
 {
     bool csv = lda_ctype_is(r->content_type, "text/csv");
+    bool wire = lda_ctype_is(r->content_type, LDA_WIRE_CTYPE);
     if (strcmp(r->method, "POST") != 0) {
         lda_reply_error_h(r, 405, "Allow: POST\r\n", "method not allowed");
         return;
     }
-    if (!csv && !lda_ctype_is(r->content_type, "application/json")) {
-        lda_reply_error(r, 415, "Content-Type must be text/csv or "
-                                "application/json");
+    if (!csv && !wire && !lda_ctype_is(r->content_type, "application/json")) {
+        lda_reply_error(r, 415, "Content-Type must be " LDA_WIRE_CTYPE
+                                ", text/csv or application/json");
         return;
     }
     lda_detect_req k;
-    if (csv && !csv_keys(r, &k))
+    if ((csv || wire) && !header_keys(r, &k))
         return;
     struct timespec t_read;
     clock_gettime(CLOCK_MONOTONIC, &t_read);
     char *body;
     size_t len;
-    /* The internal form writes every timestamp in full: allow for it. */
+    /* A CSV body from the orchestrator's set writes every timestamp in
+       full, so it can outgrow the upload it came from: allow for it. */
     uint64_t max = cfg->max_upload_bytes * 2;
     lda_body_status bs = lda_req_body(r, (size_t)max, &body, &len);
     if (bs != LDA_BODY_OK) {
@@ -193,10 +229,11 @@ static void handle(const lda_config *cfg, lda_req *r)
     lda_set_init(&set);
     size_t clen;
     char *cached = NULL;
-    if (csv) {
+    if (csv || wire) {
         cached = lda_cache_get(k.request_id, k.fingerprint, cfg->cache_ttl,
                                &clen);
-        if (!cached && !decode_csv(cfg, r, body, len, &set))
+        if (!cached && !(wire ? decode_wire(cfg, r, body, len, &set)
+                              : decode_csv(cfg, r, body, len, &set)))
             goto out;
     } else if (!decode_json(cfg, r, body, len, &k, &set)) {
         goto out;
@@ -221,13 +258,12 @@ static void handle(const lda_config *cfg, lda_req *r)
         lda_reply_error(r, 400, "event_fingerprint does not match the events");
         goto out;
     }
-    size_t nseq = 0;
-    char *text = detect(cfg, &set, &k, &nseq);
+    size_t nseq = 0, tlen = 0;
+    char *text = detect(cfg, &set, &k, &nseq, &tlen);
     if (!text) {
         lda_reply_error(r, 500, "out of memory");
         goto out;
     }
-    size_t tlen = strlen(text);
     if (lda_cache_put(k.request_id, k.fingerprint, text, tlen) < 0)
         lda_log(LDA_WARN, k.request_id, "cache write failed", NULL);
     lda_log(LDA_INFO, k.request_id, "detection run",

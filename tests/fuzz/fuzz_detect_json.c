@@ -6,14 +6,14 @@
  *   decode   the result is 0, -1 (with a one-line error) or -2 (more than
  *            max_events); on 0 the request id is a lowercase UUID, the
  *            fingerprint 64 lowercase hex, and every event valid;
- *   events CSV  the internal CSV form of the set (orchestrator -> detector,
- *            lda_codec_events_csv) read back with lda_csv_load gives the
- *            same events: no reject, same count, same fingerprint; the
+ *   wire     the binary internal form of the set (orchestrator ->
+ *            detector, lda_wire_encode) decoded with lda_wire_decode gives
+ *            the same events: same count, same fingerprint; the
  *            TRADE_EXECUTED-only form (what detect-wash receives) gives
- *            exactly the trades;
+ *            exactly the trades, with the trades-only fingerprint;
  *   results  both detectors' sequences (shape checks, and equal to the
- *            SPEC reference of fuzz_ref.h), encoded with
- *            lda_codec_seqlist_to_json, dumped to text and decoded again
+ *            SPEC reference of fuzz_ref.h), written with
+ *            lda_codec_seqlist_text, parsed by jansson and decoded again
  *            with lda_codec_seqlist_from_json, come back identical
  *            (detector -> aggregator hop). */
 #include <jansson.h>
@@ -25,70 +25,56 @@
 #include "lda_csv.h"
 #include "lda_fingerprint.h"
 #include "lda_validate.h"
+#include "lda_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_EVENTS 200
 
-/* Load csv (len bytes) into a fresh set; returns the status. */
-static lda_load_status reload(const lda_buf *csv, lda_set *out,
-                              lda_rejects *rej)
+/* s encoded with mask and decoded: the masked events, the masked
+ * fingerprint. */
+static void check_wire_mask(const lda_set *s, unsigned mask)
 {
-    char *copy = malloc(csv->len ? csv->len : 1);
-    CHECK(copy != NULL, "malloc");
-    memcpy(copy, csv->data, csv->len);
-    char err[256];
-    lda_set_init(out);
-    lda_load_status st = lda_csv_load(copy, csv->len, 0, out, rej, err,
-                                      sizeof err);
-    free(copy);
-    return st;
+    char want[65], got[65], err[160];
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += (mask >> s->ev[i].type) & 1u;
+    lda_buf b;
+    lda_buf_init(&b);
+    CHECK(lda_wire_encode(s, mask, &b) == 0, "wire encode");
+    lda_set t;
+    lda_set_init(&t);
+    CHECK(lda_wire_decode(b.data, b.len, MAX_EVENTS, &t, err, sizeof err) ==
+              LDA_WIRE_OK,
+          "our wire body decodes");
+    CHECK(t.n == n, "wire: the masked events");
+    CHECK(lda_set_finish(&t), "wire: finish");
+    check_finished(&t);
+    CHECK(lda_fingerprint_mask(s, mask, want) == 0 &&
+              lda_fingerprint(&t, got) == 0 && memcmp(want, got, 65) == 0,
+          "wire keeps the (masked) fingerprint");
+    for (size_t i = 0; i < t.n; i++)
+        CHECK((mask >> t.ev[i].type) & 1u, "wire: only masked types");
+    lda_set_free(&t);
+    lda_buf_free(&b);
 }
 
-static void check_events_csv(const lda_set *s)
+static void check_events_wire(const lda_set *s)
 {
-    static lda_rejects rej;
-    char hex[65], hex2[65];
-    CHECK(lda_fingerprint(s, hex) == 0, "fingerprint");
-
-    lda_buf csv;
-    lda_buf_init(&csv);
-    CHECK(lda_codec_events_csv(s, 7u, &csv) == 0, "events csv");
-    lda_set t;
-    CHECK(reload(&csv, &t, &rej) == LDA_LOAD_OK, "events csv loads");
-    CHECK(rej.count == 0 && t.n == s->n, "events csv: every event, no reject");
-    CHECK(lda_set_finish(&t) && lda_fingerprint(&t, hex2) == 0,
-          "events csv: fingerprint");
-    CHECK(memcmp(hex, hex2, 65) == 0, "events csv keeps the fingerprint");
-    lda_set_free(&t);
-
-    size_t trades = 0;
-    for (size_t i = 0; i < s->n; i++)
-        trades += s->ev[i].type == LDA_TRADE;
-    lda_buf_reset(&csv);
-    CHECK(lda_codec_events_csv(s, 1u << LDA_TRADE, &csv) == 0,
-          "trades csv");
-    lda_load_status st = reload(&csv, &t, &rej);
-    CHECK(trades ? st == LDA_LOAD_OK && t.n == trades && rej.count == 0
-                 : st == LDA_LOAD_NO_EVENTS,
-          "trades csv holds exactly the trades");
-    for (size_t i = 0; i < t.n; i++)
-        CHECK(t.ev[i].type == LDA_TRADE, "trades csv: only trades");
-    lda_set_free(&t);
-    lda_buf_free(&csv);
+    check_wire_mask(s, 7u);
+    check_wire_mask(s, 1u << LDA_TRADE);
 }
 
 /* l -> JSON text -> l2: identical sequences in the same order. */
 static void check_seq_json(const lda_seqlist *l)
 {
-    json_t *j = lda_codec_seqlist_to_json(l);
-    CHECK(j != NULL, "seqlist to json");
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    CHECK(text != NULL, "json_dumps");
+    lda_buf text;
+    lda_buf_init(&text);
+    CHECK(lda_codec_seqlist_text(l, &text) == 0, "seqlist to JSON text");
     json_error_t jerr;
-    json_t *back = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    free(text);
+    json_t *back = json_loadb(text.data, text.len, JSON_REJECT_DUPLICATES,
+                              &jerr);
+    lda_buf_free(&text);
     CHECK(back != NULL, "our JSON parses");
     lda_seqlist l2;
     lda_seqlist_init(&l2);
@@ -137,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0 && set.n > 0) {
         CHECK(lda_set_finish(&set), "finish");
         check_finished(&set);
-        check_events_csv(&set);
+        check_events_wire(&set);
         lda_params p;
         lda_params_default(&p);
         lda_seqlist lay, wash;

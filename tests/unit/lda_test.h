@@ -32,6 +32,7 @@ void lda_test_report(void);
 void lda_test_config(void);
 void lda_test_fingerprint(void);
 void lda_test_codec(void);
+void lda_test_wire(void);
 void lda_test_web(void);
 
 /* Register suite `name` with its tests (NULL-terminated {name, fn} list).

@@ -36,6 +36,7 @@ int main(int argc, char **argv)
     lda_test_config();
     lda_test_fingerprint();
     lda_test_codec();
+    lda_test_wire();
     lda_test_web();
     if (CU_get_error() != CUE_SUCCESS) {
         fprintf(stderr, "unit: cannot register tests: %s\n",

@@ -1,13 +1,11 @@
-/* test_codec: the JSON codecs and the internal events CSV (lda_codec).
+/* test_codec: the JSON codecs (lda_codec).
  *
  * Sequences come from the real pipeline (lda_test_run) over small CSVs, so
  * the encoder is checked against values the detectors really produce: the
  * exact JSON of a LAYERING and a WASH_TRADING sequence, then a full
  * round trip (encode -> JSON text -> decode -> merge -> reports) that must
  * give byte-identical reports and bit-identical percentages. The decoders
- * are fed one broken field at a time and must name it. The events CSV is
- * checked byte for byte and by reloading it: the reloaded set has the same
- * fingerprint as the masked original. */
+ * are fed one broken field at a time and must name it. */
 #include "lda_test.h"
 
 #include <math.h>
@@ -85,12 +83,27 @@ static void assert_json(json_t *got, const char *want_text, unsigned line)
     json_decref(want);
 }
 
+/* The text lda_codec_seq_text writes for q, parsed back by jansson; the
+   text must be one valid JSON document. */
+static json_t *seq_json(const lda_seqlist *l, const lda_seq *q)
+{
+    lda_buf b;
+    lda_buf_init(&b);
+    CU_ASSERT_EQUAL(lda_codec_seq_text(l, q, &b), 0);
+    json_error_t e;
+    json_t *j = b.data ? json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &e)
+                       : NULL;
+    CU_ASSERT_PTR_NOT_NULL(j);
+    lda_buf_free(&b);
+    return j;
+}
+
 static void test_layering_json(void)
 {
     lda_run r;
     if (!run_mixed(&r))
         return;
-    json_t *j = lda_codec_seq_to_json(&r.lay, &r.lay.v[0]);
+    json_t *j = seq_json(&r.lay, &r.lay.v[0]);
     assert_json(j,
                 "{\"account_id\":\"ACC001\",\"product_id\":\"IBM\","
                 "\"start_timestamp\":\"2025-10-26T10:21:20+00:00\","
@@ -116,7 +129,7 @@ static void test_wash_json(void)
         return;
     const lda_seq *q = seq_of(&r.wash, "XYZ");
     CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-    json_t *j = lda_codec_seq_to_json(&r.wash, q);
+    json_t *j = seq_json(&r.wash, q);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     /* The numbers: exactly what §3.2 computes, as JSON reals. */
     double alt = 100.0 * 5 / 6;
@@ -141,7 +154,7 @@ static void test_wash_json(void)
        verbatim (JSON escapes it, not CSV). */
     q = seq_of(&r.wash, "A,\"B");
     CU_ASSERT_PTR_NOT_NULL_FATAL(q);
-    j = lda_codec_seq_to_json(&r.wash, q);
+    j = seq_json(&r.wash, q);
     CU_ASSERT(json_is_null(json_object_get(j, "price_change_percentage")));
     CU_ASSERT(json_real_value(json_object_get(j, "alternation_percentage")) ==
               100.0);
@@ -151,18 +164,15 @@ static void test_wash_json(void)
     lda_test_run_free(&r);
 }
 
-/* JSON text of l's array, as a detector sends it (jansson's default real
-   format), parsed back. */
+/* JSON text of l's array, as a detector sends it, parsed back. */
 static json_t *through_text(const lda_seqlist *l)
 {
-    json_t *a = lda_codec_seqlist_to_json(l);
-    CU_ASSERT_PTR_NOT_NULL(a);
-    char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
-    json_decref(a);
-    CU_ASSERT_PTR_NOT_NULL(text);
+    lda_buf b;
+    lda_buf_init(&b);
+    CU_ASSERT_EQUAL(lda_codec_seqlist_text(l, &b), 0);
     json_error_t e;
-    json_t *back = text ? json_loads(text, 0, &e) : NULL;
-    free(text);
+    json_t *back = b.data ? json_loadb(b.data, b.len, 0, &e) : NULL;
+    lda_buf_free(&b);
     CU_ASSERT_PTR_NOT_NULL(back);
     return back;
 }
@@ -267,6 +277,44 @@ static void test_percent_precision(void)
     assert_same_list(&l, &back);
     lda_seqlist_free(&l);
     lda_seqlist_free(&back);
+}
+
+/* The writer escapes what JSON needs escaped (quote, backslash, control
+ * bytes; UTF-8 passes through), writes whole percentages as reals, and
+ * refuses a count no int64 reader could take. */
+static void test_seq_text_edges(void)
+{
+    lda_seqlist l;
+    lda_seqlist_init(&l);
+    static const char acc[] = "a\"b\\c\x01\xce\xa9";
+    lda_seq *q = lda_test_seq(&l, acc, "P", LDA_WASH, 0, 1);
+    q->has_alt = true;
+    q->alt_pct = 100.0;
+    q->has_pc = true;
+    q->pc_pct = 1e21;
+    lda_buf b;
+    lda_buf_init(&b);
+    CU_ASSERT_EQUAL(lda_codec_seq_text(&l, q, &b), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.data,
+        "{\"account_id\":\"a\\\"b\\\\c\\u0001\xce\xa9\","));
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.data,
+        "\"alternation_percentage\":100.0,\"price_change_percentage\":1e+21,"));
+    json_t *j = seq_json(&l, q);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(j, "account_id")), acc);
+    CU_ASSERT(json_is_real(json_object_get(j, "alternation_percentage")));
+    json_decref(j);
+    q->buy_qty = (uint64_t)INT64_MAX + 1;
+    lda_buf_reset(&b);
+    CU_ASSERT_EQUAL(lda_codec_seq_text(&l, q, &b), -1);
+    lda_buf_reset(&b);
+    CU_ASSERT_EQUAL(lda_codec_seqlist_text(&l, &b), -1);
+    q->buy_qty = INT64_MAX;
+    lda_buf_reset(&b);
+    CU_ASSERT_EQUAL(lda_codec_seqlist_text(&l, &b), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "\"total_buy_qty\":9223372036854775807,"));
+    lda_buf_free(&b);
+    lda_seqlist_free(&l);
 }
 
 /* ---- decode errors ---------------------------------------------------- */
@@ -550,66 +598,6 @@ static void test_detect_request_errors(void)
            "TRADE_EXECUTED");
 }
 
-/* ---- events CSV ---------------------------------------------------------- */
-
-static void test_events_csv(void)
-{
-    static const char input[] =
-        LDA_CSV_HEADER
-        "2025-01-01T00:00:02+01:00,\"a,\"\"1\",=P,sell,1.5e2,+7,trade_executed\n"
-        "2024-12-31T23:00:01Z,\"a,\"\"1\",=P,BUY,100.00,3,ORDER_PLACED\n"
-        "2025-01-01T00:00:00Z,B,Q,BUY,.5,1000000000000,ORDER_CANCELLED\n"
-        "2024-12-31T23:00:01Z,\"a,\"\"1\",=P,BUY,99,4,ORDER_CANCELLED\n";
-    char buf[sizeof input];
-    memcpy(buf, input, sizeof input);
-    lda_set set;
-    lda_set_init(&set);
-    lda_rejects rej;
-    char err[128];
-    CU_ASSERT_EQUAL_FATAL(lda_csv_load(buf, sizeof input - 1, 0, &set, &rej,
-                                       err, sizeof err), LDA_LOAD_OK);
-    CU_ASSERT_FATAL(lda_set_finish(&set));
-    lda_buf out;
-    lda_buf_init(&out);
-    CU_ASSERT_EQUAL(lda_codec_events_csv(&set, LDA_FP_ALL, &out), 0);
-    /* group order; equal timestamps keep input order; no formula guard */
-    LDA_ASSERT_STR(out.data,
-        LDA_CSV_HEADER
-        "2024-12-31T23:00:01.000000Z,\"a,\"\"1\",=P,BUY,100.00,3,ORDER_PLACED\n"
-        "2024-12-31T23:00:01.000000Z,\"a,\"\"1\",=P,BUY,99,4,ORDER_CANCELLED\n"
-        "2024-12-31T23:00:02.000000Z,\"a,\"\"1\",=P,SELL,1.5e2,7,"
-        "TRADE_EXECUTED\n"
-        "2025-01-01T00:00:00.000000Z,B,Q,BUY,.5,1000000000000,"
-        "ORDER_CANCELLED\n");
-    lda_buf_reset(&out);
-    CU_ASSERT_EQUAL(lda_codec_events_csv(&set, 1u << LDA_TRADE, &out), 0);
-    LDA_ASSERT_STR(out.data,
-        LDA_CSV_HEADER
-        "2024-12-31T23:00:02.000000Z,\"a,\"\"1\",=P,SELL,1.5e2,7,"
-        "TRADE_EXECUTED\n");
-
-    /* reloading the masked CSV gives the masked fingerprint */
-    for (unsigned mask = 1; mask <= LDA_FP_ALL; mask++) {
-        lda_buf_reset(&out);
-        CU_ASSERT_EQUAL_FATAL(lda_codec_events_csv(&set, mask, &out), 0);
-        lda_set back;
-        lda_set_init(&back);
-        lda_load_status st =
-            lda_csv_load(out.data, out.len, 0, &back, &rej, err, sizeof err);
-        char want[65], got[65];
-        CU_ASSERT_EQUAL(lda_fingerprint_mask(&set, mask, want), 0);
-        CU_ASSERT_EQUAL(st, LDA_LOAD_OK);   /* every type is present */
-        CU_ASSERT_EQUAL(rej.count, 0);
-        if (st == LDA_LOAD_OK && lda_set_finish(&back)) {
-            CU_ASSERT_EQUAL(lda_fingerprint(&back, got), 0);
-            CU_ASSERT_STRING_EQUAL(got, want);
-        }
-        lda_set_free(&back);
-    }
-    lda_buf_free(&out);
-    lda_set_free(&set);
-}
-
 /* ---- aggregate request -------------------------------------------------- */
 
 #define RID_LC "0b7a3a4e-5a3c-4d4e-9f00-1234567890ab"
@@ -796,10 +784,10 @@ void lda_test_codec(void)
         {"wash sequence JSON", test_wash_json},
         {"sequence round trip through JSON text", test_round_trip},
         {"percentages round-trip bit for bit", test_percent_precision},
+        {"sequence text: escapes, reals, int64 counts", test_seq_text_edges},
         {"sequence decode errors name the field", test_decode_errors},
         {"detector JSON request", test_detect_request},
         {"detector JSON request errors", test_detect_request_errors},
-        {"internal events CSV", test_events_csv},
         {"aggregate request", test_agg_request},
         {"aggregate request validation failures", test_agg_request_invalid},
         {NULL, NULL},

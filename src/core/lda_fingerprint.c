@@ -348,15 +348,3 @@ int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
     memcpy(hex, out[0], 65);
     return 0;
 }
-
-int lda_fingerprint_two(const lda_set *s, unsigned mask_a, char hex_a[65],
-                        unsigned mask_b, char hex_b[65])
-{
-    unsigned masks[2] = {mask_a, mask_b};
-    char out[2][65];
-    if (fingerprint_n(s, masks, out, 2) < 0)
-        return -1;
-    memcpy(hex_a, out[0], 65);
-    memcpy(hex_b, out[1], 65);
-    return 0;
-}

@@ -22,9 +22,5 @@ int lda_fingerprint(const lda_set *s, char hex[65]);
  * equals lda_fingerprint() of a set holding just those events. */
 #define LDA_FP_ALL 7u
 int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65]);
-/* Two masked fingerprints in one pass over the events (the orchestrator's
- * full fingerprint and the wash detector's trades-only one). */
-int lda_fingerprint_two(const lda_set *s, unsigned mask_a, char hex_a[65],
-                        unsigned mask_b, char hex_b[65]);
 
 #endif

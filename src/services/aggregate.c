@@ -70,6 +70,7 @@ typedef struct agg {
     lda_req *r;
     lda_agg_req a;
     int64_t received;
+    int64_t t0, t_read, t_parsed, t_merged;   /* lda_mono_us(), for the log */
     const char *status;          /* "completed" | "validation_failed" */
     bool partial;
     size_t merged;
@@ -367,14 +368,24 @@ static void complete(agg *g)
     if (build_reports(g, &sus, &det) < 0) {
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
         lda_reply_error(g->r, 500, "out of memory");
-    } else if (make_dir(g) < 0 || write_reports(g, &sus, &det) < 0) {
+    } else if ((g->t_merged = lda_mono_us()) < 0 || make_dir(g) < 0 ||
+               write_reports(g, &sus, &det) < 0) {
         reply_write_failure(g);
     } else {
         json_t *fs = failed_services(g);
+        int64_t now = lda_mono_us();
         lda_log(LDA_INFO, g->a.request_id, "aggregated",
-                json_pack("{s:I,s:b,s:o}", "merged_count",
+                json_pack("{s:I,s:b,s:o,s:I,s:I,s:I,s:I}", "merged_count",
                           (json_int_t)g->merged, "partial", g->partial,
-                          "failed_services", fs ? fs : json_null()));
+                          "failed_services", fs ? fs : json_null(),
+                          "read_ms",
+                          (json_int_t)((g->t_read - g->t0) / 1000),
+                          "parse_ms",
+                          (json_int_t)((g->t_parsed - g->t_read) / 1000),
+                          "merge_ms",
+                          (json_int_t)((g->t_merged - g->t_parsed) / 1000),
+                          "write_ms",
+                          (json_int_t)((now - g->t_merged) / 1000)));
         reply_result(g, 200);
     }
     lda_buf_free(&sus);
@@ -391,6 +402,7 @@ static void aggregate(const lda_config *cfg, lda_req *r)
         lda_reply_error(r, 415, "Content-Type must be application/json");
         return;
     }
+    int64_t t0 = lda_mono_us();
     char *body;
     size_t len;
     size_t max = cfg->max_upload_bytes > SIZE_MAX - 1
@@ -414,6 +426,8 @@ static void aggregate(const lda_config *cfg, lda_req *r)
     g.cfg = cfg;
     g.r = r;
     g.received = lda_now_us();
+    g.t0 = t0;
+    g.t_read = lda_mono_us();
     lda_agg_req_init(&g.a);
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -424,7 +438,7 @@ static void aggregate(const lda_config *cfg, lda_req *r)
     if (!root)
         snprintf(err, sizeof err, "invalid JSON (line %d, column %d)",
                  jerr.line, jerr.column);
-    json_decref(root);
+    g.t_parsed = lda_mono_us();
     if (rc == -3) {
         lda_log(LDA_ERROR, r->request_id, "out of memory", NULL);
         lda_reply_error(r, 500, "out of memory");
@@ -440,6 +454,8 @@ static void aggregate(const lda_config *cfg, lda_req *r)
         else
             complete(&g);
     }
+    /* The parsed request is freed after the answer has left. */
+    json_decref(root);
     lda_agg_req_free(&g.a);
 }
 

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "lda_csv.h"
 #include "lda_event.h"
 #include "lda_fingerprint.h"
+#include "lda_fpjob.h"
 #include "lda_http.h"
 #include "lda_log.h"
 #include "lda_multipart.h"
@@ -57,11 +59,6 @@ static lda_client *client;
 
 static const char *const det_paths[LDA_SVC_COUNT] = {
     "/api/detect/layering", "/api/detect/wash"};
-
-static int64_t mono_us(void)
-{
-    return lda_client_now_us();
-}
 
 static json_int_t ms_of(int64_t from, int64_t to)
 {
@@ -82,7 +79,7 @@ static void health(lda_req *r)
     static const char *const paths[3] = {"/api/detect/layering/health",
                                          "/api/detect/wash/health",
                                          "/api/aggregate/health"};
-    int64_t t0 = mono_us();
+    int64_t t0 = lda_mono_us();
     lda_call calls[3];
     for (int i = 0; i < 3; i++) {
         lda_call_init(&calls[i]);
@@ -95,7 +92,7 @@ static void health(lda_req *r)
     json_t *services = json_object();
     /* This process is answering: it is healthy by construction. */
     json_object_set_new(services, "orchestrate",
-                        health_entry("healthy", ms_of(t0, mono_us())));
+                        health_entry("healthy", ms_of(t0, lda_mono_us())));
     lda_client_policy p = {HEALTH_TIMEOUT_S, 0, 1};
     lda_client_run(client, calls, 3, &p);
     bool all = true;
@@ -139,6 +136,19 @@ typedef struct det_outcome {
     unsigned retry_count;
 } det_outcome;
 
+/* A detector's response parsed as soon as its call is final (lda_call
+ * on_final), on a second thread when it is big: the other detector is
+ * usually still running, and parsing tens of thousands of sequences takes
+ * a while. judge_detector() collects the tree. */
+#define PARSE_THREAD_MIN ((size_t)256 << 10)    /* response bytes */
+
+typedef struct det_parse {
+    const lda_call *call;
+    json_t *root;                 /* NULL: not parsed, or not JSON */
+    bool threaded;
+    pthread_t thread;
+} det_parse;
+
 typedef struct run {
     const lda_config *cfg;
     lda_req *r;
@@ -152,6 +162,7 @@ typedef struct run {
     lda_buf body[LDA_SVC_COUNT];   /* detector request bodies */
     lda_call det[LDA_SVC_COUNT];
     det_outcome out[LDA_SVC_COUNT];
+    det_parse parsed[LDA_SVC_COUNT];
     lda_call agg;
     bool agg_ok;                   /* aggregator answered "completed" */
     bool agg_failed;               /* unreachable, or answered "failed" */
@@ -369,16 +380,22 @@ static bool read_input(run *g, char **owned, char **csv, size_t *len)
 }
 
 /* Fingerprints and detector bodies (lda_wire) of the finished set: the
- * layering body holds every event, the wash body only the trades. False on
- * OOM. */
+ * layering body holds every event, the wash body only the trades. The full
+ * fingerprint, the longest of these steps, runs on a second thread while
+ * this one writes both bodies and fingerprints the trades. False on OOM. */
 static bool encode(run *g)
 {
-    return lda_fingerprint_two(&g->set, LDA_FP_ALL, g->fp_all,
-                               1u << LDA_TRADE, g->fp_trade) == 0 &&
-           lda_wire_encode(&g->set, LDA_FP_ALL,
-                           &g->body[LDA_SVC_LAYERING]) == 0 &&
-           lda_wire_encode(&g->set, 1u << LDA_TRADE,
-                           &g->body[LDA_SVC_WASH]) == 0;
+    lda_fpjob all;
+    lda_fpjob_start(&all, &g->set, LDA_FP_ALL);
+    bool ok = lda_wire_encode(&g->set, LDA_FP_ALL,
+                              &g->body[LDA_SVC_LAYERING]) == 0 &&
+              lda_wire_encode(&g->set, 1u << LDA_TRADE,
+                              &g->body[LDA_SVC_WASH]) == 0 &&
+              lda_fingerprint_mask(&g->set, 1u << LDA_TRADE,
+                                   g->fp_trade) == 0;
+    ok = lda_fpjob_finish(&all) == 0 && ok;
+    memcpy(g->fp_all, all.hex, sizeof g->fp_all);
+    return ok;
 }
 
 /* Parse, group, fingerprint, encode the detector bodies. False = replied. */
@@ -446,22 +463,54 @@ static void log_call_failure(const run *g, const lda_call *c,
     lda_log(LDA_WARN, g->r->request_id, "service failed", f);
 }
 
+static void *parse_response(void *arg)
+{
+    det_parse *p = arg;
+    p->root = json_loadb(p->call->response.data, p->call->response.len, 0,
+                         NULL);
+    return NULL;
+}
+
+/* lda_call on_final: start parsing a 200 answer. */
+static void on_detector_final(lda_call *c, void *arg)
+{
+    det_parse *p = arg;
+    p->call = c;
+    if (c->state != LDA_CALL_SUCCESS || c->http_status != 200)
+        return;
+    p->threaded = c->response.len >= PARSE_THREAD_MIN &&
+                  pthread_create(&p->thread, NULL, parse_response, p) == 0;
+    if (!p->threaded)
+        parse_response(p);
+}
+
+/* The parsed response of detector i (NULL if none); the caller owns it. */
+static json_t *parsed_response(run *g, int i)
+{
+    det_parse *p = &g->parsed[i];
+    if (p->threaded)
+        pthread_join(p->thread, NULL);
+    p->threaded = false;
+    json_t *j = p->root;
+    p->root = NULL;
+    return j;
+}
+
 /* Classify detector i's final call. */
 static void judge_detector(run *g, int i)
 {
     lda_call *c = &g->det[i];
     det_outcome *o = &g->out[i];
     const char *name = lda_svc_names[i];
+    json_t *j = parsed_response(g, i);
     o->retry_count = c->retry_count;
     if (c->state != LDA_CALL_SUCCESS) {
+        json_decref(j);
         snprintf(o->status, sizeof o->status, "exhausted");
         describe(c, o->error, sizeof o->error);
         log_call_failure(g, c, o->error);
         return;
     }
-    json_t *j = c->http_status == 200
-                    ? json_loadb(c->response.data, c->response.len, 0, NULL)
-                    : NULL;
     const char *st = json_string_value(json_object_get(j, "status"));
     const char *svc = json_string_value(json_object_get(j, "service_name"));
     const char *rid = json_string_value(json_object_get(j, "request_id"));
@@ -663,7 +712,7 @@ static void respond(run *g)
         outputs = json_pack("{s:s,s:s}", "suspicious_accounts", sus,
                             "detections", det);
     }
-    g->t_done = mono_us();
+    g->t_done = lda_mono_us();
     lda_log(done ? LDA_INFO : LDA_ERROR, r->request_id,
             done ? "run completed" : "run failed",
             json_pack("{s:I,s:I,s:I,s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
@@ -695,7 +744,7 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
     g.r = r;
-    g.t0 = mono_us();
+    g.t0 = lda_mono_us();
     g.started = lda_now_us();
     lda_set_init(&g.set);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
@@ -716,10 +765,10 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
     size_t len;
     if (!read_input(&g, &owned, &csv, &len))
         goto out;
-    g.t_read = mono_us();
+    g.t_read = lda_mono_us();
     if (!prepare(&g, owned, csv, len))
         goto out;
-    g.t_parsed = mono_us();
+    g.t_parsed = lda_mono_us();
 
     const char *fps[LDA_SVC_COUNT] = {g.fp_all, g.fp_trade};
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
@@ -732,6 +781,8 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
         c->body = g.body[i].data;
         c->body_len = g.body[i].len;
         c->max_response = DETECT_MAX_RESPONSE;
+        c->on_final = on_detector_final;
+        c->on_final_arg = &g.parsed[i];
     }
     lda_client_policy p = {cfg->algorithm_timeout, cfg->max_retries,
                            cfg->retry_backoff_base};
@@ -741,11 +792,12 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
         g.call_ms[i] = g.det[i].elapsed_ms;
         judge_detector(&g, i);
     }
-    g.t_detected = mono_us();
+    g.t_detected = lda_mono_us();
     aggregate(&g);
     respond(&g);
 out:
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
+        json_decref(parsed_response(&g, i));   /* joins a parse, if any */
         lda_buf_free(&g.body[i]);
         lda_call_free(&g.det[i]);
     }

@@ -165,6 +165,8 @@ static void set_final(lda_call *call, lda_call_state st, const char *error)
         call->elapsed_ms =
             (double)(lda_client_now_us() - call->attempt_us[0]) / 1000.0;
     snprintf(call->error, sizeof call->error, "%s", error ? error : "");
+    if (call->on_final)
+        call->on_final(call, call->on_final_arg);
 }
 
 static bool add_header(struct curl_slist **list, const char *line)

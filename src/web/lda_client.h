@@ -39,6 +39,12 @@ typedef struct lda_call {
     const char *body;           /* POST body, sent without a copy */
     size_t body_len;
     size_t max_response;        /* response body cap; 0 = default */
+    /* Called once, inside lda_client_run, as soon as this call is final
+       (the other calls of the batch keep their state meanwhile), e.g. to
+       start work on its response while the others still run. May be
+       NULL. */
+    void (*on_final)(struct lda_call *call, void *arg);
+    void *on_final_arg;
 
     /* Results, valid after lda_client_run. */
     lda_call_state state;

@@ -8,9 +8,10 @@
  *   application/json  SPEC §5.2 {"request_id","event_fingerprint","events"}.
  * Steps: read the body; look up the cache by (request_id, fingerprint) and
  * answer from it when present ("cached": true, the detector does not run);
- * otherwise decode every event (any invalid one is a 400), check the
- * fingerprint against the decoded events (400 on mismatch), run the
- * detector, store the response in the cache, answer ("cached": false).
+ * otherwise decode every event (any invalid one is a 400), run the detector
+ * while a second thread fingerprints the decoded events (lda_fpjob; a
+ * mismatch is a 400 and the result is dropped), store the response in the
+ * cache, answer ("cached": false).
  * The cache entry is the response without "cached"; the flag is spliced in
  * when answering. */
 #include "lda_detector.h"
@@ -18,15 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lda_cache.h"
+#include "lda_clock.h"
 #include "lda_codec.h"
 #include "lda_csv.h"
 #include "lda_detect.h"
 #include "lda_failpoint.h"
 #include "lda_fingerprint.h"
+#include "lda_fpjob.h"
 #include "lda_log.h"
 #include "lda_service.h"
 #include "lda_validate.h"
@@ -35,12 +37,9 @@
 static uint8_t det_kind;
 static const char *const det_service_names[2] = {"layering", "wash_trading"};
 
-static double ms_since(const struct timespec *t0)
+static int ms_since(int64_t t0)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-           (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+    return (int)((lda_mono_us() - t0) / 1000);
 }
 
 /* Reply with a stored response text plus "cached": flag. */
@@ -205,8 +204,7 @@ static void handle(const lda_config *cfg, lda_req *r)
     lda_detect_req k;
     if ((csv || wire) && !header_keys(r, &k))
         return;
-    struct timespec t_read;
-    clock_gettime(CLOCK_MONOTONIC, &t_read);
+    int64_t t_read = lda_mono_us();
     char *body;
     size_t len;
     /* A CSV body from the orchestrator's set writes every timestamp in
@@ -222,9 +220,8 @@ static void handle(const lda_config *cfg, lda_req *r)
             lda_reply_error(r, 400, "incomplete request body");
         return;
     }
-    double read_ms = ms_since(&t_read);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int read_ms = ms_since(t_read);
+    int64_t t0 = lda_mono_us();
     lda_set set;
     lda_set_init(&set);
     size_t clen;
@@ -249,27 +246,33 @@ static void handle(const lda_config *cfg, lda_req *r)
         reply_stored(r, cached, clen, true);
         goto out;
     }
-    char fp[65];
-    if (!lda_set_finish(&set) || lda_fingerprint(&set, fp) < 0) {
+    if (!lda_set_finish(&set)) {
         lda_reply_error(r, 500, "out of memory");
         goto out;
     }
-    if (strcmp(fp, k.fingerprint) != 0) {
-        lda_reply_error(r, 400, "event_fingerprint does not match the events");
-        goto out;
-    }
+    /* The fingerprint check runs beside the detector; the answer waits
+       for both, and a mismatch throws the detector's work away. */
+    lda_fpjob fp;
+    lda_fpjob_start(&fp, &set, LDA_FP_ALL);
     size_t nseq = 0, tlen = 0;
     char *text = detect(cfg, &set, &k, &nseq, &tlen);
-    if (!text) {
+    int fprc = lda_fpjob_finish(&fp);
+    if (!text || fprc < 0) {
+        free(text);
         lda_reply_error(r, 500, "out of memory");
+        goto out;
+    }
+    if (strcmp(fp.hex, k.fingerprint) != 0) {
+        free(text);
+        lda_reply_error(r, 400, "event_fingerprint does not match the events");
         goto out;
     }
     if (lda_cache_put(k.request_id, k.fingerprint, text, tlen) < 0)
         lda_log(LDA_WARN, k.request_id, "cache write failed", NULL);
     lda_log(LDA_INFO, k.request_id, "detection run",
             json_pack("{s:I,s:I,s:i,s:i}", "event_count", (json_int_t)set.n,
-                      "sequences", (json_int_t)nseq, "read_ms", (int)read_ms,
-                      "ms", (int)ms_since(&t0)));
+                      "sequences", (json_int_t)nseq, "read_ms", read_ms,
+                      "ms", ms_since(t0)));
     if (lda_failpoint("exit-after-cache", k.request_id))
         _exit(1);
     reply_stored(r, text, tlen, false);

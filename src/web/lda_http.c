@@ -5,7 +5,7 @@
  * the limit (lighttpd always sends it for bodies it accepted), and a body
  * that grows past the limit anyway is refused. Replies are written with
  * FCGX_PutStr: a CGI "Status:" line, Content-Type, X-Request-ID, the extra
- * headers, Content-Length and the body. */
+ * headers, Content-Length and the body, flushed at once. */
 #include "lda_http.h"
 
 #include <stdio.h>
@@ -129,6 +129,9 @@ void lda_reply(lda_req *r, int status, const char *ctype,
         p += k;
         len -= (size_t)k;
     }
+    /* Send it now: the handler's cleanup (freeing a big request) need not
+       delay the caller, which has the whole answer (Content-Length). */
+    FCGX_FFlush(r->fcgx.out);
 }
 
 /* Send j (stolen) as the JSON body; a 500 when it cannot be encoded. */

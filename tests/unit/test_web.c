@@ -12,6 +12,7 @@
 #include "lda_cache.h"
 #include "lda_failpoint.h"
 #include "lda_fingerprint.h"
+#include "lda_fpjob.h"
 #include "lda_multipart.h"
 #include "lda_ratelimit.h"
 #include "lda_service.h"
@@ -285,19 +286,63 @@ static void test_fingerprint_masks(void)
     lda_run a, t;
     CU_ASSERT_EQUAL_FATAL(lda_test_run(&a, all, NULL, NULL), 0);
     CU_ASSERT_EQUAL_FATAL(lda_test_run(&t, trades, NULL, NULL), 0);
-    char m[65], x[65], y[65];
+    char m[65];
     CU_ASSERT_EQUAL(lda_fingerprint_mask(&a.set, 1u << LDA_TRADE, m), 0);
     CU_ASSERT_STRING_EQUAL(m, t.fp);
     CU_ASSERT_STRING_NOT_EQUAL(m, a.fp);
-    CU_ASSERT_EQUAL(lda_fingerprint_two(&a.set, LDA_FP_ALL, x,
-                                        1u << LDA_TRADE, y), 0);
-    CU_ASSERT_STRING_EQUAL(x, a.fp);
-    CU_ASSERT_STRING_EQUAL(y, t.fp);
     /* no event of the type: the digest of nothing */
     CU_ASSERT_EQUAL(lda_fingerprint_mask(&t.set, 1u << LDA_PLACED, m), 0);
     CU_ASSERT_STRING_EQUAL(m, "e3b0c44298fc1c149afbf4c8996fb924"
                               "27ae41e4649b934ca495991b7852b855");
     lda_test_run_free(&a);
+    lda_test_run_free(&t);
+}
+
+/* lda_fpjob gives lda_fingerprint_mask's answer, inline for a small set
+ * and on a thread for a big one (built directly: 70,000 events over 300
+ * groups, a quarter of them trades). */
+static void test_fpjob(void)
+{
+    lda_set s;
+    lda_set_init(&s);
+    char id[16], price[16];
+    const char *why;
+    unsigned bad = 0;
+    for (uint32_t i = 0; i < 70000 && !bad; i++) {
+        snprintf(id, sizeof id, "ACC%u", i % 300);
+        snprintf(price, sizeof price, "%u.%02u", 10 + i % 90, i % 100);
+        lda_text acc = {id, strlen(id)}, prod = {"P", 1};
+        int64_t g = lda_set_group(&s, acc, prod, &why);
+        bad += g < 0;
+        lda_values v = {(int64_t)i * 1000, 1 + i % 500, {price, strlen(price)},
+                        (uint8_t)(i & 1), (uint8_t)(i % 4 == 0 ? LDA_TRADE
+                                                                : i % 2)};
+        bad += g < 0 || lda_set_add_values(&s, (uint32_t)g, &v, &why) != LDA_OK;
+    }
+    CU_ASSERT_EQUAL_FATAL(bad, 0);
+    CU_ASSERT_EQUAL(s.n, 70000);
+    CU_ASSERT_FATAL(lda_set_finish(&s));
+    static const unsigned masks[2] = {LDA_FP_ALL, 1u << LDA_TRADE};
+    for (int k = 0; k < 2; k++) {
+        char want[65];
+        lda_fpjob j;
+        CU_ASSERT_EQUAL(lda_fingerprint_mask(&s, masks[k], want), 0);
+        lda_fpjob_start(&j, &s, masks[k]);
+        CU_ASSERT(j.threaded);
+        CU_ASSERT_EQUAL(lda_fpjob_finish(&j), 0);
+        CU_ASSERT_STRING_EQUAL(j.hex, want);
+    }
+    lda_set_free(&s);
+    /* a small set: no thread, same answer */
+    lda_run t;
+    CU_ASSERT_EQUAL_FATAL(lda_test_run(&t, LDA_CSV_HEADER
+        "2025-01-01T00:00:01Z,A,P,SELL,11,7,TRADE_EXECUTED\n", NULL, NULL),
+        0);
+    lda_fpjob j;
+    lda_fpjob_start(&j, &t.set, LDA_FP_ALL);
+    CU_ASSERT(!j.threaded);
+    CU_ASSERT_EQUAL(lda_fpjob_finish(&j), 0);
+    CU_ASSERT_STRING_EQUAL(j.hex, t.fp);
     lda_test_run_free(&t);
 }
 
@@ -316,6 +361,7 @@ void lda_test_web(void)
         {"failpoints", test_failpoint},
         {"api key", test_key_check},
         {"fingerprint masks", test_fingerprint_masks},
+        {"fingerprint on a second thread", test_fpjob},
         {NULL, NULL},
     };
     lda_test_suite("web", cases, web_init, web_cleanup, NULL, NULL);

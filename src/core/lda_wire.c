@@ -13,7 +13,10 @@
  * it. Fields go through lda_set_group / lda_set_add_values, the validators
  * the CSV reader uses. */
 #include "lda_wire.h"
+#include "lda_time.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +24,7 @@ static const char wire_magic[8] = {'L', 'D', 'A', 'E', 'V', '1', '\n', 0};
 
 #define EVENT_MIN_BYTES 4      /* tag, time, quantity, price length */
 #define VARINT_MAX 10
+#define SEQ_MIN_BYTES 8         /* key, type, 2 times, 2 counts, 2 fields */
 #define TIME_STEP_MAX ((uint64_t)1 << 62)
 #define ALL_TYPES 7u           /* 1u << type for the three event types */
 
@@ -42,11 +46,13 @@ static uint64_t zigzag(int64_t v)
     return v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
 }
 
-static void add_varint(lda_buf *b, uint64_t v)
+void lda_wire_add_varint(lda_buf *b, uint64_t v)
 {
     char tmp[VARINT_MAX];
     lda_buf_add(b, tmp, put_varint(tmp, v));
 }
+
+#define add_varint lda_wire_add_varint
 
 static void add_text(lda_buf *b, const char *p, size_t n)
 {
@@ -243,5 +249,219 @@ lda_wire_status lda_wire_decode(const char *p, size_t n, uint64_t max_events,
         return bad(err, errlen, "byte", r.i, "fewer events than announced");
     if (r.i != r.n)
         return bad(err, errlen, "byte", r.i, "data after the last group");
+    return LDA_WIRE_OK;
+}
+
+bool lda_wire_get_varint(const char *p, size_t n, size_t *pos,
+                         uint64_t *v)
+{
+    wire_rd r = {(const unsigned char *)p, n, *pos};
+    uint64_t x;
+    if (*pos > n || !rd_varint(&r, &x))
+        return false;
+    *v = x;
+    *pos = r.i;
+    return true;
+}
+
+/* ---- sequences --------------------------------------------------------- */
+
+static void add_double(lda_buf *b, double x)
+{
+    uint64_t u;
+    unsigned char o[8];
+    memcpy(&u, &x, sizeof u);
+    for (int i = 0; i < 8; i++)
+        o[i] = (unsigned char)(u >> (8 * i));
+    lda_buf_add(b, o, sizeof o);
+}
+
+static void add_seq(lda_buf *b, const lda_seqlist *l, const lda_seq *q,
+                    bool same_key)
+{
+    const lda_seqkey *k = &l->keys[q->key];
+    if (same_key)
+        add_varint(b, 0);
+    else {
+        add_text(b, l->text.data + k->acc_off, k->acc_len);
+        add_text(b, l->text.data + k->prod_off, k->prod_len);
+    }
+    lda_buf_addc(b, (char)q->dtype);
+    add_varint(b, zigzag(q->start));
+    add_varint(b, (uint64_t)(q->end - q->start));
+    add_varint(b, q->buy_qty);
+    add_varint(b, q->sell_qty);
+    if (q->dtype == LDA_LAYERING) {
+        lda_buf_addc(b, (char)(q->side == LDA_SELL));
+        add_varint(b, q->num_cancelled);
+        add_varint(b, q->norders);
+        int64_t prev = q->start;
+        for (uint32_t i = 0; i < q->norders; i++) {
+            int64_t t = l->orders[q->orders_off + i];
+            add_varint(b, zigzag(t - prev));
+            prev = t;
+        }
+    } else {
+        add_double(b, q->alt_pct);
+        lda_buf_addc(b, (char)q->has_pc);
+        if (q->has_pc)
+            add_double(b, q->pc_pct);
+    }
+}
+
+int lda_wire_seqs_encode(const lda_seqlist *l, lda_buf *out)
+{
+    add_varint(out, l->n);
+    for (size_t i = 0; i < l->n; i++)
+        add_seq(out, l, &l->v[i], i > 0 && l->v[i].key == l->v[i - 1].key);
+    return out->oom ? -1 : 0;
+}
+
+static bool rd_byte(wire_rd *r, unsigned *c)
+{
+    if (r->i == r->n)
+        return false;
+    *c = r->p[r->i++];
+    return true;
+}
+
+static bool rd_double(wire_rd *r, double *x)
+{
+    uint64_t u = 0;
+    if (r->n - r->i < 8)
+        return false;
+    for (int i = 0; i < 8; i++)
+        u |= (uint64_t)r->p[r->i + (size_t)i] << (8 * i);
+    r->i += 8;
+    memcpy(x, &u, sizeof u);
+    return true;
+}
+
+/* t + the zigzag-coded step z, when the result is a valid time. */
+static bool step_time(int64_t t, uint64_t z, int64_t *out)
+{
+    uint64_t mag = z >> 1;
+    if (mag > TIME_STEP_MAX)
+        return false;
+    *out = z & 1 ? t - (int64_t)mag - 1 : t + (int64_t)mag;
+    return lda_time_in_range(*out);
+}
+
+/* The key of the next sequence: a new (account, product) or, with a zero
+ * length, the previous sequence's. UINT32_MAX - 1 = invalid, UINT32_MAX =
+ * OOM. */
+static uint32_t rd_seq_key(wire_rd *r, lda_seqlist *l)
+{
+    lda_text acc, prod;
+    size_t at = r->i;
+    uint64_t n;
+    if (!rd_varint(r, &n))
+        return UINT32_MAX - 1;
+    if (n == 0)
+        return l->n ? l->v[l->n - 1].key : UINT32_MAX - 1;
+    r->i = at;
+    if (!rd_text(r, LDA_ID_MAX, &acc) || !rd_text(r, LDA_ID_MAX, &prod) ||
+        !lda_valid_id(acc.p, acc.n) || !lda_valid_utf8(acc.p, acc.n) ||
+        !lda_valid_id(prod.p, prod.n) || !lda_valid_utf8(prod.p, prod.n))
+        return UINT32_MAX - 1;
+    return lda_seqlist_key(l, acc.p, acc.n, prod.p, prod.n);
+}
+
+/* The LAYERING fields of q; false when invalid. -1 on OOM via *oom. */
+static bool rd_layering(wire_rd *r, lda_seqlist *l, lda_seq *q, bool *oom)
+{
+    unsigned side;
+    uint64_t nc, no;
+    if (!rd_byte(r, &side) || side > 1 || !rd_varint(r, &nc) ||
+        nc > (uint64_t)INT64_MAX || !rd_varint(r, &no) ||
+        no > r->n - r->i || no > UINT32_MAX)
+        return false;
+    q->side = (int8_t)(side ? LDA_SELL : LDA_BUY);
+    q->num_cancelled = nc;
+    int64_t *ts = malloc((no ? (size_t)no : 1) * sizeof *ts);
+    if (!ts) {
+        *oom = true;
+        return false;
+    }
+    int64_t prev = q->start;
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < no; i++) {
+        uint64_t z;
+        ok = rd_varint(r, &z) && step_time(prev, z, &ts[i]);
+        if (ok)
+            prev = ts[i];
+    }
+    if (ok && !lda_seqlist_set_orders(l, q, ts, (size_t)no)) {
+        *oom = true;
+        ok = false;
+    }
+    free(ts);
+    return ok;
+}
+
+static bool rd_wash(wire_rd *r, lda_seq *q)
+{
+    unsigned has_pc;
+    if (!rd_double(r, &q->alt_pct) || !isfinite(q->alt_pct) ||
+        q->alt_pct < 0.0 || q->alt_pct > 100.0 || !rd_byte(r, &has_pc) ||
+        has_pc > 1)
+        return false;
+    q->has_alt = true;
+    q->has_pc = has_pc;
+    return !has_pc || (rd_double(r, &q->pc_pct) && isfinite(q->pc_pct) &&
+                       q->pc_pct >= 0.0);
+}
+
+/* One sequence appended to l: LDA_WIRE_OK, INVALID or NOMEM. */
+static lda_wire_status rd_seq(wire_rd *r, lda_seqlist *l)
+{
+    uint32_t key = rd_seq_key(r, l);
+    if (key == UINT32_MAX)
+        return LDA_WIRE_NOMEM;
+    if (key == UINT32_MAX - 1)
+        return LDA_WIRE_INVALID;
+    unsigned dtype;
+    uint64_t zs, d, buy, sell;
+    int64_t start, end;
+    if (!rd_byte(r, &dtype) || dtype > LDA_WASH || !rd_varint(r, &zs) ||
+        !step_time(0, zs, &start) || !rd_varint(r, &d) ||
+        d > TIME_STEP_MAX || !lda_time_in_range(end = start + (int64_t)d) ||
+        !rd_varint(r, &buy) || buy > (uint64_t)INT64_MAX ||
+        !rd_varint(r, &sell) || sell > (uint64_t)INT64_MAX)
+        return LDA_WIRE_INVALID;
+    lda_seq *q = lda_seqlist_push(l);
+    if (!q)
+        return LDA_WIRE_NOMEM;
+    q->key = key;
+    q->dtype = (uint8_t)dtype;
+    q->start = start;
+    q->end = end;
+    q->buy_qty = buy;
+    q->sell_qty = sell;
+    bool oom = false;
+    if (dtype == LDA_LAYERING ? rd_layering(r, l, q, &oom) : rd_wash(r, q))
+        return LDA_WIRE_OK;
+    l->n--;                          /* drop the half-read sequence */
+    return oom ? LDA_WIRE_NOMEM : LDA_WIRE_INVALID;
+}
+
+lda_wire_status lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
+                                     lda_seqlist *l, char *err,
+                                     size_t errlen)
+{
+    wire_rd r = {(const unsigned char *)p, n, *pos};
+    uint64_t count;
+    if (*pos > n || !rd_varint(&r, &count))
+        return bad(err, errlen, "byte", *pos, "truncated sequence list");
+    if (count > (n - r.i) / SEQ_MIN_BYTES)
+        return bad(err, errlen, "byte", *pos, "more sequences than bytes");
+    for (uint64_t i = 1; i <= count; i++) {
+        lda_wire_status st = rd_seq(&r, l);
+        if (st == LDA_WIRE_NOMEM)
+            return st;
+        if (st != LDA_WIRE_OK)
+            return bad(err, errlen, "sequence", i, "invalid or truncated");
+    }
+    *pos = r.i;
     return LDA_WIRE_OK;
 }

@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include "lda_buf.h"
 #include "lda_event.h"
+#include "lda_seq.h"
 
 #define LDA_WIRE_CTYPE "application/x-lda-events"
 
@@ -53,5 +54,39 @@ typedef enum {
  * body at byte 4096". */
 lda_wire_status lda_wire_decode(const char *p, size_t n, uint64_t max_events,
                                 lda_set *set, char *err, size_t errlen);
+
+/* ---- sequences: the detectors' results inside the binary aggregate
+ * request (application/x-lda-aggregate, see lda_codec.h) -------------
+ *
+ *   seqlist = varint(count) seq{count}
+ *   seq     = key type varint-zigzag(start) varint(end - start)
+ *             varint(total_buy_qty) varint(total_sell_qty) fields
+ *   key     = varint(len) account varint(len) product, or the single
+ *             byte 0: the same ids as the previous sequence
+ *   type    = one byte: 0 LAYERING, 1 WASH_TRADING
+ *   fields  = LAYERING: byte side (0 BUY, 1 SELL) varint(num_cancelled)
+ *             varint(n) n x zigzag(order time - previous; the first from
+ *             start)
+ *             WASH_TRADING: alternation (8 bytes, IEEE 754 binary64,
+ *             little-endian) byte (1 = a price change follows, 0 = null)
+ *             [price change, 8 bytes]
+ * Times are microseconds UTC; counts at most INT64_MAX. Decoding checks
+ * what lda_codec_seqlist_from_json checks: valid ids (and UTF-8), times
+ * in range, end >= start, percentages finite, alternation in [0, 100],
+ * price change >= 0. */
+
+#define LDA_WIRE_AGG_CTYPE "application/x-lda-aggregate"
+
+/* Append l (in list order). 0, or -1 on OOM. */
+int lda_wire_seqs_encode(const lda_seqlist *l, lda_buf *out);
+/* Decode one seqlist at p[*pos..n), appended to l; *pos moves past it on
+ * success. LDA_WIRE_INVALID with a one-line reason in err. */
+lda_wire_status lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
+                                     lda_seqlist *l, char *err,
+                                     size_t errlen);
+
+/* The varint of the format, for framing (lda_codec's aggregate body). */
+void lda_wire_add_varint(lda_buf *b, uint64_t v);
+bool lda_wire_get_varint(const char *p, size_t n, size_t *pos, uint64_t *v);
 
 #endif

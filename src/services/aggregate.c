@@ -1,7 +1,8 @@
 /* aggregate.fcgi: the aggregator (SPEC §5.3) and the run downloads
  * (SPEC §5.4). It owns $LDA_VAR_DIR/runs/.
  *
- * POST /api/aggregate: decode the §5.3 request (lda_codec), apply the
+ * POST /api/aggregate: decode the §5.3 request (lda_codec; JSON, or the
+ * binary form the orchestrator sends), apply the
  * validation rules (every expected service present once with a final
  * status; all successful unless ALLOW_PARTIAL_RESULTS), merge the
  * successful services' sequences in the order [layering, wash_trading]
@@ -39,6 +40,7 @@
 #include "lda_http.h"
 #include "lda_log.h"
 #include "lda_merge.h"
+#include "lda_wire.h"
 #include "lda_report.h"
 #include "lda_service.h"
 #include "lda_time.h"
@@ -398,8 +400,10 @@ static void aggregate(const lda_config *cfg, lda_req *r)
         lda_reply_error_h(r, 405, "Allow: POST\r\n", "method not allowed");
         return;
     }
-    if (!lda_ctype_is(r->content_type, "application/json")) {
-        lda_reply_error(r, 415, "Content-Type must be application/json");
+    bool bin = lda_ctype_is(r->content_type, LDA_WIRE_AGG_CTYPE);
+    if (!bin && !lda_ctype_is(r->content_type, "application/json")) {
+        lda_reply_error(r, 415, "Content-Type must be application/json or "
+                                LDA_WIRE_AGG_CTYPE);
         return;
     }
     int64_t t0 = lda_mono_us();
@@ -430,14 +434,20 @@ static void aggregate(const lda_config *cfg, lda_req *r)
     g.t_read = lda_mono_us();
     lda_agg_req_init(&g.a);
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    free(body);
+    json_t *root = NULL;
     char err[LDA_AGG_ERROR_MAX];
-    int rc = root ? lda_codec_agg_req_from_json(root, &g.a, err, sizeof err)
+    int rc;
+    if (bin) {
+        rc = lda_codec_agg_req_from_bin(body, len, &g.a, err, sizeof err);
+    } else {
+        root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        rc = root ? lda_codec_agg_req_from_json(root, &g.a, err, sizeof err)
                   : -1;
-    if (!root)
-        snprintf(err, sizeof err, "invalid JSON (line %d, column %d)",
-                 jerr.line, jerr.column);
+        if (!root)
+            snprintf(err, sizeof err, "invalid JSON (line %d, column %d)",
+                     jerr.line, jerr.column);
+    }
+    free(body);
     g.t_parsed = lda_mono_us();
     if (rc == -3) {
         lda_log(LDA_ERROR, r->request_id, "out of memory", NULL);

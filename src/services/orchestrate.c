@@ -7,11 +7,13 @@
  * internal form (lda_wire; README, "The HTTP API"): layering every event,
  * wash only the trades, each with the fingerprint of exactly its events. Both calls run in parallel
  * on one lda_client event loop with the §5.5 retry rules; each ends
- * success or exhausted. Then one POST /api/aggregate carries everything;
- * its body is built by splicing: a small JSON head (ids, counts, rejects)
- * and each detector's response text as received plus "retry_count", so
- * detection results are parsed once (to check them) and never re-encoded.
- * The answer is the §5.1 object: 200 when the aggregator completed the
+ * success or exhausted. Each answer is parsed and its sequences decoded as
+ * soon as it arrives (on a second thread when it is big, while the other
+ * detector still runs). Then one POST /api/aggregate carries everything in
+ * the binary form of §5.3 (lda_codec_agg_req_to_bin): a JSON head (ids,
+ * counts, rejects, each detector's answer without its sequences, plus
+ * "retry_count") and the sequences in binary, so the aggregator parses
+ * no large JSON. The answer is the §5.1 object: 200 when the aggregator completed the
  * run, 502 (naming the failed services in safe words) otherwise. The
  * upload, the event set and the detector bodies are freed as soon as the
  * next step no longer needs them.
@@ -130,7 +132,9 @@ static void health(lda_req *r)
 
 typedef struct det_outcome {
     bool ok;                      /* status "success" */
-    bool spliceable;              /* a valid response: forward its text */
+    json_t *answer;               /* a valid response, without "results"
+                                     when ok (its sequences are in seqs) */
+    lda_seqlist seqs;
     char status[16];              /* reported in "services" */
     char error[ERR_MAX];          /* safe words, "" when none */
     unsigned retry_count;
@@ -145,6 +149,8 @@ typedef struct det_outcome {
 typedef struct det_parse {
     const lda_call *call;
     json_t *root;                 /* NULL: not parsed, or not JSON */
+    lda_seqlist seqs;             /* "results" of a "success" answer ... */
+    bool seqs_ok;                 /* ... decoded (and removed from root) */
     bool threaded;
     pthread_t thread;
 } det_parse;
@@ -463,11 +469,21 @@ static void log_call_failure(const run *g, const lda_call *c,
     lda_log(LDA_WARN, g->r->request_id, "service failed", f);
 }
 
+/* Parse the answer; a "success" one also has its results decoded and
+ * dropped from the tree, so that the tree is small from here on. */
 static void *parse_response(void *arg)
 {
     det_parse *p = arg;
+    char err[LDA_AGG_ERROR_MAX];
     p->root = json_loadb(p->call->response.data, p->call->response.len, 0,
                          NULL);
+    const char *st = json_string_value(json_object_get(p->root, "status"));
+    if (st && strcmp(st, "success") == 0) {
+        p->seqs_ok = lda_codec_seqlist_from_json(
+                         json_object_get(p->root, "results"), &p->seqs, err,
+                         sizeof err) == 0;
+        json_object_del(p->root, "results");
+    }
     return NULL;
 }
 
@@ -484,7 +500,7 @@ static void on_detector_final(lda_call *c, void *arg)
         parse_response(p);
 }
 
-/* The parsed response of detector i (NULL if none); the caller owns it. */
+/* Wait for detector i's parse; its tree (NULL if none) is the caller's. */
 static json_t *parsed_response(run *g, int i)
 {
     det_parse *p = &g->parsed[i];
@@ -518,8 +534,7 @@ static void judge_detector(run *g, int i)
                  strcmp(rid, g->r->request_id) == 0 &&
                  json_is_true(json_object_get(j, "final_status")) &&
                  !json_object_get(j, "retry_count") && strlen(st) < 16;
-    if (valid && strcmp(st, "success") == 0 &&
-        !json_is_array(json_object_get(j, "results")))
+    if (valid && strcmp(st, "success") == 0 && !g->parsed[i].seqs_ok)
         valid = false;
     if (!valid) {
         snprintf(o->status, sizeof o->status, "exhausted");
@@ -529,7 +544,6 @@ static void judge_detector(run *g, int i)
                  c->http_status);
         log_call_failure(g, c, o->error);
     } else {
-        o->spliceable = true;
         o->ok = strcmp(st, "success") == 0;
         snprintf(o->status, sizeof o->status, "%s", st);
         if (!o->ok) {
@@ -538,70 +552,69 @@ static void judge_detector(run *g, int i)
                      st, e ? ": " : "", e ? e : "");
             log_call_failure(g, c, o->error);
         }
-    }
-    json_decref(j);
-}
-
-/* One "results" entry of the aggregate request. */
-static void add_result(run *g, int i, lda_buf *out)
-{
-    lda_call *c = &g->det[i];
-    if (g->out[i].spliceable) {
-        /* the detector's object text, minus its closing brace */
-        size_t n = c->response.len;
-        while (n && c->response.data[n - 1] != '}')
-            n--;
-        lda_buf_add(out, c->response.data, n ? n - 1 : 0);
-        lda_buf_printf(out, ",\"retry_count\":%u}", c->retry_count);
+        o->answer = j;                /* forwarded to the aggregator */
+        lda_seqlist t = o->seqs;
+        o->seqs = g->parsed[i].seqs;
+        g->parsed[i].seqs = t;
         return;
     }
-    json_t *j = json_pack("{s:s,s:s,s:s,s:n,s:s,s:b,s:I}", "request_id",
-                          g->r->request_id, "service_name", lda_svc_names[i],
-                          "status", "exhausted", "results", "error",
-                          g->out[i].error, "final_status", 1, "retry_count",
-                          (json_int_t)c->retry_count);
-    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
-    if (t)
-        lda_buf_adds(out, t);
-    else
-        out->oom = true;
-    free(t);
 }
 
-/* The §5.3 request plus the run fields (README, aggregator). False on OOM. */
+/* One "results" entry of the aggregate request: a valid answer as the
+ * detector sent it (minus its sequences, which travel in binary), or an
+ * "exhausted" entry. NULL on OOM. */
+static json_t *result_entry(run *g, int i)
+{
+    const lda_call *c = &g->det[i];
+    det_outcome *o = &g->out[i];
+    json_t *e = o->answer;
+    o->answer = NULL;
+    if (!e)
+        e = json_pack("{s:s,s:s,s:s,s:n,s:s,s:b}", "request_id",
+                      g->r->request_id, "service_name", lda_svc_names[i],
+                      "status", "exhausted", "results", "error", o->error,
+                      "final_status", 1);
+    if (e && json_object_set_new(e, "retry_count",
+                                 json_integer((json_int_t)c->retry_count))) {
+        json_decref(e);
+        e = NULL;
+    }
+    return e;
+}
+
+/* The binary §5.3 request (lda_codec_agg_req_to_bin) plus the run fields
+ * (README, aggregator). False on OOM. */
 static bool aggregate_body(run *g, lda_buf *out)
 {
     char started[LDA_TIME_MAX];
     lda_time_format(g->started, started);
-    json_t *head = json_pack(
-        "{s:s,s:[s,s],s:I,s:I,s:o,s:s,s:s}", "request_id", g->r->request_id,
-        "expected_services", lda_svc_names[0], lda_svc_names[1],
-        "event_count", (json_int_t)g->event_count, "rejected_count",
-        (json_int_t)g->rej.count, "rejected", rejected_json(&g->rej),
-        "event_fingerprint", g->fp_all, "started", started);
-    char *h = head ? json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                   : NULL;
+    json_t *results = json_array();
+    const lda_seqlist *lists[LDA_SVC_COUNT];
+    size_t n = 0;
+    for (int i = 0; results && i < LDA_SVC_COUNT; i++) {
+        if (json_array_append_new(results, result_entry(g, i)) < 0) {
+            json_decref(results);
+            results = NULL;
+        } else if (g->out[i].ok)
+            lists[n++] = &g->out[i].seqs;
+    }
+    json_t *head = results
+        ? json_pack("{s:s,s:[s,s],s:I,s:I,s:o,s:s,s:s,s:o}", "request_id",
+                    g->r->request_id, "expected_services", lda_svc_names[0],
+                    lda_svc_names[1], "event_count",
+                    (json_int_t)g->event_count, "rejected_count",
+                    (json_int_t)g->rej.count, "rejected",
+                    rejected_json(&g->rej), "event_fingerprint", g->fp_all,
+                    "started", started, "results", results)
+        : NULL;
+    bool ok = head && lda_codec_agg_req_to_bin(head, lists, n, out) == 0;
     json_decref(head);
-    if (!h)
-        return false;
-    size_t hl = strlen(h);
-    size_t need = hl + 64;
-    for (int i = 0; i < LDA_SVC_COUNT; i++)
-        need += g->det[i].response.len + 64;
-    lda_buf_reserve(out, need);
-    lda_buf_add(out, h, hl - 1);            /* drop the closing brace */
-    free(h);
-    lda_buf_adds(out, ",\"results\":[");
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        if (i)
-            lda_buf_addc(out, ',');
-        add_result(g, i, out);
-        lda_call_free(&g->det[i]);          /* the text is copied now */
+        lda_call_free(&g->det[i]);         /* the answers are used up */
         lda_call_init(&g->det[i]);
     }
-    lda_buf_adds(out, "]}");
-    return !out->oom;
+    return ok;
 }
 
 /* Send the aggregate request and classify the answer. */
@@ -621,7 +634,7 @@ static void aggregate(run *g)
     lda_call_init(c);
     c->service = "aggregate";
     c->path = "/api/aggregate";
-    c->content_type = "application/json";
+    c->content_type = LDA_WIRE_AGG_CTYPE;
     c->request_id = g->r->request_id;
     c->body = body.data;
     c->body_len = body.len;
@@ -750,6 +763,8 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         lda_buf_init(&g.body[i]);
         lda_call_init(&g.det[i]);
+        lda_seqlist_init(&g.parsed[i].seqs);
+        lda_seqlist_init(&g.out[i].seqs);
     }
     if (cfg->rate_limit_per_minute > 0) {
         unsigned ra = 0;
@@ -798,6 +813,9 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
 out:
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         json_decref(parsed_response(&g, i));   /* joins a parse, if any */
+        lda_seqlist_free(&g.parsed[i].seqs);
+        lda_seqlist_free(&g.out[i].seqs);
+        json_decref(g.out[i].answer);
         lda_buf_free(&g.body[i]);
         lda_call_free(&g.det[i]);
     }

@@ -12,6 +12,7 @@
 #include "lda_codec.h"
 #include "lda_time.h"
 #include "lda_validate.h"
+#include "lda_wire.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -590,9 +591,58 @@ static void copy_str(char *dst, size_t cap, const json_t *v)
     dst[n] = '\0';
 }
 
+static int agg_entry(lda_agg_req *a, size_t i, const json_t *o,
+                     lda_seqlist *ext);
+
+/* Where the sequences of successful services come from: NULL = each
+ * entry's "results" member (JSON); else the binary seqlists after the
+ * head, one per entry whose status is "success", in entry order. */
+typedef struct agg_bin {
+    const char *p;
+    size_t n, pos;
+    char err[160];
+    bool bad;                     /* malformed binary: the request is 400 */
+} agg_bin;
+
+/* The next binary seqlist, taken for an entry whose status is "success"
+ * whatever else is wrong with the entry (so the lists stay in step), into
+ * tmp. 0, -1 malformed (bin->bad), -3 OOM. */
+static int agg_take_seqs(agg_bin *bin, const json_t *o, lda_seqlist *tmp)
+{
+    const char *st = json_string_value(json_object_get(o, "status"));
+    if (!bin || !st || strcmp(st, "success") != 0)
+        return 0;
+    if (bin->bad)
+        return -1;
+    switch (lda_wire_seqs_decode(bin->p, bin->n, &bin->pos, tmp, bin->err,
+                                 sizeof bin->err)) {
+    case LDA_WIRE_OK:
+        return 0;
+    case LDA_WIRE_NOMEM:
+        return -3;
+    default:
+        bin->bad = true;
+        return -1;
+    }
+}
+
 /* One element of "results"; 0, or -3 on OOM. Validation problems go to
  * a->invalid. */
-static int agg_result(lda_agg_req *a, size_t i, const json_t *o)
+static int agg_result(lda_agg_req *a, size_t i, const json_t *o,
+                      agg_bin *bin)
+{
+    lda_seqlist tmp;
+    lda_seqlist_init(&tmp);
+    int t = agg_take_seqs(bin, o, &tmp);
+    int rc = t < 0 ? t : agg_entry(a, i, o, bin ? &tmp : NULL);
+    lda_seqlist_free(&tmp);
+    return rc == -3 ? -3 : 0;
+}
+
+/* agg_result's checks of one entry; ext = its binary sequences, or NULL
+ * for JSON. */
+static int agg_entry(lda_agg_req *a, size_t i, const json_t *o,
+                     lda_seqlist *ext)
 {
     if (!json_is_object(o))
         return invalid(a, "results[%zu]: must be an object", i);
@@ -637,6 +687,15 @@ static int agg_result(lda_agg_req *a, size_t i, const json_t *o)
     }
     if (!r->success)
         return 0;   /* the results of a failed service are not used */
+    if (ext) {
+        if (json_object_get(o, "results"))
+            return invalid(a, "%s: results must come after the head",
+                           lda_svc_names[s]);
+        lda_seqlist t = r->seqs;          /* take the decoded list */
+        r->seqs = *ext;
+        *ext = t;
+        return 0;
+    }
     char prefix[48], e[LDA_AGG_ERROR_MAX];
     snprintf(prefix, sizeof prefix, "%s.results", lda_svc_names[s]);
     int d = dec_seqlist(json_object_get(o, "results"), &r->seqs, prefix, e,
@@ -704,8 +763,8 @@ static void agg_run_fields(lda_agg_req *a, const json_t *root)
     }
 }
 
-int lda_codec_agg_req_from_json(const json_t *root, lda_agg_req *a,
-                                char *err, size_t errlen)
+static int agg_req(const json_t *root, lda_agg_req *a, agg_bin *bin,
+                   char *err, size_t errlen)
 {
     if (!json_is_object(root)) {
         seterr(err, errlen, "the request must be a JSON object");
@@ -738,10 +797,19 @@ int lda_codec_agg_req_from_json(const json_t *root, lda_agg_req *a,
     if (!json_is_array(res))
         invalid(a, "results must be an array");
     for (size_t i = 0; json_is_array(res) && i < json_array_size(res); i++)
-        if (agg_result(a, i, json_array_get(res, i)) < 0) {
+        if (agg_result(a, i, json_array_get(res, i), bin) < 0) {
             seterr(err, errlen, "out of memory");
             return -3;
         }
+    if (bin && !bin->bad && bin->pos != bin->n) {
+        bin->bad = true;
+        snprintf(bin->err, sizeof bin->err, "byte %zu: data after the last "
+                 "sequence list", bin->pos);
+    }
+    if (bin && bin->bad) {
+        seterr(err, errlen, "sequences: %s", bin->err);
+        return -1;
+    }
     for (int s = 0; s < LDA_SVC_COUNT; s++) {
         const lda_agg_result *r = &a->res[s];
         if (a->expected[s] && !r->present)
@@ -753,4 +821,54 @@ int lda_codec_agg_req_from_json(const json_t *root, lda_agg_req *a,
     }
     agg_run_fields(a, root);
     return 0;
+}
+
+int lda_codec_agg_req_from_json(const json_t *root, lda_agg_req *a,
+                                char *err, size_t errlen)
+{
+    return agg_req(root, a, NULL, err, errlen);
+}
+
+static const char agg_magic[8] = {'L', 'D', 'A', 'A', 'G', '1', '\n', 0};
+
+int lda_codec_agg_req_from_bin(const char *body, size_t len, lda_agg_req *a,
+                               char *err, size_t errlen)
+{
+    size_t pos = sizeof agg_magic;
+    uint64_t hl;
+    if (len < sizeof agg_magic || memcmp(body, agg_magic, sizeof agg_magic) ||
+        !lda_wire_get_varint(body, len, &pos, &hl) || hl > len - pos) {
+        seterr(err, errlen, "not an aggregate body");
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body + pos, (size_t)hl, JSON_REJECT_DUPLICATES,
+                              &jerr);
+    if (!root) {
+        seterr(err, errlen, "invalid JSON head (line %d, column %d)",
+               jerr.line, jerr.column);
+        return -1;
+    }
+    agg_bin bin = {body, len, pos + (size_t)hl, "", false};
+    int rc = agg_req(root, a, &bin, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
+int lda_codec_agg_req_to_bin(const json_t *head,
+                             const lda_seqlist *const lists[],
+                             size_t nlists, lda_buf *out)
+{
+    char *h = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!h)
+        return -1;
+    size_t hl = strlen(h);
+    lda_buf_add(out, agg_magic, sizeof agg_magic);
+    lda_wire_add_varint(out, hl);
+    lda_buf_add(out, h, hl);
+    free(h);
+    for (size_t i = 0; i < nlists; i++)
+        if (lda_wire_seqs_encode(lists[i], out) < 0)
+            return -1;
+    return out->oom ? -1 : 0;
 }

@@ -112,4 +112,22 @@ void lda_agg_req_free(lda_agg_req *a);
 int lda_codec_agg_req_from_json(const json_t *root, lda_agg_req *a,
                                 char *err, size_t errlen);
 
+/* The binary form of the same request (Content-Type LDA_WIRE_AGG_CTYPE,
+ * what the orchestrator sends; README, "The HTTP API"):
+ *   body = "LDAAG1\n\0" varint(len) head seqlist*
+ *   head = the §5.3 request as JSON text, except that an entry of
+ *          "results" whose status is "success" has no "results" member:
+ *          its sequences are the next seqlist (lda_wire.h) after the head,
+ *          one per such entry, in entry order; nothing may follow.
+ * Same returns and checks as lda_codec_agg_req_from_json; a malformed
+ * frame or seqlist is -1 ("sequences: sequence 3: invalid or truncated"). */
+int lda_codec_agg_req_from_bin(const char *body, size_t len, lda_agg_req *a,
+                               char *err, size_t errlen);
+/* Write that body: head (its successful entries without "results") and
+ * lists[0..nlists), one per successful entry in entry order. 0 or -1
+ * (OOM). */
+int lda_codec_agg_req_to_bin(const json_t *head,
+                             const lda_seqlist *const lists[],
+                             size_t nlists, lda_buf *out);
+
 #endif

@@ -10,11 +10,16 @@
  *            fingerprint, and encoding is stable: a second round writes
  *            the same bytes;
  *   detectors  both detectors agree with the SPEC reference of fuzz_ref.h
- *            on the decoded events. */
+ *            on the decoded events.
+ * The same bytes are also read as a sequence list (lda_wire_seqs_decode:
+ * on success it re-encodes to exactly the bytes it consumed) and as a
+ * binary aggregate request (lda_codec_agg_req_from_bin: 0 or -1 with a
+ * one-line error, never anything else). */
 #include <stdint.h>
 
 #include "fuzz_check.h"
 #include "fuzz_ref.h"
+#include "lda_codec.h"
 #include "lda_fingerprint.h"
 #include "lda_wire.h"
 
@@ -47,6 +52,54 @@ static void reencode(const lda_set *s)
     lda_buf_free(&b);
 }
 
+static void as_seqs(const char *body, size_t size)
+{
+    lda_seqlist l;
+    lda_seqlist_init(&l);
+    size_t pos = 0;
+    char err[160] = "";
+    lda_wire_status st =
+        lda_wire_seqs_decode(body, size, &pos, &l, err, sizeof err);
+    CHECK(st == LDA_WIRE_OK || st == LDA_WIRE_INVALID, "seqs status");
+    if (st == LDA_WIRE_INVALID)
+        CHECK(one_line(err, sizeof err), "seqs error is one line");
+    if (st == LDA_WIRE_OK) {
+        CHECK(pos <= size, "seqs: consumed within the body");
+        for (size_t i = 0; i < l.n; i++)
+            CHECK(l.v[i].start <= l.v[i].end &&
+                      l.v[i].orders_off + l.v[i].norders <= l.norders,
+                  "seqs: decoded sequence is sane");
+        lda_buf b;
+        lda_buf_init(&b);
+        CHECK(lda_wire_seqs_encode(&l, &b) == 0, "seqs encode");
+        lda_seqlist l2;
+        lda_seqlist_init(&l2);
+        size_t p2 = 0;
+        CHECK(lda_wire_seqs_decode(b.data, b.len, &p2, &l2, err,
+                                   sizeof err) == LDA_WIRE_OK &&
+                  p2 == b.len && l2.n == l.n,
+              "seqs: our encoding decodes");
+        lda_buf c;
+        lda_buf_init(&c);
+        CHECK(lda_wire_seqs_encode(&l2, &c) == 0 && c.len == b.len &&
+                  memcmp(c.data, b.data, b.len) == 0,
+              "seqs: encoding is stable");
+        lda_buf_free(&b);
+        lda_buf_free(&c);
+        lda_seqlist_free(&l2);
+    }
+    lda_seqlist_free(&l);
+
+    lda_agg_req a;
+    lda_agg_req_init(&a);
+    char aerr[LDA_AGG_ERROR_MAX] = "";
+    int rc = lda_codec_agg_req_from_bin(body, size, &a, aerr, sizeof aerr);
+    CHECK(rc == 0 || rc == -1, "aggregate status");
+    if (rc == -1)
+        CHECK(one_line(aerr, sizeof aerr), "aggregate error is one line");
+    lda_agg_req_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *body = malloc(size ? size : 1);
@@ -57,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[160] = "";
     lda_wire_status st =
         lda_wire_decode(body, size, MAX_EVENTS, &set, err, sizeof err);
+    as_seqs(body, size);
     free(body);
     CHECK(st == LDA_WIRE_OK || st == LDA_WIRE_INVALID ||
               st == LDA_WIRE_TOO_MANY,

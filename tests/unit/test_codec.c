@@ -777,6 +777,102 @@ static void test_agg_request_invalid(void)
     lda_agg_req_free(&a);
 }
 
+/* agg_doc() in the binary form: the layering entry loses its "results",
+ * which follow the head as a seqlist. Returns the body in b. */
+static void agg_bin_doc(lda_buf *b, bool keep_results, size_t extra_lists)
+{
+    json_t *root = agg_doc();
+    json_t *lay = res_of(root, 0);
+    lda_seqlist l;
+    lda_seqlist_init(&l);
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(lda_codec_seqlist_from_json(
+                              json_object_get(lay, "results"), &l, err,
+                              sizeof err), 0);
+    if (!keep_results)
+        json_object_del(lay, "results");
+    const lda_seqlist *lists[3] = {&l, &l, &l};
+    CU_ASSERT_EQUAL(lda_codec_agg_req_to_bin(root, lists, 1 + extra_lists, b),
+                    0);
+    lda_seqlist_free(&l);
+    json_decref(root);
+}
+
+static int agg_from_bin(const lda_buf *b, lda_agg_req *a, char *err,
+                        size_t errlen)
+{
+    lda_agg_req_init(a);
+    return lda_codec_agg_req_from_bin(b->data, b->len, a, err, errlen);
+}
+
+static void test_agg_request_bin(void)
+{
+    /* the same request as test_agg_request, decoded from binary */
+    json_t *root = agg_doc();
+    lda_agg_req j, a;
+    lda_agg_req_init(&j);
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(lda_codec_agg_req_from_json(root, &j, err,
+                                                      sizeof err), 0);
+    json_decref(root);
+    lda_buf b;
+    lda_buf_init(&b);
+    agg_bin_doc(&b, false, 0);
+    CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(a.invalid, "");
+    CU_ASSERT_STRING_EQUAL(a.request_id, j.request_id);
+    for (int s = 0; s < LDA_SVC_COUNT; s++) {
+        const lda_agg_result *x = &j.res[s], *y = &a.res[s];
+        CU_ASSERT(x->present == y->present && x->success == y->success &&
+                  x->retry_count == y->retry_count &&
+                  strcmp(x->status, y->status) == 0 &&
+                  strcmp(x->error, y->error) == 0);
+        CU_ASSERT_EQUAL(x->seqs.n, y->seqs.n);
+        for (size_t i = 0; i < x->seqs.n && i < y->seqs.n; i++) {
+            const lda_seq *p = &x->seqs.v[i], *q = &y->seqs.v[i];
+            CU_ASSERT(p->start == q->start && p->end == q->end &&
+                      p->norders == q->norders && p->side == q->side &&
+                      p->num_cancelled == q->num_cancelled);
+        }
+    }
+    CU_ASSERT(a.has_event_count && a.event_count == j.event_count);
+    CU_ASSERT_STRING_EQUAL(a.fingerprint, j.fingerprint);
+    lda_agg_req_free(&a);
+    lda_agg_req_free(&j);
+
+    /* a success entry that still carries "results": a validation failure */
+    lda_buf_reset(&b);
+    agg_bin_doc(&b, true, 0);
+    CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(a.invalid,
+                           "layering: results must come after the head");
+    lda_agg_req_free(&a);
+
+    /* malformed frames are 400s */
+    lda_buf_reset(&b);
+    agg_bin_doc(&b, false, 1);                  /* one list too many */
+    CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "data after the last sequence list"));
+    lda_agg_req_free(&a);
+    lda_buf_reset(&b);
+    agg_bin_doc(&b, false, 0);
+    b.len--;                                    /* the list cut short */
+    CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "sequences: sequence 1: invalid or "
+                                "truncated");
+    lda_agg_req_free(&a);
+    b.data[0] = 'X';
+    CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "not an aggregate body");
+    lda_agg_req_free(&a);
+    static const char bad_head[] = "LDAAG1\n\0\3{x}";
+    CU_ASSERT_EQUAL(lda_codec_agg_req_from_bin(bad_head, sizeof bad_head - 1,
+                                               &a, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid JSON head"));
+    lda_agg_req_free(&a);
+    lda_buf_free(&b);
+}
+
 void lda_test_codec(void)
 {
     static const lda_test_case cases[] = {
@@ -790,6 +886,7 @@ void lda_test_codec(void)
         {"detector JSON request errors", test_detect_request_errors},
         {"aggregate request", test_agg_request},
         {"aggregate request validation failures", test_agg_request_invalid},
+        {"binary aggregate request", test_agg_request_bin},
         {NULL, NULL},
     };
     lda_test_suite("codec", cases, NULL, NULL, NULL, NULL);

@@ -6,9 +6,12 @@
  * for byte against the format in lda_wire.h. Then hostile bodies: every
  * prefix of a valid body, a trailing byte, wrong counts, bad varints, tags,
  * ids, prices, quantities and times must each be refused with their reason,
- * and more events than allowed is TOO_MANY. */
+ * and more events than allowed is TOO_MANY. Sequence lists (the results in
+ * the binary aggregate request) round-trip bit for bit, and corrupt ones
+ * are refused. */
 #include "lda_test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +275,177 @@ static void test_repeated_group(void)
     lda_set_free(&d);
 }
 
+/* ---- sequences ---------------------------------------------------------- */
+
+static void assert_same_seqs(const lda_seqlist *x, const lda_seqlist *y)
+{
+    CU_ASSERT_EQUAL_FATAL(x->n, y->n);
+    for (size_t i = 0; i < x->n; i++) {
+        const lda_seq *a = &x->v[i], *b = &y->v[i];
+        const lda_seqkey *ka = &x->keys[a->key], *kb = &y->keys[b->key];
+        CU_ASSERT(a->start == b->start && a->end == b->end &&
+                  a->buy_qty == b->buy_qty && a->sell_qty == b->sell_qty &&
+                  a->dtype == b->dtype && a->side == b->side &&
+                  a->has_alt == b->has_alt && a->has_pc == b->has_pc);
+        CU_ASSERT(a->dtype != LDA_LAYERING ||
+                  a->num_cancelled == b->num_cancelled);
+        CU_ASSERT(!a->has_alt || memcmp(&a->alt_pct, &b->alt_pct, 8) == 0);
+        CU_ASSERT(!a->has_pc || memcmp(&a->pc_pct, &b->pc_pct, 8) == 0);
+        CU_ASSERT_EQUAL_FATAL(a->norders, b->norders);
+        CU_ASSERT(a->norders == 0 ||
+                  memcmp(x->orders + a->orders_off, y->orders + b->orders_off,
+                         a->norders * sizeof(int64_t)) == 0);
+        CU_ASSERT(same_text(x->text.data + ka->acc_off, ka->acc_len,
+                            y->text.data + kb->acc_off, kb->acc_len));
+        CU_ASSERT(same_text(x->text.data + ka->prod_off, ka->prod_len,
+                            y->text.data + kb->prod_off, kb->prod_len));
+    }
+}
+
+#define T_MIN (-62167219200LL * 1000000)       /* 0000-01-01T00:00:00Z */
+#define T_MAX (253402300800LL * 1000000 - 1)   /* 9999-12-31T23:59:59.999999Z */
+
+/* Layering with orders before and after start, wash with and without a
+ * price change, repeated keys, the extremes of every field. */
+static void make_seqs(lda_seqlist *l)
+{
+    static const int64_t orders[3] = {5, -7, 5000000};
+    lda_seq *q = lda_test_seq(l, "ACC\"1", "Ω", LDA_LAYERING, 0, 8000000);
+    q->side = LDA_SELL;
+    q->buy_qty = 1;
+    q->sell_qty = INT64_MAX;
+    q->num_cancelled = 3;
+    CU_ASSERT_FATAL(lda_seqlist_set_orders(l, q, orders, 3));
+    q = lda_test_seq(l, "ACC\"1", "Ω", LDA_WASH, T_MIN, T_MAX);
+    q->has_alt = true;
+    q->alt_pct = 100.0 / 3;
+    q->has_pc = true;
+    q->pc_pct = 1e300;
+    q = lda_test_seq(l, "B", "Q", LDA_WASH, T_MAX, T_MAX);
+    q->has_alt = true;
+    q->alt_pct = 4.9406564584124654e-324;
+    q = lda_test_seq(l, "B", "Q", LDA_LAYERING, -1, 0);
+    q->side = LDA_BUY;
+}
+
+static void test_seqs_round_trip(void)
+{
+    lda_seqlist l, back, none;
+    lda_seqlist_init(&l);
+    lda_seqlist_init(&back);
+    lda_seqlist_init(&none);
+    make_seqs(&l);
+    lda_buf b;
+    lda_buf_init(&b);
+    CU_ASSERT_EQUAL_FATAL(lda_wire_seqs_encode(&l, &b), 0);
+    CU_ASSERT_EQUAL_FATAL(lda_wire_seqs_encode(&none, &b), 0);
+    size_t pos = 0;
+    char err[160] = "";
+    CU_ASSERT_EQUAL(lda_wire_seqs_decode(b.data, b.len, &pos, &back, err,
+                                         sizeof err), LDA_WIRE_OK);
+    assert_same_seqs(&l, &back);
+    /* the empty list is the single byte after it */
+    CU_ASSERT_EQUAL(pos, b.len - 1);
+    CU_ASSERT_EQUAL(lda_wire_seqs_decode(b.data, b.len, &pos, &none, err,
+                                         sizeof err), LDA_WIRE_OK);
+    CU_ASSERT(pos == b.len && none.n == 0);
+    /* every proper prefix of the first list is refused */
+    unsigned refused = 0, total = 0;
+    for (size_t n = 0; n + 1 < b.len; n++, total++) {
+        lda_seqlist t;
+        lda_seqlist_init(&t);
+        size_t p = 0;
+        refused += lda_wire_seqs_decode(b.data, n, &p, &t, err, sizeof err) ==
+                   LDA_WIRE_INVALID;
+        lda_seqlist_free(&t);
+    }
+    CU_ASSERT_EQUAL(refused, total);
+    lda_buf_free(&b);
+    lda_seqlist_free(&l);
+    lda_seqlist_free(&back);
+    lda_seqlist_free(&none);
+}
+
+/* One WASH sequence, byte for byte; then single-field corruptions. */
+static void test_seqs_hostile(void)
+{
+    lda_seqlist l;
+    lda_seqlist_init(&l);
+    lda_seq *q = lda_test_seq(&l, "A", "P", LDA_WASH, 1, 3);
+    q->has_alt = true;
+    q->alt_pct = 50.0;
+    lda_buf b;
+    lda_buf_init(&b);
+    CU_ASSERT_EQUAL_FATAL(lda_wire_seqs_encode(&l, &b), 0);
+    static const unsigned char want[] = {
+        1, 1, 'A', 1, 'P', 1,  /* count, key, WASH */
+        2, 2, 0, 0,            /* zz(1), +2, buy 0, sell 0 */
+        0, 0, 0, 0, 0, 0, 0x49, 0x40, 0,   /* 50.0, no price change */
+    };
+    CU_ASSERT(b.len == sizeof want && memcmp(b.data, want, b.len) == 0);
+    lda_buf_free(&b);
+    lda_seqlist_free(&l);
+
+    struct { size_t at; unsigned char v; } edits[] = {
+        {1, 0},      /* "same key" with no previous sequence */
+        {2, 0x01},   /* control character in the account */
+        {4, 0xff},   /* invalid UTF-8 in the product */
+        {5, 2},      /* detection type */
+        {17, 0x7f},  /* alternation 0x7f49... = 1.4e306 */
+        {16, 0xf0},  /* alternation 0x40f0... = 65536 */
+        {17, 0xc0},  /* alternation 0xc049... = -50 */
+        {18, 2},     /* price-change flag */
+    };
+    for (size_t k = 0; k < sizeof edits / sizeof *edits; k++) {
+        unsigned char body[sizeof want];
+        memcpy(body, want, sizeof want);
+        body[edits[k].at] = edits[k].v;
+        lda_seqlist t;
+        lda_seqlist_init(&t);
+        size_t pos = 0;
+        char err[160] = "";
+        lda_wire_status st = lda_wire_seqs_decode((const char *)body,
+                                                  sizeof body, &pos, &t, err,
+                                                  sizeof err);
+        if (st != LDA_WIRE_INVALID)
+            printf("\n  edit %zu accepted\n", k);
+        CU_ASSERT_EQUAL(st, LDA_WIRE_INVALID);
+        CU_ASSERT_STRING_EQUAL(err, "sequence 1: invalid or truncated");
+        CU_ASSERT_EQUAL(t.n, 0);
+        lda_seqlist_free(&t);
+    }
+    /* values no detector makes, written by the encoder, refused */
+    for (int k = 0; k < 4; k++) {
+        lda_seqlist w, t;
+        lda_seqlist_init(&w);
+        lda_seqlist_init(&t);
+        q = lda_test_seq(&w, "A", "P", LDA_WASH, 0, 0);
+        q->has_alt = true;
+        q->alt_pct = k == 0 ? NAN : k == 1 ? nextafter(100.0, 200.0) : 50.0;
+        q->has_pc = k >= 2;
+        q->pc_pct = k == 2 ? -0.5 : INFINITY;
+        lda_buf_init(&b);
+        CU_ASSERT_EQUAL(lda_wire_seqs_encode(&w, &b), 0);
+        size_t p = 0;
+        char e[160];
+        CU_ASSERT_EQUAL(lda_wire_seqs_decode(b.data, b.len, &p, &t, e,
+                                             sizeof e), LDA_WIRE_INVALID);
+        lda_buf_free(&b);
+        lda_seqlist_free(&w);
+        lda_seqlist_free(&t);
+    }
+    /* a count larger than the bytes could hold */
+    static const char many[] = "\x7f" "\1A\1P\1";
+    lda_seqlist t;
+    lda_seqlist_init(&t);
+    size_t pos = 0;
+    char err[160];
+    CU_ASSERT_EQUAL(lda_wire_seqs_decode(many, sizeof many - 1, &pos, &t, err,
+                                         sizeof err), LDA_WIRE_INVALID);
+    CU_ASSERT_STRING_EQUAL(err, "byte 0: more sequences than bytes");
+    lda_seqlist_free(&t);
+}
+
 void lda_test_wire(void)
 {
     static const lda_test_case cases[] = {
@@ -280,6 +454,8 @@ void lda_test_wire(void)
         {"hostile bodies are refused with a reason", test_hostile},
         {"every prefix of a body is refused", test_prefixes},
         {"a repeated group is regrouped", test_repeated_group},
+        {"sequences: round trip, prefixes", test_seqs_round_trip},
+        {"sequences: exact bytes, corrupt fields", test_seqs_hostile},
         {NULL, NULL},
     };
     lda_test_suite("wire", cases, NULL, NULL, NULL, NULL);

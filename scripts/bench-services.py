@@ -6,9 +6,10 @@ URL and its LDA_VAR_DIR (the first one is used for the 1M case and the RSS
 figures). This program (python3 stdlib + curl) then:
 
   1. runs build/lda and the server alternately BENCH_RUNS times on the big
-     input: server = `curl --data-binary @file` to /api/orchestrate (fresh
-     X-Request-ID each time, so no detector cache hit) and then one curl that
-     downloads both reports; best wall time of each, their ratio, and a
+     input: server = `curl -X POST -T file` to /api/orchestrate (fresh
+     X-Request-ID each time, so no detector cache hit; -T streams the file,
+     where --data-binary @file would first read all of it into curl's
+     memory) and then one curl that downloads both reports; best wall time of each, their ratio, and a
      byte comparison of every downloaded report with build/lda's;
   2. meanwhile a sampler thread reads VmHWM from /proc/<pid>/status of the
      server's lighttpd and of its children whose executable lies in the CGI
@@ -194,7 +195,7 @@ def run_server(url, inp, outdir):
     p = subprocess.run(
         ["curl", "-sS", "-o", resp, "-w", "%{http_code}",
          "-H", "Content-Type: text/csv", "-H", "X-Request-ID: " + rid,
-         "--data-binary", "@" + inp, url + "/api/orchestrate"],
+         "-X", "POST", "-T", inp, url + "/api/orchestrate"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t1 = time.perf_counter()
     if p.returncode != 0 or p.stdout.strip() != "200":

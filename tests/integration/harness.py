@@ -777,6 +777,47 @@ def events_csv(events):
     return "".join(out).encode("utf-8")
 
 
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def _wire_text(s):
+    b = s.encode("utf-8")
+    return varint(len(b)) + b
+
+
+def events_wire(events):
+    """The binary internal detector body (README, "The HTTP API",
+    application/x-lda-events), written from the documented format: groups
+    by first appearance, each stably sorted by time."""
+    groups = collections.OrderedDict()
+    for e in events:
+        groups.setdefault((e.account, e.product), []).append(e)
+    out = bytearray(b"LDAEV1\n\0")
+    out += varint(len(events)) + varint(len(groups))
+    types = {t: i for i, t in enumerate(_TYPES)}
+    for (acc, prod), evs in groups.items():
+        evs = sorted(evs, key=lambda e: e.us)          # stable
+        out += _wire_text(acc) + _wire_text(prod) + varint(len(evs))
+        prev = None
+        for e in evs:
+            tag = types[e.event_type.strip().upper()] | \
+                (_SIDES.index(e.side.strip().upper()) << 2)
+            us = e.us
+            t = (us << 1 if us >= 0 else ((-us) << 1) - 1) if prev is None \
+                else us - prev
+            prev = us
+            out += bytes([tag]) + varint(t) + \
+                varint(int(e.quantity.strip().lstrip("+"))) + \
+                _wire_text(e.price.strip())
+    return bytes(out)
+
+
 # ------------------------------------------------------- input generator
 
 GenInput = collections.namedtuple("GenInput", "data events rejected")

@@ -527,8 +527,9 @@ def detect_layering_json_example():
 
 @test
 def detect_both_forms_generated():
-    """JSON and the internal CSV form give the same results; counts equal
-    build/lda's per-detector counts (before the merge)."""
+    """JSON, the CSV form and the binary internal form give the same
+    results; counts equal build/lda's per-detector counts (before the
+    merge)."""
     s = srv()
     g = gen(6)
     r = ref(g.data)
@@ -545,8 +546,15 @@ def detect_both_forms_generated():
                    headers={"X-Request-ID": rid2,
                             "X-Event-Fingerprint": H.fingerprint(evs)}),
             service, rid2, False)
+        rid3 = H.new_uuid()
+        c = check_det_response(
+            s.post(path, H.events_wire(evs), "application/x-lda-events",
+                   headers={"X-Request-ID": rid3,
+                            "X-Event-Fingerprint": H.fingerprint(evs)}),
+            service, rid3, False)
         eq(len(a["results"]), count, service + " sequences vs build/lda")
         eq(a["results"], b["results"], service + " JSON vs CSV form")
+        eq(a["results"], c["results"], service + " JSON vs binary form")
         check(count > 0, "data has no %s sequences" % service)
 
 
@@ -626,6 +634,27 @@ def detect_400_malformed():
             check(r.status == 400, "%s CSV %s: status %d" % (path, what,
                                                             r.status))
             expect_error(r, 400)
+        # binary internal form: same header rules, and a damaged body
+        wire = H.events_wire(evs)
+        for what, hdrs in (
+                ("no request id", {"X-Event-Fingerprint": fp}),
+                ("no fingerprint", {"X-Request-ID": rid}),
+                ("mismatch", {"X-Request-ID": rid,
+                              "X-Event-Fingerprint": "a" * 64})):
+            r = s.post(path, wire, "application/x-lda-events", headers=hdrs)
+            check(r.status == 400, "%s binary %s: status %d" % (path, what,
+                                                               r.status))
+            expect_error(r, 400)
+        for what, b in (("truncated", wire[:-1]), ("trailing", wire + b"x"),
+                        ("not ours", b"LDAEV2\n\0" + wire[8:]),
+                        ("empty", b"")):
+            r = s.post(path, b, "application/x-lda-events", headers={
+                "X-Request-ID": H.new_uuid(), "X-Event-Fingerprint": fp})
+            check(r.status == 400, "%s binary %s: status %d" % (path, what,
+                                                               r.status))
+            j = expect_error(r, 400)
+            check(j["error"].startswith("invalid event body: "),
+                  "%s binary %s: %r" % (path, what, j["error"]))
         bad = body + b"2025-10-26T10:00:00.000000Z,A,P,HOLD,1,1," \
                      b"TRADE_EXECUTED\n"
         expect_error(s.post(path, bad, "text/csv", headers={
@@ -798,6 +827,27 @@ def aggregate_400_415_405():
             check_no_reports(s, body["request_id"], repr(body)[:60])
     expect_error(s.post("/api/aggregate", b"{}", "text/csv"), 415)
     expect_error(s.get("/api/aggregate"), 405)
+    # The binary form (what the orchestrator sends): malformed frames are
+    # 400s in safe words; a head whose success entry lacks its sequences
+    # too.
+    rid = H.new_uuid()
+    head = json.dumps({"request_id": rid, "expected_services": ["layering"],
+                       "results": [{"service_name": "layering",
+                                    "status": "success",
+                                    "final_status": True}]}).encode()
+    frame = b"LDAAG1\n\0" + H.varint(len(head)) + head
+    for what, body, word in (
+            ("not ours", b"{}", "not an aggregate body"),
+            ("head cut", frame[:-5], "not an aggregate body"),
+            ("bad head", b"LDAAG1\n\0\x03{x}", "invalid JSON head"),
+            ("no sequences", frame, "sequences"),
+            ("trailing", frame + b"\0\0", "data after")):
+        r = s.post("/api/aggregate", body, "application/x-lda-aggregate")
+        check(r.status == 400, "binary aggregate %s: %d" % (what, r.status))
+        expect_error(r, 400, word)
+    r = s.post("/api/aggregate", frame + b"\0", "application/x-lda-aggregate")
+    expect_status(r, 200)
+    eq(r.json().get("status"), "completed", "binary aggregate, no sequence")
 
 
 @test

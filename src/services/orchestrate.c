@@ -7,9 +7,10 @@
  * internal form (lda_wire; README, "The HTTP API"): layering every event,
  * wash only the trades, each with the fingerprint of exactly its events. Both calls run in parallel
  * on one lda_client event loop with the §5.5 retry rules; each ends
- * success or exhausted. Each answer is parsed and its sequences decoded as
- * soon as it arrives (on a second thread when it is big, while the other
- * detector still runs). Then one POST /api/aggregate carries everything in
+ * success or exhausted. The detectors are asked for their binary answer
+ * (a JSON envelope and the sequences in lda_wire form; a plain §5.2 JSON
+ * answer is read as well), which is decoded as soon as it arrives (on a
+ * second thread when it is big, while the other detector still runs). Then one POST /api/aggregate carries everything in
  * the binary form of §5.3 (lda_codec_agg_req_to_bin): a JSON head (ids,
  * counts, rejects, each detector's answer without its sequences, plus
  * "retry_count") and the sequences in binary, so the aggregator parses
@@ -475,8 +476,22 @@ static void *parse_response(void *arg)
 {
     det_parse *p = arg;
     char err[LDA_AGG_ERROR_MAX];
-    p->root = json_loadb(p->call->response.data, p->call->response.len, 0,
-                         NULL);
+    const char *body = p->call->response.data, *env;
+    size_t len = p->call->response.len, envlen, pos;
+    if (lda_codec_res_split(body, len, &env, &envlen, &pos)) {
+        /* the binary answer asked for: JSON envelope, binary sequences */
+        p->root = json_loadb(env, envlen, 0, NULL);
+        const char *st =
+            json_string_value(json_object_get(p->root, "status"));
+        if (st && strcmp(st, "success") == 0 &&
+            !json_object_get(p->root, "results"))
+            p->seqs_ok = lda_wire_seqs_decode(body, len, &pos, &p->seqs,
+                                              err, sizeof err) ==
+                             LDA_WIRE_OK &&
+                         pos == len;
+        return NULL;
+    }
+    p->root = json_loadb(body, len, 0, NULL);       /* a plain §5.2 answer */
     const char *st = json_string_value(json_object_get(p->root, "status"));
     if (st && strcmp(st, "success") == 0) {
         p->seqs_ok = lda_codec_seqlist_from_json(
@@ -796,6 +811,7 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
         c->body = g.body[i].data;
         c->body_len = g.body[i].len;
         c->max_response = DETECT_MAX_RESPONSE;
+        c->accept = LDA_WIRE_RES_CTYPE;
         c->on_final = on_detector_final;
         c->on_final_arg = &g.parsed[i];
     }

@@ -202,7 +202,9 @@ static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
     if (c->key_header)
         ok = ok && add_header(&h, c->key_header);
     ok = ok && add_header(&h, "Expect:");
-    ok = ok && add_header(&h, "Accept: application/json");
+    snprintf(line, sizeof line, "Accept: %s",
+             call->accept ? call->accept : "application/json");
+    ok = ok && add_header(&h, line);
     call->headers_ = h;
 
     size_t plen = strlen(call->path);

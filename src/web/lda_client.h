@@ -36,6 +36,7 @@ typedef struct lda_call {
     const char *content_type;   /* POST: Content-Type header */
     const char *request_id;     /* X-Request-ID header and logs; may be NULL */
     const char *fingerprint;    /* X-Event-Fingerprint header; may be NULL */
+    const char *accept;         /* Accept header; NULL = application/json */
     const char *body;           /* POST body, sent without a copy */
     size_t body_len;
     size_t max_response;        /* response body cap; 0 = default */

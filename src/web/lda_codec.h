@@ -66,6 +66,21 @@ int lda_codec_detect_req_from_json(const char *body, size_t len,
                                    uint64_t max_events, lda_detect_req *out,
                                    lda_set *set, char *err, size_t errlen);
 
+/* ---- binary detector answer ------------------------------------------
+ * What a detector sends when the request's Accept names LDA_WIRE_RES_CTYPE
+ * (the orchestrator does; README, "The HTTP API"):
+ *   body     = "LDARS1\n\0" varint(len) envelope seqlist?
+ *   envelope = the §5.2 answer as JSON text without "results"
+ *   seqlist  = the results (lda_wire.h), present iff status is "success"
+ * A detector's cache entry is the same frame without "cached". */
+#define LDA_WIRE_RES_CTYPE "application/x-lda-results"
+/* Append the frame head: magic, varint(env_len), envelope. */
+void lda_codec_res_frame(lda_buf *out, const char *env, size_t env_len);
+/* Split a binary answer into its envelope and the offset of what follows.
+ * false when body is not such a frame. */
+bool lda_codec_res_split(const char *body, size_t len, const char **env,
+                         size_t *env_len, size_t *rest);
+
 /* ---- SPEC §5.3 aggregate request -------------------------------------- */
 
 enum { LDA_SVC_LAYERING = 0, LDA_SVC_WASH = 1, LDA_SVC_COUNT = 2 };

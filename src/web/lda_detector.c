@@ -10,10 +10,13 @@
  * answer from it when present ("cached": true, the detector does not run);
  * otherwise decode every event (any invalid one is a 400), run the detector
  * while a second thread fingerprints the decoded events (lda_fpjob; a
- * mismatch is a 400 and the result is dropped), store the response in the
+ * mismatch is a 400 and the result is dropped), store the result in the
  * cache, answer ("cached": false).
- * The cache entry is the response without "cached"; the flag is spliced in
- * when answering. */
+ * The answer is the §5.2 JSON object, or its binary form (lda_codec.h,
+ * LDA_WIRE_RES_CTYPE) when the request's Accept names that (the
+ * orchestrator's calls). The cache entry is that binary frame without
+ * "cached", so either form is made from it; an entry that cannot be read
+ * (damaged, or an older format) is recomputed. */
 #include "lda_detector.h"
 
 #include <stdio.h>
@@ -42,27 +45,57 @@ static int ms_since(int64_t t0)
     return (int)((lda_mono_us() - t0) / 1000);
 }
 
-/* Reply with a stored response text plus "cached": flag. */
-static void reply_stored(lda_req *r, const char *text, size_t len,
-                         bool cached)
+/* Reply from a result entry (see detect(): the binary answer frame
+ * without "cached"), in binary when the caller asked for it (Accept),
+ * else as the §5.2 JSON object. False when the entry is not usable (a
+ * damaged or old-format cache file): nothing was sent. */
+static bool reply_entry(lda_req *r, const char *e, size_t len, bool cached,
+                        bool bin)
 {
-    static const char yes[] = ",\"cached\":true}";
-    static const char no[] = ",\"cached\":false}";
-    const char *tail = cached ? yes : no;
-    size_t tl = strlen(tail);
-    if (len < 2 || text[len - 1] != '}') {
-        lda_reply_error(r, 500, "internal error");
-        return;
+    const char *env;
+    size_t envlen, rest;
+    if (!lda_codec_res_split(e, len, &env, &envlen, &rest) || envlen < 2 ||
+        env[envlen - 1] != '}')
+        return false;
+    const char *tail = cached ? ",\"cached\":true}" : ",\"cached\":false}";
+    lda_buf out, text;
+    lda_buf_init(&out);
+    lda_buf_init(&text);
+    bool ok = true;
+    if (bin) {
+        lda_buf head;
+        lda_buf_init(&head);
+        lda_buf_add(&head, env, envlen - 1);
+        lda_buf_adds(&head, tail);
+        lda_codec_res_frame(&out, head.data, head.len);
+        lda_buf_add(&out, e + rest, len - rest);
+        ok = !head.oom;
+        lda_buf_free(&head);
+    } else {
+        lda_buf_add(&out, env, envlen - 1);
+        lda_buf_adds(&out, ",\"results\":");
+        if (rest == len) {
+            lda_buf_adds(&out, "null");
+        } else {
+            lda_seqlist l;
+            lda_seqlist_init(&l);
+            size_t pos = rest;
+            char err[160];
+            ok = lda_wire_seqs_decode(e, len, &pos, &l, err, sizeof err) ==
+                     LDA_WIRE_OK &&
+                 pos == len && lda_codec_seqlist_text(&l, &text) == 0;
+            lda_seqlist_free(&l);
+            lda_buf_add(&out, text.data, text.len);
+        }
+        lda_buf_adds(&out, tail);
     }
-    char *out = malloc(len - 1 + tl);
-    if (!out) {
-        lda_reply_error(r, 500, "out of memory");
-        return;
-    }
-    memcpy(out, text, len - 1);
-    memcpy(out + len - 1, tail, tl);
-    lda_reply(r, 200, "application/json", NULL, out, len - 1 + tl);
-    free(out);
+    ok = ok && !out.oom;
+    if (ok)
+        lda_reply(r, 200, bin ? LDA_WIRE_RES_CTYPE : "application/json",
+                  NULL, out.data, out.len);
+    lda_buf_free(&out);
+    lda_buf_free(&text);
+    return ok;
 }
 
 /* Keys of the header-keyed forms (wire, CSV); false = replied 400. */
@@ -153,39 +186,66 @@ static bool decode_json(const lda_config *cfg, lda_req *r, const char *body,
     return false;
 }
 
-/* Run the detector over a finished set; the response text (malloc'd, no
- * "cached" member) or NULL on OOM. The request id is a validated UUID and
- * the service name a constant, so both are written as they are. */
+/* True when every count of l fits a JSON integer an int64 reader takes
+ * (sums over millions of events of up to 10^12 each could pass it). */
+static bool counts_fit(const lda_seqlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].buy_qty > (uint64_t)INT64_MAX ||
+            l->v[i].sell_qty > (uint64_t)INT64_MAX ||
+            l->v[i].num_cancelled > (uint64_t)INT64_MAX)
+            return false;
+    return true;
+}
+
+/* Run the detector over a finished set. Returns the result entry
+ * (malloc'd): the binary answer frame without "cached" -- the envelope
+ * {"request_id","service_name","status","error","final_status"} and, on
+ * success, the sequences (lda_wire) -- which is what the cache keeps and
+ * what reply_entry() turns into either answer form. NULL on OOM. The
+ * request id is a validated UUID and the service name a constant, so both
+ * are written as they are. */
 static char *detect(const lda_config *cfg, const lda_set *set,
                     const lda_detect_req *k, size_t *nseq, size_t *len)
 {
     lda_seqlist out;
-    lda_buf results, resp;
     lda_seqlist_init(&out);
-    lda_buf_init(&results);
-    lda_buf_init(&resp);
     int rc = det_kind == LDA_LAYERING
                  ? lda_detect_layering(set, &cfg->params, &out)
                  : lda_detect_wash(set, &cfg->params, &out);
-    bool ok = rc == 0 && lda_codec_seqlist_text(&out, &results) == 0;
+    bool ok = rc == 0 && counts_fit(&out);
     *nseq = out.n;
-    lda_seqlist_free(&out);
-    lda_buf_printf(&resp,
-                   "{\"request_id\":\"%s\",\"service_name\":\"%s\","
-                   "\"status\":\"%s\",\"results\":",
-                   k->request_id, det_service_names[det_kind],
-                   ok ? "success" : "failure");
+    char env[256];
+    int n = snprintf(env, sizeof env,
+                     "{\"request_id\":\"%s\",\"service_name\":\"%s\","
+                     "\"status\":\"%s\",\"error\":%s,"
+                     "\"final_status\":true}",
+                     k->request_id, det_service_names[det_kind],
+                     ok ? "success" : "failure",
+                     ok ? "null"
+                        : rc ? "\"the detector ran out of memory\""
+                             : "\"a total is too large to report\"");
+    lda_buf e;
+    lda_buf_init(&e);
+    if (n > 0 && (size_t)n < sizeof env)
+        lda_codec_res_frame(&e, env, (size_t)n);
+    else
+        e.oom = true;
     if (ok)
-        lda_buf_add(&resp, results.data, results.len);
-    lda_buf_free(&results);
-    lda_buf_adds(&resp, ok ? ",\"error\":null,\"final_status\":true}"
-                           : "null,\"error\":\"the detector could not encode "
-                             "its results\",\"final_status\":true}");
-    if (resp.oom) {
-        lda_buf_free(&resp);
+        lda_wire_seqs_encode(&out, &e);
+    lda_seqlist_free(&out);
+    if (e.oom) {
+        lda_buf_free(&e);
         return NULL;
     }
-    return lda_buf_take(&resp, len);
+    return lda_buf_take(&e, len);
+}
+
+/* The caller asked for the binary answer (Accept names it). */
+static bool wants_binary(const lda_req *r)
+{
+    const char *a = lda_req_param(r, "HTTP_ACCEPT");
+    return a && strstr(a, LDA_WIRE_RES_CTYPE) != NULL;
 }
 
 static void handle(const lda_config *cfg, lda_req *r)
@@ -226,26 +286,25 @@ static void handle(const lda_config *cfg, lda_req *r)
     lda_set_init(&set);
     size_t clen;
     char *cached = NULL;
-    if (csv || wire) {
-        cached = lda_cache_get(k.request_id, k.fingerprint, cfg->cache_ttl,
-                               &clen);
-        if (!cached && !(wire ? decode_wire(cfg, r, body, len, &set)
-                              : decode_csv(cfg, r, body, len, &set)))
-            goto out;
-    } else if (!decode_json(cfg, r, body, len, &k, &set)) {
+    bool bin = wants_binary(r);
+    if (!csv && !wire && !decode_json(cfg, r, body, len, &k, &set))
         goto out;
-    } else {
-        cached = lda_cache_get(k.request_id, k.fingerprint, cfg->cache_ttl,
-                               &clen);
-    }
     /* The reply carries the request's id, whatever the header said. */
     memcpy(r->request_id, k.request_id, 37);
+    cached = lda_cache_get(k.request_id, k.fingerprint, cfg->cache_ttl,
+                           &clen);
     if (cached) {
-        lda_log(LDA_INFO, k.request_id, "cache hit",
-                json_pack("{s:s}", "fingerprint", k.fingerprint));
-        reply_stored(r, cached, clen, true);
-        goto out;
+        if (reply_entry(r, cached, clen, true, bin)) {
+            lda_log(LDA_INFO, k.request_id, "cache hit",
+                    json_pack("{s:s}", "fingerprint", k.fingerprint));
+            goto out;
+        }
+        lda_log(LDA_WARN, k.request_id, "cache entry unusable, recomputing",
+                NULL);
     }
+    if ((csv || wire) && !(wire ? decode_wire(cfg, r, body, len, &set)
+                                : decode_csv(cfg, r, body, len, &set)))
+        goto out;
     if (!lda_set_finish(&set)) {
         lda_reply_error(r, 500, "out of memory");
         goto out;
@@ -275,7 +334,8 @@ static void handle(const lda_config *cfg, lda_req *r)
                       "ms", ms_since(t0)));
     if (lda_failpoint("exit-after-cache", k.request_id))
         _exit(1);
-    reply_stored(r, text, tlen, false);
+    if (!reply_entry(r, text, tlen, false, bin))
+        lda_reply_error(r, 500, "out of memory");
     free(text);
 out:
     free(cached);

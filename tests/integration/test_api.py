@@ -1049,6 +1049,65 @@ def dedup_repeat_is_cached():
               "processes %r" % out)
 
 
+def read_varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, i
+
+
+@test
+def detect_binary_answer():
+    """Accept: application/x-lda-results gets the binary answer (JSON
+    envelope without "results", then the sequences); the cache serves
+    either form; a damaged cache entry is recomputed, not served."""
+    s = srv()
+    ev = gen(10).events
+    path, prog = "/api/detect/layering", "detect-layering"
+    rid, fp = H.new_uuid(), H.fingerprint(ev)
+    hdrs = {"X-Request-ID": rid, "X-Event-Fingerprint": fp,
+            "Accept": "application/x-lda-results"}
+    r = s.post(path, H.events_wire(ev), "application/x-lda-events",
+               headers=hdrs)
+    expect_status(r, 200)
+    eq(r.header("Content-Type"), "application/x-lda-results", "type")
+    b = r.body
+    eq(b[:8], b"LDARS1\n\0", "magic")
+    n, i = read_varint(b, 8)
+    env = json.loads(b[i:i + n])
+    eq({k: env.get(k) for k in ("request_id", "service_name", "status",
+                                "error", "final_status", "cached")},
+       {"request_id": rid, "service_name": "layering", "status": "success",
+        "error": None, "final_status": True, "cached": False}, "envelope")
+    check("results" not in env, "binary envelope carries results")
+    count, _ = read_varint(b, i + n)
+    # the same request as JSON: from the cache, same sequences as a fresh
+    # JSON computation
+    j = check_det_response(det_call(s, path, ev, rid), "layering", rid, True)
+    rid2 = H.new_uuid()
+    fresh = check_det_response(det_call(s, path, ev, rid2), "layering", rid2,
+                               False)
+    eq(j["results"], fresh["results"], "cached JSON vs fresh")
+    eq(count, len(j["results"]), "binary sequence count")
+    check(count > 0, "no layering sequence in the data")
+    # a damaged entry (or one in an older format) is computed again
+    entry = os.path.join(s.var_dir, "cache", "layering",
+                         "%s.%s.json" % (rid, fp))
+    check(os.path.isfile(entry), "cache entry %s" % entry)
+    with open(entry, "wb") as f:
+        f.write(b'{"request_id":"x"}')
+    j = check_det_response(det_call(s, path, ev, rid), "layering", rid, False)
+    eq(j["results"], fresh["results"], "recomputed results")
+    eq(len(s.logs(msg="cache entry unusable, recomputing", request_id=rid,
+                  service=prog)), 1, "unusable entry logged")
+    eq(len(s.logs(msg="detection run", request_id=rid, service=prog)), 2,
+       "runs")
+
+
 @test
 def dedup_orchestrate_repeat_same_request_id():
     """The same X-Request-ID and input twice: detectors answer the second

@@ -873,6 +873,28 @@ static void test_agg_request_bin(void)
     lda_buf_free(&b);
 }
 
+/* The binary detector answer's frame: split gives back what frame wrote;
+ * anything else is not a frame. */
+static void test_res_frame(void)
+{
+    lda_buf b;
+    lda_buf_init(&b);
+    lda_codec_res_frame(&b, "{\"a\":1}", 7);
+    lda_buf_add(&b, "\x02xy", 3);
+    const char *env;
+    size_t n, rest;
+    CU_ASSERT_FATAL(lda_codec_res_split(b.data, b.len, &env, &n, &rest));
+    CU_ASSERT(n == 7 && memcmp(env, "{\"a\":1}", 7) == 0);
+    CU_ASSERT_EQUAL(rest, 8 + 1 + 7);
+    CU_ASSERT_FALSE(lda_codec_res_split(b.data, 15, &env, &n, &rest));
+    CU_ASSERT_FALSE(lda_codec_res_split(b.data, 8, &env, &n, &rest));
+    CU_ASSERT_FALSE(lda_codec_res_split("{\"request_id\":1}", 16, &env, &n,
+                                        &rest));
+    b.data[3] = 'X';
+    CU_ASSERT_FALSE(lda_codec_res_split(b.data, b.len, &env, &n, &rest));
+    lda_buf_free(&b);
+}
+
 void lda_test_codec(void)
 {
     static const lda_test_case cases[] = {
@@ -887,6 +909,7 @@ void lda_test_codec(void)
         {"aggregate request", test_agg_request},
         {"aggregate request validation failures", test_agg_request_invalid},
         {"binary aggregate request", test_agg_request_bin},
+        {"binary detector answer frame", test_res_frame},
         {NULL, NULL},
     };
     lda_test_suite("codec", cases, NULL, NULL, NULL, NULL);

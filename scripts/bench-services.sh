@@ -25,7 +25,7 @@
 # differ from build/lda's.
 #
 # Environment: BENCH_LDA (build/lda), BENCH_DIR (build/bench), BENCH_RUNS
-# (3), BENCH_SVC_EVENTS (1000000; smaller for a quick try), BENCH_SVC_LAT_RUNS
+# (5), BENCH_SVC_EVENTS (1000000; smaller for a quick try), BENCH_SVC_LAT_RUNS
 # (300 sequential 20-event runs), BENCH_SVC_SECONDS (10 s per throughput
 # case), BENCH_SVC_CLIENTS (4). LDA_CGI_DIR (default <repo>/cgi-bin) and
 # LDA_PROCS_* pass to the servers; the SPEC settings that change results or
@@ -36,7 +36,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$ROOT" || exit 1
 BENCH_LDA=${BENCH_LDA:-build/lda}
 BENCH_DIR=${BENCH_DIR:-build/bench}
-BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_SVC_EVENTS=${BENCH_SVC_EVENTS:-1000000}
 export BENCH_RUNS BENCH_SVC_EVENTS
 

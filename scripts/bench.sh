@@ -5,7 +5,7 @@
 # Inputs are made by scripts/gen-events (fixed seed) and cached under
 # build/bench/ (made again only when missing): a realistic trading day of
 # 1,000,000 events, and dense single-group files of 150k, 300k and 600k
-# events. Each case runs build/lda BENCH_RUNS times (default 3) and reports
+# events. Each case runs build/lda BENCH_RUNS times (default 5) and reports
 # the best wall time and the peak RSS (largest over the runs; from
 # /usr/bin/time -f %M when available, else from a python3 wrapper:
 # posix_spawn + wait4, the child's ru_maxrss). For dense cases the table shows
@@ -18,7 +18,7 @@
 # scripts/bench-services.sh when that exists and is executable (second
 # table: the whole server), with BENCH_DIR and BENCH_LDA exported.
 #
-# Environment: BENCH_LDA (default build/lda), BENCH_RUNS (default 3),
+# Environment: BENCH_LDA (default build/lda), BENCH_RUNS (default 5),
 # BENCH_DIR (default build/bench), BENCH_METER=python (force the python3
 # meter), BENCH_SERVICES=0 (skip scripts/bench-services.sh). Run from the
 # repository root.
@@ -27,7 +27,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 0
 BENCH_LDA=${BENCH_LDA:-build/lda}
-BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_DIR=${BENCH_DIR:-build/bench}
 export BENCH_LDA BENCH_DIR
 

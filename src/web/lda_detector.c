@@ -117,7 +117,7 @@ static bool header_keys(lda_req *r, lda_detect_req *k)
     return true;
 }
 
-/* Decode the internal CSV form into set; false = replied. */
+/* Decode the events as CSV into set; false = replied. */
 static bool decode_csv(const lda_config *cfg, lda_req *r, char *body,
                        size_t len, lda_set *set)
 {
@@ -267,8 +267,9 @@ static void handle(const lda_config *cfg, lda_req *r)
     int64_t t_read = lda_mono_us();
     char *body;
     size_t len;
-    /* A CSV body from the orchestrator's set writes every timestamp in
-       full, so it can outgrow the upload it came from: allow for it. */
+    /* A JSON request names every field of every event and can be about
+       twice the size of the same events uploaded as CSV: allow for it. (The
+       orchestrator's binary body is always smaller than the upload.) */
     uint64_t max = cfg->max_upload_bytes * 2;
     lda_body_status bs = lda_req_body(r, (size_t)max, &body, &len);
     if (bs != LDA_BODY_OK) {

@@ -1,7 +1,8 @@
 /* lda_detector: the one program body behind detect-layering.fcgi and
- * detect-wash.fcgi (SPEC §5.2): request decoding (internal CSV form or the
- * JSON form), fingerprint check, the (request_id, fingerprint) result
- * cache, one detector run, the response. Stateless apart from the cache. */
+ * detect-wash.fcgi (SPEC §5.2): request decoding (the binary internal
+ * form, CSV, or the JSON form), fingerprint check, the (request_id,
+ * fingerprint) result cache, one detector run, the answer (JSON, or binary
+ * when asked). Stateless apart from the cache. */
 #ifndef LDA_DETECTOR_H
 #define LDA_DETECTOR_H
 #include <stdint.h>

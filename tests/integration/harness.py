@@ -767,7 +767,7 @@ def _csv_field(s):
 
 
 def events_csv(events):
-    """The internal text/csv detector body (README, "The HTTP API")."""
+    """The events as a text/csv detector body (README, "The HTTP API")."""
     out = ["timestamp,account_id,product_id,side,price,quantity,event_type\n"]
     for e in events:
         out.append(",".join(_csv_field(x) for x in (

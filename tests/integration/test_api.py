@@ -616,7 +616,7 @@ def detect_400_malformed():
             expect_error(r, 400)
         for body in (b"{", b"[]", b"", b"null", b"\xff"):
             expect_error(s.post(path, body, "application/json"), 400)
-        # internal CSV form
+        # the events as CSV
         rid, fp = H.new_uuid(), H.fingerprint(evs)
         body = H.events_csv(evs)
         for what, hdrs in (

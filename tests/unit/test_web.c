@@ -2,6 +2,7 @@
  * that arrives over HTTP, the multipart parser, UUID v4 generation, the
  * result cache, the shared rate limiter, the failpoint switch and the
  * API-key check. Files go to a temporary directory per test run. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "lda_cache.h"
 #include "lda_failpoint.h"
+#include "lda_file.h"
 #include "lda_fingerprint.h"
 #include "lda_fpjob.h"
 #include "lda_multipart.h"
@@ -346,6 +348,64 @@ static void test_fpjob(void)
     lda_test_run_free(&t);
 }
 
+/* Names in dir that hold ".tmp." (temporaries left behind). */
+static int temporaries_in(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp\\.'", dir);
+    return system(cmd) == 0;
+}
+
+/* lda_file_write_parts: all parts land whole; a failing part leaves no
+ * temporary, says which part failed, keeps the parts renamed before it. */
+static void test_write_parts(void)
+{
+    char dir[128], a[160], b[160], c[160];
+    snprintf(dir, sizeof dir, "%s/parts", web_tmp);
+    CU_ASSERT_EQUAL_FATAL(lda_file_mkdirs(dir), 0);
+    snprintf(a, sizeof a, "%s/a.csv", dir);
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    snprintf(c, sizeof c, "%s/run.json", dir);
+    lda_file_part parts[3] = {{a, "A1", 2}, {b, "", 0}, {c, "{}", 2}};
+    size_t bad = 9;
+    CU_ASSERT_EQUAL(lda_file_write_parts(parts, 3, &bad), 0);
+    char *data;
+    size_t len;
+    CU_ASSERT(lda_file_read(a, 0, &data, &len) == 0 && len == 2 &&
+              memcmp(data, "A1", 2) == 0);
+    free(data);
+    CU_ASSERT(lda_file_read(b, 0, &data, &len) == 0 && len == 0);
+    free(data);
+    CU_ASSERT(lda_file_read(c, 0, &data, &len) == 0 && len == 2);
+    free(data);
+    struct stat st;
+    CU_ASSERT(stat(a, &st) == 0 && (st.st_mode & 0777) == 0640);
+    CU_ASSERT_FALSE(temporaries_in(dir));
+    /* replace: a directory where the second part goes makes its rename
+       fail; the first part is already replaced, the third never is */
+    CU_ASSERT_EQUAL_FATAL(unlink(b), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(b, 0700), 0);
+    parts[0].data = "A2";
+    parts[2].data = "[]";
+    CU_ASSERT_EQUAL(lda_file_write_parts(parts, 3, &bad), -1);
+    CU_ASSERT_EQUAL(bad, 1);
+    CU_ASSERT(lda_file_read(a, 0, &data, &len) == 0 && len == 2 &&
+              memcmp(data, "A2", 2) == 0);
+    free(data);
+    CU_ASSERT(lda_file_read(c, 0, &data, &len) == 0 &&
+              memcmp(data, "{}", 2) == 0);
+    free(data);
+    CU_ASSERT_FALSE(temporaries_in(dir));
+    /* a part in a directory that does not exist fails before anything */
+    char nowhere[160];
+    snprintf(nowhere, sizeof nowhere, "%s/no/such.csv", dir);
+    lda_file_part one[1] = {{nowhere, "x", 1}};
+    CU_ASSERT_EQUAL(lda_file_write_parts(one, 1, &bad), -1);
+    CU_ASSERT(bad == 0 && errno == ENOENT);
+    CU_ASSERT_EQUAL(lda_file_write_parts(parts, 0, &bad), -1);
+    CU_ASSERT_EQUAL(errno, EINVAL);
+}
+
 void lda_test_web(void)
 {
     static const lda_test_case cases[] = {
@@ -362,6 +422,7 @@ void lda_test_web(void)
         {"api key", test_key_check},
         {"fingerprint masks", test_fingerprint_masks},
         {"fingerprint on a second thread", test_fpjob},
+        {"run files written as one batch", test_write_parts},
         {NULL, NULL},
     };
     lda_test_suite("web", cases, web_init, web_cleanup, NULL, NULL);

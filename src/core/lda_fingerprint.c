@@ -29,9 +29,7 @@ typedef struct fp_sink {
 
 typedef struct fp_ctx {
     const lda_set *s;
-    fp_sink sink[2];
-    size_t nsinks;
-    unsigned any;                 /* union of the sinks' masks */
+    fp_sink sink;
     const char *prefix;           /* "account TAB product TAB" of the group */
     size_t prefix_len;
     lda_buf tails;                /* tails of one equal-timestamp run */
@@ -81,22 +79,20 @@ static void sink_add(fp_ctx *c, fp_sink *k, const char *p, size_t n)
     }
 }
 
-/* One canonical line, in pieces, to every digest that takes its type. */
+/* One canonical line, in pieces, to the digest if it takes its type. */
 static void emit_line(fp_ctx *c, unsigned type, const char *ts, size_t tsn,
                       const char *tail, size_t tailn, const char *price,
                       size_t pricen, bool newline)
 {
-    for (size_t i = 0; i < c->nsinks; i++) {
-        fp_sink *k = &c->sink[i];
-        if (!(k->mask & (1u << type)))
-            continue;
-        sink_add(c, k, c->prefix, c->prefix_len);
-        sink_add(c, k, ts, tsn);
-        sink_add(c, k, tail, tailn);
-        sink_add(c, k, price, pricen);
-        if (newline)
-            sink_add(c, k, "\n", 1);
-    }
+    fp_sink *k = &c->sink;
+    if (!(k->mask & (1u << type)))
+        return;
+    sink_add(c, k, c->prefix, c->prefix_len);
+    sink_add(c, k, ts, tsn);
+    sink_add(c, k, tail, tailn);
+    sink_add(c, k, price, pricen);
+    if (newline)
+        sink_add(c, k, "\n", 1);
 }
 
 #define US_PER_DAY (86400LL * 1000000LL)
@@ -181,7 +177,7 @@ static void put_line(fp_ctx *c, const lda_event *e)
     size_t pn = e->price_len;
     const char *price = lda_event_price(c->s, e);
     if (c->prefix_len + 27 + TAIL_MAX + pn + 1 <= LINE_FAST) {
-        /* The usual line: built whole, then one copy per digest. */
+        /* The usual line: built whole, then copied to the digest. */
         char line[LINE_FAST], *p = line;
         memcpy(p, c->prefix, c->prefix_len);
         p += c->prefix_len;
@@ -190,9 +186,8 @@ static void put_line(fp_ctx *c, const lda_event *e)
         memcpy(p, price, pn);
         p += pn;
         *p++ = '\n';
-        for (size_t i = 0; i < c->nsinks; i++)
-            if (c->sink[i].mask & (1u << e->type))
-                sink_add(c, &c->sink[i], line, (size_t)(p - line));
+        if (c->sink.mask & (1u << e->type))
+            sink_add(c, &c->sink, line, (size_t)(p - line));
         return;
     }
     char ts[LDA_TIME_MAX], t[TAIL_MAX + 1];
@@ -228,7 +223,7 @@ static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
     for (size_t k = 0; k < n; k++) {
         const lda_event *e = lda_group_ev(c->s, g, i + k);
         char t[TAIL_MAX];
-        if (!(c->any & (1u << e->type)))
+        if (!(c->sink.mask & (1u << e->type)))
             continue;
         c->tail_off[3 * m] = c->tails.len;
         lda_buf_add(&c->tails, t, make_tail(t, e));
@@ -270,7 +265,7 @@ static void put_group(fp_ctx *c, const lda_group *g, lda_buf *prefix)
         while (j < g->count && lda_group_ev(c->s, g, j)->ts == e->ts)
             j++;
         if (j == i + 1) {
-            if (c->any & (1u << e->type))
+            if (c->sink.mask & (1u << e->type))
                 put_line(c, e);
         } else
             put_run(c, g, i, j);
@@ -288,53 +283,6 @@ static void to_hex(const unsigned char *md, char hex[65])
     hex[64] = '\0';
 }
 
-/* Fingerprints of the events of s restricted to each of masks[0..n). */
-static int fingerprint_n(const lda_set *s, const unsigned *masks,
-                         char (*hex)[65], size_t n)
-{
-    fp_ctx c = {.s = s, .nsinks = n};
-    lda_buf prefix;
-    lda_buf_init(&prefix);
-    lda_buf_init(&c.tails);
-    uint32_t *gs = malloc((s->ngroups ? s->ngroups : 1) * sizeof *gs);
-    c.failed = !gs;
-    for (size_t i = 0; i < n; i++) {
-        fp_sink *k = &c.sink[i];
-        k->mask = masks[i];
-        c.any |= masks[i];
-        k->stage = malloc(STAGE);
-        k->md = EVP_MD_CTX_new();
-        if (!k->stage || !k->md ||
-            EVP_DigestInit_ex(k->md, EVP_sha256(), NULL) != 1)
-            c.failed = true;
-    }
-    if (!c.failed) {
-        for (size_t g = 0; g < s->ngroups; g++)
-            gs[g] = (uint32_t)g;
-        qsort_r(gs, s->ngroups, sizeof *gs, cmp_group, (void *)s);
-        for (size_t g = 0; g < s->ngroups && !c.failed; g++)
-            put_group(&c, &s->groups[gs[g]], &prefix);
-    }
-    for (size_t i = 0; i < n; i++) {
-        fp_sink *k = &c.sink[i];
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        if (!c.failed &&
-            (EVP_DigestUpdate(k->md, k->stage, k->used) != 1 ||
-             EVP_DigestFinal_ex(k->md, md, &mdlen) != 1 || mdlen != 32))
-            c.failed = true;
-        if (!c.failed)
-            to_hex(md, hex[i]);
-        EVP_MD_CTX_free(k->md);
-        free(k->stage);
-    }
-    free(gs);
-    free(c.tail_off);
-    lda_buf_free(&prefix);
-    lda_buf_free(&c.tails);
-    return c.failed ? -1 : 0;
-}
-
 int lda_fingerprint(const lda_set *s, char hex[65])
 {
     return lda_fingerprint_mask(s, LDA_FP_ALL, hex);
@@ -342,9 +290,37 @@ int lda_fingerprint(const lda_set *s, char hex[65])
 
 int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
 {
-    char out[1][65];
-    if (fingerprint_n(s, &mask, out, 1) < 0)
-        return -1;
-    memcpy(hex, out[0], 65);
-    return 0;
+    fp_ctx c = {.s = s};
+    fp_sink *k = &c.sink;
+    lda_buf prefix;
+    lda_buf_init(&prefix);
+    lda_buf_init(&c.tails);
+    uint32_t *gs = malloc((s->ngroups ? s->ngroups : 1) * sizeof *gs);
+    k->mask = mask;
+    k->stage = malloc(STAGE);
+    k->md = EVP_MD_CTX_new();
+    c.failed = !gs || !k->stage || !k->md ||
+               EVP_DigestInit_ex(k->md, EVP_sha256(), NULL) != 1;
+    if (!c.failed) {
+        for (size_t g = 0; g < s->ngroups; g++)
+            gs[g] = (uint32_t)g;
+        qsort_r(gs, s->ngroups, sizeof *gs, cmp_group, (void *)s);
+        for (size_t g = 0; g < s->ngroups && !c.failed; g++)
+            put_group(&c, &s->groups[gs[g]], &prefix);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!c.failed &&
+        (EVP_DigestUpdate(k->md, k->stage, k->used) != 1 ||
+         EVP_DigestFinal_ex(k->md, md, &mdlen) != 1 || mdlen != 32))
+        c.failed = true;
+    if (!c.failed)
+        to_hex(md, hex);
+    EVP_MD_CTX_free(k->md);
+    free(k->stage);
+    free(gs);
+    free(c.tail_off);
+    lda_buf_free(&prefix);
+    lda_buf_free(&c.tails);
+    return c.failed ? -1 : 0;
 }

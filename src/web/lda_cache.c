@@ -29,9 +29,16 @@ static int entry_path(char *out, size_t n, const char *request_id,
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
+/* The entry is at least ttl seconds old. The clock is read in full
+ * (CLOCK_REALTIME), not with time(): that one is the coarse clock, which can
+ * be a tick behind the fine-grained times a file system may stamp, so a file
+ * written a moment ago could look as if from the future (and a TTL of 0
+ * would not expire it). A future mtime (clock set back) is never expired. */
 static bool expired(const struct stat *st, uint64_t ttl)
 {
-    time_t now = time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t now = ts.tv_sec;
     return now >= st->st_mtime && (uint64_t)(now - st->st_mtime) >= ttl;
 }
 

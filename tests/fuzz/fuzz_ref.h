@@ -260,4 +260,16 @@ static inline void check_detectors(const lda_set *s, const lda_params *p,
     lda_seqlist_free(&rw);
 }
 
+/* check_detectors with the default parameters; lay and wash are
+ * initialised here (free them after). */
+static inline void check_default_detectors(const lda_set *s, lda_seqlist *lay,
+                                           lda_seqlist *wash)
+{
+    lda_params p;
+    lda_params_default(&p);
+    lda_seqlist_init(lay);
+    lda_seqlist_init(wash);
+    check_detectors(s, &p, lay, wash);
+}
+
 #endif

@@ -122,12 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(lda_set_finish(&set), "finish");
         check_finished(&set);
         reencode(&set);
-        lda_params p;
-        lda_params_default(&p);
         lda_seqlist lay, wash;
-        lda_seqlist_init(&lay);
-        lda_seqlist_init(&wash);
-        check_detectors(&set, &p, &lay, &wash);
+        check_default_detectors(&set, &lay, &wash);
         lda_seqlist_free(&lay);
         lda_seqlist_free(&wash);
     }

@@ -167,6 +167,11 @@ static void load_service(loader *l, lda_config *c)
     get_positive(l, "ALGORITHM_TIMEOUT_SECONDS", 30, &c->algorithm_timeout);
     get_flag(l, "ALLOW_PARTIAL_RESULTS", &c->allow_partial);
     get_count(l, "CACHE_TTL_SECONDS", 3600, false, &c->cache_ttl);
+    get_count(l, "MAX_JSON_BODY_BYTES", 33554432, false,
+              &c->max_json_body_bytes);
+    get_count(l, "RUN_RETENTION_DAYS", 0, true, &c->run_retention_days);
+    if (c->run_retention_days > 36500)
+        fail(l, "RUN_RETENTION_DAYS", "must be at most 36500");
     get_flag(l, "PSEUDONYMIZE_LOGS", &c->pseudonymize);
     c->salt = env("PSEUDONYMIZATION_SALT");
     if (c->pseudonymize && !c->salt)

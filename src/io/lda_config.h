@@ -19,7 +19,9 @@ typedef struct lda_config {
                                        "http://<bind>:<port>" (bind 0.0.0.0
                                        or :: -> 127.0.0.1) */
     const char *api_key;            /* API_KEY, NULL when unset or empty */
-    const char *internal_api_key;   /* INTERNAL_API_KEY, default api_key */
+    const char *internal_api_key;   /* INTERNAL_API_KEY, default api_key;
+                                       the only key POST /api/aggregate
+                                       takes */
     uint64_t max_upload_bytes;      /* MAX_UPLOAD_BYTES, 268435456 */
     uint64_t max_events;            /* MAX_EVENTS, 5000000 */
     uint64_t rate_limit_per_minute; /* RATE_LIMIT_PER_MINUTE, 0 = off */
@@ -28,6 +30,10 @@ typedef struct lda_config {
     double algorithm_timeout;       /* ALGORITHM_TIMEOUT_SECONDS, 30 */
     bool allow_partial;             /* ALLOW_PARTIAL_RESULTS, false */
     uint64_t cache_ttl;             /* CACHE_TTL_SECONDS, 3600 */
+    uint64_t max_json_body_bytes;   /* MAX_JSON_BODY_BYTES, 33554432: JSON
+                                       bodies of the detector and aggregate
+                                       routes */
+    uint64_t run_retention_days;    /* RUN_RETENTION_DAYS, 0 = keep runs */
     bool pseudonymize;              /* PSEUDONYMIZE_LOGS, false */
     const char *salt;               /* PSEUDONYMIZATION_SALT */
 } lda_config;

@@ -11,13 +11,19 @@
  * atomically (temporary, fsync, rename; the three fsyncs shared, see
  * lda_file_write_parts). A reader can therefore trust a
  * report only once run.json exists, and GET /api/runs/ serves a report
- * only then. A failed write removes whatever this request left (reports,
- * run.json, the empty directory) and answers 500 with safe words; the
- * detail goes to the log. A validation failure writes only run.json
- * (status "validation_failed") and removes reports of an earlier run of
- * the same id, run.json first so reports never stand without it. A repeat
- * of a completed request id simply rewrites the run (the orchestrator may
- * retry; its results are cached, so the content is the same).
+ * only then. A validation failure writes only run.json (status
+ * "validation_failed").
+ *
+ * Runs are immutable (SPEC §5.6a): the run directory is claimed with a
+ * plain mkdir, which only one request can win. A request whose directory
+ * exists is never written: with the same event fingerprint it is a replay
+ * and is answered from the run's run.json ("replayed": true; the
+ * orchestrator may retry after a lost answer), otherwise it is 409. Only
+ * INTERNAL_API_KEY opens this route (lda_service, internal_path).
+ * A failed write removes whatever this request left (reports, run.json,
+ * the directory it claimed) and answers 500 with safe words, or 507 when
+ * the disk is full (the orchestrator does not retry that); the detail
+ * goes to the log.
  *
  * GET|HEAD /api/runs/<uuid>/<file>: serves the file whole (reports are
  * small next to the input), text/csv as an attachment or run.json as
@@ -50,6 +56,8 @@ static const char f_sus[] = "suspicious_accounts.csv";
 static const char f_det[] = "detections.csv";
 static const char f_run[] = "run.json";
 static const char write_error[] = "could not write the run's reports";
+static const char disk_error[] =
+    "the server ran out of disk space while writing the run's reports";
 
 /* dir/name into out; false when too long. */
 static bool join(char *out, size_t cap, const char *dir, const char *name)
@@ -78,6 +86,8 @@ typedef struct agg {
     size_t merged;
     char error[LDA_AGG_ERROR_MAX];   /* "" = null */
     char dir[PATH_MAX];
+    bool claimed;                /* this request created dir */
+    bool disk_full;              /* a write failed with ENOSPC/EDQUOT */
 } agg;
 
 static bool failed(const agg *g, int s)
@@ -150,16 +160,17 @@ static json_t *run_json(const agg *g)
         str_or_null(g->error));
 }
 
-static void log_errno(const agg *g, const char *step, const char *path,
-                      int e)
+static void log_errno(agg *g, const char *step, const char *path, int e)
 {
+    if (e == ENOSPC || e == EDQUOT)
+        g->disk_full = true;
     lda_log(LDA_ERROR, g->a.request_id, "run write failed",
             json_pack("{s:s,s:s,s:s}", "step", step, "path", path, "detail",
                       strerror(e)));
 }
 
 /* Unlink dir/name; ENOENT is fine. */
-static void remove_file(const agg *g, const char *name)
+static void remove_file(agg *g, const char *name)
 {
     char path[PATH_MAX];
     if (join(path, sizeof path, g->dir, name) && unlink(path) < 0 &&
@@ -167,17 +178,22 @@ static void remove_file(const agg *g, const char *name)
         log_errno(g, "cleanup", path, errno);
 }
 
-/* After a failed write: leave no trace of the run. */
-static void remove_run(const agg *g)
+/* After a failed write: leave no trace of the run this request claimed
+ * (never touch a directory it did not create). */
+static void remove_run(agg *g)
 {
+    if (!g->claimed)
+        return;
     remove_file(g, f_sus);
     remove_file(g, f_det);
     remove_file(g, f_run);
-    rmdir(g->dir);   /* best effort: only when empty */
+    if (rmdir(g->dir) < 0)
+        log_errno(g, "cleanup", g->dir, errno);
+    g->claimed = false;
 }
 
 /* One write step; failpoint fp makes it fail as ENOSPC. */
-static int write_step(const agg *g, const char *fp, const char *name,
+static int write_step(agg *g, const char *fp, const char *name,
                       const char *data, size_t len)
 {
     char path[PATH_MAX];
@@ -199,15 +215,20 @@ static int write_step(const agg *g, const char *fp, const char *name,
     return -1;
 }
 
-static int make_dir(agg *g)
+/* Claim the run directory: 0 created (ours), 1 it exists already, -1
+ * failed (logged). */
+static int claim_dir(agg *g)
 {
     int e;
     if (!run_dir(g->cfg, g->a.request_id, g->dir, sizeof g->dir))
         e = ENAMETOOLONG;
     else if (lda_failpoint("enospc-mkdir", g->a.request_id))
         e = ENOSPC;
-    else if (lda_file_mkdirs(g->dir) == 0)
+    else if (mkdir(g->dir, 0755) == 0) {
+        g->claimed = true;
         return 0;
+    } else if (errno == EEXIST)
+        return 1;
     else
         e = errno;
     log_errno(g, "mkdir", g->dir, e);
@@ -339,8 +360,9 @@ static void reply_write_failure(agg *g)
     g->status = "failed";
     g->partial = false;
     g->merged = 0;
-    snprintf(g->error, sizeof g->error, "%s", write_error);
-    reply_result(g, 500);
+    snprintf(g->error, sizeof g->error, "%s",
+             g->disk_full ? disk_error : write_error);
+    reply_result(g, g->disk_full ? 507 : 500);
 }
 
 static void validation_failed(agg *g)
@@ -351,14 +373,53 @@ static void validation_failed(agg *g)
     snprintf(g->error, sizeof g->error, "%s", g->a.invalid);
     lda_log(LDA_WARN, g->a.request_id, "aggregate validation failed",
             json_pack("{s:s}", "error", g->error));
-    if (make_dir(g) < 0 || write_run_json(g) < 0) {
+    if (write_run_json(g) < 0)
         reply_write_failure(g);
+    else
+        reply_result(g, 200);
+}
+
+/* The run exists: a replay of the same events is answered from its
+ * run.json (nothing is written), anything else is 409. */
+static void existing_run(agg *g)
+{
+    char path[PATH_MAX];
+    char *text = NULL;
+    size_t len = 0;
+    json_t *j = NULL;
+    if (join(path, sizeof path, g->dir, f_run) &&
+        lda_file_read(path, 0, &text, &len) == 0)
+        j = json_loadb(text, len, 0, NULL);
+    free(text);
+    const char *fp = json_string_value(json_object_get(j, "fingerprint"));
+    const char *st = json_string_value(json_object_get(j, "status"));
+    if (!fp || !st || !g->a.fingerprint[0] ||
+        strcmp(fp, g->a.fingerprint) != 0) {
+        lda_log(LDA_WARN, g->a.request_id, "aggregate refused: run exists",
+                json_pack("{s:b}", "readable", j != NULL));
+        json_decref(j);
+        lda_reply_error(g->r, 409,
+                        j ? "a run with this request id already exists "
+                            "with other events"
+                          : "a run with this request id is being written");
         return;
     }
-    /* run.json already says failed: now drop an earlier run's reports */
-    remove_file(g, f_sus);
-    remove_file(g, f_det);
-    reply_result(g, 200);
+    json_t *m = json_object_get(j, "merged_count");
+    json_t *out = json_pack(
+        "{s:s,s:s,s:I,s:O,s:b,s:O,s:b}", "request_id", g->a.request_id,
+        "status", st, "merged_count",
+        json_is_integer(m) ? json_integer_value(m) : (json_int_t)0,
+        "failed_services",
+        json_object_get(j, "failed_services")
+            ? json_object_get(j, "failed_services")
+            : json_null(),
+        "partial", json_is_true(json_object_get(j, "partial")), "error",
+        json_object_get(j, "error") ? json_object_get(j, "error")
+                                    : json_null(),
+        "replayed", 1);
+    json_decref(j);
+    lda_log(LDA_INFO, g->a.request_id, "aggregate replayed", NULL);
+    lda_reply_json(g->r, 200, out);
 }
 
 static void complete(agg *g)
@@ -370,7 +431,7 @@ static void complete(agg *g)
     if (build_reports(g, &sus, &det) < 0) {
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
         lda_reply_error(g->r, 500, "out of memory");
-    } else if ((g->t_merged = lda_mono_us()) < 0 || make_dir(g) < 0 ||
+    } else if ((g->t_merged = lda_mono_us()) < 0 ||
                write_reports(g, &sus, &det) < 0) {
         reply_write_failure(g);
     } else {
@@ -409,14 +470,16 @@ static void aggregate(const lda_config *cfg, lda_req *r)
     int64_t t0 = lda_mono_us();
     char *body;
     size_t len;
-    size_t max = cfg->max_upload_bytes > SIZE_MAX - 1
-                     ? SIZE_MAX - 1
-                     : (size_t)cfg->max_upload_bytes;
+    /* A JSON body is decoded as a tree: it has its own, smaller limit. */
+    uint64_t lim = bin ? cfg->max_upload_bytes : cfg->max_json_body_bytes;
+    size_t max = lim > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)lim;
     switch (lda_req_body(r, max, &body, &len)) {
     case LDA_BODY_OK:
         break;
     case LDA_BODY_TOO_LARGE:
-        lda_reply_error(r, 413, "request body too large");
+        lda_reply_error(r, 413, bin ? "request body too large"
+                                    : "JSON body larger than "
+                                      "MAX_JSON_BODY_BYTES");
         return;
     case LDA_BODY_IO:
         lda_reply_error(r, 400, "incomplete request body");
@@ -452,6 +515,8 @@ static void aggregate(const lda_config *cfg, lda_req *r)
     if (rc == -3) {
         lda_log(LDA_ERROR, r->request_id, "out of memory", NULL);
         lda_reply_error(r, 500, "out of memory");
+    } else if (rc == 0 && !lda_valid_run_id(g.a.request_id, 36)) {
+        lda_reply_error(r, 400, "request_id: must be a version-4 UUID");
     } else if (rc < 0) {
         lda_log(LDA_WARN, r->request_id, "bad aggregate request",
                 json_pack("{s:s}", "error", err));
@@ -459,7 +524,12 @@ static void aggregate(const lda_config *cfg, lda_req *r)
     } else {
         memcpy(r->request_id, g.a.request_id, 37);
         check_success(&g);
-        if (g.a.invalid[0])
+        int c = claim_dir(&g);
+        if (c < 0)
+            reply_write_failure(&g);
+        else if (c > 0)
+            existing_run(&g);
+        else if (g.a.invalid[0])
             validation_failed(&g);
         else
             complete(&g);
@@ -476,12 +546,6 @@ static void runs(const lda_config *cfg, lda_req *r)
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
         lda_reply_error_h(r, 405, "Allow: GET, HEAD\r\n",
                           "method not allowed");
-        return;
-    }
-    /* The loop also admitted INTERNAL_API_KEY; downloads need API_KEY. */
-    if (!lda_service_key_ok(cfg, false, lda_req_param(r, "HTTP_X_API_KEY"))) {
-        lda_reply_error_h(r, 401, "WWW-Authenticate: X-API-Key\r\n",
-                          "missing or invalid API key");
         return;
     }
     char id[37];
@@ -566,7 +630,8 @@ int main(void)
     static const lda_service svc = {
         .name = "aggregate",
         .route = "/api/aggregate",
-        .internal = true,
+        .key = LDA_KEY_USER,
+        .internal_path = "/api/aggregate",
         .start = start,
         .handle = handle,
     };

@@ -15,9 +15,22 @@
  * counts, rejects, each detector's answer without its sequences, plus
  * "retry_count") and the sequences in binary, so the aggregator parses
  * no large JSON. The answer is the §5.1 object: 200 when the aggregator completed the
- * run, 502 (naming the failed services in safe words) otherwise. The
- * upload, the event set and the detector bodies are freed as soon as the
- * next step no longer needs them.
+ * run, 502 (naming the failed services in safe words) otherwise, 507 when
+ * the aggregator ran out of disk space (not retried; the run's cache
+ * entries are removed). The upload, the event set and the detector bodies
+ * are freed as soon as the next step no longer needs them.
+ *
+ * Runs are immutable (SPEC §5.6a): once the input is parsed, a run
+ * directory that already has this request id answers the request before
+ * any detector is called -- the same events (fingerprint) replay the
+ * recorded run (200, "replayed": true, nothing written), other events are
+ * 409.
+ *
+ * Stopping (scripts/lda-server stop): every run holds a shared flock on
+ * $LDA_VAR_DIR/run/inflight.lock until its answer has been sent, and no
+ * run starts while $LDA_VAR_DIR/run/draining exists (503): the script
+ * creates that file, takes the lock exclusively (so it waits for the runs
+ * in flight), then stops the server.
  *
  * GET /api/health: the three siblings' GET <route>/health concurrently
  * (2 s, no retry) plus this program itself, answered in-process: asking
@@ -32,16 +45,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lda_cache.h"
 #include "lda_client.h"
 #include "lda_codec.h"
 #include "lda_clock.h"
 #include "lda_config.h"
 #include "lda_csv.h"
 #include "lda_event.h"
+#include "lda_file.h"
 #include "lda_fingerprint.h"
 #include "lda_fpjob.h"
 #include "lda_http.h"
@@ -59,6 +75,8 @@
 #define ERR_MAX 200
 
 static lda_client *client;
+static int inflight_fd = -1;           /* run/inflight.lock */
+static char draining_path[PATH_MAX];   /* run/draining */
 
 static const char *const det_paths[LDA_SVC_COUNT] = {
     "/api/detect/layering", "/api/detect/wash"};
@@ -173,6 +191,7 @@ typedef struct run {
     lda_call agg;
     bool agg_ok;                   /* aggregator answered "completed" */
     bool agg_failed;               /* unreachable, or answered "failed" */
+    bool disk_full;                /* the aggregator answered 507 */
     bool partial;
     uint64_t merged;
     char agg_error[ERR_MAX];
@@ -386,6 +405,72 @@ static bool read_input(run *g, char **owned, char **csv, size_t *len)
     return true;
 }
 
+/* The §5.1 answer of a recorded run (its run.json), "replayed": true. */
+static json_t *replay_json(const run *g, json_t *rec)
+{
+    const char *st = json_string_value(json_object_get(rec, "status"));
+    bool done = st && strcmp(st, "completed") == 0;
+    json_t *outputs = json_null();
+    if (done) {
+        char sus[96], det[96];
+        snprintf(sus, sizeof sus, "/api/runs/%s/suspicious_accounts.csv",
+                 g->r->request_id);
+        snprintf(det, sizeof det, "/api/runs/%s/detections.csv",
+                 g->r->request_id);
+        outputs = json_pack("{s:s,s:s}", "suspicious_accounts", sus,
+                            "detections", det);
+    }
+    json_t *nul = json_null();
+#define REC(k) (json_object_get(rec, k) ? json_object_get(rec, k) : nul)
+    json_t *j = json_pack(
+        "{s:s,s:s,s:O,s:O,s:O,s:O,s:b,s:O,s:O,s:o,s:O,s:b}", "request_id",
+        g->r->request_id, "status", done ? "completed" : "failed",
+        "event_count", REC("event_count"), "rejected_count",
+        REC("rejected_count"), "rejected", REC("rejected"),
+        "aggregated_count", REC("merged_count"), "partial",
+        json_is_true(json_object_get(rec, "partial")), "failed_services",
+        REC("failed_services"), "services", REC("services"), "outputs",
+        outputs, "error", REC("error"), "replayed", 1);
+#undef REC
+    return j;
+}
+
+/* A run of this request id exists already (SPEC §5.6a): replay it when
+ * it holds the same events, else 409. False when there is none (go on);
+ * true = replied. */
+static bool answered_by_existing_run(run *g)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    struct stat st;
+    int n = snprintf(dir, sizeof dir, "%s/runs/%s", g->cfg->var_dir,
+                     g->r->request_id);
+    if (n < 0 || (size_t)n >= sizeof dir || stat(dir, &st) < 0)
+        return false;
+    char *text = NULL;
+    size_t len = 0;
+    json_t *rec = NULL;
+    n = snprintf(path, sizeof path, "%s/run.json", dir);
+    if (n > 0 && (size_t)n < sizeof path &&
+        lda_file_read(path, 0, &text, &len) == 0)
+        rec = json_loadb(text, len, 0, NULL);
+    free(text);
+    const char *fp = json_string_value(json_object_get(rec, "fingerprint"));
+    if (!fp || strcmp(fp, g->fp_all) != 0) {
+        lda_log(LDA_WARN, g->r->request_id, "run refused: the id exists",
+                json_pack("{s:b}", "recorded", rec != NULL));
+        lda_reply_error(g->r, 409,
+                        rec ? "a run with this request id already exists "
+                              "with other events; send the input without "
+                              "X-Request-ID (or with a new one)"
+                            : "a run with this request id is in progress");
+    } else {
+        lda_log(LDA_INFO, g->r->request_id, "run replayed", NULL);
+        lda_reply_json(g->r, 200, replay_json(g, rec));
+    }
+    json_decref(rec);
+    return true;
+}
+
 /* Fingerprints and detector bodies (lda_wire) of the finished set: the
  * layering body holds every event, the wash body only the trades. The full
  * fingerprint, the longest of these steps, runs on a second thread while
@@ -405,7 +490,8 @@ static bool encode(run *g)
     return ok;
 }
 
-/* Parse, group, fingerprint, encode the detector bodies. False = replied. */
+/* Parse, group, fingerprint, encode the detector bodies; then the run must
+ * be new. False = replied. */
 static bool prepare(run *g, char *owned, char *csv, size_t len)
 {
     char err[256];
@@ -437,7 +523,7 @@ static bool prepare(run *g, char *owned, char *csv, size_t len)
     }
     lda_set_free(&g->set);      /* the bodies hold everything now */
     lda_set_init(&g->set);
-    return true;
+    return !answered_by_existing_run(g);
 }
 
 /* "HTTP 500, 3 retries" */
@@ -632,6 +718,18 @@ static bool aggregate_body(run *g, lda_buf *out)
     return ok;
 }
 
+/* Remove both detectors' cache entries of this run (same host). */
+static void forget_cached(const run *g)
+{
+    const char *fps[LDA_SVC_COUNT] = {g->fp_all, g->fp_trade};
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        if (lda_cache_forget(g->cfg->var_dir, lda_svc_names[i],
+                             g->r->request_id, fps[i]) < 0)
+            lda_log(LDA_WARN, g->r->request_id, "cache entry not removed",
+                    json_pack("{s:s,s:s}", "service", lda_svc_names[i],
+                              "detail", strerror(errno)));
+}
+
 /* Send the aggregate request and classify the answer. */
 static void aggregate(run *g)
 {
@@ -679,6 +777,14 @@ static void aggregate(run *g)
                      err ? err : st);
             log_call_failure(g, c, g->agg_error);
         }
+    } else if (c->http_status == 507) {
+        /* not retried (lda_client): a full disk is said as it is, and the
+           run's cache entries go, to give the space back */
+        g->agg_failed = g->disk_full = true;
+        snprintf(g->agg_error, sizeof g->agg_error,
+                 "the server ran out of disk space");
+        log_call_failure(g, c, g->agg_error);
+        forget_cached(g);
     } else {
         char how[ERR_MAX];
         g->agg_failed = true;
@@ -763,7 +869,7 @@ static void respond(run *g)
         "aggregated_count", (json_int_t)(done ? g->merged : 0), "partial",
         done && g->partial, "failed_services", failed, "services", services,
         "outputs", outputs, "error", str_or_null(error));
-    lda_reply_json(r, done ? 200 : 502, j);
+    lda_reply_json(r, done ? 200 : g->disk_full ? 507 : 502, j);
 }
 
 static void orchestrate(const lda_config *cfg, lda_req *r)
@@ -780,6 +886,11 @@ static void orchestrate(const lda_config *cfg, lda_req *r)
         lda_call_init(&g.det[i]);
         lda_seqlist_init(&g.parsed[i].seqs);
         lda_seqlist_init(&g.out[i].seqs);
+    }
+    if (access(draining_path, F_OK) == 0) {
+        lda_reply_error_h(r, 503, "Retry-After: 5\r\n",
+                          "the server is shutting down");
+        return;
     }
     if (cfg->rate_limit_per_minute > 0) {
         unsigned ra = 0;
@@ -838,6 +949,15 @@ out:
     lda_set_free(&g.set);
 }
 
+/* One run under the shared in-flight lock (see the top of this file). */
+static void orchestrate_locked(const lda_config *cfg, lda_req *r)
+{
+    while (flock(inflight_fd, LOCK_SH) < 0 && errno == EINTR)
+        ;
+    orchestrate(cfg, r);
+    flock(inflight_fd, LOCK_UN);
+}
+
 static void handle(const lda_config *cfg, lda_req *r)
 {
     if (strcmp(r->path, "/api/health") == 0) {
@@ -848,7 +968,7 @@ static void handle(const lda_config *cfg, lda_req *r)
                               "method not allowed");
     } else if (strcmp(r->path, "/api/orchestrate") == 0) {
         if (strcmp(r->method, "POST") == 0)
-            orchestrate(cfg, r);
+            orchestrate_locked(cfg, r);
         else
             lda_reply_error_h(r, 405, "Allow: POST\r\n",
                               "method not allowed");
@@ -859,6 +979,17 @@ static void handle(const lda_config *cfg, lda_req *r)
 
 static int start(const lda_config *cfg)
 {
+    char dir[PATH_MAX], lock[PATH_MAX];
+    int n = snprintf(dir, sizeof dir, "%s/run", cfg->var_dir);
+    int m = snprintf(lock, sizeof lock, "%s/inflight.lock", dir);
+    int k = snprintf(draining_path, sizeof draining_path, "%s/draining", dir);
+    if (n < 0 || m < 0 || k < 0 || (size_t)m >= sizeof lock ||
+        (size_t)k >= sizeof draining_path || lda_file_mkdirs(dir) < 0 ||
+        (inflight_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+        lda_log(LDA_ERROR, NULL, "cannot open the in-flight lock",
+                json_pack("{s:s}", "detail", strerror(errno)));
+        return -1;
+    }
     if (cfg->rate_limit_per_minute > 0 &&
         lda_ratelimit_init(cfg->var_dir) < 0) {
         lda_log(LDA_ERROR, NULL, "cannot create the rate-limit directory",
@@ -879,7 +1010,7 @@ int main(void)
         .name = "orchestrate",
         .route = "/api/orchestrate",
         .public_path = "/api/health",
-        .internal = false,
+        .key = LDA_KEY_USER,
         .start = start,
         .handle = handle,
     };

@@ -21,12 +21,31 @@
 
 static char cache_dir[4096];
 
+/* The entry's file in dir (a cache directory). */
+static int path_in(char *out, size_t n, const char *dir,
+                   const char *request_id, const char *fingerprint)
+{
+    int k = snprintf(out, n, "%s/%s.%s.json", dir, request_id, fingerprint);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+/* The entry's file in this process's cache directory. */
 static int entry_path(char *out, size_t n, const char *request_id,
                       const char *fingerprint)
 {
-    int k = snprintf(out, n, "%s/%s.%s.json", cache_dir, request_id,
-                     fingerprint);
-    return k < 0 || (size_t)k >= n ? -1 : 0;
+    return path_in(out, n, cache_dir, request_id, fingerprint);
+}
+
+/* The cache directory of a service: <var>/cache/<service>. */
+static int service_dir(char *out, size_t n, const char *var_dir,
+                       const char *service)
+{
+    int k = snprintf(out, n, "%s/cache/%s", var_dir, service);
+    if (k < 0 || (size_t)k >= n) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
 }
 
 /* The entry is at least ttl seconds old. The clock is read in full
@@ -63,12 +82,8 @@ static void sweep(uint64_t ttl)
 int lda_cache_init(const char *var_dir, const char *service,
                    uint64_t ttl_seconds)
 {
-    if (snprintf(cache_dir, sizeof cache_dir, "%s/cache/%s", var_dir,
-                 service) >= (int)sizeof cache_dir) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (lda_file_mkdirs(cache_dir) < 0)
+    if (service_dir(cache_dir, sizeof cache_dir, var_dir, service) < 0 ||
+        lda_file_mkdirs(cache_dir) < 0)
         return -1;
     sweep(ttl_seconds);
     return 0;
@@ -103,4 +118,17 @@ int lda_cache_put(const char *request_id, const char *fingerprint,
     /* Atomic for readers; no fsync: a lost entry is only recomputed, and a
        torn one (after a crash) fails to parse and counts as a miss. */
     return lda_file_write(path, data, len, 0);
+}
+
+int lda_cache_forget(const char *var_dir, const char *service,
+                     const char *request_id, const char *fingerprint)
+{
+    char dir[4096], path[4300];
+    if (service_dir(dir, sizeof dir, var_dir, service) < 0)
+        return -1;
+    if (path_in(path, sizeof path, dir, request_id, fingerprint) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
 }

@@ -17,4 +17,10 @@ char *lda_cache_get(const char *request_id, const char *fingerprint,
 /* 0, or -1 with errno. */
 int lda_cache_put(const char *request_id, const char *fingerprint,
                   const char *data, size_t len);
+/* Remove the entry of (request_id, fingerprint) from the cache of service
+ * under var_dir, from any program (the orchestrator drops the entries of
+ * a run that failed for lack of disk space). 0 (also when there was none),
+ * or -1 with errno. */
+int lda_cache_forget(const char *var_dir, const char *service,
+                     const char *request_id, const char *fingerprint);
 #endif

@@ -4,8 +4,9 @@
  * One event loop drives every call of a batch: curl_multi_perform moves the
  * transfers, curl_multi_info_read reports finished attempts, and each
  * finished attempt is classified at once: success, final failure (a 4xx
- * other than 429, or a local error), or retryable (connection failure,
- * timeout, 5xx, 429). A retryable call leaves the multi handle and gets a
+ * other than 429, 507 Insufficient Storage, or a local error), or
+ * retryable (connection failure, timeout, any other 5xx, 429): a full
+ * disk does not empty itself in a few seconds (SPEC §5.6a). A retryable call leaves the multi handle and gets a
  * due time; the loop's poll timeout is the nearest due time, so a waiting
  * call is a timer, never a sleep, and other calls keep running meanwhile.
  * Bodies are sent straight from the caller's memory (CURLOPT_POSTFIELDS
@@ -329,7 +330,7 @@ static bool finish_attempt(lda_call *call, CURLcode res,
             set_final(call, LDA_CALL_REJECTED, "out of memory");
             return true;
         }
-        if (code >= 500 || code == 429) {
+        if ((code >= 500 && code != 507) || code == 429) {
             retry = true;
             snprintf(reason, sizeof reason, "HTTP %ld", code);
             if (code == 429) {
@@ -338,7 +339,7 @@ static bool finish_attempt(lda_call *call, CURLcode res,
                         CURLE_OK && ra > 0)
                     retry_after = (int64_t)ra;
             }
-        } else if (code >= 400) {
+        } else if (code >= 400) {     /* 4xx, 507 */
             snprintf(reason, sizeof reason, "HTTP %ld", code);
             set_final(call, LDA_CALL_REJECTED, reason);
         } else {

@@ -267,14 +267,19 @@ static void handle(const lda_config *cfg, lda_req *r)
     int64_t t_read = lda_mono_us();
     char *body;
     size_t len;
-    /* A JSON request names every field of every event and can be about
-       twice the size of the same events uploaded as CSV: allow for it. (The
-       orchestrator's binary body is always smaller than the upload.) */
-    uint64_t max = cfg->max_upload_bytes * 2;
+    /* A JSON body (curl users) has its own limit, MAX_JSON_BODY_BYTES. A
+       CSV body writes every timestamp in full and may be a little larger
+       than the upload it came from; the orchestrator's binary body is
+       always smaller. */
+    bool json = !csv && !wire;
+    uint64_t max = json ? cfg->max_json_body_bytes
+                        : cfg->max_upload_bytes * 2;
     lda_body_status bs = lda_req_body(r, (size_t)max, &body, &len);
     if (bs != LDA_BODY_OK) {
         if (bs == LDA_BODY_TOO_LARGE)
-            lda_reply_error(r, 413, "request body too large");
+            lda_reply_error(r, 413, json ? "JSON body larger than "
+                                           "MAX_JSON_BODY_BYTES"
+                                         : "request body too large");
         else if (bs == LDA_BODY_NOMEM)
             lda_reply_error(r, 500, "out of memory");
         else
@@ -288,7 +293,7 @@ static void handle(const lda_config *cfg, lda_req *r)
     size_t clen;
     char *cached = NULL;
     bool bin = wants_binary(r);
-    if (!csv && !wire && !decode_json(cfg, r, body, len, &k, &set))
+    if (json && !decode_json(cfg, r, body, len, &k, &set))
         goto out;
     /* The reply carries the request's id, whatever the header said. */
     memcpy(r->request_id, k.request_id, 37);
@@ -361,7 +366,7 @@ int lda_detector_main(uint8_t kind)
         .name = kind == LDA_LAYERING ? "detect-layering" : "detect-wash",
         .route = kind == LDA_LAYERING ? "/api/detect/layering"
                                       : "/api/detect/wash",
-        .internal = true,
+        .key = LDA_KEY_USER_OR_INTERNAL,
         .start = start,
         .handle = handle,
     };

@@ -7,6 +7,7 @@
  * is never left waiting. */
 #include "lda_service.h"
 
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <malloc.h>
@@ -28,14 +29,14 @@ static bool key_equal(const char *want, const char *got)
     return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-bool lda_service_key_ok(const lda_config *cfg, bool internal,
+bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
                         const char *presented)
 {
-    const char *user = cfg->api_key;
-    const char *inner = internal ? cfg->internal_api_key : NULL;
-    if (!user && !inner)
-        return true;
-    if (!presented)
+    const char *user = k == LDA_KEY_INTERNAL ? NULL : cfg->api_key;
+    const char *inner = k == LDA_KEY_USER ? NULL : cfg->internal_api_key;
+    if (k != LDA_KEY_INTERNAL && !user)
+        return true;                  /* user routes without API_KEY */
+    if (!presented || (!user && !inner))
         return false;
     /* Both comparisons always run: the time does not tell which matched. */
     bool ok_user = key_equal(user ? user : "", presented) && user;
@@ -70,11 +71,15 @@ static bool prepare(lda_req *r)
     r->method = param_or_empty(r, "REQUEST_METHOD");
     r->content_type = param_or_empty(r, "CONTENT_TYPE");
     r->remote_addr = param_or_empty(r, "REMOTE_ADDR");
+    /* Only a version-4 UUID is taken as the request's id (never the nil
+       UUID: it would name a run), in lower case once for every use. */
     const char *rid = lda_req_param(r, "HTTP_X_REQUEST_ID");
-    if (rid && lda_valid_uuid(rid, strlen(rid)))
-        memcpy(r->request_id, rid, 37);
-    else if (!lda_uuid_v4(r->request_id))
+    if (rid && lda_valid_run_id(rid, strlen(rid))) {
+        for (size_t i = 0; i < 37; i++)
+            r->request_id[i] = (char)tolower((unsigned char)rid[i]);
+    } else if (!lda_uuid_v4(r->request_id)) {
         memcpy(r->request_id, "00000000-0000-4000-8000-000000000000", 37);
+    }
     const char *uri = param_or_empty(r, "REQUEST_URI");
     size_t n = strcspn(uri, "?");
     r->path_too_long = n >= sizeof r->path;
@@ -144,9 +149,12 @@ static void serve(const lda_service *svc, const lda_config *cfg, lda_req *r)
                      (strcmp(r->method, "GET") == 0 ||
                       strcmp(r->method, "HEAD") == 0) &&
                      strcmp(r->path, svc->public_path) == 0;
+    lda_key_class k = svc->internal_path &&
+                              strcmp(r->path, svc->internal_path) == 0
+                          ? LDA_KEY_INTERNAL
+                          : svc->key;
     if (!is_public &&
-        !lda_service_key_ok(cfg, svc->internal,
-                            lda_req_param(r, "HTTP_X_API_KEY"))) {
+        !lda_service_key_ok(cfg, k, lda_req_param(r, "HTTP_X_API_KEY"))) {
         lda_log(LDA_WARN, r->request_id, "unauthorised request",
                 json_pack("{s:s,s:s}", "path", r->path, "client",
                           r->remote_addr));
@@ -171,6 +179,19 @@ static void keep_heap(void)
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 64 << 20);
+}
+
+/* After a request that grew the heap past HEAP_KEEP_MAX (an unusually
+ * large body), give the free part back to the system, keeping HEAP_PAD
+ * for the next request: a program returns near its usual size. */
+#define HEAP_KEEP_MAX ((size_t)256 << 20)
+#define HEAP_PAD ((size_t)64 << 20)
+
+static void give_back_heap(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.arena + mi.hblkhd > HEAP_KEEP_MAX)
+        malloc_trim(HEAP_PAD);
 }
 
 int lda_service_main(const lda_service *svc)
@@ -200,6 +221,7 @@ int lda_service_main(const lda_service *svc)
     while (FCGX_Accept_r(&r.fcgx) >= 0) {
         serve(svc, &cfg, &r);
         FCGX_Finish_r(&r.fcgx);
+        give_back_heap();
     }
     FCGX_Free(&r.fcgx, 1);
     return 0;

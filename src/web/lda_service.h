@@ -2,7 +2,8 @@
  * lda_service and calls lda_service_main(), which loads and validates the
  * configuration (exit 1 with a log line when invalid), then accepts requests
  * one at a time and for each: reads method, path and X-Request-ID; answers
- * GET <route>/health itself; checks the API key (SPEC §5.6, constant time);
+ * GET <route>/health itself; checks the key of the route's class (SPEC
+ * §5.6, constant time);
  * fires the generic failpoints (http500, http429, http400, hang, exit); and
  * hands the request to the program's handler, which must reply. */
 #ifndef LDA_SERVICE_H
@@ -11,6 +12,13 @@
 #include "lda_config.h"
 #include "lda_http.h"
 
+/* Which key a route takes (README, "Keys per route"). */
+typedef enum lda_key_class {
+    LDA_KEY_USER,          /* API_KEY; open when API_KEY is unset */
+    LDA_KEY_USER_OR_INTERNAL, /* the same, and INTERNAL_API_KEY too */
+    LDA_KEY_INTERNAL       /* INTERNAL_API_KEY only; closed when unset */
+} lda_key_class;
+
 typedef struct lda_service {
     const char *name;      /* program name: "detect-wash" (logs, failpoints,
                               health) */
@@ -18,7 +26,9 @@ typedef struct lda_service {
                               GET <route>/health */
     const char *public_path; /* GET/HEAD of this path needs no key either
                               (the handler answers it): "/api/health" */
-    bool internal;         /* also accepts INTERNAL_API_KEY */
+    lda_key_class key;     /* the key the program's routes take ... */
+    const char *internal_path; /* ... except this path, which takes only
+                              INTERNAL_API_KEY: "/api/aggregate" */
     /* Once per process after the configuration is loaded; -1 = cannot
        start. Optional. */
     int (*start)(const lda_config *cfg);
@@ -28,8 +38,8 @@ typedef struct lda_service {
 
 int lda_service_main(const lda_service *svc);
 
-/* Constant-time check of a presented key against the configured ones
- * (SPEC §5.6). True when no key is configured. */
-bool lda_service_key_ok(const lda_config *cfg, bool internal,
+/* Constant-time check of a presented key (NULL: none) against the keys
+ * of class k (SPEC §5.6, §5.6a). Both comparisons always run. */
+bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
                         const char *presented);
 #endif

@@ -22,6 +22,12 @@ bool lda_valid_uuid(const char *s, size_t n)
     return true;
 }
 
+bool lda_valid_run_id(const char *s, size_t n)
+{
+    return lda_valid_uuid(s, n) && s[14] == '4' &&
+           strchr("89abAB", s[19]) != NULL;
+}
+
 bool lda_valid_fingerprint(const char *s, size_t n)
 {
     if (n != 64)

@@ -8,6 +8,9 @@
 
 /* 8-4-4-4-12 hex digits (either case), 36 bytes. */
 bool lda_valid_uuid(const char *s, size_t n);
+/* A run id: a UUID of version 4, RFC 4122 variant (so never the nil UUID),
+ * either case. */
+bool lda_valid_run_id(const char *s, size_t n);
 /* 64 lowercase hex digits. */
 bool lda_valid_fingerprint(const char *s, size_t n);
 /* SPEC §5.1 input_file: 1..255 bytes of letters, digits, '.', '_', '-',

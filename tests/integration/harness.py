@@ -37,6 +37,9 @@ API (everything a test module needs):
                                 is checked for leaks (leaks_in).
       .get(path, **kw)  .post(path, body, ctype, **kw)
       .post_json(path, obj, **kw)   obj serialised with json.dumps
+      .internal_key             the server's INTERNAL_API_KEY
+      .aggregate(body, ctype="application/json", headers=None, **kw)
+                                POST /api/aggregate with the internal key
       .orchestrate_csv(data, **kw)  .orchestrate_multipart(data, **kw)
       .orchestrate_file(name, **kw) (write the file with .put_input first)
       .put_input(name, data)    write a file into the server's input dir
@@ -215,11 +218,22 @@ def _error_texts(obj):
 
 def lighttpd_own_error(resp):
     """True for an error lighttpd answers itself, before any program sees
-    the request (README: a body over the KiB-rounded size limit, a path with
-    dot segments, an unrouted path). Only these may lack X-Request-ID and
-    the JSON error shape: every program answer is JSON or CSV."""
+    the request (README: a body over the KiB-rounded size limit, a bad or
+    too large header, a path with dot segments, an unrouted path). These
+    carry no X-Request-ID, but on /api/ they are JSON {"error": ...} too
+    (lighttpd.conf, errors/): anything else fails the central check."""
     ct = resp.header("content-type") or ""
-    return resp.status in (400, 404, 413) and ct.startswith("text/html")
+    if resp.status < 400 or resp.header("x-request-id") is not None:
+        return False
+    if not ct.startswith("application/json"):
+        return not resp.path.startswith("/api/") and \
+            ct.startswith("text/html")
+    try:
+        j = json.loads(resp.body)
+    except ValueError:
+        return False
+    return isinstance(j, dict) and isinstance(j.get("error"), str) and \
+        "request_id" not in j
 
 
 class Response:
@@ -559,6 +573,22 @@ class Server:
 
     def post_json(self, path, obj, **kw):
         return self.post(path, json.dumps(obj), "application/json", **kw)
+
+    @property
+    def internal_key(self):
+        """INTERNAL_API_KEY of the running server: lda-server writes it to
+        run/internal-api-key (generated per start when unset)."""
+        with open(os.path.join(self.var_dir, "run", "internal-api-key")) as f:
+            return f.read().strip()
+
+    def aggregate(self, body, ctype="application/json", headers=None, **kw):
+        """POST /api/aggregate with the internal key (the only key that
+        route takes); body: bytes/str as is, anything else as JSON."""
+        h = {"X-API-Key": self.internal_key}
+        h.update(headers or {})
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        return self.post("/api/aggregate", body, ctype, headers=h, **kw)
 
     def orchestrate_csv(self, data, **kw):
         return self.post("/api/orchestrate", data, "text/csv", **kw)

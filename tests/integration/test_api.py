@@ -352,12 +352,13 @@ def orch_413_upload_limit():
 @test
 def orch_413_lighttpd_limit():
     """A body far over MAX_UPLOAD_BYTES is refused by lighttpd itself (from
-    Content-Length, before the body is buffered): 413, lighttpd's own page,
-    no program involved (README: the one place without X-Request-ID)."""
+    Content-Length, before the body is buffered): 413, lighttpd's own
+    answer, JSON on /api/ (errors/api-413.html), no program involved."""
     s = H.shared_server(MAX_UPLOAD_BYTES=3000, MAX_EVENTS=10)
     r = s.orchestrate_csv(b"\n" * 200000, check=False)
     eq(r.status, 413, "status")
     check(H.lighttpd_own_error(r), "413 not from lighttpd: %r" % r.headers)
+    eq(r.json(), {"error": "request body too large"}, "413 body")
     check(b"/tmp" not in r.body and b"/work" not in r.body, "leaks a path")
 
 
@@ -438,7 +439,10 @@ def every_error_has_request_id():
     rid = H.new_uuid()
     for path in ("/api/orchestrate", "/api/detect/layering",
                  "/api/detect/wash", "/api/aggregate"):
-        r = s.post(path, b"x", "text/plain", headers={"X-Request-ID": rid})
+        h = {"X-Request-ID": rid}
+        if path == "/api/aggregate":          # its key comes first
+            h["X-API-Key"] = s.internal_key
+        r = s.post(path, b"x", "text/plain", headers=h)
         expect_error(r, 415)
         eq(r.header("x-request-id"), rid, path + " X-Request-ID")
         eq(r.json()["request_id"], rid, path + " body request_id")
@@ -736,7 +740,7 @@ def aggregate_completed():
     r = ref(g.data)
     rid = H.new_uuid()
     res = detector_results(s, g.events, rid)
-    a = s.post_json("/api/aggregate", agg_body(rid, res))
+    a = s.aggregate(agg_body(rid, res))
     expect_status(a, 200)
     j = a.json()
     for k in ("status", "merged_count", "failed_services", "error"):
@@ -751,8 +755,7 @@ def aggregate_completed():
     # order of results does not matter
     rid2 = H.new_uuid()
     res2 = detector_results(s, g.events, rid2)
-    a = s.post_json("/api/aggregate", agg_body(rid2, res2[::-1],
-                                               SERVICES[::-1]))
+    a = s.aggregate(agg_body(rid2, res2[::-1], SERVICES[::-1]))
     eq(a.json()["status"], "completed", "reversed results")
     eq(s.download(rid2), r.files, "reports (reversed results)")
 
@@ -786,7 +789,7 @@ def aggregate_validation_failed():
         rid = H.new_uuid()
         for x in results:
             x["request_id"] = rid
-        a = s.post_json("/api/aggregate", agg_body(rid, results))
+        a = s.aggregate(agg_body(rid, results))
         expect_status(a, 200)
         j = a.json()
         eq(j.get("status"), "validation_failed", what)
@@ -802,7 +805,7 @@ def aggregate_400_415_405():
                  b'"expected_services":[],"results":[]}',
                  json.dumps({"expected_services": list(SERVICES),
                              "results": []}).encode()):
-        r = s.post("/api/aggregate", body, "application/json")
+        r = s.aggregate(body, "application/json")
         check(r.status == 400, "aggregate %r: %d" % (body[:60], r.status))
         expect_error(r, 400)
     # Wrong member types: a 400, or the 5.3 validation_failed answer.
@@ -812,15 +815,16 @@ def aggregate_400_415_405():
                   "expected_services": list(SERVICES), "results": {}},
                  {"request_id": H.new_uuid(), "expected_services": ["bogus"],
                   "results": []}):
-        r = s.post_json("/api/aggregate", body)
+        r = s.aggregate(body)
         if r.status == 400:
             expect_error(r, 400)
         else:
             expect_status(r, 200)
             eq(r.json().get("status"), "validation_failed", repr(body))
             check_no_reports(s, body["request_id"], repr(body)[:60])
-    expect_error(s.post("/api/aggregate", b"{}", "text/csv"), 415)
-    expect_error(s.get("/api/aggregate"), 405)
+    expect_error(s.aggregate(b"{}", "text/csv"), 415)
+    expect_error(s.get("/api/aggregate",
+                       headers={"X-API-Key": s.internal_key}), 405)
     # The binary form (what the orchestrator sends): malformed frames are
     # 400s in safe words; a head whose success entry lacks its sequences
     # too.
@@ -836,10 +840,10 @@ def aggregate_400_415_405():
             ("bad head", b"LDAAG1\n\0\x03{x}", "invalid JSON head"),
             ("no sequences", frame, "sequences"),
             ("trailing", frame + b"\0\0", "data after")):
-        r = s.post("/api/aggregate", body, "application/x-lda-aggregate")
+        r = s.aggregate(body, "application/x-lda-aggregate")
         check(r.status == 400, "binary aggregate %s: %d" % (what, r.status))
         expect_error(r, 400, word)
-    r = s.post("/api/aggregate", frame + b"\0", "application/x-lda-aggregate")
+    r = s.aggregate(frame + b"\0", "application/x-lda-aggregate")
     expect_status(r, 200)
     eq(r.json().get("status"), "completed", "binary aggregate, no sequence")
 
@@ -857,7 +861,7 @@ def aggregate_partial_results():
     exh = {"service_name": "wash_trading", "status": "exhausted",
            "results": None, "error": "HTTP 500", "final_status": True,
            "retry_count": 3, "request_id": rid}
-    a = s.post_json("/api/aggregate", agg_body(rid, [lay, exh]))
+    a = s.aggregate(agg_body(rid, [lay, exh]))
     expect_status(a, 200)
     j = a.json()
     eq(j["status"], "completed", "status (%r)" % j.get("error"))
@@ -870,7 +874,7 @@ def aggregate_partial_results():
     # still validation_failed for a missing service or final_status false
     rid = H.new_uuid()
     lay["request_id"] = rid
-    a = s.post_json("/api/aggregate", agg_body(rid, [lay]))
+    a = s.aggregate(agg_body(rid, [lay]))
     eq(a.json()["status"], "validation_failed", "missing service")
 
 
@@ -1100,23 +1104,6 @@ def detect_binary_answer():
                   service=prog)), 1, "unusable entry logged")
     eq(len(s.logs(msg="detection run", request_id=rid, service=prog)), 2,
        "runs")
-
-
-@test
-def dedup_orchestrate_repeat_same_request_id():
-    """The same X-Request-ID and input twice: detectors answer the second
-    run from the cache."""
-    s = srv()
-    rid = H.new_uuid()
-    for i in range(2):
-        r = s.orchestrate_csv(example(), headers={"X-Request-ID": rid})
-        expect_status(r, 200)
-    for prog in ("detect-layering", "detect-wash"):
-        eq(len(s.logs(msg="detection run", request_id=rid, service=prog)), 1,
-           prog + " runs")
-        eq(len(s.logs(msg="cache hit", request_id=rid, service=prog)), 1,
-           prog + " cache hits")
-    eq(s.download(rid), ref(example()).files, "reports")
 
 
 @test
@@ -1391,6 +1378,10 @@ def auth_401_without_or_wrong_key():
             check(r.status == 401, "%s %s key %r: status %d" % (m, p, keyhdr,
                                                                r.status))
             expect_error(r, 401)
+    # the user key never opens the aggregator's POST (SPEC 5.6a)
+    r = s.request("POST", "/api/aggregate", body=agg, ctype="application/json",
+                  headers={"X-API-Key": USER_KEY})
+    expect_error(r, 401)
     # internal key only for detectors and aggregate
     hdrs = {"X-API-Key": INTERNAL_KEY}
     for m, p, b, ct in calls[:3] + calls[6:8]:
@@ -1424,8 +1415,10 @@ def auth_right_key_works():
                                        headers={"X-API-Key": key}),
                            "layering", rid, False)
         res = detector_results(s, ev, rid, key)
-        a = s.post_json("/api/aggregate", agg_body(rid, res),
-                        headers={"X-API-Key": key})
+        a = s.aggregate(agg_body(rid, res), headers={"X-API-Key": key})
+        if key == USER_KEY:   # SPEC 5.6a: never the user key
+            expect_error(a, 401)
+            a = s.aggregate(agg_body(rid, res))
         expect_status(a, 200)
         eq(a.json()["status"], "completed", "aggregate with key")
     rid = H.new_uuid()

@@ -485,14 +485,17 @@ def fault_aggregator_http500():
 
 # ------------------------------------------------- run write failures
 
-def _check_write_failure(s, r, rid, what, allowed=()):
-    j = expect_error(r, 502, "aggregate")
+def _check_write_failure(s, r, rid, what, allowed=(), disk_full=False):
+    """A run whose reports could not be written: 502 saying so, or with
+    disk_full 507 saying the server ran out of disk space."""
+    j = expect_error(r, 507 if disk_full else 502, "aggregate")
     eq(j["request_id"], rid, what + ": request_id")
     eq(j["failed_services"], ["aggregate"], what + ": failed_services")
     for sv in SERVICES:
         eq(j["services"][sv]["status"], "success", "%s: %s" % (what, sv))
-    check("write" in j["error"].lower(), "%s: error %r does not say the "
-          "reports could not be written" % (what, j["error"]))
+    words = "disk space" if disk_full else "write"
+    check(words in j["error"].lower(), "%s: error %r does not say %r"
+          % (what, j["error"], words))
     check_safe_text(r.text, what)
     check_no_reports(s, rid, what, allowed)
     eq(s.get("/api/runs/%s/run.json" % rid).status, 404,
@@ -534,30 +537,32 @@ def fault_run_write_failures():
     """The aggregator cannot write the run (SPEC 4.3): 502, the error says
     so in safe words (no path, no system message), no report, no
     temporary file anywhere under runs/, the detail in the log.
-    1-4: each ENOSPC failpoint step, every attempt (count 2 =
-         MAX_RETRIES+1 attempts; the steps come in order, so one server
-         serves all four). After a failed detections/run.json step the
-         reports written before it must be gone.
+    1-4: each ENOSPC failpoint step: 507, "disk space", tried once (SPEC
+         5.6a: a full disk is not retried; the failpoints allow a second
+         firing that must not happen). After a failed detections/run.json
+         step the reports written before it must be gone.
     5:   the next run completes (nothing is stuck).
     6:   runs/ itself not writable: chmod 0555, or as root (which ignores
          permissions) chattr +i; skipped with a note when neither works;
          the failpoints above cover the write steps in any case.
-    7:   a real failure at the rename of detections.csv (a directory is in
-         the way): the temporary file and suspicious_accounts.csv are
-         removed."""
+    7:   a directory of the run's id exists already (the run is being
+         written, or was abandoned): 409, and nothing in it changes
+         (runs are immutable, SPEC 5.6a)."""
     steps = ("enospc-mkdir", "enospc-suspicious", "enospc-detections",
              "enospc-runjson")
     R = 1
-    fps = ",".join("aggregate:%s:%d" % (st, R + 1) for st in steps)
+    fps = ",".join("aggregate:%s:1" % st for st in steps)
     with H.Server(LDA_FAILPOINTS=fps, MAX_RETRIES=R,
                   RETRY_BACKOFF_BASE_SECONDS=0.1) as s:
         data = H.gen_input(321, noise=200).data
         for st in steps:
             rid = H.new_uuid()
             r = s.orchestrate_csv(data, headers={"X-Request-ID": rid})
-            _check_write_failure(s, r, rid, st)
-            eq(len(fired(s, "aggregate", st, rid)), R + 1,
-               st + ": firings (every attempt)")
+            _check_write_failure(s, r, rid, st, disk_full=True)
+            eq(len(fired(s, "aggregate", st, rid)), 1,
+               st + ": firings (one attempt)")
+            eq(retry_lines(s, rid, "aggregate"), [],
+               st + ": aggregate retried")
             eq(runs_tree(s), [], st + ": runs/ content")
         # 5
         check_completed(s, s.orchestrate_csv(data), data)
@@ -586,12 +591,11 @@ def fault_run_write_failures():
         blocker = os.path.join(s.run_dir(rid), "detections.csv")
         os.makedirs(blocker)
         r = s.orchestrate_csv(data, headers={"X-Request-ID": rid})
-        _check_write_failure(s, r, rid, "rename blocked",
-                             allowed=("detections.csv",))
+        expect_error(r, 409, "in progress")
         eq(sorted(os.listdir(s.run_dir(rid))), ["detections.csv"],
-           "rename blocked: run dir content")
+           "existing dir: run dir content")
         check(os.path.isdir(blocker) and not os.listdir(blocker),
-              "rename blocked: the blocking directory changed")
+              "existing dir: the directory's content changed")
 
 
 # ------------------------------------------------- 16 concurrent, mixed

@@ -253,20 +253,56 @@ static void test_key_check(void)
 {
     lda_config c;
     memset(&c, 0, sizeof c);
-    CU_ASSERT_TRUE(lda_service_key_ok(&c, false, NULL));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER, NULL));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL, NULL));
+    /* no key at all: the internal route is closed, never open */
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, NULL));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, ""));
     c.api_key = "user-key";
     c.internal_api_key = "inner-key";
-    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, NULL));
-    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, ""));
-    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, "user-ke"));
-    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, "user-key "));
-    CU_ASSERT_TRUE(lda_service_key_ok(&c, false, "user-key"));
-    CU_ASSERT_FALSE(lda_service_key_ok(&c, false, "inner-key"));
-    CU_ASSERT_TRUE(lda_service_key_ok(&c, true, "inner-key"));
-    CU_ASSERT_TRUE(lda_service_key_ok(&c, true, "user-key"));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_USER, NULL));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_USER, ""));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_USER, "user-ke"));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_USER, "user-key "));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER, "user-key"));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_USER, "inner-key"));
+    CU_ASSERT_TRUE(
+        lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL, "inner-key"));
+    CU_ASSERT_TRUE(
+        lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL, "user-key"));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "inner-key"));
+    /* the user key never opens an internal route */
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "user-key"));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, NULL));
     c.api_key = NULL;       /* only an internal key: the user side is open */
-    CU_ASSERT_TRUE(lda_service_key_ok(&c, false, NULL));
-    CU_ASSERT_FALSE(lda_service_key_ok(&c, true, NULL));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER, NULL));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL, NULL));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, NULL));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "x"));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "inner-key"));
+}
+
+/* Run ids are version-4 UUIDs of the RFC 4122 variant: never the nil
+ * UUID. */
+static void test_run_id(void)
+{
+    static const char *const ok[] = {
+        "0b7a3a4e-5a3c-4d4e-9f00-1234567890ab",
+        "0B7A3A4E-5A3C-4D4E-AF00-1234567890AB",
+        "00000000-0000-4000-8000-000000000000",
+        "ffffffff-ffff-4fff-bfff-ffffffffffff"};
+    static const char *const bad[] = {
+        "00000000-0000-0000-0000-000000000000",
+        "0b7a3a4e-5a3c-1d4e-9f00-1234567890ab",
+        "0b7a3a4e-5a3c-4d4e-7f00-1234567890ab",
+        "0b7a3a4e-5a3c-4d4e-cf00-1234567890ab",
+        "{b7a3a4e-5a3c-4d4e-9f00-1234567890a}",
+        "0b7a3a4e-5a3c-4d4e-9f00-1234567890a",
+        "0b7a3a4e+5a3c-4d4e-9f00-1234567890ab"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        CU_ASSERT_TRUE(lda_valid_run_id(ok[i], strlen(ok[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CU_ASSERT_FALSE(lda_valid_run_id(bad[i], strlen(bad[i])));
 }
 
 /* The masked fingerprints equal the fingerprint of a set holding just
@@ -420,6 +456,7 @@ void lda_test_web(void)
         {"rate limit", test_ratelimit},
         {"failpoints", test_failpoint},
         {"api key", test_key_check},
+        {"run id", test_run_id},
         {"fingerprint masks", test_fingerprint_masks},
         {"fingerprint on a second thread", test_fpjob},
         {"run files written as one batch", test_write_parts},

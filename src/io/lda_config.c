@@ -172,6 +172,7 @@ static void load_service(loader *l, lda_config *c)
     get_count(l, "RUN_RETENTION_DAYS", 0, true, &c->run_retention_days);
     if (c->run_retention_days > 36500)
         fail(l, "RUN_RETENTION_DAYS", "must be at most 36500");
+    get_count(l, "LDA_SWEEP_SECONDS", 300, true, &c->sweep_seconds);
     get_flag(l, "PSEUDONYMIZE_LOGS", &c->pseudonymize);
     c->salt = env("PSEUDONYMIZATION_SALT");
     if (c->pseudonymize && !c->salt)

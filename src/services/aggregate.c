@@ -29,7 +29,9 @@
  * small next to the input), text/csv as an attachment or run.json as
  * application/json. Only API_KEY opens it, not INTERNAL_API_KEY. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -600,6 +602,70 @@ static void runs(const lda_config *cfg, lda_req *r)
     free(data);
 }
 
+/* ---- retention ------------------------------------------------------ */
+
+#define ABANDONED_S 86400     /* a run directory without run.json */
+
+/* Remove the run directory name of dirfd runs (its files, then itself).
+ * True when it is gone. */
+static bool remove_run_dir(int runs, const char *name)
+{
+    int fd = openat(runs, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                    O_CLOEXEC);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    if (unlinkat(runs, name, AT_REMOVEDIR) == 0)
+        return true;
+    lda_log(LDA_WARN, NULL, "retention: run not removed",
+            json_pack("{s:s,s:s}", "run", name, "detail", strerror(errno)));
+    return false;
+}
+
+/* RUN_RETENTION_DAYS: remove runs whose run.json is older than that, and
+ * directories without run.json (a crashed write) older than a day. Only
+ * direct subdirectories named by a UUID are looked at; links are never
+ * followed. Returns how many runs were removed. */
+static size_t sweep_runs(const lda_config *cfg)
+{
+    if (cfg->run_retention_days == 0)
+        return 0;
+    char dir[PATH_MAX];
+    int k = snprintf(dir, sizeof dir, "%s/runs", cfg->var_dir);
+    DIR *d = k < 0 || (size_t)k >= sizeof dir ? NULL : opendir(dir);
+    if (!d)
+        return 0;
+    time_t now = time(NULL);
+    uint64_t keep = cfg->run_retention_days * 86400;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat ds, rs;
+        char rj[64];
+        if (!lda_valid_uuid(e->d_name, strlen(e->d_name)) ||
+            fstatat(dirfd(d), e->d_name, &ds, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(ds.st_mode))
+            continue;
+        snprintf(rj, sizeof rj, "%s/%s", e->d_name, f_run);
+        bool has_run = fstatat(dirfd(d), rj, &rs, AT_SYMLINK_NOFOLLOW) == 0;
+        const struct stat *st = has_run ? &rs : &ds;
+        uint64_t limit = has_run ? keep : ABANDONED_S;
+        if (now > st->st_mtime && (uint64_t)(now - st->st_mtime) >= limit &&
+            remove_run_dir(dirfd(d), e->d_name))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 /* ---- program -------------------------------------------------------- */
 
 static int start(const lda_config *cfg)
@@ -633,6 +699,8 @@ int main(void)
         .key = LDA_KEY_USER,
         .internal_path = "/api/aggregate",
         .start = start,
+        .sweep = sweep_runs,
+        .sweep_what = "runs",
         .handle = handle,
     };
     return lda_service_main(&svc);

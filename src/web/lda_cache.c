@@ -4,7 +4,8 @@
  * <var>/cache/<service>/<request_id>.<fingerprint>.json, written with
  * lda_file_write (temporary file, rename; no fsync: a cache may lose
  * entries in a crash), so a reader sees either no entry or a complete one. Its age is its mtime; expired entries
- * are deleted when looked up and swept when a process starts. */
+ * are deleted when looked up and swept (lda_cache_sweep) when a process
+ * starts and then periodically (lda_service). */
 #include "lda_cache.h"
 
 #include <dirent.h>
@@ -61,22 +62,24 @@ static bool expired(const struct stat *st, uint64_t ttl)
     return now >= st->st_mtime && (uint64_t)(now - st->st_mtime) >= ttl;
 }
 
-/* Remove expired entries (and stale temporary files). */
-static void sweep(uint64_t ttl)
+size_t lda_cache_sweep(uint64_t ttl)
 {
+    size_t n = 0;
     DIR *d = opendir(cache_dir);
     if (!d)
-        return;
+        return 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISREG(st.st_mode) && expired(&st, ttl))
-            unlinkat(dirfd(d), e->d_name, 0);
+            S_ISREG(st.st_mode) && expired(&st, ttl) &&
+            unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
     }
     closedir(d);
+    return n;
 }
 
 int lda_cache_init(const char *var_dir, const char *service,
@@ -85,7 +88,7 @@ int lda_cache_init(const char *var_dir, const char *service,
     if (service_dir(cache_dir, sizeof cache_dir, var_dir, service) < 0 ||
         lda_file_mkdirs(cache_dir) < 0)
         return -1;
-    sweep(ttl_seconds);
+    lda_cache_sweep(ttl_seconds);
     return 0;
 }
 

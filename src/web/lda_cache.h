@@ -10,6 +10,9 @@
 /* Create the directory and sweep expired entries. 0, or -1 with errno. */
 int lda_cache_init(const char *var_dir, const char *service,
                    uint64_t ttl_seconds);
+/* Remove this process's expired entries (and stale temporary files);
+ * returns how many were removed. */
+size_t lda_cache_sweep(uint64_t ttl_seconds);
 /* Both keys must be validated (uuid, 64 hex). Returns the cached bytes
  * (malloc'd, NUL-terminated) or NULL on a miss. */
 char *lda_cache_get(const char *request_id, const char *fingerprint,

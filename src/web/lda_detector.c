@@ -359,6 +359,11 @@ static int start(const lda_config *cfg)
     return 0;
 }
 
+static size_t sweep(const lda_config *cfg)
+{
+    return lda_cache_sweep(cfg->cache_ttl);
+}
+
 int lda_detector_main(uint8_t kind)
 {
     det_kind = kind;
@@ -368,6 +373,8 @@ int lda_detector_main(uint8_t kind)
                                       : "/api/detect/wash",
         .key = LDA_KEY_USER_OR_INTERNAL,
         .start = start,
+        .sweep = sweep,
+        .sweep_what = "cache",
         .handle = handle,
     };
     return lda_service_main(&svc);

@@ -11,7 +11,14 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <malloc.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,6 +201,45 @@ static void give_back_heap(void)
         malloc_trim(HEAP_PAD);
 }
 
+/* The periodic sweep (retention): at most once per LDA_SWEEP_SECONDS per
+ * program, whichever of its processes comes first. The mtime of
+ * $LDA_VAR_DIR/run/sweep-<program> says when the last sweep started; the
+ * process that takes its flock (without waiting) and finds it old enough
+ * touches it and sweeps. Between requests, never during one. */
+static void maybe_sweep(const lda_service *svc, const lda_config *cfg)
+{
+    static time_t next;               /* this process's own next look */
+    time_t now = time(NULL);
+    if (!svc->sweep || now < next)
+        return;
+    next = now + (time_t)cfg->sweep_seconds;
+    char path[PATH_MAX];
+    int k = snprintf(path, sizeof path, "%s/run/sweep-%s", cfg->var_dir,
+                     svc->name);
+    if (k < 0 || (size_t)k >= sizeof path)
+        return;
+    bool created = true;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        created = false;
+        fd = open(path, O_RDWR | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+        (created || now < st.st_mtime ||
+         (uint64_t)(now - st.st_mtime) >= cfg->sweep_seconds)) {
+        futimens(fd, NULL);
+        size_t n = svc->sweep(cfg);
+        if (n)
+            lda_log(LDA_INFO, NULL, "retention sweep",
+                    json_pack("{s:s,s:I}", "what", svc->sweep_what, "removed",
+                              (json_int_t)n));
+    }
+    close(fd);                        /* releases the lock */
+}
+
 int lda_service_main(const lda_service *svc)
 {
     static lda_config cfg;
@@ -218,10 +264,12 @@ int lda_service_main(const lda_service *svc)
     if (FCGX_InitRequest(&r.fcgx, 0, 0) != 0)
         return 1;
     lda_log(LDA_INFO, NULL, "started", json_pack("{s:i}", "pid", getpid()));
+    maybe_sweep(svc, &cfg);
     while (FCGX_Accept_r(&r.fcgx) >= 0) {
         serve(svc, &cfg, &r);
         FCGX_Finish_r(&r.fcgx);
         give_back_heap();
+        maybe_sweep(svc, &cfg);
     }
     FCGX_Free(&r.fcgx, 1);
     return 0;

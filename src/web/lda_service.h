@@ -32,6 +32,11 @@ typedef struct lda_service {
     /* Once per process after the configuration is loaded; -1 = cannot
        start. Optional. */
     int (*start)(const lda_config *cfg);
+    /* Optional: remove what has expired (cache entries, old runs) and
+       return how many; called at start and then at most every
+       LDA_SWEEP_SECONDS by one process of the program at a time. */
+    size_t (*sweep)(const lda_config *cfg);
+    const char *sweep_what;   /* for the log: "cache", "runs" */
     /* Every other request (already authorised). Must reply. */
     void (*handle)(const lda_config *cfg, lda_req *r);
 } lda_service;

@@ -19,7 +19,8 @@ static const char *const vars[] = {
     "PSEUDONYMIZATION_SALT", "LAYERING_ORDERS_WINDOW_SECONDS",
     "LAYERING_CANCEL_WINDOW_SECONDS", "LAYERING_TRADE_WINDOW_SECONDS",
     "WASH_WINDOW_SECONDS", "WASH_MIN_BUY_TRADES", "WASH_MIN_SELL_TRADES",
-    "WASH_MIN_ALTERNATION_PCT", "WASH_MIN_VOLUME", "WASH_PRICE_CHANGE_PCT"};
+    "WASH_MIN_ALTERNATION_PCT", "WASH_MIN_VOLUME", "WASH_PRICE_CHANGE_PCT",
+    "MAX_JSON_BODY_BYTES", "RUN_RETENTION_DAYS", "LDA_SWEEP_SECONDS"};
 #define NVARS (sizeof vars / sizeof vars[0])
 static char *saved[NVARS];
 
@@ -87,6 +88,9 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.algorithm_timeout, 30.0);
     CU_ASSERT_FALSE(c.allow_partial);
     CU_ASSERT_EQUAL(c.cache_ttl, 3600);
+    CU_ASSERT_EQUAL(c.max_json_body_bytes, 33554432);
+    CU_ASSERT_EQUAL(c.run_retention_days, 0);
+    CU_ASSERT_EQUAL(c.sweep_seconds, 300);
     CU_ASSERT_FALSE(c.pseudonymize);
     CU_ASSERT_PTR_NULL(c.salt);
     /* the detector defaults are the same as lda_params_default's */
@@ -168,6 +172,11 @@ static void test_service_invalid(void)
     REJECTED("CACHE_TTL_SECONDS", "0");
     REJECTED("CACHE_TTL_SECONDS", "1h");
     REJECTED("PSEUDONYMIZE_LOGS", "sometimes");
+    REJECTED("MAX_JSON_BODY_BYTES", "0");
+    REJECTED("MAX_JSON_BODY_BYTES", "32M");
+    REJECTED("RUN_RETENTION_DAYS", "-1");
+    REJECTED("RUN_RETENTION_DAYS", "36501");
+    REJECTED("LDA_SWEEP_SECONDS", "5m");
 }
 
 static void test_salt_required(void)

@@ -59,9 +59,15 @@ typedef struct lda_detect_req {
  * client that fingerprints "12.50" must send the string), quantity (a JSON
  * integer, or a string of digits). Other members are ignored; a repeated
  * key is invalid JSON. Every event goes through lda_set_add and is
- * appended to set (not finished). Returns 0; -1 with a safe one-line
+ * appended to set (not finished). The body is walked event by event
+ * (jansson decodes one event at a time), so memory is the body plus the
+ * decoded events, never a tree of the whole document; errors keep their
+ * precedence (not JSON, not an object, request_id, event_fingerprint,
+ * events, count, first bad event). Returns 0; -1 with a safe one-line
  * message in err (400), e.g. "events[12]: price: ..."; -2 when there are
- * more than max_events events (413; 0 = no limit); -3 on OOM (500). */
+ * more than max_events events (413; 0 = no limit; set then holds at most
+ * max_events of them); -3 on OOM (500). On an error set holds part of the
+ * events: the caller frees it. */
 int lda_codec_detect_req_from_json(const char *body, size_t len,
                                    uint64_t max_events, lda_detect_req *out,
                                    lda_set *set, char *err, size_t errlen);

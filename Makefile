@@ -55,6 +55,9 @@ $(B)/obj/%.o: %.c
 $(B)/lda: $(B)/obj/src/cli/lda.o $(IO_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The service objects are intermediate files of this pattern rule: keep
+# them, or every second `make` would rebuild and relink the programs.
+.SECONDARY: $(SERVICES:%=$(B)/obj/src/services/%.o)
 $(CGI)/%.fcgi: $(B)/obj/src/services/%.o $(WEB_OBJ) $(IO_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

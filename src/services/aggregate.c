@@ -649,7 +649,7 @@ static size_t sweep_runs(const lda_config *cfg)
     struct dirent *e;
     while ((e = readdir(d))) {
         struct stat ds, rs;
-        char rj[64];
+        char rj[NAME_MAX + 16];
         if (!lda_valid_uuid(e->d_name, strlen(e->d_name)) ||
             fstatat(dirfd(d), e->d_name, &ds, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISDIR(ds.st_mode))

@@ -276,7 +276,11 @@ def integrity_big_json_bodies_bounded():
                           headers={"X-API-Key": key})
             expect_error(r, 400, "fingerprint")
         rss = program_rss_kb(s)
-        eq(sorted(set(c for c, _ in rss.values())),
+        if "/asan/" in H.CGI_DIR + "/":
+            # ASan's allocator keeps freed memory in quarantine and does
+            # not honour malloc_trim: the bound is the release build's.
+            rss = {}
+        eq(sorted(set(c for c, _ in (rss or program_rss_kb(s)).values())),
            sorted(["aggregate.fcgi", "detect-layering", "detect-wash.fcg",
                    "orchestrate.fcg"]), "programs found")
         for pid, (comm, kb) in rss.items():

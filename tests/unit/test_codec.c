@@ -639,7 +639,8 @@ static void test_detect_request_streamed(void)
             "invalid JSON (line 1, column 67)");
     REQ_BAD("{\"events\":[]} x", "invalid JSON (line 1, column 15)");
     REQ_BAD("{\"events\":[],\"events\":[]}", "invalid JSON (line 1, column 21)");
-    req_bad_p("{\n\"a\":tru}", "invalid JSON (line 2, column ", true, __LINE__);
+    req_bad_p("{\n\"a\":tru}", "invalid JSON (line 2, column ", true,
+              __LINE__);
 }
 
 /* ---- aggregate request -------------------------------------------------- */

@@ -173,6 +173,8 @@ static void load_service(loader *l, lda_config *c)
     if (c->run_retention_days > 36500)
         fail(l, "RUN_RETENTION_DAYS", "must be at most 36500");
     get_count(l, "LDA_SWEEP_SECONDS", 300, true, &c->sweep_seconds);
+    if (c->sweep_seconds > 31536000)  /* a year; keeps now + it in time_t */
+        fail(l, "LDA_SWEEP_SECONDS", "must be at most 31536000");
     get_flag(l, "PSEUDONYMIZE_LOGS", &c->pseudonymize);
     c->salt = env("PSEUDONYMIZATION_SALT");
     if (c->pseudonymize && !c->salt)

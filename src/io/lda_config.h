@@ -34,8 +34,9 @@ typedef struct lda_config {
                                        bodies of the detector and aggregate
                                        routes */
     uint64_t run_retention_days;    /* RUN_RETENTION_DAYS, 0 = keep runs */
-    uint64_t sweep_seconds;         /* LDA_SWEEP_SECONDS, 300: how often a
-                                       program sweeps expired runs/cache */
+    uint64_t sweep_seconds;         /* LDA_SWEEP_SECONDS, 300 (0 .. one
+                                       year): how often a program sweeps
+                                       expired runs/cache */
     bool pseudonymize;              /* PSEUDONYMIZE_LOGS, false */
     const char *salt;               /* PSEUDONYMIZATION_SALT */
 } lda_config;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lda_file.h"
+#include "lda_log.h"
 
 static char cache_dir[4096];
 
@@ -73,10 +74,15 @@ size_t lda_cache_sweep(uint64_t ttl)
         if (e->d_name[0] == '.')
             continue;
         struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISREG(st.st_mode) && expired(&st, ttl) &&
-            unlinkat(dirfd(d), e->d_name, 0) == 0)
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode) || !expired(&st, ttl))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
             n++;
+        else if (errno != ENOENT)   /* ENOENT: a lookup removed it first */
+            lda_log(LDA_WARN, NULL, "retention: cache entry not removed",
+                    json_pack("{s:s,s:s}", "entry", e->d_name, "detail",
+                              strerror(errno)));
     }
     closedir(d);
     return n;

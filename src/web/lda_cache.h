@@ -10,8 +10,11 @@
 /* Create the directory and sweep expired entries. 0, or -1 with errno. */
 int lda_cache_init(const char *var_dir, const char *service,
                    uint64_t ttl_seconds);
-/* Remove this process's expired entries (and stale temporary files);
- * returns how many were removed. */
+/* Remove this process's expired entries (and stale temporary files):
+ * regular files directly in the cache directory at least ttl_seconds old;
+ * links, directories and dot files are left alone. A file that cannot be
+ * removed is logged (warn, with the errno text) and the sweep goes on.
+ * Returns how many were removed (0 before lda_cache_init). */
 size_t lda_cache_sweep(uint64_t ttl_seconds);
 /* Both keys must be validated (uuid, 64 hex). Returns the cached bytes
  * (malloc'd, NUL-terminated) or NULL on a miss. */

@@ -177,6 +177,9 @@ static void test_service_invalid(void)
     REJECTED("RUN_RETENTION_DAYS", "-1");
     REJECTED("RUN_RETENTION_DAYS", "36501");
     REJECTED("LDA_SWEEP_SECONDS", "5m");
+    REJECTED("LDA_SWEEP_SECONDS", "-1");
+    REJECTED("LDA_SWEEP_SECONDS", "31536001");
+    REJECTED("LDA_SWEEP_SECONDS", "9223372036854775807");
 }
 
 static void test_salt_required(void)
@@ -265,7 +268,11 @@ static void test_service_values(void)
     setenv("ALLOW_PARTIAL_RESULTS", "1", 1);
     setenv("RETRY_BACKOFF_BASE_SECONDS", "0.5", 1);
     setenv("LDA_VAR_DIR", "/tmp/v", 1);
+    setenv("RUN_RETENTION_DAYS", "36500", 1);   /* the largest */
+    setenv("LDA_SWEEP_SECONDS", "0", 1);        /* after every request */
     CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.run_retention_days, 36500);
+    CU_ASSERT_EQUAL(c.sweep_seconds, 0);
     LDA_ASSERT_STR(c.api_key, "k1");
     LDA_ASSERT_STR(c.internal_api_key, "k1");  /* defaults to API_KEY */
     LDA_ASSERT_STR(c.internal_url, "http://127.0.0.1:9090");
@@ -277,7 +284,9 @@ static void test_service_values(void)
     setenv("INTERNAL_API_KEY", "k2", 1);
     setenv("LDA_BIND", "::1", 1);
     setenv("ALLOW_PARTIAL_RESULTS", "0", 1);
+    setenv("LDA_SWEEP_SECONDS", "31536000", 1); /* the largest */
     CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.sweep_seconds, 31536000);
     LDA_ASSERT_STR(c.internal_api_key, "k2");
     LDA_ASSERT_STR(c.internal_url, "http://[::1]:9090");
     CU_ASSERT_FALSE(c.allow_partial);

@@ -19,6 +19,17 @@ def example():
         return f.read()
 
 
+def completed_runs(s, data, n):
+    """The request ids of n completed runs of data."""
+    rids = []
+    for _ in range(n):
+        r = s.orchestrate_csv(data)
+        expect_status(r, 200)
+        eq(r.json()["status"], "completed", "run status")
+        rids.append(r.json()["request_id"])
+    return rids
+
+
 def age(path, when=None):
     when = OLD if when is None else when
     os.utime(path, (when, when), follow_symlinks=False)
@@ -59,11 +70,7 @@ def retention_sweeps_old_runs_and_cache():
     removed something is logged with the count."""
     with H.Server(RUN_RETENTION_DAYS=1, LDA_SWEEP_SECONDS=0,
                   CACHE_TTL_SECONDS=3600) as s:
-        rids = []
-        for _ in range(3):
-            r = s.orchestrate_csv(example())
-            expect_status(r, 200)
-            rids.append(r.json()["request_id"])
+        rids = completed_runs(s, example(), 3)
         for rid in rids[:2]:
             age(os.path.join(s.run_dir(rid), "run.json"))
         abandoned = s.run_dir(H.new_uuid())
@@ -119,12 +126,7 @@ def retention_only_uuid_dirs_never_links():
     The wash detector's expired cache entry goes too; counts are logged."""
     with H.Server(RUN_RETENTION_DAYS=1, LDA_SWEEP_SECONDS=0,
                   CACHE_TTL_SECONDS=60) as s:
-        rids = []
-        for _ in range(3):
-            r = s.orchestrate_csv(golden())
-            expect_status(r, 200)
-            eq(r.json()["status"], "completed", "run status")
-            rids.append(r.json()["request_id"])
+        rids = completed_runs(s, golden(), 3)
         before = {rid: s.download(rid, FILES) for rid in rids[1:]}
         runs = os.path.join(s.var_dir, "runs")
         age_tree(s.run_dir(rids[0]))                    # old: goes

@@ -20,6 +20,7 @@
 #include "lda_file.h"
 #include "lda_fingerprint.h"
 #include "lda_merge.h"
+#include "lda_random.h"
 #include "lda_report.h"
 #include "lda_time.h"
 
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lda: %s\n", err);
         return 2;
     }
+    lda_random_seed_core();
     run r = {.cfg = &cfg, .outdir = argv[2], .started = lda_now_us()};
     lda_set_init(&r.set);
     lda_seqlist_init(&r.lay);

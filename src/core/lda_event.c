@@ -18,11 +18,11 @@
  * timestamp through (ts, position) keys: insertion sort for the usual
  * nearly-sorted group, a merge sort when that would get slow. */
 #include "lda_event.h"
+#include "lda_mem.h"
 #include "lda_time.h"
 
 #include <float.h>
 #include <math.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -284,23 +284,6 @@ void lda_set_free(lda_set *s)
     lda_set_init(s);
 }
 
-static bool grow(void **p, size_t *cap, size_t elem, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    if (c > SIZE_MAX / elem)
-        return false;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 /* Ask for transparent huge pages on the 2 MiB-aligned interior of a large
  * block: the event array is written once, front to back, and faulting it
  * in 4 KiB at a time is a large part of the cost of a big load. A hint
@@ -338,7 +321,7 @@ static void *alloc_big(size_t n)
 static bool grow_events(lda_set *s, size_t need)
 {
     size_t cap = s->cap;
-    if (!grow((void **)&s->ev, &s->cap, sizeof *s->ev, need))
+    if (!lda_mem_grow((void **)&s->ev, &s->cap, sizeof *s->ev, need))
         return false;
     if (s->cap != cap)
         hint_huge(s->ev, s->cap * sizeof *s->ev);
@@ -368,7 +351,7 @@ static int64_t intern_group(lda_set *s, lda_text acc, lda_text prod)
                                 (uint32_t)s->ngroups);
     if (g < 0 || (size_t)g < s->ngroups)
         return g;
-    if (!grow((void **)&s->groups, &s->gcap, sizeof *s->groups,
+    if (!lda_mem_grow((void **)&s->groups, &s->gcap, sizeof *s->groups,
               s->ngroups + 1))
         return -1;
     lda_group *gr = &s->groups[s->ngroups];

@@ -10,9 +10,10 @@
  * buffer first; its timestamp reuses the date of the previous line (same
  * day, as a rule) and writes the time of day from a digit-pair table. */
 #include "lda_fingerprint.h"
+#include "lda_mem.h"
+#include "lda_sha256.h"
 #include "lda_time.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@
 
 /* One digest being fed: the lines of the events whose type is in mask. */
 typedef struct fp_sink {
-    EVP_MD_CTX *md;
+    lda_sha256 md;
     char *stage;                  /* STAGE bytes */
     size_t used;
     unsigned mask;                /* event types included: 1u << type */
@@ -41,24 +42,16 @@ typedef struct fp_ctx {
     bool failed;
 } fp_ctx;
 
-static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    if (c)
-        return c;
-    return an < bn ? -1 : an > bn;
-}
-
 static int cmp_group(const void *pa, const void *pb, void *arg)
 {
     const lda_set *s = arg;
     const lda_group *a = &s->groups[*(const uint32_t *)pa];
     const lda_group *b = &s->groups[*(const uint32_t *)pb];
     const char *t = s->text.data;
-    int c = cmp_bytes(t + a->acc_off, a->acc_len, t + b->acc_off, b->acc_len);
+    int c = lda_mem_cmp(t + a->acc_off, a->acc_len, t + b->acc_off, b->acc_len);
     if (c)
         return c;
-    return cmp_bytes(t + a->prod_off, a->prod_len, t + b->prod_off,
+    return lda_mem_cmp(t + a->prod_off, a->prod_len, t + b->prod_off,
                      b->prod_len);
 }
 
@@ -67,8 +60,7 @@ static void sink_add(fp_ctx *c, fp_sink *k, const char *p, size_t n)
 {
     while (n && !c->failed) {
         if (k->used == STAGE) {
-            if (EVP_DigestUpdate(k->md, k->stage, k->used) != 1)
-                c->failed = true;
+            lda_sha256_update(&k->md, k->stage, k->used);
             k->used = 0;
         }
         size_t m = STAGE - k->used < n ? STAGE - k->used : n;
@@ -200,7 +192,7 @@ static int cmp_tail(const void *pa, const void *pb, void *arg)
     const lda_buf *tails = arg;
     size_t a = ((const size_t *)pa)[0], an = ((const size_t *)pa)[1] - a;
     size_t b = ((const size_t *)pb)[0], bn = ((const size_t *)pb)[1] - b;
-    return cmp_bytes(tails->data + a, an, tails->data + b, bn);
+    return lda_mem_cmp(tails->data + a, an, tails->data + b, bn);
 }
 
 /* Lines of the events [i, j) of g, which share one timestamp: their tails
@@ -273,16 +265,6 @@ static void put_group(fp_ctx *c, const lda_group *g, lda_buf *prefix)
     }
 }
 
-static void to_hex(const unsigned char *md, char hex[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
-}
-
 int lda_fingerprint(const lda_set *s, char hex[65])
 {
     return lda_fingerprint_mask(s, LDA_FP_ALL, hex);
@@ -298,9 +280,8 @@ int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
     uint32_t *gs = malloc((s->ngroups ? s->ngroups : 1) * sizeof *gs);
     k->mask = mask;
     k->stage = malloc(STAGE);
-    k->md = EVP_MD_CTX_new();
-    c.failed = !gs || !k->stage || !k->md ||
-               EVP_DigestInit_ex(k->md, EVP_sha256(), NULL) != 1;
+    bool md_ok = lda_sha256_init(&k->md);
+    c.failed = !gs || !k->stage || !md_ok;
     if (!c.failed) {
         for (size_t g = 0; g < s->ngroups; g++)
             gs[g] = (uint32_t)g;
@@ -308,15 +289,11 @@ int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
         for (size_t g = 0; g < s->ngroups && !c.failed; g++)
             put_group(&c, &s->groups[gs[g]], &prefix);
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!c.failed &&
-        (EVP_DigestUpdate(k->md, k->stage, k->used) != 1 ||
-         EVP_DigestFinal_ex(k->md, md, &mdlen) != 1 || mdlen != 32))
-        c.failed = true;
-    if (!c.failed)
-        to_hex(md, hex);
-    EVP_MD_CTX_free(k->md);
+    if (md_ok) {
+        if (!c.failed)
+            lda_sha256_update(&k->md, k->stage, k->used);
+        c.failed = !lda_sha256_hex(&k->md, hex) || c.failed;
+    }
     free(k->stage);
     free(gs);
     free(c.tail_off);

@@ -3,20 +3,20 @@
  * and the equality check compares two words instead of calling memcmp. */
 #include "lda_intern.h"
 
-#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The hash seed: a constant until the program sets its own. */
+static uint64_t seed = 0x243F6A8885A308D3ULL;
+
+void lda_intern_seed(uint64_t s)
+{
+    seed = s;
+}
+
 static uint64_t hash_seed(void)
 {
-    static uint64_t seed;
-    static bool have;
-    if (!have) {
-        if (RAND_bytes((unsigned char *)&seed, sizeof seed) != 1)
-            seed = 0x243F6A8885A308D3ULL;
-        have = true;
-    }
     return seed;
 }
 

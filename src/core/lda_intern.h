@@ -7,8 +7,9 @@
  * lookups in small, cache-friendly string tables (there are far fewer
  * accounts and products than groups) and one integer-keyed lookup, instead
  * of a string compare against a large table. Both use open addressing,
- * linear probing, load <= 1/2, and a per-process random hash seed from the
- * CSPRNG so that crafted ids cannot force collisions. */
+ * linear probing, load <= 1/2, and a hash seed the program sets once at
+ * start from the CSPRNG (lda_random, src/io) so that crafted ids cannot force
+ * collisions; the core itself draws no entropy. */
 #ifndef LDA_INTERN_H
 #define LDA_INTERN_H
 #include <stddef.h>
@@ -33,6 +34,9 @@ typedef struct lda_pairtab {
     size_t nslots, n;
     lda_pair last;        /* the previous answer: rows often repeat a group */
 } lda_pairtab;
+
+/* Set the hash seed of every table (before the first is used). */
+void lda_intern_seed(uint64_t seed);
 
 /* Id of p[0..n), added (copied into arena) when new. -1 on OOM. */
 int64_t lda_strtab_intern(lda_strtab *t, lda_buf *arena, const char *p,

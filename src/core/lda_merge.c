@@ -6,6 +6,7 @@
  *    its key.
  * 2. Sort the kept ones by (end, account, product, type, start). */
 #include "lda_merge.h"
+#include "lda_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,6 @@ typedef struct mref {
     size_t list_no;          /* position of the list in the input */
 } mref;
 
-static int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    if (c)
-        return c;
-    return an < bn ? -1 : an > bn;
-}
-
 static int cmp_i64(int64_t a, int64_t b)
 {
     return a < b ? -1 : a > b;
@@ -33,11 +26,11 @@ static int cmp_key(const mref *a, const mref *b)
 {
     const lda_seqkey *ka = &a->list->keys[a->seq->key];
     const lda_seqkey *kb = &b->list->keys[b->seq->key];
-    int c = cmp_bytes(a->list->text.data + ka->acc_off, ka->acc_len,
+    int c = lda_mem_cmp(a->list->text.data + ka->acc_off, ka->acc_len,
                       b->list->text.data + kb->acc_off, kb->acc_len);
     if (c)
         return c;
-    c = cmp_bytes(a->list->text.data + ka->prod_off, ka->prod_len,
+    c = lda_mem_cmp(a->list->text.data + ka->prod_off, ka->prod_len,
                   b->list->text.data + kb->prod_off, kb->prod_len);
     if (c)
         return c;

@@ -3,10 +3,10 @@
  * CRLF line ends. Pseudonyms are SHA-256 through OpenSSL's EVP interface. */
 #include "lda_report.h"
 #include "lda_csv.h"
+#include "lda_sha256.h"
 #include "lda_time.h"
 
 #include <inttypes.h>
-#include <openssl/evp.h>
 
 static const char *key_acc(const lda_ref *r, size_t *n)
 {
@@ -59,24 +59,13 @@ int lda_report_suspicious(const lda_ref *refs, size_t n, lda_buf *out)
 bool lda_pseudonym(const char *salt, size_t salt_len, const char *acc,
                    size_t acc_len, char hex[65])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-              EVP_DigestUpdate(ctx, salt, salt_len) == 1 &&
-              EVP_DigestUpdate(ctx, ":", 1) == 1 &&
-              EVP_DigestUpdate(ctx, acc, acc_len) == 1 &&
-              EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-    EVP_MD_CTX_free(ctx);
-    if (!ok)
+    lda_sha256 h;
+    if (!lda_sha256_init(&h))
         return false;
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
-    return true;
+    lda_sha256_update(&h, salt, salt_len);
+    lda_sha256_update(&h, ":", 1);
+    lda_sha256_update(&h, acc, acc_len);
+    return lda_sha256_hex(&h, hex);
 }
 
 static bool put_account(lda_buf *out, const lda_ref *r,

@@ -2,6 +2,7 @@
  * order timestamps) and one text arena; keys are interned against the last
  * key only, which is enough because producers emit group by group. */
 #include "lda_seq.h"
+#include "lda_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +24,6 @@ void lda_seqlist_free(lda_seqlist *l)
     lda_seqlist_init(l);
 }
 
-static bool grow(void **p, size_t *cap, size_t elem, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    if (c > SIZE_MAX / elem)
-        return false;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 static bool key_equals(const lda_seqlist *l, const lda_seqkey *k,
                        const char *acc, size_t acc_len,
                        const char *prod, size_t prod_len)
@@ -57,7 +41,7 @@ uint32_t lda_seqlist_key(lda_seqlist *l, const char *acc, size_t acc_len,
         return (uint32_t)(l->nkeys - 1);
     if (l->nkeys >= UINT32_MAX - 1 || acc_len > UINT32_MAX ||
         prod_len > UINT32_MAX ||
-        !grow((void **)&l->keys, &l->kcap, sizeof *l->keys, l->nkeys + 1))
+        !lda_mem_grow((void **)&l->keys, &l->kcap, sizeof *l->keys, l->nkeys + 1))
         return UINT32_MAX;
     lda_seqkey *k = &l->keys[l->nkeys];
     k->acc_off = l->text.len;
@@ -73,7 +57,7 @@ uint32_t lda_seqlist_key(lda_seqlist *l, const char *acc, size_t acc_len,
 
 lda_seq *lda_seqlist_push(lda_seqlist *l)
 {
-    if (!grow((void **)&l->v, &l->cap, sizeof *l->v, l->n + 1))
+    if (!lda_mem_grow((void **)&l->v, &l->cap, sizeof *l->v, l->n + 1))
         return NULL;
     lda_seq *q = &l->v[l->n++];
     memset(q, 0, sizeof *q);
@@ -85,7 +69,7 @@ bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
                             size_t n)
 {
     if (n > UINT32_MAX ||
-        !grow((void **)&l->orders, &l->ocap, sizeof *l->orders, l->norders + n))
+        !lda_mem_grow((void **)&l->orders, &l->ocap, sizeof *l->orders, l->norders + n))
         return false;
     if (n)
         memcpy(l->orders + l->norders, ts, n * sizeof *ts);

@@ -8,12 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lda_sha256.h"
 
 #include "lda_file.h"
 #include "lda_log.h"
@@ -32,12 +33,10 @@ int lda_ratelimit_init(const char *var_dir)
 
 static bool client_path(const char *client, char *out, size_t n)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    char hex[2 * 16 + 1];
-    SHA256((const unsigned char *)client, strlen(client), md);
-    for (int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    int k = snprintf(out, n, "%s/%s", rl_dir, hex);
+    char hex[65];
+    if (!lda_sha256_of(client, strlen(client), hex))
+        return false;
+    int k = snprintf(out, n, "%s/%.32s", rl_dir, hex);
     return k > 0 && (size_t)k < n;
 }
 

@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,15 +24,17 @@
 
 #include "lda_failpoint.h"
 #include "lda_log.h"
+#include "lda_random.h"
+#include "lda_sha256.h"
 #include "lda_uuid.h"
 #include "lda_validate.h"
 
 static bool key_equal(const char *want, const char *got)
 {
-    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)want, strlen(want), a);
-    SHA256((const unsigned char *)got, strlen(got), b);
-    return CRYPTO_memcmp(a, b, sizeof a) == 0;
+    char a[65], b[65];
+    bool ok = lda_sha256_of(want, strlen(want), a) &&
+              lda_sha256_of(got, strlen(got), b);
+    return CRYPTO_memcmp(a, b, sizeof a) == 0 && ok;
 }
 
 bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
@@ -254,6 +255,7 @@ int lda_service_main(const lda_service *svc)
         lda_log(LDA_ERROR, NULL, "invalid LDA_FAILPOINTS", NULL);
         return 1;
     }
+    lda_random_seed_core();
     if (svc->start && svc->start(&cfg) < 0)
         return 1;
     signal(SIGPIPE, SIG_IGN);

@@ -22,6 +22,7 @@
 #include "lda_merge.h"
 #include "lda_random.h"
 #include "lda_report.h"
+#include "lda_runrec.h"
 #include "lda_time.h"
 
 typedef struct run {
@@ -36,26 +37,6 @@ typedef struct run {
     int64_t started;
     char error[256];
 } run;
-
-static json_t *run_json(const run *r, bool ok)
-{
-    json_t *rej = json_array();
-    for (size_t i = 0; i < r->rej.kept; i++)
-        json_array_append_new(rej, json_pack("{s:I,s:s}", "row",
-                                             (json_int_t)r->rej.item[i].record,
-                                             "reason", r->rej.item[i].reason));
-    return json_pack(
-        "{s:n,s:s,s:b,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:o}",
-        "request_id", "status", ok ? "completed" : "failed", "partial", 0,
-        "started", lda_time_json(r->started), "finished", lda_time_json(lda_now_us()),
-        "event_count", (json_int_t)r->set.n,
-        "rejected_count", (json_int_t)r->rej.count, "rejected", rej,
-        "fingerprint", ok ? json_string(r->fingerprint) : json_null(),
-        "layering_count", (json_int_t)r->lay.n,
-        "wash_count", (json_int_t)r->wash.n,
-        "merged_count", (json_int_t)r->nmerged,
-        "error", ok ? json_null() : json_string(r->error));
-}
 
 static int write_out(const run *r, const char *name, const char *data,
                      size_t len)
@@ -72,9 +53,20 @@ static int write_out(const run *r, const char *name, const char *data,
 
 static int write_run_json(const run *r, bool ok)
 {
-    json_t *j = run_json(r, ok);
-    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
+    lda_runrec rec = {
+        .status = ok ? "completed" : "failed",
+        .started = r->started,
+        .finished = lda_now_us(),
+        .event_count = {true, r->set.n},
+        .rejected_count = {true, r->rej.count},
+        .rejected = lda_runrec_rejected(&r->rej),
+        .fingerprint = ok ? r->fingerprint : NULL,
+        .layering_count = {true, r->lay.n},
+        .wash_count = {true, r->wash.n},
+        .merged_count = r->nmerged,
+        .error = ok ? NULL : r->error,
+    };
+    char *text = rec.rejected ? lda_runrec_text(&rec) : NULL;
     if (!text) {
         fprintf(stderr, "lda: out of memory\n");
         return -1;

@@ -35,66 +35,62 @@ static int open_stat(const char *path, struct stat *st)
     return fd;
 }
 
-int lda_file_read(const char *path, size_t max, char **data, size_t *len)
+/* Fail with errno e after freeing buf. */
+static int read_fail(char *buf, int e)
+{
+    free(buf);
+    errno = e;
+    return -1;
+}
+
+int lda_file_read_fd(int fd, size_t max, char **data, size_t *len)
 {
     struct stat st;
-    int fd = open_stat(path, &st);
-    if (fd < 0)
+    if (fstat(fd, &st) < 0)
         return -1;
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        errno = EINVAL;
-        return -1;
-    }
-    if (max && (size_t)st.st_size > max) {
-        close(fd);
-        errno = EFBIG;
-        return -1;
-    }
+    if (!S_ISREG(st.st_mode))
+        return read_fail(NULL, EINVAL);
+    if (max && (uintmax_t)st.st_size > max)
+        return read_fail(NULL, EFBIG);
     size_t cap = (size_t)st.st_size + 1, n = 0;
     char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        errno = ENOMEM;
-        return -1;
-    }
+    if (!buf)
+        return read_fail(NULL, ENOMEM);
     for (;;) {
         if (n + 1 == cap) {      /* file grew while reading */
-            if (max && n >= max) {
-                free(buf);
-                close(fd);
-                errno = EFBIG;
-                return -1;
-            }
+            if (max && n >= max)
+                return read_fail(buf, EFBIG);
             char *p = realloc(buf, cap * 2);
-            if (!p) {
-                free(buf);
-                close(fd);
-                errno = ENOMEM;
-                return -1;
-            }
+            if (!p)
+                return read_fail(buf, ENOMEM);
             buf = p;
             cap *= 2;
         }
         ssize_t r = read(fd, buf + n, cap - 1 - n);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            errno = e;
-            return -1;
-        }
+        if (r < 0)
+            return read_fail(buf, errno);
         if (r == 0)
             break;
         n += (size_t)r;
     }
-    close(fd);
     buf[n] = '\0';
     *data = buf;
     *len = n;
     return 0;
+}
+
+int lda_file_read(const char *path, size_t max, char **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = lda_file_read_fd(fd, max, data, len);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
 }
 
 int lda_file_map(const char *path, size_t max, lda_filemap *m)

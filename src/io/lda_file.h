@@ -10,6 +10,8 @@
 /* Read path into a malloc'd NUL-terminated buffer. Returns 0, or -1 with
  * errno set. A file larger than max (0 = no limit) fails with EFBIG. */
 int lda_file_read(const char *path, size_t max, char **data, size_t *len);
+/* The same from an open descriptor (left open), from its current offset. */
+int lda_file_read_fd(int fd, size_t max, char **data, size_t *len);
 
 /* A private, writable view of a whole file (see lda_file_map). */
 typedef struct lda_filemap {

@@ -50,6 +50,7 @@
 #include "lda_merge.h"
 #include "lda_wire.h"
 #include "lda_report.h"
+#include "lda_runrec.h"
 #include "lda_service.h"
 #include "lda_time.h"
 #include "lda_validate.h"
@@ -109,11 +110,6 @@ static json_t *failed_services(const agg *g)
     return arr;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
 static json_t *services_json(const agg *g)
 {
     json_t *o = json_object();
@@ -131,35 +127,6 @@ static json_t *services_json(const agg *g)
         }
     }
     return o;
-}
-
-static json_t *count_or_null(bool has, uint64_t v)
-{
-    return has ? json_integer((json_int_t)v) : json_null();
-}
-
-/* run.json (same keys as build/lda's where they overlap). */
-static json_t *run_json(const agg *g)
-{
-    const lda_agg_req *a = &g->a;
-    bool done = strcmp(g->status, "completed") == 0;
-    const lda_agg_result *lay = &a->res[LDA_SVC_LAYERING];
-    const lda_agg_result *wash = &a->res[LDA_SVC_WASH];
-    json_t *rej = a->rejected ? json_incref(a->rejected) : json_array();
-    return json_pack(
-        "{s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o}",
-        "request_id", a->request_id, "status", g->status, "partial",
-        g->partial, "started",
-        lda_time_json(a->has_started ? a->started : g->received), "finished",
-        lda_time_json(lda_now_us()), "event_count",
-        count_or_null(a->has_event_count, a->event_count), "rejected_count",
-        count_or_null(a->has_rejected_count, a->rejected_count), "rejected",
-        rej, "fingerprint", str_or_null(a->fingerprint), "services",
-        services_json(g), "failed_services", failed_services(g),
-        "layering_count", count_or_null(done && lay->success, lay->seqs.n),
-        "wash_count", count_or_null(done && wash->success, wash->seqs.n),
-        "merged_count", (json_int_t)g->merged, "error",
-        str_or_null(g->error));
 }
 
 static void log_errno(agg *g, const char *step, const char *path, int e)
@@ -240,11 +207,36 @@ static int claim_dir(agg *g)
 /* run.json's text (malloc'd), or NULL (logged) on OOM. */
 static char *run_json_text(const agg *g)
 {
-    json_t *j = run_json(g);
-    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
-    if (!text)
+    const lda_agg_req *a = &g->a;
+    bool done = strcmp(g->status, "completed") == 0;
+    const lda_agg_result *lay = &a->res[LDA_SVC_LAYERING];
+    const lda_agg_result *wash = &a->res[LDA_SVC_WASH];
+    lda_runrec rec = {
+        .request_id = a->request_id,
+        .status = g->status,
+        .partial = g->partial,
+        .started = a->has_started ? a->started : g->received,
+        .finished = lda_now_us(),
+        .event_count = {a->has_event_count, a->event_count},
+        .rejected_count = {a->has_rejected_count, a->rejected_count},
+        .rejected = a->rejected ? json_incref(a->rejected) : json_array(),
+        .fingerprint = a->fingerprint,
+        .layering_count = {done && lay->success, lay->seqs.n},
+        .wash_count = {done && wash->success, wash->seqs.n},
+        .merged_count = g->merged,
+        .error = g->error,
+        .services = services_json(g),
+        .failed_services = failed_services(g),
+    };
+    char *text = rec.rejected && rec.services && rec.failed_services
+                     ? lda_runrec_text(&rec)
+                     : NULL;
+    if (!text) {
+        json_decref(rec.rejected);
+        json_decref(rec.services);
+        json_decref(rec.failed_services);
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
+    }
     return text;
 }
 
@@ -352,7 +344,7 @@ static void reply_result(agg *g, int status)
                           g->a.request_id, "status", g->status,
                           "merged_count", (json_int_t)g->merged,
                           "failed_services", failed_services(g), "partial",
-                          g->partial, "error", str_or_null(g->error));
+                          g->partial, "error", lda_runrec_str(g->error));
     lda_reply_json(g->r, status, j);
 }
 

@@ -64,6 +64,7 @@
 #include "lda_log.h"
 #include "lda_multipart.h"
 #include "lda_ratelimit.h"
+#include "lda_runrec.h"
 #include "lda_service.h"
 #include "lda_time.h"
 #include "lda_validate.h"
@@ -197,16 +198,6 @@ typedef struct run {
     char agg_error[ERR_MAX];
 } run;
 
-static json_t *rejected_json(const lda_rejects *rej)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < rej->kept; i++)
-        json_array_append_new(a, json_pack("{s:I,s:s}", "row",
-                                           (json_int_t)rej->item[i].record,
-                                           "reason", rej->item[i].reason));
-    return a;
-}
-
 /* 400/413 for an input the loader refused, with what was rejected. */
 static void reply_load_error(run *g, int status, const char *msg)
 {
@@ -214,7 +205,7 @@ static void reply_load_error(run *g, int status, const char *msg)
                    json_pack("{s:s,s:s,s:I,s:o}", "error", msg, "request_id",
                              g->r->request_id, "rejected_count",
                              (json_int_t)g->rej.count, "rejected",
-                             rejected_json(&g->rej)));
+                             lda_runrec_rejected(&g->rej)));
 }
 
 /* Read the whole of fd (a regular file of at most max bytes). */
@@ -706,7 +697,7 @@ static bool aggregate_body(run *g, lda_buf *out)
                     lda_svc_names[1], "event_count",
                     (json_int_t)g->event_count, "rejected_count",
                     (json_int_t)g->rej.count, "rejected",
-                    rejected_json(&g->rej), "event_fingerprint", g->fp_all,
+                    lda_runrec_rejected(&g->rej), "event_fingerprint", g->fp_all,
                     "started", started, "results", results)
         : NULL;
     bool ok = head && lda_codec_agg_req_to_bin(head, lists, n, out) == 0;
@@ -803,11 +794,6 @@ static void aggregate(run *g)
     lda_call_free(c);
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
 static void respond(run *g)
 {
     lda_req *r = g->r;
@@ -822,7 +808,7 @@ static void respond(run *g)
             services, lda_svc_names[i],
             json_pack("{s:s,s:I,s:o}", "status", o->status, "retry_count",
                       (json_int_t)o->retry_count, "error",
-                      str_or_null(o->error)));
+                      lda_runrec_str(o->error)));
         if (!o->ok) {
             json_array_append_new(failed, json_string(lda_svc_names[i]));
             el += (size_t)snprintf(error + el, sizeof error - el, "%s%s: %s",
@@ -865,10 +851,10 @@ static void respond(run *g)
         "{s:s,s:s,s:I,s:I,s:o,s:I,s:b,s:o,s:o,s:o,s:o}", "request_id",
         r->request_id, "status", done ? "completed" : "failed",
         "event_count", (json_int_t)g->event_count, "rejected_count",
-        (json_int_t)g->rej.count, "rejected", rejected_json(&g->rej),
+        (json_int_t)g->rej.count, "rejected", lda_runrec_rejected(&g->rej),
         "aggregated_count", (json_int_t)(done ? g->merged : 0), "partial",
         done && g->partial, "failed_services", failed, "services", services,
-        "outputs", outputs, "error", str_or_null(error));
+        "outputs", outputs, "error", lda_runrec_str(error));
     lda_reply_json(r, done ? 200 : g->disk_full ? 507 : 502, j);
 }
 

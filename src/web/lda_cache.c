@@ -7,6 +7,7 @@
  * are deleted when looked up and swept (lda_cache_sweep) when a process
  * starts and then periodically (lda_service). */
 #include "lda_cache.h"
+#include "lda_clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,9 +58,7 @@ static int service_dir(char *out, size_t n, const char *var_dir,
  * would not expire it). A future mtime (clock set back) is never expired. */
 static bool expired(const struct stat *st, uint64_t ttl)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    time_t now = ts.tv_sec;
+    time_t now = (time_t)(lda_now_us() / 1000000);
     return now >= st->st_mtime && (uint64_t)(now - st->st_mtime) >= ttl;
 }
 

@@ -14,6 +14,7 @@
  * cache, lives as long as the client, so calls reuse keep-alive
  * connections across batches; easy handles are pooled as well. */
 #include "lda_client.h"
+#include "lda_clock.h"
 #include "lda_log.h"
 
 #include <curl/curl.h>
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define POOL_MAX 8
 #define DAY_MS (24LL * 3600 * 1000)
@@ -41,13 +41,6 @@ struct lda_client {
 static const char *svc_name(const lda_call *call)
 {
     return call->service ? call->service : "sibling";
-}
-
-int64_t lda_client_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t lda_client_backoff_ms(double base_s, unsigned attempt,
@@ -164,7 +157,7 @@ static void set_final(lda_call *call, lda_call_state st, const char *error)
     call->phase_ = PH_DONE;
     if (call->attempts)
         call->elapsed_ms =
-            (double)(lda_client_now_us() - call->attempt_us[0]) / 1000.0;
+            (double)(lda_mono_us() - call->attempt_us[0]) / 1000.0;
     snprintf(call->error, sizeof call->error, "%s", error ? error : "");
     if (call->on_final)
         call->on_final(call, call->on_final_arg);
@@ -262,7 +255,7 @@ static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
 /* Start one attempt. False when it cannot start (call made final). */
 static bool start_attempt(lda_client *c, lda_call *call)
 {
-    int64_t now = lda_client_now_us();
+    int64_t now = lda_mono_us();
     if (call->attempts < LDA_CALL_MAX_TS)
         call->attempt_us[call->attempts] = now;
     call->attempts++;
@@ -367,7 +360,7 @@ static bool finish_attempt(lda_call *call, CURLcode res,
         lda_client_backoff_ms(p->backoff_base_s, call->retry_count,
                               retry_after);
     call->retry_count++;
-    call->due_us_ = lda_client_now_us() + wait_ms * 1000;
+    call->due_us_ = lda_mono_us() + wait_ms * 1000;
     call->phase_ = PH_WAITING;
     json_t *f = json_pack("{s:s,s:i,s:I,s:s,s:i}", "target", svc_name(call),
                           "attempt", (int)call->retry_count, "wait_ms",
@@ -434,7 +427,7 @@ int lda_client_run(lda_client *c, lda_call *calls, size_t n,
             if (call && finish_attempt(call, res, p))
                 active--;
         }
-        int64_t now = lda_client_now_us();
+        int64_t now = lda_mono_us();
         int64_t next = -1;
         for (size_t i = 0; i < n; i++) {
             lda_call *call = &calls[i];

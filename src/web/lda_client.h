@@ -56,7 +56,7 @@ typedef struct lda_call {
                                    "timed out after 30 s", "connection
                                    refused", ... */
     unsigned attempts;          /* attempts made */
-    int64_t attempt_us[LDA_CALL_MAX_TS]; /* CLOCK_MONOTONIC start of each
+    int64_t attempt_us[LDA_CALL_MAX_TS]; /* lda_mono_us() start of each
                                             attempt, microseconds */
     double elapsed_ms;          /* first attempt's start to the final end */
 
@@ -101,7 +101,5 @@ int lda_client_run(lda_client *c, lda_call *calls, size_t n,
 int64_t lda_client_backoff_ms(double base_s, unsigned attempt,
                               int64_t retry_after_s);
 
-/* CLOCK_MONOTONIC in microseconds (the clock of attempt_us). */
-int64_t lda_client_now_us(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lda_clock.h"
 #include "lda_time.h"
 
 static const char *log_service = "lda";
@@ -21,10 +22,8 @@ void lda_log(lda_level lv, const char *request_id, const char *msg,
              json_t *fields)
 {
     static const char *const levels[] = {"info", "warn", "error"};
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     char ts[LDA_TIME_MAX];
-    lda_time_format((int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, ts);
+    lda_time_format(lda_now_us(), ts);
     json_t *o = json_object();
     if (o) {
         json_object_set_new(o, "ts", json_string(ts));

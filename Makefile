@@ -12,8 +12,9 @@ MODE    ?= release
 CC      ?= cc
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -D_GNU_SOURCE
+# Every header, for what sits on top of all layers (tests, fuzzers).
 INC     := -Isrc/core -Isrc/io -Isrc/web
-LIBS    := -lfcgi -lcurl -ljansson -lcrypto -lm
+LIBS    := -lfcgi -lcurl -ljansson -lcrypto -lm -lpthread
 
 ifeq ($(MODE),asan)
 B       := build/asan
@@ -27,18 +28,33 @@ OPT     := -O2 -g
 CGI     := cgi-bin
 endif
 
-CFLAGS  += $(WARN) $(OPT) $(SAN) $(INC)
-LDFLAGS += $(SAN)
+CFLAGS  += $(WARN) $(OPT) $(SAN)
+# A program records only the libraries it calls (detect-wash needs no
+# libcurl).
+LDFLAGS += $(SAN) -Wl,--as-needed
 
+# The layers, each a static library, each compiled with only the headers
+# of the layers below it on its include path: core (pure) <- io <- web <-
+# the programs (src/services, src/cli). A program links what it uses.
 CORE_SRC := $(wildcard src/core/*.c)
 IO_SRC   := $(wildcard src/io/*.c)
 WEB_SRC  := $(wildcard src/web/*.c)
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o)
-IO_OBJ   := $(IO_SRC:%.c=$(B)/obj/%.o)
-WEB_OBJ  := $(WEB_SRC:%.c=$(B)/obj/%.o)
+CORE_LIB := $(B)/lib/libcore.a
+IO_LIB   := $(B)/lib/libio.a
+WEB_LIB  := $(B)/lib/libweb.a
 
-SERVICES := $(patsubst src/services/%.c,%,$(wildcard src/services/*.c))
-PROGRAMS := $(SERVICES:%=$(CGI)/%.fcgi)
+$(B)/obj/src/core/%.o: LAYER_INC := -Isrc/core
+$(B)/obj/src/io/%.o:   LAYER_INC := -Isrc/core -Isrc/io
+$(B)/obj/src/cli/%.o:  LAYER_INC := -Isrc/core -Isrc/io
+$(B)/obj/src/web/%.o:  LAYER_INC := -Isrc/core -Isrc/io -Isrc/web
+$(B)/obj/src/services/%.o: LAYER_INC := -Isrc/core -Isrc/io -Isrc/web
+LAYER_INC ?= $(INC)
+
+# The programs: every name of the list of services (src/core/lda_svc.c,
+# one entry a line). A detector is src/services/detect.c built with its
+# name; any other program is src/services/<name>.c.
+PROGRAM_NAMES := $(shell sed -n 's/^ *{"[a-z_]*", *"\([a-z-]*\)".*/\1/p' src/core/lda_svc.c)
+PROGRAMS := $(PROGRAM_NAMES:%=$(CGI)/%.fcgi)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/test/unit
 
@@ -50,19 +66,31 @@ deps:
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(LAYER_INC) -MMD -MP -c $< -o $@
 
-$(B)/lda: $(B)/obj/src/cli/lda.o $(IO_OBJ) $(CORE_OBJ)
+$(B)/obj/src/services/detect-%.o: src/services/detect.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LAYER_INC) -DLDA_PROGRAM='"detect-$*"' -MMD -MP -c $< -o $@
+
+$(CORE_LIB): $(CORE_SRC:%.c=$(B)/obj/%.o)
+$(IO_LIB):   $(IO_SRC:%.c=$(B)/obj/%.o)
+$(WEB_LIB):  $(WEB_SRC:%.c=$(B)/obj/%.o)
+$(CORE_LIB) $(IO_LIB) $(WEB_LIB):
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/lda: $(B)/obj/src/cli/lda.o $(IO_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# The service objects are intermediate files of this pattern rule: keep
+# The service objects are intermediate files of a pattern rule: keep
 # them, or every second `make` would rebuild and relink the programs.
-.SECONDARY: $(SERVICES:%=$(B)/obj/src/services/%.o)
-$(CGI)/%.fcgi: $(B)/obj/src/services/%.o $(WEB_OBJ) $(IO_OBJ) $(CORE_OBJ)
+.SECONDARY: $(PROGRAM_NAMES:%=$(B)/obj/src/services/%.o)
+$(CGI)/%.fcgi: $(B)/obj/src/services/%.o $(WEB_LIB) $(IO_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/obj/%.o) $(WEB_OBJ) $(IO_OBJ) $(CORE_OBJ)
+$(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/obj/%.o) $(WEB_LIB) $(IO_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 

@@ -3,7 +3,8 @@
 #   make server-run       foreground server (what `make run` runs after building)
 #   make server-start     background server; server-stop, server-status
 #   make server-smoke     start a private server (free port, temp var dir) on
-#                         the programs of this MODE, check every route, the
+#                         the programs of this MODE, check every program's
+#                         health (the list of services, lda_svc.c), the
 #                         413 limit and scripts/lda-detect against build/lda,
 #                         stop it and check nothing is left running
 #
@@ -39,13 +40,12 @@ server-smoke: $(PROGRAMS) $(B)/lda
 	trap 'sh scripts/lda-server stop >/dev/null 2>&1 || true; rm -rf "$$t"' EXIT; \
 	u=http://127.0.0.1:$$LDA_PORT; \
 	sh scripts/lda-server start >/dev/null; \
-	for r in detect/layering:detect-layering detect/wash:detect-wash \
-	         aggregate:aggregate orchestrate:orchestrate; do \
-	    body=$$(curl -fsS "$$u/api/$${r%%:*}/health"); \
-	    echo "$$body" | grep -q "\"service\": *\"$${r#*:}\"" || \
-	        { echo "server-smoke: /api/$${r%%:*}/health: $$body" >&2; exit 1; }; \
+	health=$$(curl -fsS "$$u/api/health"); \
+	for p in $(PROGRAM_NAMES); do \
+	    echo "$$health" | python3 -c 'import json,sys; \
+	        sys.exit(json.load(sys.stdin)["services"][sys.argv[1]]["status"] != "healthy")' "$$p" || \
+	        { echo "server-smoke: /api/health: $$p: $$health" >&2; exit 1; }; \
 	done; \
-	curl -fsS -o /dev/null "$$u/api/health"; \
 	curl -fsS -o /dev/null "$$u/"; \
 	code=$$(head -c 1049601 /dev/zero | curl -s -o /dev/null -w '%{http_code}' \
 	        -H 'Content-Type: text/csv' --data-binary @- "$$u/api/orchestrate"); \
@@ -59,7 +59,7 @@ server-smoke: $(PROGRAMS) $(B)/lda
 	    echo "server-smoke: still running after stop" >&2; exit 1; fi; \
 	left=""; for f in /proc/[0-9]*/comm; do \
 	    { read -r c < "$$f"; } 2>/dev/null || continue; \
-	    case "$$c" in lighttpd|orchestrate.fcg|detect-layering|detect-wash.fcg|aggregate.fcgi) ;; *) continue ;; esac; \
+	    case " lighttpd $(foreach p,$(PROGRAM_NAMES),$(shell printf '%.15s' $(p).fcgi)) " in *" $$c "*) ;; *) continue ;; esac; \
 	    { tr '\0' '\n' < "$${f%comm}environ"; } 2>/dev/null | grep -qxF "LDA_VAR_DIR=$$LDA_VAR_DIR" && \
 	        left="$$left $${f%/comm}"; \
 	done; \

@@ -21,7 +21,7 @@ static const struct {
 void lda_err_init(lda_err *e)
 {
     e->status = 0;
-    e->headers = NULL;
+    e->headers[0] = '\0';
     e->msg[0] = '\0';
     e->detail[0] = '\0';
 }
@@ -46,6 +46,15 @@ bool lda_err_detail(lda_err *e, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool lda_err_headers(lda_err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->headers, sizeof e->headers, fmt, ap);
     va_end(ap);
     return false;
 }

@@ -16,9 +16,9 @@
 
 typedef struct lda_err {
     int status;                       /* HTTP status; 0 = no error */
-    const char *headers;              /* extra reply headers, static text of
-                                         complete "Name: value\r\n" lines
-                                         (Allow, Retry-After), or NULL */
+    char headers[128];                /* extra reply headers: complete
+                                         "Name: value\r\n" lines (Allow,
+                                         Retry-After), or "" */
     char msg[LDA_ERR_MSG_MAX];        /* safe to show */
     char detail[LDA_ERR_DETAIL_MAX];  /* for the log, "" when none */
 } lda_err;
@@ -44,6 +44,10 @@ bool lda_err_set(lda_err *e, int status, const char *fmt, ...)
 bool lda_err_msg(lda_err *e, lda_msg m);
 /* Set the log-only detail (printf-style); returns false. */
 bool lda_err_detail(lda_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Set the extra reply headers (printf-style, complete lines); returns
+ * false. */
+bool lda_err_headers(lda_err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Put prefix in front of the message ("invalid event body: " + msg). */
 void lda_err_prefix(lda_err *e, const char *prefix);

@@ -158,98 +158,93 @@ static bool rd_text(wire_rd *r, size_t max, lda_text *t)
     return true;
 }
 
-static lda_wire_status bad(char *err, size_t errlen, const char *what,
-                           uint64_t where, const char *why)
+/* A 400 "<what> <where>: <why>"; returns false. */
+static bool bad(lda_err *e, const char *what, uint64_t where,
+                const char *why)
 {
-    snprintf(err, errlen, "%s %llu: %s", what, (unsigned long long)where,
-             why);
-    return LDA_WIRE_INVALID;
+    return lda_err_set(e, 400, "%s %llu: %s", what,
+                       (unsigned long long)where, why);
 }
 
 /* One event of the group gid; prev_ts is the previous event's time or
  * NULL for the group's first. */
-static lda_wire_status rd_event(wire_rd *r, lda_set *set, uint32_t gid,
-                                int64_t *prev_ts, bool first, uint64_t idx,
-                                char *err, size_t errlen)
+static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid,
+                     int64_t *prev_ts, bool first, uint64_t idx, lda_err *e)
 {
     lda_values v;
     uint64_t t;
     const char *why;
     if (r->i == r->n)
-        return bad(err, errlen, "event", idx, "truncated");
+        return bad(e, "event", idx, "truncated");
     unsigned tag = r->p[r->i++];
     if (tag & ~7u || (tag & 3u) > LDA_TRADE)
-        return bad(err, errlen, "event", idx, "bad tag");
+        return bad(e, "event", idx, "bad tag");
     v.type = (uint8_t)(tag & 3u);
     v.side = (uint8_t)(tag >> 2);
     if (!rd_varint(r, &t))
-        return bad(err, errlen, "event", idx, "bad time");
+        return bad(e, "event", idx, "bad time");
     if (first)
         v.ts = (int64_t)(t >> 1) ^ -(int64_t)(t & 1);
     else if (t > TIME_STEP_MAX)       /* past any valid time; no overflow */
-        return bad(err, errlen, "event", idx,
+        return bad(e, "event", idx,
                    "timestamp: not a valid timestamp");
     else
         v.ts = *prev_ts + (int64_t)t;
     if (!rd_varint(r, &v.qty))
-        return bad(err, errlen, "event", idx, "bad quantity");
+        return bad(e, "event", idx, "bad quantity");
     if (!rd_text(r, UINT32_MAX, &v.price))
-        return bad(err, errlen, "event", idx, "truncated");
+        return bad(e, "event", idx, "truncated");
     lda_status st = lda_set_add_values(set, gid, &v, &why);
     if (st == LDA_NOMEM)
-        return LDA_WIRE_NOMEM;
+        return lda_err_msg(e, LDA_MSG_NOMEM);
     if (st != LDA_OK)
-        return bad(err, errlen, "event", idx, why);
+        return bad(e, "event", idx, why);
     *prev_ts = v.ts;
-    return LDA_WIRE_OK;
+    return true;
 }
 
-lda_wire_status lda_wire_decode(const char *p, size_t n, uint64_t max_events,
-                                lda_set *set, char *err, size_t errlen)
+bool lda_wire_decode(const char *p, size_t n, uint64_t max_events,
+                     lda_set *set, lda_err *e)
 {
     wire_rd r = {(const unsigned char *)p, n, 0};
     uint64_t nev, ngr, done = 0;
     if (n < sizeof wire_magic || memcmp(p, wire_magic, sizeof wire_magic))
-        return bad(err, errlen, "byte", 0, "not an lda event body");
+        return bad(e, "byte", 0, "not an lda event body");
     r.i = sizeof wire_magic;
     if (!rd_varint(&r, &nev) || !rd_varint(&r, &ngr))
-        return bad(err, errlen, "byte", r.i, "truncated header");
-    if (max_events && nev > max_events) {
-        snprintf(err, errlen, "more than %llu events",
-                 (unsigned long long)max_events);
-        return LDA_WIRE_TOO_MANY;
-    }
+        return bad(e, "byte", r.i, "truncated header");
+    if (max_events && nev > max_events)
+        return lda_err_set(e, 413, "more than %llu events",
+                           (unsigned long long)max_events);
     if (nev > (n - r.i) / EVENT_MIN_BYTES || ngr > nev)
-        return bad(err, errlen, "byte", r.i, "counts larger than the body");
+        return bad(e, "byte", r.i, "counts larger than the body");
     if (!lda_set_reserve(set, nev ? (size_t)nev : 1))
-        return LDA_WIRE_NOMEM;
+        return lda_err_msg(e, LDA_MSG_NOMEM);
     for (uint64_t gi = 1; gi <= ngr; gi++) {
         lda_text acc, prod;
         uint64_t count;
         const char *why;
         if (!rd_text(&r, LDA_ID_MAX, &acc) || !rd_text(&r, LDA_ID_MAX, &prod))
-            return bad(err, errlen, "group", gi, "bad id");
+            return bad(e, "group", gi, "bad id");
         if (!rd_varint(&r, &count) || count == 0 || count > nev - done)
-            return bad(err, errlen, "group", gi, "bad event count");
+            return bad(e, "group", gi, "bad event count");
         int64_t g = lda_set_group(set, acc, prod, &why);
         if (g == -2)
-            return LDA_WIRE_NOMEM;
+            return lda_err_msg(e, LDA_MSG_NOMEM);
         if (g < 0)
-            return bad(err, errlen, "group", gi, why);
+            return bad(e, "group", gi, why);
         int64_t prev = 0;
         for (uint64_t k = 0; k < count; k++) {
-            lda_wire_status st = rd_event(&r, set, (uint32_t)g, &prev, k == 0,
-                                          done + 1, err, errlen);
-            if (st != LDA_WIRE_OK)
-                return st;
+            if (!rd_event(&r, set, (uint32_t)g, &prev, k == 0, done + 1, e))
+                return false;
             done++;
         }
     }
     if (done != nev)
-        return bad(err, errlen, "byte", r.i, "fewer events than announced");
+        return bad(e, "byte", r.i, "fewer events than announced");
     if (r.i != r.n)
-        return bad(err, errlen, "byte", r.i, "data after the last group");
-    return LDA_WIRE_OK;
+        return bad(e, "byte", r.i, "data after the last group");
+    return true;
 }
 
 bool lda_wire_get_varint(const char *p, size_t n, size_t *pos,
@@ -412,14 +407,14 @@ static bool rd_wash(wire_rd *r, lda_seq *q)
                        q->pc_pct >= 0.0);
 }
 
-/* One sequence appended to l: LDA_WIRE_OK, INVALID or NOMEM. */
-static lda_wire_status rd_seq(wire_rd *r, lda_seqlist *l)
+/* One sequence appended to l: 0, -1 invalid, -2 out of memory. */
+static int rd_seq(wire_rd *r, lda_seqlist *l)
 {
     uint32_t key = rd_seq_key(r, l);
     if (key == UINT32_MAX)
-        return LDA_WIRE_NOMEM;
+        return -2;
     if (key == UINT32_MAX - 1)
-        return LDA_WIRE_INVALID;
+        return -1;
     unsigned dtype;
     uint64_t zs, d, buy, sell;
     int64_t start, end;
@@ -428,10 +423,10 @@ static lda_wire_status rd_seq(wire_rd *r, lda_seqlist *l)
         d > TIME_STEP_MAX || !lda_time_in_range(end = start + (int64_t)d) ||
         !rd_varint(r, &buy) || buy > (uint64_t)INT64_MAX ||
         !rd_varint(r, &sell) || sell > (uint64_t)INT64_MAX)
-        return LDA_WIRE_INVALID;
+        return -1;
     lda_seq *q = lda_seqlist_push(l);
     if (!q)
-        return LDA_WIRE_NOMEM;
+        return -2;
     q->key = key;
     q->dtype = (uint8_t)dtype;
     q->start = start;
@@ -440,28 +435,27 @@ static lda_wire_status rd_seq(wire_rd *r, lda_seqlist *l)
     q->sell_qty = sell;
     bool oom = false;
     if (dtype == LDA_LAYERING ? rd_layering(r, l, q, &oom) : rd_wash(r, q))
-        return LDA_WIRE_OK;
+        return 0;
     l->n--;                          /* drop the half-read sequence */
-    return oom ? LDA_WIRE_NOMEM : LDA_WIRE_INVALID;
+    return oom ? -2 : -1;
 }
 
-lda_wire_status lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
-                                     lda_seqlist *l, char *err,
-                                     size_t errlen)
+bool lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
+                          lda_seqlist *l, lda_err *e)
 {
     wire_rd r = {(const unsigned char *)p, n, *pos};
     uint64_t count;
     if (*pos > n || !rd_varint(&r, &count))
-        return bad(err, errlen, "byte", *pos, "truncated sequence list");
+        return bad(e, "byte", *pos, "truncated sequence list");
     if (count > (n - r.i) / SEQ_MIN_BYTES)
-        return bad(err, errlen, "byte", *pos, "more sequences than bytes");
+        return bad(e, "byte", *pos, "more sequences than bytes");
     for (uint64_t i = 1; i <= count; i++) {
-        lda_wire_status st = rd_seq(&r, l);
-        if (st == LDA_WIRE_NOMEM)
-            return st;
-        if (st != LDA_WIRE_OK)
-            return bad(err, errlen, "sequence", i, "invalid or truncated");
+        int st = rd_seq(&r, l);
+        if (st == -2)
+            return lda_err_msg(e, LDA_MSG_NOMEM);
+        if (st < 0)
+            return bad(e, "sequence", i, "invalid or truncated");
     }
     *pos = r.i;
-    return LDA_WIRE_OK;
+    return true;
 }

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lda_buf.h"
+#include "lda_err.h"
 #include "lda_event.h"
 #include "lda_seq.h"
 
@@ -41,19 +42,12 @@
  * -1 on OOM. */
 int lda_wire_encode(const lda_set *s, unsigned mask, lda_buf *out);
 
-typedef enum {
-    LDA_WIRE_OK = 0,
-    LDA_WIRE_INVALID,       /* err says where and why */
-    LDA_WIRE_TOO_MANY,      /* more than max_events events */
-    LDA_WIRE_NOMEM
-} lda_wire_status;
-
 /* Decode p[0..n) into set (initialised, empty; not finished). max_events 0
- * means no limit. On LDA_WIRE_INVALID err holds one safe line, e.g.
- * "event 12: price: must be a finite decimal number > 0" or "truncated
- * body at byte 4096". */
-lda_wire_status lda_wire_decode(const char *p, size_t n, uint64_t max_events,
-                                lda_set *set, char *err, size_t errlen);
+ * means no limit. False with e set: 400 with one safe line, e.g. "event 12:
+ * price: must be a finite decimal number > 0" or "byte 4096: truncated
+ * header"; 413 "more than N events"; 500 out of memory. */
+bool lda_wire_decode(const char *p, size_t n, uint64_t max_events,
+                     lda_set *set, lda_err *e);
 
 /* ---- sequences: the detectors' results inside the binary aggregate
  * request (application/x-lda-aggregate, see lda_codec.h) -------------
@@ -80,10 +74,10 @@ lda_wire_status lda_wire_decode(const char *p, size_t n, uint64_t max_events,
 /* Append l (in list order). 0, or -1 on OOM. */
 int lda_wire_seqs_encode(const lda_seqlist *l, lda_buf *out);
 /* Decode one seqlist at p[*pos..n), appended to l; *pos moves past it on
- * success. LDA_WIRE_INVALID with a one-line reason in err. */
-lda_wire_status lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
-                                     lda_seqlist *l, char *err,
-                                     size_t errlen);
+ * success. False with e set: 400 with a one-line reason ("sequence 3:
+ * invalid or truncated"), 500 out of memory. */
+bool lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
+                          lda_seqlist *l, lda_err *e);
 
 /* The varint of the format, for framing (lda_codec's aggregate body). */
 void lda_wire_add_varint(lda_buf *b, uint64_t v);

@@ -42,7 +42,7 @@
 #include <unistd.h>
 
 #include "lda_clock.h"
-#include "lda_codec.h"
+#include "lda_codec_agg.h"
 #include "lda_failpoint.h"
 #include "lda_file.h"
 #include "lda_http.h"
@@ -103,7 +103,7 @@ static json_t *failed_services(const agg *g)
     json_t *arr = json_array();
     for (int s = 0; arr && s < LDA_SVC_COUNT; s++)
         if (failed(g, s) &&
-            json_array_append_new(arr, json_string(lda_svc_names[s])) < 0) {
+            json_array_append_new(arr, json_string(lda_svcs[s].name)) < 0) {
             json_decref(arr);
             return NULL;
         }
@@ -121,7 +121,7 @@ static json_t *services_json(const agg *g)
             "{s:s,s:I,s:o}", "status", res->present ? res->status : "missing",
             "retry_count", (json_int_t)res->retry_count, "error",
             res->has_error ? json_string(res->error) : json_null());
-        if (!v || json_object_set_new(o, lda_svc_names[s], v) < 0) {
+        if (!v || json_object_set_new(o, lda_svcs[s].name, v) < 0) {
             json_decref(o);
             return NULL;
         }
@@ -324,7 +324,7 @@ static void check_success(agg *g)
         }
         size_t k = strlen(names);
         snprintf(names + k, sizeof names - k, "%s%s", nfail ? ", " : "",
-                 lda_svc_names[s]);
+                 lda_svcs[s].name);
         nfail++;
     }
     if (nfail && !g->cfg->allow_partial)
@@ -338,17 +338,20 @@ static void check_success(agg *g)
         g->partial = nfail > 0;
 }
 
-static void reply_result(agg *g, int status)
+/* The aggregator's answer: the run's status, as docs/api.md shows it. */
+static bool answer_result(agg *g, int status, lda_answer *out)
 {
-    json_t *j = json_pack("{s:s,s:s,s:I,s:o,s:b,s:o}", "request_id",
+    out->status = status;
+    out->json = json_pack("{s:s,s:s,s:I,s:o,s:b,s:o}", "request_id",
                           g->a.request_id, "status", g->status,
                           "merged_count", (json_int_t)g->merged,
                           "failed_services", failed_services(g), "partial",
                           g->partial, "error", lda_runrec_str(g->error));
-    lda_reply_json(g->r, status, j);
+    return true;
 }
 
-static void reply_write_failure(agg *g)
+/* A write failed: nothing of the run stays; 507 when the disk is full. */
+static bool write_failure(agg *g, lda_answer *out)
 {
     remove_run(g);
     g->status = "failed";
@@ -356,10 +359,10 @@ static void reply_write_failure(agg *g)
     g->merged = 0;
     snprintf(g->error, sizeof g->error, "%s",
              g->disk_full ? disk_error : write_error);
-    reply_result(g, g->disk_full ? 507 : 500);
+    return answer_result(g, g->disk_full ? 507 : 500, out);
 }
 
-static void validation_failed(agg *g)
+static bool validation_failed(agg *g, lda_answer *out)
 {
     g->status = "validation_failed";
     g->partial = false;
@@ -368,14 +371,13 @@ static void validation_failed(agg *g)
     lda_log(LDA_WARN, g->a.request_id, "aggregate validation failed",
             json_pack("{s:s}", "error", g->error));
     if (write_run_json(g) < 0)
-        reply_write_failure(g);
-    else
-        reply_result(g, 200);
+        return write_failure(g, out);
+    return answer_result(g, 200, out);
 }
 
 /* The run exists: a replay of the same events is answered from its
  * run.json (nothing is written), anything else is 409. */
-static void existing_run(agg *g)
+static bool existing_run(agg *g, lda_answer *out, lda_err *e)
 {
     char path[PATH_MAX];
     char *text = NULL;
@@ -392,206 +394,153 @@ static void existing_run(agg *g)
         lda_log(LDA_WARN, g->a.request_id, "aggregate refused: run exists",
                 json_pack("{s:b}", "readable", j != NULL));
         json_decref(j);
-        lda_reply_error(g->r, 409,
-                        j ? "a run with this request id already exists "
-                            "with other events"
-                          : "a run with this request id is being written");
-        return;
+        return lda_err_set(e, 409, "%s",
+                           j ? "a run with this request id already exists "
+                               "with other events"
+                             : "a run with this request id is being "
+                               "written");
     }
+    json_t *nul = json_null();
     json_t *m = json_object_get(j, "merged_count");
-    json_t *out = json_pack(
+    json_t *fs = json_object_get(j, "failed_services");
+    json_t *er = json_object_get(j, "error");
+    out->json = json_pack(
         "{s:s,s:s,s:I,s:O,s:b,s:O,s:b}", "request_id", g->a.request_id,
         "status", st, "merged_count",
         json_is_integer(m) ? json_integer_value(m) : (json_int_t)0,
-        "failed_services",
-        json_object_get(j, "failed_services")
-            ? json_object_get(j, "failed_services")
-            : json_null(),
-        "partial", json_is_true(json_object_get(j, "partial")), "error",
-        json_object_get(j, "error") ? json_object_get(j, "error")
-                                    : json_null(),
+        "failed_services", fs ? fs : nul, "partial",
+        json_is_true(json_object_get(j, "partial")), "error", er ? er : nul,
         "replayed", 1);
     json_decref(j);
     lda_log(LDA_INFO, g->a.request_id, "aggregate replayed", NULL);
-    lda_reply_json(g->r, 200, out);
+    return true;
 }
 
-static void complete(agg *g)
+static void log_completed(const agg *g)
+{
+    json_t *fs = failed_services(g);
+    int64_t now = lda_mono_us();
+    lda_log(LDA_INFO, g->a.request_id, "aggregated",
+            json_pack("{s:I,s:b,s:o,s:I,s:I,s:I,s:I}", "merged_count",
+                      (json_int_t)g->merged, "partial", g->partial,
+                      "failed_services", fs ? fs : json_null(), "read_ms",
+                      (json_int_t)((g->t_read - g->t0) / 1000), "parse_ms",
+                      (json_int_t)((g->t_parsed - g->t_read) / 1000),
+                      "merge_ms",
+                      (json_int_t)((g->t_merged - g->t_parsed) / 1000),
+                      "write_ms", (json_int_t)((now - g->t_merged) / 1000)));
+}
+
+static bool complete(agg *g, lda_answer *out, lda_err *e)
 {
     lda_buf sus, det;
     lda_buf_init(&sus);
     lda_buf_init(&det);
     g->status = "completed";
+    bool ok;
     if (build_reports(g, &sus, &det) < 0) {
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
-        lda_reply_error(g->r, 500, "out of memory");
+        ok = lda_err_msg(e, LDA_MSG_NOMEM);
     } else if ((g->t_merged = lda_mono_us()) < 0 ||
                write_reports(g, &sus, &det) < 0) {
-        reply_write_failure(g);
+        ok = write_failure(g, out);
     } else {
-        json_t *fs = failed_services(g);
-        int64_t now = lda_mono_us();
-        lda_log(LDA_INFO, g->a.request_id, "aggregated",
-                json_pack("{s:I,s:b,s:o,s:I,s:I,s:I,s:I}", "merged_count",
-                          (json_int_t)g->merged, "partial", g->partial,
-                          "failed_services", fs ? fs : json_null(),
-                          "read_ms",
-                          (json_int_t)((g->t_read - g->t0) / 1000),
-                          "parse_ms",
-                          (json_int_t)((g->t_parsed - g->t_read) / 1000),
-                          "merge_ms",
-                          (json_int_t)((g->t_merged - g->t_parsed) / 1000),
-                          "write_ms",
-                          (json_int_t)((now - g->t_merged) / 1000)));
-        reply_result(g, 200);
+        log_completed(g);
+        ok = answer_result(g, 200, out);
     }
     lda_buf_free(&sus);
     lda_buf_free(&det);
+    return ok;
 }
 
-static void aggregate(const lda_config *cfg, lda_req *r)
+/* Parse: the request in either form into g->a. */
+static bool parse(const lda_req *r, agg *g, lda_err *e)
 {
-    if (strcmp(r->method, "POST") != 0) {
-        lda_reply_error_h(r, 405, "Allow: POST\r\n", "method not allowed");
-        return;
-    }
-    bool bin = lda_ctype_is(r->content_type, LDA_WIRE_AGG_CTYPE);
-    if (!bin && !lda_ctype_is(r->content_type, "application/json")) {
-        lda_reply_error(r, 415, "Content-Type must be application/json or "
-                                LDA_WIRE_AGG_CTYPE);
-        return;
-    }
-    int64_t t0 = lda_mono_us();
-    char *body;
-    size_t len;
-    /* A JSON body is decoded as a tree: it has its own, smaller limit. */
-    uint64_t lim = bin ? cfg->max_upload_bytes : cfg->max_json_body_bytes;
-    size_t max = lim > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)lim;
-    switch (lda_req_body(r, max, &body, &len)) {
-    case LDA_BODY_OK:
-        break;
-    case LDA_BODY_TOO_LARGE:
-        lda_reply_error(r, 413, bin ? "request body too large"
-                                    : "JSON body larger than "
-                                      "MAX_JSON_BODY_BYTES");
-        return;
-    case LDA_BODY_IO:
-        lda_reply_error(r, 400, "incomplete request body");
-        return;
-    default:
-        lda_reply_error(r, 500, "out of memory");
-        return;
-    }
+    if (lda_http_ctype_is(r->content_type, LDA_WIRE_AGG_CTYPE))
+        return lda_codec_agg_req_from_bin(r->body, r->body_len, &g->a, e);
+    json_error_t jerr;
+    json_t *root = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES,
+                              &jerr);
+    if (!root)
+        return lda_err_set(e, 400, "invalid JSON (line %d, column %d)",
+                           jerr.line, jerr.column);
+    bool ok = lda_codec_agg_req_from_json(root, &g->a, e);
+    json_decref(root);
+    return ok;
+}
+
+/* Act: claim the run and write it, or answer from the one that exists. */
+static bool act(agg *g, lda_answer *out, lda_err *e)
+{
+    check_success(g);
+    int c = claim_dir(g);
+    if (c < 0)
+        return write_failure(g, out);
+    if (c > 0)
+        return existing_run(g, out, e);
+    if (g->a.invalid[0])
+        return validation_failed(g, out);
+    return complete(g, out, e);
+}
+
+static bool aggregate(const lda_config *cfg, lda_req *r, lda_answer *out,
+                      lda_err *e)
+{
     static agg g;   /* PATH_MAX and error buffers: keep off the stack */
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
-    g.r = r;
     g.received = lda_now_us();
-    g.t0 = t0;
-    g.t_read = lda_mono_us();
-    lda_agg_req_init(&g.a);
-    json_error_t jerr;
-    json_t *root = NULL;
-    char err[LDA_AGG_ERROR_MAX];
-    int rc;
-    if (bin) {
-        rc = lda_codec_agg_req_from_bin(body, len, &g.a, err, sizeof err);
-    } else {
-        root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-        rc = root ? lda_codec_agg_req_from_json(root, &g.a, err, sizeof err)
-                  : -1;
-        if (!root)
-            snprintf(err, sizeof err, "invalid JSON (line %d, column %d)",
-                     jerr.line, jerr.column);
-    }
-    free(body);
+    g.t0 = g.t_read = lda_mono_us();
+    lda_codec_agg_req_init(&g.a);
+    bool ok = parse(r, &g, e);
+    free(r->body);               /* decoded: the body is not needed */
+    r->body = NULL;
     g.t_parsed = lda_mono_us();
-    if (rc == -3) {
-        lda_log(LDA_ERROR, r->request_id, "out of memory", NULL);
-        lda_reply_error(r, 500, "out of memory");
-    } else if (rc == 0 && !lda_valid_run_id(g.a.request_id, 36)) {
-        lda_reply_error(r, 400, "request_id: must be a version-4 UUID");
-    } else if (rc < 0) {
+    if (!ok && e->status == 400)
         lda_log(LDA_WARN, r->request_id, "bad aggregate request",
-                json_pack("{s:s}", "error", err));
-        lda_reply_error(r, 400, err);
-    } else {
+                json_pack("{s:s}", "error", e->msg));
+    else if (!ok)
+        lda_log(LDA_ERROR, r->request_id, "out of memory", NULL);
+    if (ok) {
         memcpy(r->request_id, g.a.request_id, 37);
-        check_success(&g);
-        int c = claim_dir(&g);
-        if (c < 0)
-            reply_write_failure(&g);
-        else if (c > 0)
-            existing_run(&g);
-        else if (g.a.invalid[0])
-            validation_failed(&g);
-        else
-            complete(&g);
+        ok = act(&g, out, e);
     }
-    /* The parsed request is freed after the answer has left. */
-    json_decref(root);
-    lda_agg_req_free(&g.a);
+    lda_codec_agg_req_free(&g.a);
+    return ok;
 }
 
 /* ---- downloads ------------------------------------------------------ */
 
-static void runs(const lda_config *cfg, lda_req *r)
+/* GET|HEAD /api/runs/<id>/<file>: the file whole, once run.json exists. */
+static bool runs(const lda_config *cfg, lda_req *r, lda_answer *out,
+                 lda_err *e)
 {
-    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-        lda_reply_error_h(r, 405, "Allow: GET, HEAD\r\n",
-                          "method not allowed");
-        return;
-    }
     char id[37];
     const char *file = NULL;
-    switch (lda_runs_path_parse(r->path, id, &file)) {
-    case LDA_RUNS_OK:
-        break;
-    case LDA_RUNS_BAD_ID:
-        lda_reply_error(r, 400, "run id must be a UUID");
-        return;
-    default:
-        lda_reply_error(r, 404, "no such file");
-        return;
-    }
-    for (int i = 0; i < 36; i++)
-        id[i] = (char)tolower((unsigned char)id[i]);
+    if (!lda_valid_runs_path(r->path, id, &file, e))
+        return false;
     char dir[PATH_MAX], runjson[PATH_MAX], path[PATH_MAX];
     struct stat st;
+    /* A report counts only once its run.json exists (written last). */
     if (!run_dir(cfg, id, dir, sizeof dir) ||
         !join(runjson, sizeof runjson, dir, f_run) ||
-        !join(path, sizeof path, dir, file)) {
-        lda_reply_error(r, 404, "run not found");
-        return;
+        !join(path, sizeof path, dir, file) || stat(runjson, &st) < 0)
+        return lda_err_set(e, 404, "run not found");
+    if (lda_file_read(path, 0, &out->body, &out->len) < 0) {
+        if (errno == ENOENT)
+            return lda_err_set(e, 404, "file not found for this run");
+        lda_err_detail(e, "cannot read %s: %s", path, strerror(errno));
+        return lda_err_set(e, 500, "could not read the file");
     }
-    /* A report counts only once its run.json exists (written last). */
-    if (stat(runjson, &st) < 0) {
-        lda_reply_error(r, 404, "run not found");
-        return;
-    }
-    char *data;
-    size_t len;
-    if (lda_file_read(path, 0, &data, &len) < 0) {
-        if (errno == ENOENT) {
-            lda_reply_error(r, 404, "file not found for this run");
-            return;
-        }
-        lda_log(LDA_ERROR, r->request_id, "cannot read run file",
-                json_pack("{s:s,s:s}", "path", path, "detail",
-                          strerror(errno)));
-        lda_reply_error(r, 500, "could not read the file");
-        return;
-    }
-    if (strcmp(file, f_run) == 0)
-        lda_reply(r, 200, "application/json", NULL, data, len);
-    else {
-        char hdr[128];
-        snprintf(hdr, sizeof hdr,
+    if (strcmp(file, f_run) == 0) {
+        out->ctype = "application/json";
+    } else {
+        out->ctype = "text/csv; charset=utf-8";
+        snprintf(out->headers, sizeof out->headers,
                  "Content-Disposition: attachment; filename=\"%s\"\r\n",
                  file);
-        lda_reply(r, 200, "text/csv; charset=utf-8", hdr, data, len);
     }
-    free(data);
+    return true;
 }
 
 /* ---- retention ------------------------------------------------------ */
@@ -673,27 +622,29 @@ static int start(const lda_config *cfg)
     return 0;
 }
 
-static void handle(const lda_config *cfg, lda_req *r)
-{
-    if (strcmp(r->path, "/api/aggregate") == 0)
-        aggregate(cfg, r);
-    else if (strncmp(r->path, "/api/runs/", 10) == 0)
-        runs(cfg, r);
-    else
-        lda_reply_error(r, 404, "not found");
-}
+static const lda_media agg_media[] = {
+    {"application/json", LDA_LIMIT_JSON},
+    {LDA_WIRE_AGG_CTYPE, LDA_LIMIT_INTERNAL},
+    {NULL, 0},
+};
+
+static const lda_route routes[] = {
+    {"POST", "/api/aggregate", LDA_KEY_INTERNAL, agg_media, NULL, NULL,
+     aggregate},
+    {"GET", "/api/runs/", LDA_KEY_USER, NULL, NULL, NULL, runs},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};
 
 int main(void)
 {
     static const lda_service svc = {
-        .name = "aggregate",
+        .program = "aggregate",
         .route = "/api/aggregate",
         .key = LDA_KEY_USER,
-        .internal_path = "/api/aggregate",
+        .routes = routes,
         .start = start,
         .sweep = sweep_runs,
         .sweep_what = "runs",
-        .handle = handle,
     };
     return lda_service_main(&svc);
 }

@@ -1,42 +1,40 @@
-/* orchestrate.fcgi: the orchestrator (SPEC §5.1) and GET /api/health.
+/* orchestrate.fcgi: the orchestrator (docs/api.md, "POST
+ * /api/orchestrate") and GET /api/health.
  *
- * POST /api/orchestrate: rate limit, read the input (text/csv body, the
- * "file" part of multipart/form-data, or {"input_file"} naming a file in
- * LDA_INPUT_DIR), parse it in place (lda_csv_load), group it
- * (lda_set_finish) and fingerprint it. The detectors get the binary
- * internal form (lda_wire; README, "The HTTP API"): layering every event,
- * wash only the trades, each with the fingerprint of exactly its events. Both calls run in parallel
- * on one lda_client event loop with the §5.5 retry rules; each ends
- * success or exhausted. The detectors are asked for their binary answer
- * (a JSON envelope and the sequences in lda_wire form; a plain §5.2 JSON
+ * POST /api/orchestrate (admitted when the server is not draining and the
+ * client is within RATE_LIMIT_PER_MINUTE): take the input (lda_input),
+ * parse it in place (lda_csv_load), group it (lda_set_finish) and
+ * fingerprint it. Each detector of the list of services (lda_svc) gets the
+ * binary internal form (lda_wire) of the events it receives, with the
+ * fingerprint of exactly those. The calls run in parallel on one
+ * lda_client event loop with the retry rules (docs/api.md, "Retries");
+ * each ends success or exhausted. The detectors are asked for their binary
+ * answer (a JSON envelope and the sequences in lda_wire form; a plain JSON
  * answer is read as well), which is decoded as soon as it arrives (on a
- * second thread when it is big, while the other detector still runs). Then one POST /api/aggregate carries everything in
- * the binary form of §5.3 (lda_codec_agg_req_to_bin): a JSON head (ids,
- * counts, rejects, each detector's answer without its sequences, plus
- * "retry_count") and the sequences in binary, so the aggregator parses
- * no large JSON. The answer is the §5.1 object: 200 when the aggregator completed the
- * run, 502 (naming the failed services in safe words) otherwise, 507 when
- * the aggregator ran out of disk space (not retried; the run's cache
- * entries are removed). The upload, the event set and the detector bodies
- * are freed as soon as the next step no longer needs them.
+ * second thread when it is big, while another detector still runs). Then
+ * one POST /api/aggregate carries everything in the binary aggregate form
+ * (lda_codec_agg_req_to_bin): a JSON head (ids, counts, rejects, each
+ * detector's answer without its sequences, plus "retry_count") and the
+ * sequences in binary, so the aggregator parses no large JSON. The answer
+ * is 200 when the aggregator completed the run, 502 (naming the failed
+ * services in safe words) otherwise, 507 when the aggregator ran out of
+ * disk space (not retried; the run's cache entries are removed). The
+ * upload, the event set and the detector bodies are freed as soon as the
+ * next step no longer needs them.
  *
- * Runs are immutable (SPEC §5.6a): once the input is parsed, a run
- * directory that already has this request id answers the request before
- * any detector is called -- the same events (fingerprint) replay the
- * recorded run (200, "replayed": true, nothing written), other events are
- * 409.
+ * Runs are immutable: once the input is parsed, a run directory that
+ * already has this request id answers the request before any detector is
+ * called -- the same events (fingerprint) replay the recorded run (200,
+ * "replayed": true, nothing written), other events are 409.
  *
  * Stopping (scripts/lda-server stop): every run holds a shared flock on
- * $LDA_VAR_DIR/run/inflight.lock until its answer has been sent, and no
- * run starts while $LDA_VAR_DIR/run/draining exists (503): the script
- * creates that file, takes the lock exclusively (so it waits for the runs
- * in flight), then stops the server.
+ * $LDA_VAR_DIR/run/inflight.lock from admission until its answer has been
+ * sent (the route's admit and done hooks), and no run starts while
+ * $LDA_VAR_DIR/run/draining exists (503): the script creates that file,
+ * takes the lock exclusively (so it waits for the runs in flight), then
+ * stops the server.
  *
- * GET /api/health: the three siblings' GET <route>/health concurrently
- * (2 s, no retry) plus this program itself, answered in-process: asking
- * lighttpd for /api/orchestrate/health from inside a request could queue
- * behind this very process (or behind another health check doing the
- * same) and report a healthy orchestrator as down. */
+ * GET /api/health: lda_health. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -47,40 +45,38 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lda_cache.h"
 #include "lda_client.h"
-#include "lda_codec.h"
 #include "lda_clock.h"
+#include "lda_codec_agg.h"
+#include "lda_codec_res.h"
+#include "lda_codec_seq.h"
 #include "lda_config.h"
 #include "lda_csv.h"
 #include "lda_event.h"
 #include "lda_file.h"
 #include "lda_fingerprint.h"
 #include "lda_fpjob.h"
+#include "lda_health.h"
 #include "lda_http.h"
+#include "lda_input.h"
 #include "lda_log.h"
-#include "lda_multipart.h"
 #include "lda_ratelimit.h"
 #include "lda_runrec.h"
 #include "lda_service.h"
+#include "lda_svc.h"
 #include "lda_time.h"
-#include "lda_validate.h"
 #include "lda_wire.h"
 
 #define DETECT_MAX_RESPONSE ((size_t)1 << 30)
 #define AGG_MAX_RESPONSE ((size_t)1 << 20)
-#define HEALTH_TIMEOUT_S 2.0
 #define ERR_MAX 200
 
 static lda_client *client;
 static int inflight_fd = -1;           /* run/inflight.lock */
 static char draining_path[PATH_MAX];   /* run/draining */
-
-static const char *const det_paths[LDA_SVC_COUNT] = {
-    "/api/detect/layering", "/api/detect/wash"};
 
 static json_int_t ms_of(int64_t from, int64_t to)
 {
@@ -89,66 +85,27 @@ static json_int_t ms_of(int64_t from, int64_t to)
 
 /* ------------------------------------------------------------------ health */
 
-static json_t *health_entry(const char *status, json_int_t ms)
+static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
+                   lda_err *e)
 {
-    return json_pack("{s:s,s:I}", "status", status, "latency_ms", ms);
-}
-
-static void health(lda_req *r)
-{
-    static const char *const names[3] = {"detect-layering", "detect-wash",
-                                         "aggregate"};
-    static const char *const paths[3] = {"/api/detect/layering/health",
-                                         "/api/detect/wash/health",
-                                         "/api/aggregate/health"};
-    int64_t t0 = lda_mono_us();
-    lda_call calls[3];
-    for (int i = 0; i < 3; i++) {
-        lda_call_init(&calls[i]);
-        calls[i].service = names[i];
-        calls[i].path = paths[i];
-        calls[i].get = true;
-        calls[i].request_id = r->request_id;
-        calls[i].max_response = 4096;
-    }
-    json_t *services = json_object();
-    /* This process is answering: it is healthy by construction. */
-    json_object_set_new(services, "orchestrate",
-                        health_entry("healthy", ms_of(t0, lda_mono_us())));
-    lda_client_policy p = {HEALTH_TIMEOUT_S, 0, 1};
-    lda_client_run(client, calls, 3, &p);
-    bool all = true;
-    for (int i = 0; i < 3; i++) {
-        lda_call *c = &calls[i];
-        bool ok = false;
-        if (c->state == LDA_CALL_SUCCESS && c->http_status == 200) {
-            json_t *j = json_loadb(c->response.data, c->response.len, 0,
-                                   NULL);
-            const char *st = json_string_value(json_object_get(j, "status"));
-            ok = st && strcmp(st, "healthy") == 0;
-            json_decref(j);
-        }
-        json_t *e = health_entry(ok ? "healthy" : "unhealthy",
-                                 (json_int_t)(c->elapsed_ms + 0.5));
-        if (!ok) {
-            all = false;
-            json_object_set_new(e, "error",
-                                json_string(c->error[0] ? c->error
-                                                        : "invalid answer"));
-        }
-        json_object_set_new(services, names[i], e);
-        lda_call_free(c);
-    }
+    (void)cfg;
+    bool all;
+    json_t *services = lda_health_check(client, "orchestrate",
+                                        r->request_id, &all);
+    if (!services)
+        return lda_err_msg(e, LDA_MSG_NOMEM);
     if (!all)
         lda_log(LDA_WARN, r->request_id, "health check: unhealthy",
                 json_pack("{s:O}", "services", services));
-    lda_reply_json(r, all ? 200 : 503,
-                   json_pack("{s:s,s:o}", "status",
-                             all ? "healthy" : "unhealthy", "services",
-                             services));
+    out->status = all ? 200 : 503;
+    out->json = json_pack("{s:s,s:o}", "status",
+                          all ? "healthy" : "unhealthy", "services",
+                          services);
+    return true;
 }
 
-/* --------------------------------------------------------------- the run */
+/* ----------------------------------------------------------------- the run */
+
 
 typedef struct det_outcome {
     bool ok;                      /* status "success" */
@@ -184,7 +141,8 @@ typedef struct run {
     lda_set set;
     lda_rejects rej;
     uint64_t event_count;
-    char fp_all[65], fp_trade[65];
+    char fp_all[65];               /* of every event: the run's */
+    char fp[LDA_SVC_COUNT][65];    /* of what each detector receives */
     lda_buf body[LDA_SVC_COUNT];   /* detector request bodies */
     lda_call det[LDA_SVC_COUNT];
     det_outcome out[LDA_SVC_COUNT];
@@ -198,219 +156,37 @@ typedef struct run {
     char agg_error[ERR_MAX];
 } run;
 
-/* 400/413 for an input the loader refused, with what was rejected. */
-static void reply_load_error(run *g, int status, const char *msg)
+/* The download links of a completed run. */
+static json_t *outputs_json(const char *id)
 {
-    lda_reply_json(g->r, status,
-                   json_pack("{s:s,s:s,s:I,s:o}", "error", msg, "request_id",
-                             g->r->request_id, "rejected_count",
-                             (json_int_t)g->rej.count, "rejected",
-                             lda_runrec_rejected(&g->rej)));
+    char sus[96], det[96];
+    snprintf(sus, sizeof sus, "/api/runs/%s/suspicious_accounts.csv", id);
+    snprintf(det, sizeof det, "/api/runs/%s/detections.csv", id);
+    return json_pack("{s:s,s:s}", "suspicious_accounts", sus, "detections",
+                     det);
 }
 
-/* Read the whole of fd (a regular file of at most max bytes). */
-static int read_fd(int fd, size_t max, char **data, size_t *len, bool *big)
+/* 400/413 for an input the loader refused, with what was rejected: an
+ * answer, not a bare error, so that the client sees the rejected rows. */
+static bool load_refused(run *g, int status, const char *msg,
+                         lda_answer *out)
 {
-    struct stat st;
-    *big = false;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return -1;
-    if ((uint64_t)st.st_size > max) {
-        *big = true;
-        return -1;
-    }
-    size_t cap = (size_t)st.st_size;
-    char *b = malloc(cap + 1);
-    if (!b)
-        return -1;
-    size_t n = 0;
-    while (n < cap) {
-        ssize_t k = read(fd, b + n, cap - n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            free(b);
-            return -1;
-        }
-        if (k == 0)
-            break;
-        n += (size_t)k;
-    }
-    b[n] = '\0';
-    *data = b;
-    *len = n;
-    return 0;
+    out->status = status;
+    out->json = json_pack("{s:s,s:s,s:I,s:o}", "error", msg, "request_id",
+                          g->r->request_id, "rejected_count",
+                          (json_int_t)g->rej.count, "rejected",
+                          lda_runrec_rejected(&g->rej));
+    return false;
 }
 
-/* {"input_file": "name.csv"} -> the file's bytes. False = replied. */
-static bool input_file(run *g, const char *body, size_t len, char **data,
-                       size_t *dlen)
-{
-    lda_req *r = g->r;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *v = json_is_object(j) && json_object_size(j) == 1
-                    ? json_object_get(j, "input_file")
-                    : NULL;
-    if (!json_is_string(v)) {
-        json_decref(j);
-        lda_reply_error(r, 400,
-                        "body must be {\"input_file\": \"<name>.csv\"}");
-        return false;
-    }
-    char name[256];
-    size_t n = json_string_length(v);
-    bool valid = lda_valid_input_name(json_string_value(v), n);
-    if (valid)
-        memcpy(name, json_string_value(v), n + 1);
-    json_decref(j);
-    if (!valid) {
-        lda_reply_error(r, 400, "input_file must be a bare file name "
-                                "(letters, digits, '.', '_', '-')");
-        return false;
-    }
-    static char dir[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
-    if (!realpath(g->cfg->input_dir, dir)) {
-        lda_log(LDA_ERROR, r->request_id, "input directory unusable",
-                json_pack("{s:s}", "detail", strerror(errno)));
-        lda_reply_error(r, 404, "input file not found");
-        return false;
-    }
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
-        lda_reply_error(r, 400, "input_file name too long");
-        return false;
-    }
-    if (!realpath(path, real)) {
-        int e = errno;
-        if (e == ENOENT || e == ENOTDIR) {
-            lda_reply_error(r, 404, "input file not found");
-        } else {
-            lda_log(LDA_WARN, r->request_id, "input file unusable",
-                    json_pack("{s:s,s:s}", "input_file", name, "detail",
-                              strerror(e)));
-            lda_reply_error(r, 400, "input file cannot be read");
-        }
-        return false;
-    }
-    size_t dl = strlen(dir);
-    bool inside = strncmp(real, dir, dl) == 0 &&
-                  (real[dl] == '/' || (dl == 1 && dir[0] == '/'));
-    if (!inside) {
-        lda_log(LDA_WARN, r->request_id, "input file outside the directory",
-                json_pack("{s:s}", "input_file", name));
-        lda_reply_error(r, 400, "input_file is outside the input directory");
-        return false;
-    }
-    int fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
-            lda_reply_error(r, 404, "input file not found");
-        else
-            lda_reply_error(r, 400, e == ELOOP
-                                        ? "input_file is outside the input "
-                                          "directory"
-                                        : "input file cannot be read");
-        return false;
-    }
-    bool big;
-    int rc = read_fd(fd, (size_t)g->cfg->max_upload_bytes, data, dlen, &big);
-    int e = errno;
-    close(fd);
-    if (rc < 0) {
-        if (big) {
-            lda_reply_error(r, 413, "input file larger than MAX_UPLOAD_BYTES");
-        } else {
-            lda_log(LDA_WARN, r->request_id, "input file unreadable",
-                    json_pack("{s:s,s:s}", "input_file", name, "detail",
-                              strerror(e)));
-            lda_reply_error(r, 400, "input_file must name a readable "
-                                    "regular file");
-        }
-        return false;
-    }
-    return true;
-}
-
-/* The input CSV: *owned is the malloc'd buffer to free, [*csv, +*len) the
- * CSV inside it (writable: the loader works in place). False = replied. */
-static bool read_input(run *g, char **owned, char **csv, size_t *len)
-{
-    lda_req *r = g->r;
-    const char *ct = r->content_type;
-    bool is_csv = lda_ctype_is(ct, "text/csv");
-    bool is_mp = lda_ctype_is(ct, "multipart/form-data");
-    bool is_json = lda_ctype_is(ct, "application/json");
-    if (!is_csv && !is_mp && !is_json) {
-        lda_reply_error(r, 415, "Content-Type must be text/csv, "
-                                "multipart/form-data or application/json");
-        return false;
-    }
-    char *body;
-    size_t blen;
-    uint64_t max = g->cfg->max_upload_bytes;
-    switch (lda_req_body(r, max > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)max,
-                         &body, &blen)) {
-    case LDA_BODY_OK:
-        break;
-    case LDA_BODY_TOO_LARGE:
-        lda_reply_error(r, 413, "request body larger than MAX_UPLOAD_BYTES");
-        return false;
-    case LDA_BODY_IO:
-        lda_reply_error(r, 400, "incomplete request body");
-        return false;
-    default:
-        lda_reply_error(r, 500, "out of memory");
-        return false;
-    }
-    if (is_csv) {
-        *owned = *csv = body;
-        *len = blen;
-        return true;
-    }
-    if (is_mp) {
-        const char *part;
-        size_t plen;
-        lda_mp_status st =
-            lda_multipart_find(ct, body, blen, "file", &part, &plen);
-        if (st != LDA_MP_OK) {
-            free(body);
-            lda_reply_error(r, 400, st == LDA_MP_NO_PART
-                                        ? "multipart body has no \"file\" "
-                                          "part"
-                                        : "malformed multipart body");
-            return false;
-        }
-        *owned = body;
-        *csv = body + (part - body);
-        *len = plen;
-        return true;
-    }
-    char *data;
-    size_t dlen;
-    bool ok = input_file(g, body, blen, &data, &dlen);
-    free(body);
-    if (!ok)
-        return false;
-    *owned = *csv = data;
-    *len = dlen;
-    return true;
-}
-
-/* The §5.1 answer of a recorded run (its run.json), "replayed": true. */
+/* The answer of a recorded run (its run.json), "replayed": true. */
 static json_t *replay_json(const run *g, json_t *rec)
 {
     const char *st = json_string_value(json_object_get(rec, "status"));
     bool done = st && strcmp(st, "completed") == 0;
     json_t *outputs = json_null();
-    if (done) {
-        char sus[96], det[96];
-        snprintf(sus, sizeof sus, "/api/runs/%s/suspicious_accounts.csv",
-                 g->r->request_id);
-        snprintf(det, sizeof det, "/api/runs/%s/detections.csv",
-                 g->r->request_id);
-        outputs = json_pack("{s:s,s:s}", "suspicious_accounts", sus,
-                            "detections", det);
-    }
+    if (done)
+        outputs = outputs_json(g->r->request_id);
     json_t *nul = json_null();
 #define REC(k) (json_object_get(rec, k) ? json_object_get(rec, k) : nul)
     json_t *j = json_pack(
@@ -426,10 +202,10 @@ static json_t *replay_json(const run *g, json_t *rec)
     return j;
 }
 
-/* A run of this request id exists already (SPEC §5.6a): replay it when
- * it holds the same events, else 409. False when there is none (go on);
- * true = replied. */
-static bool answered_by_existing_run(run *g)
+/* A run of this request id exists already (docs/api.md, "Immutable
+ * runs"): replay it when it holds the same events, else 409. False when
+ * there is none (go on); true = answered, in out or e. */
+static bool answered_by_existing_run(run *g, lda_answer *out, lda_err *e)
 {
     char dir[PATH_MAX], path[PATH_MAX];
     struct stat st;
@@ -449,72 +225,69 @@ static bool answered_by_existing_run(run *g)
     if (!fp || strcmp(fp, g->fp_all) != 0) {
         lda_log(LDA_WARN, g->r->request_id, "run refused: the id exists",
                 json_pack("{s:b}", "recorded", rec != NULL));
-        lda_reply_error(g->r, 409,
-                        rec ? "a run with this request id already exists "
-                              "with other events; send the input without "
-                              "X-Request-ID (or with a new one)"
-                            : "a run with this request id is in progress");
+        lda_err_set(e, 409, "%s",
+                    rec ? "a run with this request id already exists "
+                          "with other events; send the input without "
+                          "X-Request-ID (or with a new one)"
+                        : "a run with this request id is in progress");
     } else {
         lda_log(LDA_INFO, g->r->request_id, "run replayed", NULL);
-        lda_reply_json(g->r, 200, replay_json(g, rec));
+        out->json = replay_json(g, rec);
     }
     json_decref(rec);
     return true;
 }
 
-/* Fingerprints and detector bodies (lda_wire) of the finished set: the
- * layering body holds every event, the wash body only the trades. The full
- * fingerprint, the longest of these steps, runs on a second thread while
- * this one writes both bodies and fingerprints the trades. False on OOM. */
+/* Fingerprints and detector bodies (lda_wire) of the finished set: each
+ * detector gets the event types it receives (lda_svc), with the
+ * fingerprint of exactly those. The full fingerprint, the longest of
+ * these steps, runs on a second thread while this one writes the bodies
+ * and the other fingerprints. False on OOM. */
 static bool encode(run *g)
 {
     lda_fpjob all;
     lda_fpjob_start(&all, &g->set, LDA_FP_ALL);
-    bool ok = lda_wire_encode(&g->set, LDA_FP_ALL,
-                              &g->body[LDA_SVC_LAYERING]) == 0 &&
-              lda_wire_encode(&g->set, 1u << LDA_TRADE,
-                              &g->body[LDA_SVC_WASH]) == 0 &&
-              lda_fingerprint_mask(&g->set, 1u << LDA_TRADE,
-                                   g->fp_trade) == 0;
+    bool ok = true;
+    for (int i = 0; ok && i < LDA_SVC_COUNT; i++) {
+        unsigned mask = lda_svcs[i].receives;
+        ok = lda_wire_encode(&g->set, mask, &g->body[i]) == 0 &&
+             (mask == LDA_FP_ALL ||
+              lda_fingerprint_mask(&g->set, mask, g->fp[i]) == 0);
+    }
     ok = lda_fpjob_finish(&all) == 0 && ok;
     memcpy(g->fp_all, all.hex, sizeof g->fp_all);
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        if (lda_svcs[i].receives == LDA_FP_ALL)
+            memcpy(g->fp[i], all.hex, sizeof g->fp[i]);
     return ok;
 }
 
 /* Parse, group, fingerprint, encode the detector bodies; then the run must
- * be new. False = replied. */
-static bool prepare(run *g, char *owned, char *csv, size_t len)
+ * be new. False when the run stops here: its answer is in out, or e. */
+static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
 {
     char err[256];
-    lda_load_status st = lda_csv_load(csv, len, (size_t)g->cfg->max_events,
-                                      &g->set, &g->rej, err, sizeof err);
-    free(owned);
-    switch (st) {
-    case LDA_LOAD_OK:
-        break;
-    case LDA_LOAD_TOO_MANY:
-        reply_load_error(g, 413, err);
-        return false;
-    case LDA_LOAD_BAD_HEADER:
-    case LDA_LOAD_NO_EVENTS:
-        reply_load_error(g, 400, err);
-        return false;
-    default:
-        lda_log(LDA_ERROR, g->r->request_id, "out of memory while parsing",
-                NULL);
-        lda_reply_error(g->r, 500, "out of memory");
-        return false;
+    lda_load_status st = lda_csv_load(in->csv, in->len,
+                                      (size_t)g->cfg->max_events, &g->set,
+                                      &g->rej, err, sizeof err);
+    free(in->owned);
+    in->owned = NULL;
+    if (st == LDA_LOAD_TOO_MANY)
+        return load_refused(g, 413, err, out);
+    if (st == LDA_LOAD_BAD_HEADER || st == LDA_LOAD_NO_EVENTS)
+        return load_refused(g, 400, err, out);
+    if (st != LDA_LOAD_OK) {
+        lda_err_detail(e, "out of memory while parsing");
+        return lda_err_msg(e, LDA_MSG_NOMEM);
     }
     g->event_count = g->set.n;
     if (!lda_set_finish(&g->set) || !encode(g)) {
-        lda_log(LDA_ERROR, g->r->request_id, "out of memory while encoding",
-                NULL);
-        lda_reply_error(g->r, 500, "out of memory");
-        return false;
+        lda_err_detail(e, "out of memory while encoding");
+        return lda_err_msg(e, LDA_MSG_NOMEM);
     }
     lda_set_free(&g->set);      /* the bodies hold everything now */
     lda_set_init(&g->set);
-    return !answered_by_existing_run(g);
+    return !answered_by_existing_run(g, out, e);
 }
 
 /* "HTTP 500, 3 retries" */
@@ -552,7 +325,8 @@ static void log_call_failure(const run *g, const lda_call *c,
 static void *parse_response(void *arg)
 {
     det_parse *p = arg;
-    char err[LDA_AGG_ERROR_MAX];
+    lda_err err;
+    lda_err_init(&err);
     const char *body = p->call->response.data, *env;
     size_t len = p->call->response.len, envlen, pos;
     if (lda_codec_res_split(body, len, &env, &envlen, &pos)) {
@@ -563,17 +337,15 @@ static void *parse_response(void *arg)
         if (st && strcmp(st, "success") == 0 &&
             !json_object_get(p->root, "results"))
             p->seqs_ok = lda_wire_seqs_decode(body, len, &pos, &p->seqs,
-                                              err, sizeof err) ==
-                             LDA_WIRE_OK &&
+                                              &err) &&
                          pos == len;
         return NULL;
     }
-    p->root = json_loadb(body, len, 0, NULL);       /* a plain §5.2 answer */
+    p->root = json_loadb(body, len, 0, NULL);      /* a plain JSON answer */
     const char *st = json_string_value(json_object_get(p->root, "status"));
     if (st && strcmp(st, "success") == 0) {
         p->seqs_ok = lda_codec_seqlist_from_json(
-                         json_object_get(p->root, "results"), &p->seqs, err,
-                         sizeof err) == 0;
+            json_object_get(p->root, "results"), "results", &p->seqs, &err);
         json_object_del(p->root, "results");
     }
     return NULL;
@@ -609,7 +381,7 @@ static void judge_detector(run *g, int i)
 {
     lda_call *c = &g->det[i];
     det_outcome *o = &g->out[i];
-    const char *name = lda_svc_names[i];
+    const char *name = lda_svcs[i].name;
     json_t *j = parsed_response(g, i);
     o->retry_count = c->retry_count;
     if (c->state != LDA_CALL_SUCCESS) {
@@ -664,7 +436,7 @@ static json_t *result_entry(run *g, int i)
     o->answer = NULL;
     if (!e)
         e = json_pack("{s:s,s:s,s:s,s:n,s:s,s:b}", "request_id",
-                      g->r->request_id, "service_name", lda_svc_names[i],
+                      g->r->request_id, "service_name", lda_svcs[i].name,
                       "status", "exhausted", "results", "error", o->error,
                       "final_status", 1);
     if (e && json_object_set_new(e, "retry_count",
@@ -675,8 +447,8 @@ static json_t *result_entry(run *g, int i)
     return e;
 }
 
-/* The binary §5.3 request (lda_codec_agg_req_to_bin) plus the run fields
- * (README, aggregator). False on OOM. */
+/* The binary aggregate request (lda_codec_agg_req_to_bin) plus the run
+ * fields (docs/api.md, "POST /api/aggregate"). False on OOM. */
 static bool aggregate_body(run *g, lda_buf *out)
 {
     char started[LDA_TIME_MAX];
@@ -691,15 +463,20 @@ static bool aggregate_body(run *g, lda_buf *out)
         } else if (g->out[i].ok)
             lists[n++] = &g->out[i].seqs;
     }
-    json_t *head = results
-        ? json_pack("{s:s,s:[s,s],s:I,s:I,s:o,s:s,s:s,s:o}", "request_id",
-                    g->r->request_id, "expected_services", lda_svc_names[0],
-                    lda_svc_names[1], "event_count",
-                    (json_int_t)g->event_count, "rejected_count",
-                    (json_int_t)g->rej.count, "rejected",
-                    lda_runrec_rejected(&g->rej), "event_fingerprint", g->fp_all,
-                    "started", started, "results", results)
+    json_t *expected = json_array();
+    for (int i = 0; expected && i < LDA_SVC_COUNT; i++)
+        if (json_array_append_new(expected, json_string(lda_svcs[i].name)))
+            break;
+    json_t *head = results && expected
+        ? json_pack("{s:s,s:O,s:I,s:I,s:o,s:s,s:s,s:O}", "request_id",
+                    g->r->request_id, "expected_services", expected,
+                    "event_count", (json_int_t)g->event_count,
+                    "rejected_count", (json_int_t)g->rej.count, "rejected",
+                    lda_runrec_rejected(&g->rej), "event_fingerprint",
+                    g->fp_all, "started", started, "results", results)
         : NULL;
+    json_decref(expected);
+    json_decref(results);
     bool ok = head && lda_codec_agg_req_to_bin(head, lists, n, out) == 0;
     json_decref(head);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
@@ -709,15 +486,14 @@ static bool aggregate_body(run *g, lda_buf *out)
     return ok;
 }
 
-/* Remove both detectors' cache entries of this run (same host). */
+/* Remove the detectors' cache entries of this run (same host). */
 static void forget_cached(const run *g)
 {
-    const char *fps[LDA_SVC_COUNT] = {g->fp_all, g->fp_trade};
     for (int i = 0; i < LDA_SVC_COUNT; i++)
-        if (lda_cache_forget(g->cfg->var_dir, lda_svc_names[i],
-                             g->r->request_id, fps[i]) < 0)
+        if (lda_cache_forget(g->cfg->var_dir, lda_svcs[i].name,
+                             g->r->request_id, g->fp[i]) < 0)
             lda_log(LDA_WARN, g->r->request_id, "cache entry not removed",
-                    json_pack("{s:s,s:s}", "service", lda_svc_names[i],
+                    json_pack("{s:s,s:s}", "service", lda_svcs[i].name,
                               "detail", strerror(errno)));
 }
 
@@ -794,7 +570,8 @@ static void aggregate(run *g)
     lda_call_free(c);
 }
 
-static void respond(run *g)
+/* The answer of a run that went through the detectors. */
+static bool answer(run *g, lda_answer *out)
 {
     lda_req *r = g->r;
     json_t *failed = json_array();
@@ -805,14 +582,14 @@ static void respond(run *g)
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         const det_outcome *o = &g->out[i];
         json_object_set_new(
-            services, lda_svc_names[i],
+            services, lda_svcs[i].name,
             json_pack("{s:s,s:I,s:o}", "status", o->status, "retry_count",
                       (json_int_t)o->retry_count, "error",
                       lda_runrec_str(o->error)));
         if (!o->ok) {
-            json_array_append_new(failed, json_string(lda_svc_names[i]));
+            json_array_append_new(failed, json_string(lda_svcs[i].name));
             el += (size_t)snprintf(error + el, sizeof error - el, "%s%s: %s",
-                                   el ? "; " : "", lda_svc_names[i],
+                                   el ? "; " : "", lda_svcs[i].name,
                                    o->error);
         }
     }
@@ -823,15 +600,8 @@ static void respond(run *g)
     }
     bool done = g->agg_ok;
     json_t *outputs = json_null();
-    if (done) {
-        char sus[96], det[96];
-        snprintf(sus, sizeof sus, "/api/runs/%s/suspicious_accounts.csv",
-                 r->request_id);
-        snprintf(det, sizeof det, "/api/runs/%s/detections.csv",
-                 r->request_id);
-        outputs = json_pack("{s:s,s:s}", "suspicious_accounts", sus,
-                            "detections", det);
-    }
+    if (done)
+        outputs = outputs_json(r->request_id);
     g->t_done = lda_mono_us();
     lda_log(done ? LDA_INFO : LDA_ERROR, r->request_id,
             done ? "run completed" : "run failed",
@@ -855,112 +625,115 @@ static void respond(run *g)
         "aggregated_count", (json_int_t)(done ? g->merged : 0), "partial",
         done && g->partial, "failed_services", failed, "services", services,
         "outputs", outputs, "error", lda_runrec_str(error));
-    lda_reply_json(r, done ? 200 : g->disk_full ? 507 : 502, j);
+    out->status = done ? 200 : g->disk_full ? 507 : 502;
+    out->json = j;
+    return true;
 }
 
-static void orchestrate(const lda_config *cfg, lda_req *r)
+/* Call every detector at once and judge each answer. */
+static void call_detectors(run *g)
 {
-    static run g;                 /* large (rejects, calls): off the stack */
-    memset(&g, 0, sizeof g);
-    g.cfg = cfg;
-    g.r = r;
-    g.t0 = lda_mono_us();
-    g.started = lda_now_us();
-    lda_set_init(&g.set);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        lda_buf_init(&g.body[i]);
-        lda_call_init(&g.det[i]);
-        lda_seqlist_init(&g.parsed[i].seqs);
-        lda_seqlist_init(&g.out[i].seqs);
-    }
-    if (access(draining_path, F_OK) == 0) {
-        lda_reply_error_h(r, 503, "Retry-After: 5\r\n",
-                          "the server is shutting down");
-        return;
-    }
-    if (cfg->rate_limit_per_minute > 0) {
-        unsigned ra = 0;
-        if (!lda_ratelimit_allow(r->remote_addr, cfg->rate_limit_per_minute,
-                                 &ra)) {
-            char h[48];
-            snprintf(h, sizeof h, "Retry-After: %u\r\n", ra ? ra : 1);
-            lda_reply_error_h(r, 429, h, "rate limit exceeded");
-            return;
-        }
-    }
-    char *owned = NULL, *csv;
-    size_t len;
-    if (!read_input(&g, &owned, &csv, &len))
-        goto out;
-    g.t_read = lda_mono_us();
-    if (!prepare(&g, owned, csv, len))
-        goto out;
-    g.t_parsed = lda_mono_us();
-
-    const char *fps[LDA_SVC_COUNT] = {g.fp_all, g.fp_trade};
-    for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        lda_call *c = &g.det[i];
-        c->service = lda_svc_names[i];
-        c->path = det_paths[i];
+        lda_call *c = &g->det[i];
+        c->service = lda_svcs[i].name;
+        c->path = lda_svcs[i].route;
         c->content_type = LDA_WIRE_CTYPE;
-        c->request_id = r->request_id;
-        c->fingerprint = fps[i];
-        c->body = g.body[i].data;
-        c->body_len = g.body[i].len;
+        c->request_id = g->r->request_id;
+        c->fingerprint = g->fp[i];
+        c->body = g->body[i].data;
+        c->body_len = g->body[i].len;
         c->max_response = DETECT_MAX_RESPONSE;
         c->accept = LDA_WIRE_RES_CTYPE;
         c->on_final = on_detector_final;
-        c->on_final_arg = &g.parsed[i];
+        c->on_final_arg = &g->parsed[i];
     }
-    lda_client_policy p = {cfg->algorithm_timeout, cfg->max_retries,
-                           cfg->retry_backoff_base};
-    lda_client_run(client, g.det, LDA_SVC_COUNT, &p);
+    lda_client_policy p = {g->cfg->algorithm_timeout, g->cfg->max_retries,
+                           g->cfg->retry_backoff_base};
+    lda_client_run(client, g->det, LDA_SVC_COUNT, &p);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        lda_buf_free(&g.body[i]);
-        g.call_ms[i] = g.det[i].elapsed_ms;
-        judge_detector(&g, i);
+        lda_buf_free(&g->body[i]);
+        g->call_ms[i] = g->det[i].elapsed_ms;
+        judge_detector(g, i);
     }
-    g.t_detected = lda_mono_us();
-    aggregate(&g);
-    respond(&g);
-out:
-    for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        json_decref(parsed_response(&g, i));   /* joins a parse, if any */
-        lda_seqlist_free(&g.parsed[i].seqs);
-        lda_seqlist_free(&g.out[i].seqs);
-        json_decref(g.out[i].answer);
-        lda_buf_free(&g.body[i]);
-        lda_call_free(&g.det[i]);
-    }
-    lda_set_free(&g.set);
 }
 
-/* One run under the shared in-flight lock (see the top of this file). */
-static void orchestrate_locked(const lda_config *cfg, lda_req *r)
+static void run_init(run *g, const lda_config *cfg, lda_req *r)
+{
+    memset(g, 0, sizeof *g);
+    g->cfg = cfg;
+    g->r = r;
+    g->t0 = lda_mono_us();
+    g->started = lda_now_us();
+    lda_set_init(&g->set);
+    for (int i = 0; i < LDA_SVC_COUNT; i++) {
+        lda_buf_init(&g->body[i]);
+        lda_call_init(&g->det[i]);
+        lda_seqlist_init(&g->parsed[i].seqs);
+        lda_seqlist_init(&g->out[i].seqs);
+    }
+}
+
+static void run_free(run *g)
+{
+    for (int i = 0; i < LDA_SVC_COUNT; i++) {
+        json_decref(parsed_response(g, i));   /* joins a parse, if any */
+        lda_seqlist_free(&g->parsed[i].seqs);
+        lda_seqlist_free(&g->out[i].seqs);
+        json_decref(g->out[i].answer);
+        lda_buf_free(&g->body[i]);
+        lda_call_free(&g->det[i]);
+    }
+    lda_set_free(&g->set);
+}
+
+static bool orchestrate(const lda_config *cfg, lda_req *r, lda_answer *out,
+                        lda_err *e)
+{
+    static run g;                 /* large (rejects, calls): off the stack */
+    run_init(&g, cfg, r);
+    lda_input in;
+    bool ok = lda_input_read(cfg, r, &in, e);
+    g.t_read = lda_mono_us();
+    if (ok && prepare(&g, &in, out, e)) {
+        g.t_parsed = lda_mono_us();
+        call_detectors(&g);
+        g.t_detected = lda_mono_us();
+        aggregate(&g);
+        ok = answer(&g, out);
+    } else if (ok) {
+        free(in.owned);
+        ok = e->status == 0;      /* stopped with an answer */
+    }
+    run_free(&g);
+    return ok;
+}
+
+/* Before the body is read: hold the in-flight lock (see the top), refuse
+ * while draining (503) and past the rate limit (429). */
+static bool admit(const lda_config *cfg, lda_req *r, lda_err *e)
 {
     while (flock(inflight_fd, LOCK_SH) < 0 && errno == EINTR)
         ;
-    orchestrate(cfg, r);
-    flock(inflight_fd, LOCK_UN);
+    if (access(draining_path, F_OK) == 0) {
+        lda_err_headers(e, "Retry-After: 5\r\n");
+        return lda_err_set(e, 503, "the server is shutting down");
+    }
+    unsigned ra = 0;
+    if (cfg->rate_limit_per_minute > 0 &&
+        !lda_ratelimit_allow(r->remote_addr, cfg->rate_limit_per_minute,
+                             &ra)) {
+        lda_err_headers(e, "Retry-After: %u\r\n", ra ? ra : 1);
+        return lda_err_set(e, 429, "rate limit exceeded");
+    }
+    return true;
 }
 
-static void handle(const lda_config *cfg, lda_req *r)
+/* After the answer has been sent: the run is no longer in flight. */
+static void done(const lda_config *cfg, lda_req *r)
 {
-    if (strcmp(r->path, "/api/health") == 0) {
-        if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
-            health(r);
-        else
-            lda_reply_error_h(r, 405, "Allow: GET, HEAD\r\n",
-                              "method not allowed");
-    } else if (strcmp(r->path, "/api/orchestrate") == 0) {
-        if (strcmp(r->method, "POST") == 0)
-            orchestrate_locked(cfg, r);
-        else
-            lda_reply_error_h(r, 405, "Allow: POST\r\n",
-                              "method not allowed");
-    } else {
-        lda_reply_error(r, 404, "not found");
-    }
+    (void)cfg;
+    (void)r;
+    flock(inflight_fd, LOCK_UN);
 }
 
 static int start(const lda_config *cfg)
@@ -990,15 +763,28 @@ static int start(const lda_config *cfg)
     return 0;
 }
 
+static const lda_media input_media[] = {
+    {"text/csv", LDA_LIMIT_UPLOAD},
+    {"multipart/form-data", LDA_LIMIT_UPLOAD},
+    {"application/json", LDA_LIMIT_UPLOAD},
+    {NULL, 0},
+};
+
+static const lda_route routes[] = {
+    {"GET", "/api/health", LDA_KEY_NONE, NULL, NULL, NULL, health},
+    {"POST", "/api/orchestrate", LDA_KEY_USER, input_media, admit, done,
+     orchestrate},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};
+
 int main(void)
 {
     lda_service svc = {
-        .name = "orchestrate",
+        .program = "orchestrate",
         .route = "/api/orchestrate",
-        .public_path = "/api/health",
         .key = LDA_KEY_USER,
+        .routes = routes,
         .start = start,
-        .handle = handle,
     };
     int rc = lda_service_main(&svc);
     lda_client_free(client);

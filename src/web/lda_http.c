@@ -1,9 +1,9 @@
-/* lda_http: one FastCGI request and its reply (see lda_http.h).
+/* lda_http: one FastCGI request and its answer (see lda_http.h).
  *
  * The request's CGI parameters are read through FCGX_GetParam. The body is
  * read whole: CONTENT_LENGTH sizes the buffer up front when it is within
  * the limit (lighttpd always sends it for bodies it accepted), and a body
- * that grows past the limit anyway is refused. Replies are written with
+ * that grows past the limit anyway is refused. Answers are written with
  * FCGX_PutStr: a CGI "Status:" line, Content-Type, X-Request-ID, the extra
  * headers, Content-Length and the body, flushed at once. */
 #include "lda_http.h"
@@ -13,39 +13,47 @@
 #include <string.h>
 #include <strings.h>
 
-const char *lda_req_param(const lda_req *r, const char *name)
+const char *lda_http_param(const lda_req *r, const char *name)
 {
     return FCGX_GetParam(name, r->fcgx.envp);
 }
 
-lda_body_status lda_req_body(lda_req *r, size_t max, char **body,
-                             size_t *len)
+static bool too_large(lda_err *e)
 {
-    *body = NULL;
-    *len = 0;
+    return lda_err_set(e, 413, "request body too large");
+}
+
+/* Make room for one more byte past n in *b of capacity *cap, up to max+1. */
+static bool body_room(char **b, size_t *cap, size_t n, size_t max, lda_err *e)
+{
+    if (n + 1 < *cap)
+        return true;
+    if (n >= max)
+        return too_large(e);
+    size_t ncap = *cap * 2 > max + 1 ? max + 1 : *cap * 2;
+    char *nb = realloc(*b, ncap);
+    if (!nb)
+        return lda_err_msg(e, LDA_MSG_NOMEM);
+    *b = nb;
+    *cap = ncap;
+    return true;
+}
+
+bool lda_http_read_body(lda_req *r, size_t max, lda_err *e)
+{
     if (r->content_length > max)
-        return LDA_BODY_TOO_LARGE;
+        return too_large(e);
     size_t cap = (size_t)r->content_length + 1;
     if (cap < 4096)
         cap = 4096;
     char *b = malloc(cap);
     if (!b)
-        return LDA_BODY_NOMEM;
+        return lda_err_msg(e, LDA_MSG_NOMEM);
     size_t n = 0;
     for (;;) {
-        if (n + 1 == cap) {
-            if (n >= max) {
-                free(b);
-                return LDA_BODY_TOO_LARGE;
-            }
-            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            char *nb = realloc(b, ncap);
-            if (!nb) {
-                free(b);
-                return LDA_BODY_NOMEM;
-            }
-            b = nb;
-            cap = ncap;
+        if (!body_room(&b, &cap, n, max, e)) {
+            free(b);
+            return false;
         }
         size_t want = cap - 1 - n;
         if (want > (1u << 30))
@@ -55,54 +63,65 @@ lda_body_status lda_req_body(lda_req *r, size_t max, char **body,
             break;
         n += (size_t)got;
     }
-    if (n > max) {
-        free(b);
-        return LDA_BODY_TOO_LARGE;
-    }
     if (r->content_length && n != r->content_length) {
         free(b);
-        return LDA_BODY_IO;
+        return lda_err_msg(e, LDA_MSG_BODY_INCOMPLETE);
     }
     b[n] = '\0';
-    *body = b;
-    *len = n;
-    return LDA_BODY_OK;
+    r->body = b;
+    r->body_len = n;
+    return true;
 }
 
-bool lda_ctype_is(const char *ctype, const char *mime)
+/* The media type at s (up to ';', ',' or white space) is mime. */
+static bool media_is(const char *s, const char *mime, const char **end)
 {
-    if (!ctype)
-        return false;
-    while (*ctype == ' ' || *ctype == '\t')
-        ctype++;
-    size_t n = strlen(mime);
-    if (strncasecmp(ctype, mime, n) != 0)
-        return false;
-    char c = ctype[n];
-    return c == '\0' || c == ';' || c == ' ' || c == '\t';
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strcspn(s, ";, \t");
+    *end = s + n;
+    return n == strlen(mime) && strncasecmp(s, mime, n) == 0;
 }
 
-static const char *status_text(int status)
+bool lda_http_ctype_is(const char *ctype, const char *mime)
 {
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    const char *end;
+    return ctype && media_is(ctype, mime, &end) && *end != ',';
+}
+
+/* The q parameter of the media range whose parameters start at p (up to
+ * the next ','): 1 when absent. */
+static double quality(const char *p)
+{
+    const char *stop = p + strcspn(p, ",");
+    for (const char *q = p; q < stop; q++) {
+        if (*q != ';')
+            continue;
+        q++;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if ((*q == 'q' || *q == 'Q') && q[1] == '=')
+            return strtod(q + 2, NULL);
     }
+    return 1.0;
 }
 
-void lda_reply(lda_req *r, int status, const char *ctype,
-               const char *extra_headers, const void *body, size_t len)
+bool lda_http_accepts(const lda_req *r, const char *mime)
+{
+    const char *a = lda_http_param(r, "HTTP_ACCEPT");
+    while (a && *a) {
+        const char *end;
+        if (media_is(a, mime, &end) && quality(end) > 0)
+            return true;
+        a = strchr(a, ',');
+        if (a)
+            a++;
+    }
+    return false;
+}
+
+void lda_http_send(lda_req *r, int status, const char *ctype,
+                   const char *extra_headers, const void *body, size_t len)
 {
     if (r->replied)
         return;
@@ -113,7 +132,8 @@ void lda_reply(lda_req *r, int status, const char *ctype,
                      "X-Request-ID: %s\r\nCache-Control: no-store\r\n"
                      "X-Content-Type-Options: nosniff\r\n"
                      "Content-Length: %zu\r\n",
-                     status, status_text(status), ctype, r->request_id, len);
+                     status, lda_err_status_text(status), ctype,
+                     r->request_id, len);
     if (n < 0 || (size_t)n >= sizeof head)
         return;
     FCGX_PutStr(head, n, r->fcgx.out);
@@ -129,41 +149,48 @@ void lda_reply(lda_req *r, int status, const char *ctype,
         p += k;
         len -= (size_t)k;
     }
-    /* Send it now: the handler's cleanup (freeing a big request) need not
-       delay the caller, which has the whole answer (Content-Length). */
+    /* Send it now: what the program frees afterwards (a big request) need
+       not delay the caller, which has the whole answer (Content-Length). */
     FCGX_FFlush(r->fcgx.out);
 }
 
-/* Send j (stolen) as the JSON body; a 500 when it cannot be encoded. */
-static void reply_json_h(lda_req *r, int status, const char *extra_headers,
-                         json_t *j)
+void lda_http_send_answer(lda_req *r, lda_answer *a)
 {
+    const char *h = a->headers[0] ? a->headers : NULL;
+    int status = a->status ? a->status : 200;
+    if (a->json) {
+        char *text = json_dumps(a->json, JSON_COMPACT);
+        json_decref(a->json);
+        a->json = NULL;
+        if (!text) {
+            lda_err e;
+            lda_err_init(&e);
+            lda_err_msg(&e, LDA_MSG_NOMEM);
+            lda_http_send_error(r, &e);
+            return;
+        }
+        lda_http_send(r, status, "application/json", h, text, strlen(text));
+        free(text);
+        return;
+    }
+    lda_http_send(r, status, a->ctype ? a->ctype : "application/json", h,
+                  a->body, a->len);
+    free(a->body);
+    a->body = NULL;
+}
+
+void lda_http_send_error(lda_req *r, const lda_err *e)
+{
+    json_t *j = json_pack("{s:s,s:s}", "error", e->msg, "request_id",
+                          r->request_id);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {
         static const char oom[] = "{\"error\":\"out of memory\"}";
-        lda_reply(r, 500, "application/json", NULL, oom, sizeof oom - 1);
+        lda_http_send(r, 500, "application/json", NULL, oom, sizeof oom - 1);
         return;
     }
-    lda_reply(r, status, "application/json", extra_headers, text,
-              strlen(text));
+    lda_http_send(r, e->status, "application/json",
+                  e->headers[0] ? e->headers : NULL, text, strlen(text));
     free(text);
-}
-
-void lda_reply_json(lda_req *r, int status, json_t *j)
-{
-    reply_json_h(r, status, NULL, j);
-}
-
-void lda_reply_error_h(lda_req *r, int status, const char *extra_headers,
-                       const char *msg)
-{
-    reply_json_h(r, status, extra_headers,
-                 json_pack("{s:s,s:s}", "error", msg, "request_id",
-                           r->request_id));
-}
-
-void lda_reply_error(lda_req *r, int status, const char *msg)
-{
-    lda_reply_error_h(r, status, NULL, msg);
 }

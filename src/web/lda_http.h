@@ -1,7 +1,9 @@
-/* lda_http: one FastCGI request as the programs see it, and the replies
- * they send. A request is read through named accessors; a body is read once,
- * whole, into memory, refused past a limit. Every reply carries
- * X-Request-ID; error replies are {"error": <safe words>, "request_id"}. */
+/* lda_http: one FastCGI request as the programs see it, and the bytes of
+ * its answer. A request is read through named accessors; its body is read
+ * once, whole, into memory, refused past a limit. An answer is built by a
+ * handler as an lda_answer (or an lda_err) and sent by lda_service, once,
+ * through lda_http_send; every answer carries X-Request-ID, error bodies are
+ * {"error": <safe words>, "request_id"}. */
 #ifndef LDA_HTTP_H
 #define LDA_HTTP_H
 #include <fcgiapp.h>
@@ -9,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lda_err.h"
 
 #define LDA_PATH_MAX 1024
 
@@ -20,39 +23,51 @@ typedef struct lda_req {
     const char *content_type;  /* CONTENT_TYPE, "" when absent */
     const char *remote_addr;   /* REMOTE_ADDR, "" when absent */
     uint64_t content_length;   /* CONTENT_LENGTH, 0 when absent */
-    char request_id[37];       /* incoming X-Request-ID if a UUID, else new */
+    char request_id[37];       /* incoming X-Request-ID if a v4 UUID (in
+                                  lower case), else a new one */
+    char *body;                /* the body (NUL-terminated), read before
+                                  the handler runs when the route takes
+                                  one; a handler may take it (and free it
+                                  itself): set body to NULL */
+    size_t body_len;
     bool replied;
 } lda_req;
 
+/* What a handler answers; lda_service sends it and frees what it holds. */
+typedef struct lda_answer {
+    int status;                /* 0 = 200 */
+    const char *ctype;         /* NULL = "application/json" */
+    char headers[256];         /* extra "Name: value\r\n" lines, or "" */
+    json_t *json;              /* the body as JSON (compact), or NULL ... */
+    char *body;                /* ... the body bytes (malloc'd) */
+    size_t len;
+} lda_answer;
+
 /* A CGI parameter of the request, e.g. "HTTP_X_EVENT_FINGERPRINT";
  * NULL when absent. */
-const char *lda_req_param(const lda_req *r, const char *name);
+const char *lda_http_param(const lda_req *r, const char *name);
 
-typedef enum {
-    LDA_BODY_OK = 0,
-    LDA_BODY_TOO_LARGE,    /* longer than max: reply 413 */
-    LDA_BODY_IO,           /* short read: client went away */
-    LDA_BODY_NOMEM
-} lda_body_status;
-
-/* Read the whole body into a malloc'd NUL-terminated buffer. */
-lda_body_status lda_req_body(lda_req *r, size_t max, char **body,
-                             size_t *len);
+/* Read the whole body into r->body (malloc'd, NUL-terminated). False with
+ * e set: 413 "request body too large" past max (by Content-Length or by
+ * what arrived), 400 when the client sent less than it announced, 500 out
+ * of memory. */
+bool lda_http_read_body(lda_req *r, size_t max, lda_err *e);
 
 /* True when the media type of ctype (parameters ignored, any case) is
- * mime, e.g. lda_ctype_is(r->content_type, "text/csv"). */
-bool lda_ctype_is(const char *ctype, const char *mime);
+ * mime, e.g. lda_http_ctype_is(r->content_type, "text/csv"). */
+bool lda_http_ctype_is(const char *ctype, const char *mime);
+/* True when the request's Accept header lists mime itself (not a
+ * wildcard) with a quality above 0. */
+bool lda_http_accepts(const lda_req *r, const char *mime);
 
 /* Send status, Content-Type, X-Request-ID, extra_headers (complete
- * "Name: value\r\n" lines, or NULL) and the body. Once per request. */
-void lda_reply(lda_req *r, int status, const char *ctype,
-               const char *extra_headers, const void *body, size_t len);
-/* JSON reply; steals j (NULL j = out of memory: a 500). */
-void lda_reply_json(lda_req *r, int status, json_t *j);
-/* {"error": msg, "request_id": id}. msg must be safe to show. */
-void lda_reply_error(lda_req *r, int status, const char *msg);
-/* Same, with extra headers (e.g. "Retry-After: 3\r\n"). */
-void lda_reply_error_h(lda_req *r, int status, const char *extra_headers,
-                       const char *msg);
-
+ * "Name: value\r\n" lines, or NULL) and the body (not for HEAD). Once per
+ * request: later calls do nothing. */
+void lda_http_send(lda_req *r, int status, const char *ctype,
+                   const char *extra_headers, const void *body, size_t len);
+/* Send a as the answer (frees what it holds). A JSON body that cannot be
+ * encoded becomes a 500. */
+void lda_http_send_answer(lda_req *r, lda_answer *a);
+/* Send e as {"error": msg, "request_id": id} with its status and headers. */
+void lda_http_send_error(lda_req *r, const lda_err *e);
 #endif

@@ -26,6 +26,11 @@ static bool is_blank(char c)
 }
 
 /* Find parameter `key` in a header value "type; k=v; k2="v2"". */
+static bool malformed(lda_err *e)
+{
+    return lda_err_set(e, 400, "malformed multipart body");
+}
+
 static bool find_param(const char *v, size_t vn, const char *key, span *out)
 {
     size_t kl = strlen(key);
@@ -128,13 +133,13 @@ static int part_name(const char *h, size_t n, span *name)
     return found ? 0 : -1;
 }
 
-lda_mp_status lda_multipart_find(const char *content_type, const char *body,
-                                 size_t len, const char *name,
-                                 const char **part, size_t *part_len)
+bool lda_multipart_find(const char *content_type, const char *body,
+                        size_t len, const char *name, const char **part,
+                        size_t *part_len, lda_err *e)
 {
     span b;
     if (!boundary_of(content_type, &b))
-        return LDA_MP_MALFORMED;
+        return malformed(e);
     char delim[4 + BOUNDARY_MAX];        /* CRLF "--" boundary */
     memcpy(delim, "\r\n--", 4);
     memcpy(delim + 4, b.p, b.n);
@@ -147,35 +152,36 @@ lda_mp_status lda_multipart_find(const char *content_type, const char *body,
     } else {
         const char *d = memmem(body, len, delim, dn);
         if (!d)
-            return LDA_MP_MALFORMED;
+            return malformed(e);
         pos = (size_t)(d - body) + dn;
     }
     size_t nl = strlen(name);
     for (;;) {
         if (len - pos >= 2 && memcmp(body + pos, "--", 2) == 0)
-            return LDA_MP_NO_PART;           /* close delimiter */
+            return lda_err_set(e, 400,       /* the close delimiter */
+                               "multipart body has no \"%s\" part", name);
         while (pos < len && is_blank(body[pos]))
             pos++;                           /* transport padding */
         if (len - pos < 2 || memcmp(body + pos, "\r\n", 2) != 0)
-            return LDA_MP_MALFORMED;
+            return malformed(e);
         pos += 2;
         const char *hend = memmem(body + pos, len - pos, "\r\n\r\n", 4);
         const char *content;
         span pname;
         if (len - pos >= 2 && memcmp(body + pos, "\r\n", 2) == 0)
-            return LDA_MP_MALFORMED;         /* a part needs headers */
+            return malformed(e);     /* a part needs headers */
         if (!hend ||
             part_name(body + pos, (size_t)(hend - body) - pos, &pname) < 0)
-            return LDA_MP_MALFORMED;
+            return malformed(e);
         content = hend + 4;
         size_t cpos = (size_t)(content - body);
         const char *next = memmem(content, len - cpos, delim, dn);
         if (!next)
-            return LDA_MP_MALFORMED;
+            return malformed(e);
         if (pname.n == nl && memcmp(pname.p, name, nl) == 0) {
             *part = content;
             *part_len = (size_t)(next - content);
-            return LDA_MP_OK;
+            return true;
         }
         pos = (size_t)(next - body) + dn;
     }

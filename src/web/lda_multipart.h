@@ -3,15 +3,13 @@
  * body. The boundary comes from the Content-Type header. */
 #ifndef LDA_MULTIPART_H
 #define LDA_MULTIPART_H
+#include <stdbool.h>
 #include <stddef.h>
+#include "lda_err.h"
 
-typedef enum {
-    LDA_MP_OK = 0,
-    LDA_MP_MALFORMED,     /* bad boundary, headers or framing */
-    LDA_MP_NO_PART        /* well-formed, but no part with that name */
-} lda_mp_status;
-
-lda_mp_status lda_multipart_find(const char *content_type, const char *body,
-                                 size_t len, const char *name,
-                                 const char **part, size_t *part_len);
+/* Find the part named name. False with e: 400 "malformed multipart body"
+ * (bad boundary, headers or framing) or 400 when no part has that name. */
+bool lda_multipart_find(const char *content_type, const char *body,
+                        size_t len, const char *name, const char **part,
+                        size_t *part_len, lda_err *e);
 #endif

@@ -1,13 +1,13 @@
-/* lda_service: the request loop every program shares (see lda_service.h).
+/* lda_service: the request loop and boundary every program shares (see
+ * lda_service.h for the order of the checks).
  *
  * One request at a time per process (lighttpd runs several processes of a
- * program): accept, read the request line and ids, answer health, check the
- * key, fire the generic failpoints, hand over to the program's handler,
- * finish. A handler that returns without replying gets a 500, so a client
- * is never left waiting. */
+ * program): accept, dispatch (prepare, health, key, failpoints, route,
+ * admit, media type, body, handler), answer once -- the handler's answer or
+ * the lda_err of whichever step refused -- then the route's done hook,
+ * free the body, and between requests give memory back and sweep. */
 #include "lda_service.h"
 
-#include <ctype.h>
 #include <openssl/crypto.h>
 #include <malloc.h>
 #include <errno.h>
@@ -40,6 +40,8 @@ static bool key_equal(const char *want, const char *got)
 bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
                         const char *presented)
 {
+    if (k == LDA_KEY_NONE)
+        return true;
     const char *user = k == LDA_KEY_INTERNAL ? NULL : cfg->api_key;
     const char *inner = k == LDA_KEY_USER ? NULL : cfg->internal_api_key;
     if (k != LDA_KEY_INTERNAL && !user)
@@ -68,26 +70,26 @@ static bool parse_length(const char *s, uint64_t *out)
 
 static const char *param_or_empty(const lda_req *r, const char *name)
 {
-    const char *v = lda_req_param(r, name);
+    const char *v = lda_http_param(r, name);
     return v ? v : "";
 }
 
-/* Fill the request's fields; false when it is unusable (replied 400). */
-static bool prepare(lda_req *r)
+/* Fill the request's fields; false when it is unusable (400). */
+static bool prepare(lda_req *r, lda_err *e)
 {
     r->replied = false;
+    r->body = NULL;
+    r->body_len = 0;
     r->method = param_or_empty(r, "REQUEST_METHOD");
     r->content_type = param_or_empty(r, "CONTENT_TYPE");
     r->remote_addr = param_or_empty(r, "REMOTE_ADDR");
     /* Only a version-4 UUID is taken as the request's id (never the nil
        UUID: it would name a run), in lower case once for every use. */
-    const char *rid = lda_req_param(r, "HTTP_X_REQUEST_ID");
-    if (rid && lda_valid_run_id(rid, strlen(rid))) {
-        for (size_t i = 0; i < 37; i++)
-            r->request_id[i] = (char)tolower((unsigned char)rid[i]);
-    } else if (!lda_uuid_v4(r->request_id)) {
+    const char *rid = lda_http_param(r, "HTTP_X_REQUEST_ID");
+    if (rid && !lda_valid_request_id(rid, strlen(rid)))
+        lda_valid_uuid_lower(rid, r->request_id);
+    else if (!lda_uuid_v4(r->request_id))
         memcpy(r->request_id, "00000000-0000-4000-8000-000000000000", 37);
-    }
     const char *uri = param_or_empty(r, "REQUEST_URI");
     size_t n = strcspn(uri, "?");
     r->path_too_long = n >= sizeof r->path;
@@ -96,30 +98,89 @@ static bool prepare(lda_req *r)
     memcpy(r->path, uri, n);
     r->path[n] = '\0';
     r->content_length = 0;
-    if (!parse_length(lda_req_param(r, "CONTENT_LENGTH"),
-                      &r->content_length)) {
-        lda_reply_error(r, 400, "invalid Content-Length");
-        return false;
-    }
-    if (r->path_too_long) {
-        lda_reply_error(r, 400, "request path too long");
-        return false;
-    }
+    if (!parse_length(lda_http_param(r, "CONTENT_LENGTH"),
+                      &r->content_length))
+        return lda_err_set(e, 400, "invalid Content-Length");
+    if (r->path_too_long)
+        return lda_err_set(e, 400, "request path too long");
     return true;
 }
 
+static bool is_get(const lda_req *r)
+{
+    return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+}
+
+/* <route>/health; *ok when the method is GET or HEAD. */
 static bool is_health(const lda_service *svc, const lda_req *r)
 {
     size_t n = strlen(svc->route);
-    return (strcmp(r->method, "GET") == 0 ||
-            strcmp(r->method, "HEAD") == 0) &&
-           strncmp(r->path, svc->route, n) == 0 &&
+    return strncmp(r->path, svc->route, n) == 0 &&
            strcmp(r->path + n, "/health") == 0;
 }
 
-/* The failpoints every program honours; true when one replied (or the
- * request must be dropped). */
-static bool fire_generic(const lda_config *cfg, lda_req *r)
+static bool path_matches(const lda_route *rt, const char *path)
+{
+    size_t n = strlen(rt->path);
+    return rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0
+                                  : strcmp(path, rt->path) == 0;
+}
+
+static bool method_matches(const lda_route *rt, const lda_req *r)
+{
+    return strcmp(rt->method, "GET") == 0 ? is_get(r)
+                                          : strcmp(rt->method, r->method) == 0;
+}
+
+/* The route of the request (NULL when none), and *by_path the first route
+ * of its path whatever the method (NULL when no route has the path). */
+static const lda_route *find_route(const lda_service *svc, const lda_req *r,
+                                   const lda_route **by_path)
+{
+    *by_path = NULL;
+    for (const lda_route *rt = svc->routes; rt->path; rt++) {
+        if (!path_matches(rt, r->path))
+            continue;
+        if (!*by_path)
+            *by_path = rt;
+        if (method_matches(rt, r))
+            return rt;
+    }
+    return NULL;
+}
+
+/* The key of the request: its route's; for a path with routes but not
+ * this method, that path's (a public one excepted); else the program's. */
+static lda_key_class key_of(const lda_service *svc, const lda_route *rt,
+                            const lda_route *by_path)
+{
+    if (rt)
+        return rt->key;
+    if (by_path && by_path->key != LDA_KEY_NONE)
+        return by_path->key;
+    return svc->key;
+}
+
+/* 405 with Allow: the methods of the routes of this path. */
+static bool not_allowed(const lda_service *svc, const lda_req *r,
+                        lda_err *e)
+{
+    char allow[64] = "";
+    size_t n = 0;
+    for (const lda_route *rt = svc->routes; rt->path; rt++)
+        if (path_matches(rt, r->path))
+            n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s",
+                                  n ? ", " : "",
+                                  strcmp(rt->method, "GET") == 0
+                                      ? "GET, HEAD"
+                                      : rt->method);
+    lda_err_headers(e, "Allow: %s\r\n", allow);
+    return lda_err_msg(e, LDA_MSG_METHOD);
+}
+
+/* The failpoints every program honours; false when one fired (the
+ * request must be refused, or was dropped). */
+static bool fire_generic(const lda_config *cfg, lda_req *r, lda_err *e)
 {
     if (lda_failpoint("exit", r->request_id))
         _exit(1);
@@ -129,54 +190,127 @@ static bool fire_generic(const lda_config *cfg, lda_req *r)
         sleep(s > 600 ? 600 : s);
         _exit(1);
     }
-    if (lda_failpoint("http500", r->request_id)) {
-        lda_reply_error(r, 500, "injected failure");
-        return true;
-    }
+    if (lda_failpoint("http500", r->request_id))
+        return lda_err_set(e, 500, "injected failure");
     if (lda_failpoint("http429", r->request_id)) {
-        lda_reply_error_h(r, 429, "Retry-After: 1\r\n", "injected rate limit");
-        return true;
+        lda_err_headers(e, "Retry-After: 1\r\n");
+        return lda_err_set(e, 429, "injected rate limit");
     }
-    if (lda_failpoint("http400", r->request_id)) {
-        lda_reply_error(r, 400, "injected bad request");
-        return true;
+    if (lda_failpoint("http400", r->request_id))
+        return lda_err_set(e, 400, "injected bad request");
+    return true;
+}
+
+/* The accepted media type of the request's body, or NULL with a 415. */
+static const lda_media *media_of(const lda_route *rt, const lda_req *r,
+                                 lda_err *e)
+{
+    char list[160] = "";
+    size_t n = 0, count = 0;
+    while (rt->media[count].type)
+        count++;
+    for (size_t i = 0; i < count; i++) {
+        if (lda_http_ctype_is(r->content_type, rt->media[i].type))
+            return &rt->media[i];
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+                              i == 0           ? ""
+                              : i + 1 == count ? " or "
+                                               : ", ",
+                              rt->media[i].type);
     }
+    lda_err_set(e, 415, "Content-Type must be %s", list);
+    return NULL;
+}
+
+/* Read the body within the media type's limit. */
+static bool read_body(const lda_config *cfg, lda_req *r, const lda_media *m,
+                      lda_err *e)
+{
+    static const char *const too_large[] = {
+        [LDA_LIMIT_UPLOAD] = "request body larger than MAX_UPLOAD_BYTES",
+        [LDA_LIMIT_INTERNAL] = "request body too large",
+        [LDA_LIMIT_INTERNAL_X2] = "request body too large",
+        [LDA_LIMIT_JSON] = "JSON body larger than MAX_JSON_BODY_BYTES",
+    };
+    uint64_t max = m->limit == LDA_LIMIT_JSON ? cfg->max_json_body_bytes
+                                              : cfg->max_upload_bytes;
+    if (m->limit == LDA_LIMIT_INTERNAL_X2)
+        max = max > UINT64_MAX / 2 ? UINT64_MAX : max * 2;
+    if (max > SIZE_MAX - 1)
+        max = SIZE_MAX - 1;
+    if (lda_http_read_body(r, (size_t)max, e))
+        return true;
+    if (e->status == 413)
+        lda_err_set(e, 413, "%s", too_large[m->limit]);
     return false;
 }
 
-static void serve(const lda_service *svc, const lda_config *cfg, lda_req *r)
+/* Everything up to and with the handler; false with e when refused. */
+static bool dispatch(const lda_service *svc, const lda_config *cfg,
+                     lda_req *r, const lda_route **admitted,
+                     lda_answer *out, lda_err *e)
 {
-    if (!prepare(r))
-        return;
+    if (!prepare(r, e))
+        return false;
     if (is_health(svc, r)) {
-        lda_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "healthy",
-                                         "service", svc->name));
-        return;
+        if (!is_get(r)) {
+            lda_err_headers(e, "Allow: GET, HEAD\r\n");
+            return lda_err_msg(e, LDA_MSG_METHOD);
+        }
+        out->json = json_pack("{s:s,s:s}", "status", "healthy", "service",
+                              svc->program);
+        return true;
     }
-    bool is_public = svc->public_path &&
-                     (strcmp(r->method, "GET") == 0 ||
-                      strcmp(r->method, "HEAD") == 0) &&
-                     strcmp(r->path, svc->public_path) == 0;
-    lda_key_class k = svc->internal_path &&
-                              strcmp(r->path, svc->internal_path) == 0
-                          ? LDA_KEY_INTERNAL
-                          : svc->key;
-    if (!is_public &&
-        !lda_service_key_ok(cfg, k, lda_req_param(r, "HTTP_X_API_KEY"))) {
+    const lda_route *by_path, *rt = find_route(svc, r, &by_path);
+    if (!lda_service_key_ok(cfg, key_of(svc, rt, by_path),
+                            lda_http_param(r, "HTTP_X_API_KEY"))) {
         lda_log(LDA_WARN, r->request_id, "unauthorised request",
                 json_pack("{s:s,s:s}", "path", r->path, "client",
                           r->remote_addr));
-        lda_reply_error_h(r, 401, "WWW-Authenticate: X-API-Key\r\n",
-                          "missing or invalid API key");
-        return;
+        lda_err_headers(e, "WWW-Authenticate: X-API-Key\r\n");
+        return lda_err_msg(e, LDA_MSG_UNAUTHORISED);
     }
-    if (fire_generic(cfg, r))
-        return;
-    svc->handle(cfg, r);
-    if (!r->replied) {
-        lda_log(LDA_ERROR, r->request_id, "handler did not reply", NULL);
-        lda_reply_error(r, 500, "internal error");
+    if (!fire_generic(cfg, r, e))
+        return false;
+    if (!rt)
+        return by_path ? not_allowed(svc, r, e)
+                       : lda_err_msg(e, LDA_MSG_NOT_FOUND);
+    *admitted = rt;
+    if (rt->admit && !rt->admit(cfg, r, e))
+        return false;
+    const lda_media *m = rt->media ? media_of(rt, r, e) : NULL;
+    if (rt->media && (!m || !read_body(cfg, r, m, e)))
+        return false;
+    return rt->handle(cfg, r, out, e);
+}
+
+/* One request: dispatch, then the one place that answers. */
+static void serve(const lda_service *svc, const lda_config *cfg, lda_req *r)
+{
+    lda_answer out = {0};
+    lda_err e;
+    lda_err_init(&e);
+    const lda_route *admitted = NULL;
+    if (dispatch(svc, cfg, r, &admitted, &out, &e)) {
+        lda_http_send_answer(r, &out);
+    } else {
+        if (!e.status) {
+            lda_log(LDA_ERROR, r->request_id, "handler failed without a "
+                                               "reason", NULL);
+            lda_err_msg(&e, LDA_MSG_INTERNAL);
+        }
+        if (e.detail[0])
+            lda_log(e.status >= 500 ? LDA_ERROR : LDA_WARN, r->request_id,
+                    e.msg, json_pack("{s:i,s:s}", "status", e.status,
+                                     "detail", e.detail));
+        json_decref(out.json);
+        free(out.body);
+        lda_http_send_error(r, &e);
     }
+    if (admitted && admitted->done)
+        admitted->done(cfg, r);
+    free(r->body);
+    r->body = NULL;
 }
 
 /* Large buffers (bodies, event arrays) come from the heap, and freed memory
@@ -216,7 +350,7 @@ static void maybe_sweep(const lda_service *svc, const lda_config *cfg)
     next = now + (time_t)cfg->sweep_seconds;
     char path[PATH_MAX];
     int k = snprintf(path, sizeof path, "%s/run/sweep-%s", cfg->var_dir,
-                     svc->name);
+                     svc->program);
     if (k < 0 || (size_t)k >= sizeof path)
         return;
     bool created = true;
@@ -245,13 +379,13 @@ int lda_service_main(const lda_service *svc)
 {
     static lda_config cfg;
     char err[256];
-    lda_log_init(svc->name);
+    lda_log_init(svc->program);
     if (lda_config_load(&cfg, err, sizeof err) < 0) {
         lda_log(LDA_ERROR, NULL, "invalid configuration",
                 json_pack("{s:s}", "detail", err));
         return 1;
     }
-    if (lda_failpoint_init(svc->name, cfg.var_dir) < 0) {
+    if (lda_failpoint_init(svc->program, cfg.var_dir) < 0) {
         lda_log(LDA_ERROR, NULL, "invalid LDA_FAILPOINTS", NULL);
         return 1;
     }

@@ -1,34 +1,73 @@
-/* lda_service: the life cycle every FastCGI program shares. main() fills an
- * lda_service and calls lda_service_main(), which loads and validates the
- * configuration (exit 1 with a log line when invalid), then accepts requests
- * one at a time and for each: reads method, path and X-Request-ID; answers
- * GET <route>/health itself; checks the key of the route's class (SPEC
- * §5.6, constant time);
- * fires the generic failpoints (http500, http429, http400, hang, exit); and
- * hands the request to the program's handler, which must reply. */
+/* lda_service: the life cycle and the request boundary every FastCGI
+ * program shares.
+ *
+ * A program declares, in one table, every route it serves: method, path,
+ * which key opens it, the bodies it accepts with their limits, and its
+ * handler. lda_service_main() loads and validates the configuration (exit
+ * 1 with a log line when invalid), then accepts requests one at a time and
+ * for each, in this order:
+ *   400  a Content-Length that is not a number, a path too long;
+ *   200  GET|HEAD <program route>/health, answered here (405 otherwise);
+ *   401  the key of the route (constant time; docs/api.md, "Keys");
+ *        the generic failpoints (http500, http429, http400, hang, exit);
+ *   404  no route has this path; 405 (with Allow) none has this method;
+ *        the route's admit hook (rate limit, draining), if any;
+ *   415  a Content-Type the route does not take;
+ *   413  a body past the route's limit (400 when cut short);
+ * then the handler, which parses and acts, and returns an answer or an
+ * lda_err; this file sends either, once, and then calls the route's done
+ * hook. Nothing else in a program writes to the client. */
 #ifndef LDA_SERVICE_H
 #define LDA_SERVICE_H
 #include <stdbool.h>
 #include "lda_config.h"
+#include "lda_err.h"
 #include "lda_http.h"
 
-/* Which key a route takes (README, "Keys per route"). */
+/* Which key opens a route (docs/api.md, "Keys per route"). */
 typedef enum lda_key_class {
+    LDA_KEY_NONE,          /* open to all */
     LDA_KEY_USER,          /* API_KEY; open when API_KEY is unset */
     LDA_KEY_USER_OR_INTERNAL, /* the same, and INTERNAL_API_KEY too */
     LDA_KEY_INTERNAL       /* INTERNAL_API_KEY only; closed when unset */
 } lda_key_class;
 
+/* The limit on a body, and the words of its 413. */
+typedef enum lda_limit {
+    LDA_LIMIT_UPLOAD,      /* MAX_UPLOAD_BYTES: a user's upload */
+    LDA_LIMIT_INTERNAL,    /* MAX_UPLOAD_BYTES: the orchestrator's forms */
+    LDA_LIMIT_INTERNAL_X2, /* twice that: events as CSV may be longer than
+                              the upload they came from */
+    LDA_LIMIT_JSON         /* MAX_JSON_BODY_BYTES: JSON decoded as a whole */
+} lda_limit;
+
+/* One accepted Content-Type of a route. */
+typedef struct lda_media {
+    const char *type;      /* "text/csv" (parameters and case ignored) */
+    lda_limit limit;
+} lda_media;
+
+typedef bool (*lda_handler)(const lda_config *cfg, lda_req *r,
+                            lda_answer *out, lda_err *e);
+
+typedef struct lda_route {
+    const char *method;    /* "POST", or "GET" (which takes HEAD too) */
+    const char *path;      /* exact, or a prefix when it ends in '/' */
+    lda_key_class key;
+    const lda_media *media;   /* bodies taken, ended by {NULL}; NULL: the
+                                 route reads no body */
+    /* Optional: before the body is read; false refuses the request. */
+    bool (*admit)(const lda_config *cfg, lda_req *r, lda_err *e);
+    /* Optional: after the answer has been sent, whenever admit ran. */
+    void (*done)(const lda_config *cfg, lda_req *r);
+    lda_handler handle;    /* r->body holds the body when media is set */
+} lda_route;
+
 typedef struct lda_service {
-    const char *name;      /* program name: "detect-wash" (logs, failpoints,
-                              health) */
-    const char *route;     /* "/api/detect/wash"; the loop answers
-                              GET <route>/health */
-    const char *public_path; /* GET/HEAD of this path needs no key either
-                              (the handler answers it): "/api/health" */
-    lda_key_class key;     /* the key the program's routes take ... */
-    const char *internal_path; /* ... except this path, which takes only
-                              INTERNAL_API_KEY: "/api/aggregate" */
+    const char *program;   /* program name (logs, failpoints, health) */
+    const char *route;     /* GET <route>/health is answered by the loop */
+    lda_key_class key;     /* the key of paths no route has */
+    const lda_route *routes;  /* ended by a route with a NULL path */
     /* Once per process after the configuration is loaded; -1 = cannot
        start. Optional. */
     int (*start)(const lda_config *cfg);
@@ -37,14 +76,12 @@ typedef struct lda_service {
        LDA_SWEEP_SECONDS by one process of the program at a time. */
     size_t (*sweep)(const lda_config *cfg);
     const char *sweep_what;   /* for the log: "cache", "runs" */
-    /* Every other request (already authorised). Must reply. */
-    void (*handle)(const lda_config *cfg, lda_req *r);
 } lda_service;
 
 int lda_service_main(const lda_service *svc);
 
 /* Constant-time check of a presented key (NULL: none) against the keys
- * of class k (SPEC §5.6, §5.6a). Both comparisons always run. */
+ * of class k. Both comparisons always run. */
 bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
                         const char *presented);
 #endif

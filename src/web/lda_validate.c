@@ -2,6 +2,7 @@
  * HTTP (see lda_validate.h). Each checks every byte; none decodes. */
 #include "lda_validate.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static bool is_hex(char c)
@@ -22,10 +23,20 @@ bool lda_valid_uuid(const char *s, size_t n)
     return true;
 }
 
-bool lda_valid_run_id(const char *s, size_t n)
+const char *lda_valid_request_id(const char *s, size_t n)
 {
-    return lda_valid_uuid(s, n) && s[14] == '4' &&
-           strchr("89abAB", s[19]) != NULL;
+    if (!lda_valid_uuid(s, n))
+        return "must be a UUID";
+    if (s[14] != '4' || !strchr("89abAB", s[19]))
+        return "must be a version-4 UUID";
+    return NULL;
+}
+
+void lda_valid_uuid_lower(const char *s, char out[37])
+{
+    for (size_t i = 0; i < 36; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[36] = '\0';
 }
 
 bool lda_valid_fingerprint(const char *s, size_t n)
@@ -54,26 +65,23 @@ bool lda_valid_input_name(const char *s, size_t n)
 static const char *const run_files[] = {"suspicious_accounts.csv",
                                         "detections.csv", "run.json"};
 
-lda_runs_status lda_runs_path_parse(const char *path, char id[37],
-                                    const char **file)
+bool lda_valid_runs_path(const char *path, char id[37], const char **file,
+                         lda_err *e)
 {
     static const char prefix[] = "/api/runs/";
     size_t pl = sizeof prefix - 1;
     if (strncmp(path, prefix, pl) != 0)
-        return LDA_RUNS_BAD_ID;
+        return lda_err_set(e, 400, "run id must be a UUID");
     const char *p = path + pl;
     const char *slash = strchr(p, '/');
     size_t idn = slash ? (size_t)(slash - p) : strlen(p);
-    if (!lda_valid_uuid(p, idn))
-        return LDA_RUNS_BAD_ID;
-    memcpy(id, p, 36);
-    id[36] = '\0';
-    if (!slash)
-        return LDA_RUNS_NO_FILE;
-    for (size_t i = 0; i < sizeof run_files / sizeof *run_files; i++)
+    if (lda_valid_request_id(p, idn))
+        return lda_err_set(e, 400, "run id must be a UUID");
+    lda_valid_uuid_lower(p, id);
+    for (size_t i = 0; slash && i < sizeof run_files / sizeof *run_files; i++)
         if (strcmp(slash + 1, run_files[i]) == 0) {
             *file = run_files[i];
-            return LDA_RUNS_OK;
+            return true;
         }
-    return LDA_RUNS_NO_FILE;
+    return lda_err_set(e, 404, "no such file");
 }

@@ -1,4 +1,5 @@
-/* test_codec: the JSON codecs (lda_codec).
+/* test_codec: the codecs of the programs' JSON and binary forms
+ * (lda_codec_seq, lda_codec_detect, lda_codec_agg, lda_codec_res).
  *
  * Sequences come from the real pipeline (lda_test_run) over small CSVs, so
  * the encoder is checked against values the detectors really produce: the
@@ -13,9 +14,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lda_codec.h"
+#include "lda_codec_agg.h"
+#include "lda_codec_detect.h"
+#include "lda_codec_res.h"
+#include "lda_codec_seq.h"
 #include "lda_fingerprint.h"
 #include "lda_time.h"
+
+/* The decoders return false with an lda_err; the tests read that as the
+ * decoders' status the way they always have: 0, or -1 (400), -2 (413),
+ * -3 (500), with the message in err. */
+static int rc_of(bool ok, const lda_err *e, char *err, size_t errlen)
+{
+    if (ok)
+        return 0;
+    size_t n = strnlen(e->msg, sizeof e->msg);
+    if (errlen) {
+        n = n < errlen ? n : errlen - 1;
+        memcpy(err, e->msg, n);
+        err[n] = '\0';
+    }
+    return e->status == 413 ? -2 : e->status == 500 ? -3 : -1;
+}
+
+static int seqlist_from_json(const json_t *arr, lda_seqlist *l, char *err,
+                             size_t errlen)
+{
+    lda_err e;
+    lda_err_init(&e);
+    return rc_of(lda_codec_seqlist_from_json(arr, "results", l, &e), &e, err,
+                 errlen);
+}
+
+static int detect_req_from_json(const char *body, size_t len,
+                                uint64_t max_events, lda_detect_req *out,
+                                lda_set *set, char *err, size_t errlen)
+{
+    lda_err e;
+    lda_err_init(&e);
+    return rc_of(lda_codec_detect_req_from_json(body, len, max_events, out,
+                                                set, &e),
+                 &e, err, errlen);
+}
+
+static int agg_req_from_json(const json_t *root, lda_agg_req *a, char *err,
+                             size_t errlen)
+{
+    lda_err e;
+    lda_err_init(&e);
+    return rc_of(lda_codec_agg_req_from_json(root, a, &e), &e, err, errlen);
+}
+
+static int agg_req_from_bin(const char *body, size_t len, lda_agg_req *a,
+                            char *err, size_t errlen)
+{
+    lda_err e;
+    lda_err_init(&e);
+    return rc_of(lda_codec_agg_req_from_bin(body, len, a, &e), &e, err,
+                 errlen);
+}
 
 /* Layering (the SPEC example's ACC001 pattern), a wash window with a
  * non-terminating alternation (5 switches of 6 = 83.333...) and a price
@@ -217,9 +274,9 @@ static void test_round_trip(void)
     lda_seqlist_init(&wash);
     char err[256] = "";
     json_t *jl = through_text(&r.lay), *jw = through_text(&r.wash);
-    CU_ASSERT_EQUAL(lda_codec_seqlist_from_json(jl, &lay, err, sizeof err),
+    CU_ASSERT_EQUAL(seqlist_from_json(jl, &lay, err, sizeof err),
                     0);
-    CU_ASSERT_EQUAL(lda_codec_seqlist_from_json(jw, &wash, err, sizeof err),
+    CU_ASSERT_EQUAL(seqlist_from_json(jw, &wash, err, sizeof err),
                     0);
     CU_ASSERT_STRING_EQUAL(err, "");
     json_decref(jl);
@@ -272,7 +329,7 @@ static void test_percent_precision(void)
     }
     json_t *j = through_text(&l);
     char err[256];
-    CU_ASSERT_EQUAL(lda_codec_seqlist_from_json(j, &back, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(seqlist_from_json(j, &back, err, sizeof err), 0);
     json_decref(j);
     assert_same_list(&l, &back);
     lda_seqlist_free(&l);
@@ -355,7 +412,7 @@ static void dec_case(size_t idx, const char *key, const char *value,
     lda_seqlist l;
     lda_seqlist_init(&l);
     char err[256] = "";
-    int rc = lda_codec_seqlist_from_json(arr, &l, err, sizeof err);
+    int rc = seqlist_from_json(arr, &l, err, sizeof err);
     bool ok = want ? rc == -1 && strcmp(err, want) == 0 : rc == 0 && l.n == 2;
     if (!ok)
         fprintf(stderr, "\ntest_codec.c:%u: %s=%s: rc %d err \"%s\", want "
@@ -425,10 +482,10 @@ static void test_decode_errors(void)
     lda_seqlist_init(&l);
     char err[128];
     json_t *o = json_object();
-    CU_ASSERT_EQUAL(lda_codec_seqlist_from_json(o, &l, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(seqlist_from_json(o, &l, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "results: must be an array");
     json_t *a = json_pack("[i]", 1);
-    CU_ASSERT_EQUAL(lda_codec_seqlist_from_json(a, &l, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(seqlist_from_json(a, &l, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "results[0]: must be an object");
     CU_ASSERT_EQUAL(l.n, 0);
     json_decref(o);
@@ -456,7 +513,7 @@ static int detect_req(const char *events, uint64_t max, lda_set *set,
                      "\",\"events\":[%s]}", events);
     CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof body);
     err[0] = '\0';
-    return lda_codec_detect_req_from_json(body, (size_t)n, max, k, set, err,
+    return detect_req_from_json(body, (size_t)n, max, k, set, err,
                                           errlen);
 }
 
@@ -527,7 +584,7 @@ static void req_bad_p(const char *body, const char *want, bool prefix,
     lda_set_init(&set);
     lda_detect_req k;
     char err[256] = "";
-    int rc = lda_codec_detect_req_from_json(body, strlen(body), 0, &k, &set,
+    int rc = detect_req_from_json(body, strlen(body), 0, &k, &set,
                                             err, sizeof err);
     bool ok = rc == -1 && (prefix ? strncmp(err, want, strlen(want))
                                   : strcmp(err, want)) == 0;
@@ -614,7 +671,7 @@ static void test_detect_request_streamed(void)
     lda_set_init(&set);
     lda_detect_req k;
     char err[256] = "";
-    CU_ASSERT_EQUAL(lda_codec_detect_req_from_json(body, strlen(body), 0,
+    CU_ASSERT_EQUAL(detect_req_from_json(body, strlen(body), 0,
                                                    &k, &set, err, sizeof err),
                     0);
     CU_ASSERT_STRING_EQUAL(err, "");
@@ -627,7 +684,7 @@ static void test_detect_request_streamed(void)
         n--;
     for (size_t cut = 0; cut < n; cut++) {
         lda_set_init(&set);
-        int rc = lda_codec_detect_req_from_json(body, cut, 0, &k, &set, err,
+        int rc = detect_req_from_json(body, cut, 0, &k, &set, err,
                                                 sizeof err);
         CU_ASSERT_EQUAL(rc, -1);
         CU_ASSERT(strncmp(err, "invalid JSON (line ", 19) == 0);
@@ -671,9 +728,9 @@ static void test_agg_request(void)
 {
     json_t *root = agg_doc();
     lda_agg_req a;
-    lda_agg_req_init(&a);
+    lda_codec_agg_req_init(&a);
     char err[256] = "";
-    CU_ASSERT_EQUAL(lda_codec_agg_req_from_json(root, &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err), 0);
     CU_ASSERT_STRING_EQUAL(a.invalid, "");
     CU_ASSERT_STRING_EQUAL(a.request_id, RID_LC);
     CU_ASSERT(a.expected[LDA_SVC_LAYERING] && a.expected[LDA_SVC_WASH]);
@@ -695,7 +752,7 @@ static void test_agg_request(void)
     CU_ASSERT_STRING_EQUAL(a.fingerprint, FP);
     CU_ASSERT(a.has_started &&
               a.started == lda_test_ts("2025-01-01T00:00:00.25Z"));
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
     json_decref(root);
 }
 
@@ -705,16 +762,35 @@ static void agg_invalid(void (*fn)(json_t *), const char *want, unsigned line)
     json_t *root = agg_doc();
     fn(root);
     lda_agg_req a;
-    lda_agg_req_init(&a);
+    lda_codec_agg_req_init(&a);
     char err[256] = "";
-    int rc = lda_codec_agg_req_from_json(root, &a, err, sizeof err);
+    int rc = agg_req_from_json(root, &a, err, sizeof err);
     bool ok = rc == 0 && strcmp(a.invalid, want) == 0;
     if (!ok)
         fprintf(stderr, "\ntest_codec.c:%u: rc %d err \"%s\" invalid \"%s\", "
                         "want \"%s\"\n", line, rc, err, a.invalid, want);
     CU_assertImplementation(ok, line, "validation failure", __FILE__, "",
                             CU_FALSE);
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
+    json_decref(root);
+}
+
+/* agg_doc() edited by fn; expect a malformed request: 400 with want. */
+static void agg_bad(void (*fn)(json_t *), const char *want, unsigned line)
+{
+    json_t *root = agg_doc();
+    fn(root);
+    lda_agg_req a;
+    lda_codec_agg_req_init(&a);
+    char err[256] = "";
+    int rc = agg_req_from_json(root, &a, err, sizeof err);
+    bool ok = rc == -1 && strcmp(err, want) == 0;
+    if (!ok)
+        fprintf(stderr, "\ntest_codec.c:%u: rc %d err \"%s\", want 400 "
+                        "\"%s\"\n", line, rc, err, want);
+    CU_assertImplementation(ok, line, "malformed request", __FILE__, "",
+                            CU_FALSE);
+    lda_codec_agg_req_free(&a);
     json_decref(root);
 }
 
@@ -779,6 +855,9 @@ static void e_started(json_t *root)
     json_object_set_new(root, "started", json_string("yesterday"));
 }
 
+/* Validation failures (a well-formed request whose services are
+ * incomplete) are decoded and named in a->invalid; a malformed member
+ * (unknown name, wrong type, undecodable sequences) is a 400. */
 static void test_agg_request_invalid(void)
 {
     agg_invalid(e_dup, "service layering appears more than once", __LINE__);
@@ -789,37 +868,37 @@ static void test_agg_request_invalid(void)
                 __LINE__);
     agg_invalid(e_final_absent, "service layering has no final status",
                 __LINE__);
-    agg_invalid(e_unknown, "results[1].service_name: unknown service",
+    agg_bad(e_unknown, "results[1].service_name: unknown service",
                 __LINE__);
-    agg_invalid(e_bad_seq,
+    agg_bad(e_bad_seq,
                 "layering.results[0].end_timestamp: invalid timestamp",
                 __LINE__);
-    agg_invalid(e_null_results, "layering.results: must be an array",
+    agg_bad(e_null_results, "layering.results: must be an array",
                 __LINE__);
     agg_invalid(e_other_request, "layering: request_id does not match",
                 __LINE__);
     agg_invalid(e_twice_expected, "expected_services: layering is listed "
                                   "twice", __LINE__);
     agg_invalid(e_no_expected, "expected_services is empty", __LINE__);
-    agg_invalid(e_retry, "layering: retry_count must be a non-negative "
+    agg_bad(e_retry, "layering: retry_count must be a non-negative "
                          "integer", __LINE__);
-    agg_invalid(e_started, "started must be a timestamp", __LINE__);
+    agg_bad(e_started, "started must be a timestamp", __LINE__);
 
     /* malformed: -1 with a message, nothing to validate */
     lda_agg_req a;
-    lda_agg_req_init(&a);
+    lda_codec_agg_req_init(&a);
     char err[128];
     json_t *root = json_pack("{s:s}", "request_id", "../../etc");
-    CU_ASSERT_EQUAL(lda_codec_agg_req_from_json(root, &a, err, sizeof err),
+    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err),
                     -1);
     CU_ASSERT_STRING_EQUAL(err, "request_id: must be a UUID");
     json_decref(root);
     root = json_array();
-    CU_ASSERT_EQUAL(lda_codec_agg_req_from_json(root, &a, err, sizeof err),
+    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err),
                     -1);
     CU_ASSERT_STRING_EQUAL(err, "the request must be a JSON object");
     json_decref(root);
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
 }
 
 /* agg_doc() in the binary form: the layering entry loses its "results",
@@ -831,7 +910,7 @@ static void agg_bin_doc(lda_buf *b, bool keep_results, size_t extra_lists)
     lda_seqlist l;
     lda_seqlist_init(&l);
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(lda_codec_seqlist_from_json(
+    CU_ASSERT_EQUAL_FATAL(seqlist_from_json(
                               json_object_get(lay, "results"), &l, err,
                               sizeof err), 0);
     if (!keep_results)
@@ -846,8 +925,8 @@ static void agg_bin_doc(lda_buf *b, bool keep_results, size_t extra_lists)
 static int agg_from_bin(const lda_buf *b, lda_agg_req *a, char *err,
                         size_t errlen)
 {
-    lda_agg_req_init(a);
-    return lda_codec_agg_req_from_bin(b->data, b->len, a, err, errlen);
+    lda_codec_agg_req_init(a);
+    return agg_req_from_bin(b->data, b->len, a, err, errlen);
 }
 
 static void test_agg_request_bin(void)
@@ -855,9 +934,9 @@ static void test_agg_request_bin(void)
     /* the same request as test_agg_request, decoded from binary */
     json_t *root = agg_doc();
     lda_agg_req j, a;
-    lda_agg_req_init(&j);
+    lda_codec_agg_req_init(&j);
     char err[256] = "";
-    CU_ASSERT_EQUAL_FATAL(lda_codec_agg_req_from_json(root, &j, err,
+    CU_ASSERT_EQUAL_FATAL(agg_req_from_json(root, &j, err,
                                                       sizeof err), 0);
     json_decref(root);
     lda_buf b;
@@ -882,39 +961,38 @@ static void test_agg_request_bin(void)
     }
     CU_ASSERT(a.has_event_count && a.event_count == j.event_count);
     CU_ASSERT_STRING_EQUAL(a.fingerprint, j.fingerprint);
-    lda_agg_req_free(&a);
-    lda_agg_req_free(&j);
+    lda_codec_agg_req_free(&a);
+    lda_codec_agg_req_free(&j);
 
-    /* a success entry that still carries "results": a validation failure */
+    /* a success entry that still carries "results": malformed, a 400 */
     lda_buf_reset(&b);
     agg_bin_doc(&b, true, 0);
-    CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), 0);
-    CU_ASSERT_STRING_EQUAL(a.invalid,
-                           "layering: results must come after the head");
-    lda_agg_req_free(&a);
+    CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "layering: results must come after the head");
+    lda_codec_agg_req_free(&a);
 
     /* malformed frames are 400s */
     lda_buf_reset(&b);
     agg_bin_doc(&b, false, 1);                  /* one list too many */
     CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "data after the last sequence list"));
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
     lda_buf_reset(&b);
     agg_bin_doc(&b, false, 0);
     b.len--;                                    /* the list cut short */
     CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "sequences: sequence 1: invalid or "
                                 "truncated");
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
     b.data[0] = 'X';
     CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "not an aggregate body");
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
     static const char bad_head[] = "LDAAG1\n\0\3{x}";
-    CU_ASSERT_EQUAL(lda_codec_agg_req_from_bin(bad_head, sizeof bad_head - 1,
+    CU_ASSERT_EQUAL(agg_req_from_bin(bad_head, sizeof bad_head - 1,
                                                &a, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid JSON head"));
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
     lda_buf_free(&b);
 }
 

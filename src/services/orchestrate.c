@@ -497,6 +497,57 @@ static void forget_cached(const run *g)
                               "detail", strerror(errno)));
 }
 
+/* The aggregator answered 200: completed, or why not. */
+static void aggregate_answered(run *g, const lda_call *c, const json_t *j)
+{
+    const char *st = json_string_value(json_object_get(j, "status"));
+    const char *err = json_string_value(json_object_get(j, "error"));
+    json_t *m = json_object_get(j, "merged_count");
+    g->merged = json_is_integer(m) && json_integer_value(m) > 0
+                    ? (uint64_t)json_integer_value(m)
+                    : 0;
+    g->partial = json_is_true(json_object_get(j, "partial"));
+    g->agg_ok = strcmp(st, "completed") == 0;
+    if (g->agg_ok)
+        return;
+    bool dets_ok = true;
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        dets_ok = dets_ok && g->out[i].ok;
+    /* validation_failed because of a detector is the detectors' failure;
+       anything else is the aggregator's */
+    g->agg_failed = strcmp(st, "validation_failed") != 0 || dets_ok;
+    snprintf(g->agg_error, sizeof g->agg_error, "%s", err ? err : st);
+    log_call_failure(g, c, g->agg_error);
+}
+
+/* The aggregator failed: unreachable, refused, or out of disk space. */
+static void aggregate_failed(run *g, lda_call *c, const json_t *j)
+{
+    const char *err = json_string_value(json_object_get(j, "error"));
+    g->agg_failed = true;
+    if (c->http_status == 507) {
+        /* not retried (lda_client): a full disk is said as it is, and the
+           run's cache entries go, to give the space back */
+        g->disk_full = true;
+        snprintf(g->agg_error, sizeof g->agg_error,
+                 "the server ran out of disk space");
+        log_call_failure(g, c, g->agg_error);
+        forget_cached(g);
+        return;
+    }
+    char how[ERR_MAX];
+    if (c->state == LDA_CALL_SUCCESS)
+        snprintf(c->error, sizeof c->error, "unexpected HTTP %ld",
+                 c->http_status);
+    describe(c, how, sizeof how);
+    if (err)
+        snprintf(g->agg_error, sizeof g->agg_error, "%.100s (%.90s)", err,
+                 how);
+    else
+        snprintf(g->agg_error, sizeof g->agg_error, "%s", how);
+    log_call_failure(g, c, g->agg_error);
+}
+
 /* Send the aggregate request and classify the answer. */
 static void aggregate(run *g)
 {
@@ -512,8 +563,8 @@ static void aggregate(run *g)
     }
     lda_call *c = &g->agg;
     lda_call_init(c);
-    c->service = "aggregate";
-    c->path = "/api/aggregate";
+    c->service = lda_svcs[LDA_SVC_AGGREGATE].program;
+    c->path = lda_svcs[LDA_SVC_AGGREGATE].route;
     c->content_type = LDA_WIRE_AGG_CTYPE;
     c->request_id = g->r->request_id;
     c->body = body.data;
@@ -526,48 +577,32 @@ static void aggregate(run *g)
     json_t *j = c->response.len ? json_loadb(c->response.data,
                                              c->response.len, 0, NULL)
                                 : NULL;
-    const char *st = json_string_value(json_object_get(j, "status"));
-    const char *err = json_string_value(json_object_get(j, "error"));
-    if (c->state == LDA_CALL_SUCCESS && c->http_status == 200 && st) {
-        json_t *m = json_object_get(j, "merged_count");
-        g->merged = json_is_integer(m) && json_integer_value(m) > 0
-                        ? (uint64_t)json_integer_value(m)
-                        : 0;
-        g->partial = json_is_true(json_object_get(j, "partial"));
-        g->agg_ok = strcmp(st, "completed") == 0;
-        if (!g->agg_ok) {
-            bool dets_ok = g->out[0].ok && g->out[1].ok;
-            /* validation_failed because of a detector is the detectors'
-               failure; anything else is the aggregator's */
-            g->agg_failed = strcmp(st, "validation_failed") != 0 || dets_ok;
-            snprintf(g->agg_error, sizeof g->agg_error, "%s",
-                     err ? err : st);
-            log_call_failure(g, c, g->agg_error);
-        }
-    } else if (c->http_status == 507) {
-        /* not retried (lda_client): a full disk is said as it is, and the
-           run's cache entries go, to give the space back */
-        g->agg_failed = g->disk_full = true;
-        snprintf(g->agg_error, sizeof g->agg_error,
-                 "the server ran out of disk space");
-        log_call_failure(g, c, g->agg_error);
-        forget_cached(g);
-    } else {
-        char how[ERR_MAX];
-        g->agg_failed = true;
-        if (c->state == LDA_CALL_SUCCESS)
-            snprintf(c->error, sizeof c->error, "unexpected HTTP %ld",
-                     c->http_status);
-        describe(c, how, sizeof how);
-        if (err)
-            snprintf(g->agg_error, sizeof g->agg_error, "%.100s (%.90s)", err,
-                     how);
-        else
-            snprintf(g->agg_error, sizeof g->agg_error, "%s", how);
-        log_call_failure(g, c, g->agg_error);
-    }
+    if (c->state == LDA_CALL_SUCCESS && c->http_status == 200 &&
+        json_is_string(json_object_get(j, "status")))
+        aggregate_answered(g, c, j);
+    else
+        aggregate_failed(g, c, j);
     json_decref(j);
     lda_call_free(c);
+}
+
+/* The run's log line: counts and the time of each step. */
+static void log_run(const run *g, bool done, json_t *failed)
+{
+    lda_log(done ? LDA_INFO : LDA_ERROR, g->r->request_id,
+            done ? "run completed" : "run failed",
+            json_pack("{s:I,s:I,s:I,s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                      "event_count", (json_int_t)g->event_count,
+                      "rejected_count", (json_int_t)g->rej.count,
+                      "aggregated_count", (json_int_t)(done ? g->merged : 0),
+                      "partial", done && g->partial, "failed_services",
+                      failed, "read_ms", ms_of(g->t0, g->t_read), "parse_ms",
+                      ms_of(g->t_read, g->t_parsed), "detect_ms",
+                      ms_of(g->t_parsed, g->t_detected), "aggregate_ms",
+                      ms_of(g->t_detected, g->t_done), "total_ms",
+                      ms_of(g->t0, g->t_done), "layering_ms",
+                      (json_int_t)g->call_ms[LDA_SVC_LAYERING], "wash_ms",
+                      (json_int_t)g->call_ms[LDA_SVC_WASH]));
 }
 
 /* The answer of a run that went through the detectors. */
@@ -603,20 +638,7 @@ static bool answer(run *g, lda_answer *out)
     if (done)
         outputs = outputs_json(r->request_id);
     g->t_done = lda_mono_us();
-    lda_log(done ? LDA_INFO : LDA_ERROR, r->request_id,
-            done ? "run completed" : "run failed",
-            json_pack("{s:I,s:I,s:I,s:b,s:O,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-                      "event_count", (json_int_t)g->event_count,
-                      "rejected_count", (json_int_t)g->rej.count,
-                      "aggregated_count", (json_int_t)(done ? g->merged : 0),
-                      "partial", done && g->partial, "failed_services",
-                      failed, "read_ms", ms_of(g->t0, g->t_read), "parse_ms",
-                      ms_of(g->t_read, g->t_parsed), "detect_ms",
-                      ms_of(g->t_parsed, g->t_detected), "aggregate_ms",
-                      ms_of(g->t_detected, g->t_done), "total_ms",
-                      ms_of(g->t0, g->t_done), "layering_ms",
-                      (json_int_t)g->call_ms[LDA_SVC_LAYERING], "wash_ms",
-                      (json_int_t)g->call_ms[LDA_SVC_WASH]));
+    log_run(g, done, failed);
     json_t *j = json_pack(
         "{s:s,s:s,s:I,s:I,s:o,s:I,s:b,s:o,s:o,s:o,s:o}", "request_id",
         r->request_id, "status", done ? "completed" : "failed",

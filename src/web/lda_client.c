@@ -172,8 +172,8 @@ static bool add_header(struct curl_slist **list, const char *line)
     return true;
 }
 
-/* Build the call's easy handle. False on failure (call made final). */
-static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
+/* The call's request headers into call->headers_. False on OOM. */
+static bool build_headers(const lda_client *c, lda_call *call)
 {
     char line[160];
     struct curl_slist *h = NULL;
@@ -200,19 +200,13 @@ static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
              call->accept ? call->accept : "application/json");
     ok = ok && add_header(&h, line);
     call->headers_ = h;
+    return ok;
+}
 
-    size_t plen = strlen(call->path);
-    char *url = ok ? malloc(c->base_len + plen + 1) : NULL;
-    CURL *e = url ? easy_get(c) : NULL;
-    if (!e) {
-        free(url);
-        set_final(call, LDA_CALL_REJECTED, "out of memory");
-        return false;
-    }
-    memcpy(url, c->base_url, c->base_len);
-    memcpy(url + c->base_len, call->path, plen + 1);
-    call->easy_ = e;
-
+/* Every option of the call's transfer on e (url is copied by libcurl). */
+static CURLcode set_options(CURL *e, lda_call *call, const char *url,
+                            const lda_client_policy *p)
+{
     long timeout_ms = (long)llround(p->timeout_s * 1000.0);
     if (timeout_ms < 1)
         timeout_ms = 1;
@@ -222,8 +216,8 @@ static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
         if (rc == CURLE_OK)                                                 \
             rc = curl_easy_setopt(e, opt, val);                             \
     } while (0)
-    SET(CURLOPT_URL, url);      /* libcurl copies the string */
-    SET(CURLOPT_HTTPHEADER, h);
+    SET(CURLOPT_URL, url);
+    SET(CURLOPT_HTTPHEADER, call->headers_);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_NOPROXY, "*");  /* siblings are never behind a proxy */
     SET(CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -241,6 +235,25 @@ static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
         SET(CURLOPT_POSTFIELDS, call->body ? call->body : "");
     }
 #undef SET
+    return rc;
+}
+
+/* Build the call's easy handle. False on failure (call made final). */
+static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
+{
+    bool ok = build_headers(c, call);
+    size_t plen = strlen(call->path);
+    char *url = ok ? malloc(c->base_len + plen + 1) : NULL;
+    CURL *e = url ? easy_get(c) : NULL;
+    if (!e) {
+        free(url);
+        set_final(call, LDA_CALL_REJECTED, "out of memory");
+        return false;
+    }
+    memcpy(url, c->base_url, c->base_len);
+    memcpy(url + c->base_len, call->path, plen + 1);
+    call->easy_ = e;
+    CURLcode rc = set_options(e, call, url, p);
     free(url);
     if (rc != CURLE_OK) {
         json_t *f = json_pack("{s:s,s:s}", "target", svc_name(call),
@@ -389,11 +402,11 @@ static void fail_all(lda_client *c, lda_call *calls, size_t n)
     }
 }
 
-int lda_client_run(lda_client *c, lda_call *calls, size_t n,
-                   const lda_client_policy *p)
+/* Reset the calls and start their first attempts; how many started. */
+static size_t start_batch(lda_client *c, lda_call *calls, size_t n,
+                          const lda_client_policy *p)
 {
     size_t active = 0;
-    int rc = 0;
     for (size_t i = 0; i < n; i++) {
         lda_call *call = &calls[i];
         call->state = LDA_CALL_SUCCESS;
@@ -407,48 +420,75 @@ int lda_client_run(lda_client *c, lda_call *calls, size_t n,
         if (setup(c, call, p) && start_attempt(c, call))
             active++;
     }
+    return active;
+}
+
+/* Classify every attempt that ended; how many calls became final. */
+static size_t collect_finished(lda_client *c, const lda_client_policy *p)
+{
+    size_t finals = 0;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        char *priv = NULL;
+        CURL *e = msg->easy_handle;
+        CURLcode res = msg->data.result;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+        lda_call *call = (lda_call *)(void *)priv;
+        curl_multi_remove_handle(c->multi, e);
+        if (call && finish_attempt(call, res, p))
+            finals++;
+    }
+    return finals;
+}
+
+/* Start the waiting calls that are due; how many could not start (made
+ * final). *next gets the nearest due time still ahead, or -1. */
+static size_t start_due(lda_client *c, lda_call *calls, size_t n,
+                        int64_t now, int64_t *next)
+{
+    size_t failed = 0;
+    *next = -1;
+    for (size_t i = 0; i < n; i++) {
+        lda_call *call = &calls[i];
+        if (call->phase_ != PH_WAITING)
+            continue;
+        if (call->due_us_ <= now) {
+            if (!start_attempt(c, call))
+                failed++;
+        } else if (*next < 0 || call->due_us_ < *next) {
+            *next = call->due_us_;
+        }
+    }
+    return failed;
+}
+
+/* How long the loop may sleep: until the next due time, at most 1 s. */
+static int poll_ms(int64_t now, int64_t next)
+{
+    int64_t ms = next >= 0 ? (next - now + 999) / 1000 : 1000;
+    return ms < 1000 ? (int)ms : 1000;
+}
+
+int lda_client_run(lda_client *c, lda_call *calls, size_t n,
+                   const lda_client_policy *p)
+{
+    size_t active = start_batch(c, calls, n, p);
+    int rc = 0;
     while (active) {
         int running = 0;
         if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
             rc = -1;
             break;
         }
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(c->multi, &left))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            char *priv = NULL;
-            CURL *e = msg->easy_handle;
-            CURLcode res = msg->data.result;
-            curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
-            lda_call *call = (lda_call *)(void *)priv;
-            curl_multi_remove_handle(c->multi, e);
-            if (call && finish_attempt(call, res, p))
-                active--;
-        }
-        int64_t now = lda_mono_us();
-        int64_t next = -1;
-        for (size_t i = 0; i < n; i++) {
-            lda_call *call = &calls[i];
-            if (call->phase_ != PH_WAITING)
-                continue;
-            if (call->due_us_ <= now) {
-                if (!start_attempt(c, call))
-                    active--;
-            } else if (next < 0 || call->due_us_ < next) {
-                next = call->due_us_;
-            }
-        }
+        active -= collect_finished(c, p);
+        int64_t now = lda_mono_us(), next;
+        active -= start_due(c, calls, n, now, &next);
         if (!active)
             break;
-        int timeout_ms = 1000;
-        if (next >= 0) {
-            int64_t ms = (next - now + 999) / 1000;
-            if (ms < timeout_ms)
-                timeout_ms = (int)ms;
-        }
-        if (curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL) !=
+        if (curl_multi_poll(c->multi, NULL, 0, poll_ms(now, next), NULL) !=
             CURLM_OK) {
             rc = -1;
             break;

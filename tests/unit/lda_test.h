@@ -34,6 +34,7 @@ void lda_test_fingerprint(void);
 void lda_test_codec(void);
 void lda_test_wire(void);
 void lda_test_web(void);
+void lda_test_client(void);
 
 /* Register suite `name` with its tests (NULL-terminated {name, fn} list).
  * setup/teardown run around every test (may be NULL). */

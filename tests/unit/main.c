@@ -40,6 +40,7 @@ int main(int argc, char **argv)
     lda_test_codec();
     lda_test_wire();
     lda_test_web();
+    lda_test_client();
     lda_test_retention();
     if (CU_get_error() != CUE_SUCCESS) {
         fprintf(stderr, "unit: cannot register tests: %s\n",

@@ -1,7 +1,8 @@
 /* lda_test: what the unit-test files share.
  *
  * Each tests/unit/test_<area>.c registers one CUnit suite through its
- * lda_test_<area>() function; main.c calls them all. The helpers below run
+ * lda_test_<area>() function, listed once in LDA_TEST_SUITES; main.c calls
+ * them all. The helpers below run
  * a CSV text through the whole in-process pipeline (lda_csv_load ->
  * lda_set_finish -> lda_fingerprint -> both detectors -> lda_merge ->
  * both reports) so detector tests read as data: input CSV -> expected
@@ -21,20 +22,14 @@
 #include "lda_report.h"
 #include "lda_seq.h"
 
-/* One suite per area. */
-void lda_test_time(void);
-void lda_test_fields(void);
-void lda_test_csv(void);
-void lda_test_layering(void);
-void lda_test_wash(void);
-void lda_test_merge(void);
-void lda_test_report(void);
-void lda_test_config(void);
-void lda_test_fingerprint(void);
-void lda_test_codec(void);
-void lda_test_wire(void);
-void lda_test_web(void);
-void lda_test_client(void);
+/* Every suite, one per area, in the order they run: adding a suite is its
+ * test_<area>.c and one X(<area>) here (declared below, called by main.c). */
+#define LDA_TEST_SUITES(X)                                                  \
+    X(time) X(fields) X(csv) X(layering) X(wash) X(merge) X(report)         \
+    X(config) X(fingerprint) X(codec) X(wire) X(web) X(client) X(retention)
+
+#define LDA_TEST_DECLARE(area) void lda_test_##area(void);
+LDA_TEST_SUITES(LDA_TEST_DECLARE)
 
 /* Register suite `name` with its tests (NULL-terminated {name, fn} list).
  * setup/teardown run around every test (may be NULL). */

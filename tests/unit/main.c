@@ -1,5 +1,6 @@
 /* main: the CUnit runner of the unit tests. Registers every area's suite
- * (lda_test_<area>() in test_<area>.c) in one registry and runs it in
+ * (lda_test_<area>() in test_<area>.c, listed in lda_test.h's
+ * LDA_TEST_SUITES) in one registry and runs it in
  * basic mode. `unit` runs everything; `unit SUITE` runs one suite; -v
  * lists every test. Exit status: 0 when every assertion passed, 1 when
  * any failed, 2 when the registry could not be built. */
@@ -10,8 +11,6 @@
 #include <CUnit/CUnit.h>
 
 #include "lda_test.h"
-
-void lda_test_retention(void);  /* test_retention.c */
 
 int main(int argc, char **argv)
 {
@@ -28,20 +27,8 @@ int main(int argc, char **argv)
                 CU_get_error_msg());
         return 2;
     }
-    lda_test_time();
-    lda_test_fields();
-    lda_test_csv();
-    lda_test_layering();
-    lda_test_wash();
-    lda_test_merge();
-    lda_test_report();
-    lda_test_config();
-    lda_test_fingerprint();
-    lda_test_codec();
-    lda_test_wire();
-    lda_test_web();
-    lda_test_client();
-    lda_test_retention();
+#define LDA_TEST_CALL(area) lda_test_##area();
+    LDA_TEST_SUITES(LDA_TEST_CALL)
     if (CU_get_error() != CUE_SUCCESS) {
         fprintf(stderr, "unit: cannot register tests: %s\n",
                 CU_get_error_msg());

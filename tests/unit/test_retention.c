@@ -22,9 +22,6 @@
 #include "lda_file.h"
 #include "lda_test.h"
 
-/* Also declared here: lda_test.h is shared with other areas. */
-void lda_test_retention(void);
-
 #define TTL 3600
 
 static char ret_tmp[64];        /* the var dir */

@@ -120,8 +120,9 @@ bool lda_http_accepts(const lda_req *r, const char *mime)
     return false;
 }
 
-void lda_http_send(lda_req *r, int status, const char *ctype,
-                   const char *extra_headers, const void *body, size_t len)
+static void put_reply(lda_req *r, int status, const char *ctype,
+                      const char *extra_headers, const void *body,
+                      size_t len)
 {
     if (r->replied)
         return;
@@ -169,11 +170,11 @@ void lda_http_send_answer(lda_req *r, lda_answer *a)
             lda_http_send_error(r, &e);
             return;
         }
-        lda_http_send(r, status, "application/json", h, text, strlen(text));
+        put_reply(r, status, "application/json", h, text, strlen(text));
         free(text);
         return;
     }
-    lda_http_send(r, status, a->ctype ? a->ctype : "application/json", h,
+    put_reply(r, status, a->ctype ? a->ctype : "application/json", h,
                   a->body, a->len);
     free(a->body);
     a->body = NULL;
@@ -187,10 +188,10 @@ void lda_http_send_error(lda_req *r, const lda_err *e)
     json_decref(j);
     if (!text) {
         static const char oom[] = "{\"error\":\"out of memory\"}";
-        lda_http_send(r, 500, "application/json", NULL, oom, sizeof oom - 1);
+        put_reply(r, 500, "application/json", NULL, oom, sizeof oom - 1);
         return;
     }
-    lda_http_send(r, e->status, "application/json",
+    put_reply(r, e->status, "application/json",
                   e->headers[0] ? e->headers : NULL, text, strlen(text));
     free(text);
 }

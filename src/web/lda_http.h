@@ -60,12 +60,9 @@ bool lda_http_ctype_is(const char *ctype, const char *mime);
  * wildcard) with a quality above 0. */
 bool lda_http_accepts(const lda_req *r, const char *mime);
 
-/* Send status, Content-Type, X-Request-ID, extra_headers (complete
- * "Name: value\r\n" lines, or NULL) and the body (not for HEAD). Once per
- * request: later calls do nothing. */
-void lda_http_send(lda_req *r, int status, const char *ctype,
-                   const char *extra_headers, const void *body, size_t len);
-/* Send a as the answer (frees what it holds). A JSON body that cannot be
+/* Send a as the answer: status, Content-Type, X-Request-ID, the extra
+ * headers and the body (not for HEAD), flushed at once. Once per request:
+ * later sends do nothing. Frees what a holds; a JSON body that cannot be
  * encoded becomes a 500. */
 void lda_http_send_answer(lda_req *r, lda_answer *a);
 /* Send e as {"error": msg, "request_id": id} with its status and headers. */

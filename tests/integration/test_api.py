@@ -849,6 +849,75 @@ def aggregate_400_415_405():
 
 
 @test
+def aggregate_schema_400():
+    """A malformed aggregate request (a member missing or of the wrong
+    type, an unknown service, sequences that do not decode) is a 400 at the
+    boundary with the field named, and no run is started; a well-formed
+    request whose services are incomplete is still validation_failed."""
+    s = srv()
+    ev = H.parse_events(example())
+    lay, wash = detector_results(s, ev, H.new_uuid())
+
+    def body(**kw):
+        rid = H.new_uuid()
+        b = agg_body(rid, [dict(lay, request_id=rid),
+                           dict(wash, request_id=rid)])
+        for k, v in kw.items():
+            if k.startswith("lay_"):
+                b["results"][0][k[4:]] = v
+            else:
+                b[k] = v
+        return b
+    cases = [
+        ("expected_services", dict(expected_services="layering")),
+        ("expected_services", dict(expected_services=["bogus"])),
+        ("results", dict(results={})),
+        ("results[0]", dict(results=[7])),
+        ("service_name", dict(lay_service_name="bogus")),
+        ("status", dict(lay_status=7)),
+        ("final_status", dict(lay_final_status="yes")),
+        ("retry_count", dict(lay_retry_count=-1)),
+        ("error", dict(lay_error=5)),
+        ("layering.results", dict(lay_results=None)),
+        ("end_timestamp", dict(lay_results=[dict(lay["results"][0],
+                                                 end_timestamp="never")]
+                               if lay["results"] else "x")),
+        ("event_count", dict(event_count="many")),
+        ("rejected", dict(rejected=[{"row": 0}])),
+        ("started", dict(started="yesterday")),
+        ("event_fingerprint", dict(event_fingerprint="abc")),
+    ]
+    for word, kw in cases:
+        b = body(**kw)
+        r = s.aggregate(b)
+        check(r.status == 400, "%s: status %d %r" % (word, r.status,
+                                                     r.body[:200]))
+        expect_error(r, 400, word)
+        check(not os.path.exists(s.run_dir(b["request_id"])),
+              "%s: a run directory was made for a malformed request" % word)
+    # well formed, services incomplete: the 5.3 answer, recorded
+    b = body()
+    b["results"] = b["results"][:1]
+    r = s.aggregate(b)
+    expect_status(r, 200)
+    eq(r.json().get("status"), "validation_failed", "missing service")
+    check_no_reports(s, b["request_id"], "missing service")
+
+
+@test
+def detect_health_and_unknown_paths():
+    """A detector's routes are its table's: POST to its health path is 405
+    (Allow: GET, HEAD), a path below its route 404, neither runs it."""
+    s = srv()
+    for route in ("/api/detect/layering", "/api/detect/wash"):
+        r = s.post(route + "/health", b"{}", "application/json")
+        expect_error(r, 405)
+        eq(r.headers.get("allow"), "GET, HEAD", "Allow of " + route)
+        expect_error(s.post(route + "/x", b"{}", "application/json"), 404)
+        expect_status(s.get(route + "/health"), 200)
+
+
+@test
 def aggregate_partial_results():
     s = misc_server()
     g = gen(8)

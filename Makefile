@@ -97,8 +97,10 @@ $(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/obj/%.o) $(WEB_LIB) $(IO_LIB) $(CORE_LIB)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
+# Every case twice: the input as a file, then on standard input.
 golden: $(B)/lda
 	sh tests/golden/run.sh $(B)/lda
+	GOLDEN_STDIN=1 sh tests/golden/run.sh $(B)/lda
 
 # The whole suite, cheap and precise first; stays under 10 minutes on
 # 2 cores. Long soaks and fuzzing are separate targets (soak, fuzz, bench).

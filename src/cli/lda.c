@@ -1,6 +1,7 @@
-/* lda: the in-process runner. `lda INPUT.csv OUTDIR` runs the whole
- * pipeline of SPEC §2-§4 in one process — parse, group, both detectors,
- * merge, reports — and writes OUTDIR/suspicious_accounts.csv,
+/* lda: the in-process runner. `lda INPUT.csv OUTDIR` (INPUT "-": standard
+ * input) runs the whole pipeline of docs/input.md, docs/detection.md and
+ * docs/reports.md in one process -- parse, group, both detectors, merge,
+ * reports -- and writes OUTDIR/suspicious_accounts.csv,
  * OUTDIR/detections.csv and OUTDIR/run.json, each atomically. It is the
  * reference the server's output is compared with, and the benchmark
  * baseline. Exit 0 on success, 1 with a one-line reason when the input is
@@ -79,8 +80,10 @@ static int write_run_json(const run *r, bool ok)
 /* Parse the input; 0, 1 when unusable (r->error says why), 2 on I/O. */
 static int load_input(run *r, const char *path)
 {
-    lda_filemap in;
-    if (lda_file_map(path, 0, &in) < 0) {
+    lda_filemap in = {0};
+    bool from_stdin = strcmp(path, "-") == 0;
+    if (from_stdin ? lda_file_read_stream(0, 0, &in.data, &in.len) < 0
+                   : lda_file_map(path, 0, &in) < 0) {
         fprintf(stderr, "lda: cannot read %s: %s\n", path, strerror(errno));
         return 2;
     }
@@ -131,7 +134,7 @@ static int write_reports(const run *r)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: lda INPUT.csv OUTDIR\n");
+        fprintf(stderr, "usage: lda INPUT.csv|- OUTDIR\n");
         return 2;
     }
     lda_config cfg;

@@ -43,24 +43,19 @@ static int read_fail(char *buf, int e)
     return -1;
 }
 
-int lda_file_read_fd(int fd, size_t max, char **data, size_t *len)
+/* Read fd to its end into a buffer of at least cap bytes. */
+static int read_to_end(int fd, size_t max, size_t cap, char **data,
+                       size_t *len)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -1;
-    if (!S_ISREG(st.st_mode))
-        return read_fail(NULL, EINVAL);
-    if (max && (uintmax_t)st.st_size > max)
-        return read_fail(NULL, EFBIG);
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    size_t n = 0;
     char *buf = malloc(cap);
     if (!buf)
         return read_fail(NULL, ENOMEM);
     for (;;) {
-        if (n + 1 == cap) {      /* file grew while reading */
+        if (n + 1 == cap) {      /* more than announced */
             if (max && n >= max)
                 return read_fail(buf, EFBIG);
-            char *p = realloc(buf, cap * 2);
+            char *p = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
             if (!p)
                 return read_fail(buf, ENOMEM);
             buf = p;
@@ -79,6 +74,23 @@ int lda_file_read_fd(int fd, size_t max, char **data, size_t *len)
     *data = buf;
     *len = n;
     return 0;
+}
+
+int lda_file_read_fd(int fd, size_t max, char **data, size_t *len)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -1;
+    if (!S_ISREG(st.st_mode))
+        return read_fail(NULL, EINVAL);
+    if (max && (uintmax_t)st.st_size > max)
+        return read_fail(NULL, EFBIG);
+    return read_to_end(fd, max, (size_t)st.st_size + 1, data, len);
+}
+
+int lda_file_read_stream(int fd, size_t max, char **data, size_t *len)
+{
+    return read_to_end(fd, max, 1 << 16, data, len);
 }
 
 int lda_file_read(const char *path, size_t max, char **data, size_t *len)

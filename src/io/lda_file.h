@@ -12,6 +12,8 @@
 int lda_file_read(const char *path, size_t max, char **data, size_t *len);
 /* The same from an open descriptor (left open), from its current offset. */
 int lda_file_read_fd(int fd, size_t max, char **data, size_t *len);
+/* The same from any descriptor (a pipe, a terminal), read to its end. */
+int lda_file_read_stream(int fd, size_t max, char **data, size_t *len);
 
 /* A private, writable view of a whole file (see lda_file_map). */
 typedef struct lda_filemap {

@@ -18,6 +18,7 @@
 # of expected-suspicious_accounts.csv.
 #
 # Usage (from the repository root): sh tests/golden/run.sh PATH/TO/lda
+# With GOLDEN_STDIN=1 every input is given on standard input (`lda - OUT`).
 # Prints "ok NAME" or "FAIL NAME: why" per case, then "N passed, M failed";
 # exits non-zero when a case failed.
 
@@ -133,6 +134,9 @@ run_lda() {
                 case $line in ''|'#'*) continue ;; esac
                 export "${line%%=*}=${line#*=}"
             done < "$1/env"
+        fi
+        if [ "${GOLDEN_STDIN:-0}" = 1 ]; then
+            exec $TIMEOUT "$LDA" - "$2/out" < "$1/input.csv"
         fi
         exec $TIMEOUT "$LDA" "$1/input.csv" "$2/out"
     ) >"$2/stdout" 2>"$2/stderr"

@@ -68,7 +68,8 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LAYER_INC) -MMD -MP -c $< -o $@
 
-$(B)/obj/src/services/detect-%.o: src/services/detect.c
+DETECT_OBJ := $(patsubst %,$(B)/obj/src/services/%.o,$(filter detect-%,$(PROGRAM_NAMES)))
+$(DETECT_OBJ): $(B)/obj/src/services/detect-%.o: src/services/detect.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LAYER_INC) -DLDA_PROGRAM='"detect-$*"' -MMD -MP -c $< -o $@
 

@@ -1,5 +1,5 @@
-/* lda_csv: the RFC 4180 reader for the input (SPEC §2) and the cell writer
- * for the reports (SPEC §4).
+/* lda_csv: the RFC 4180 reader for the input (docs/input.md) and the cell
+ * writer for the reports (docs/reports.md).
  *
  * lda_csv_load() walks a mutable buffer once: it splits records (quoted
  * fields may hold commas, quotes and line breaks), unescapes quoted fields

@@ -1,5 +1,6 @@
-/* lda_detect: the two detectors of SPEC §3.1 (layering) and §3.2 (wash
- * trading), and their parameters (SPEC §6).
+/* lda_detect: the two detectors of docs/detection.md#layering (layering) and
+ * docs/detection.md#wash-trading (wash trading), and their parameters
+ * (docs/configuration.md).
  *
  * Both read a finished lda_set (events grouped by (account, product) and
  * time-sorted) and append sequences to an lda_seqlist, group by group, in

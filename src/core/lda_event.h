@@ -1,4 +1,5 @@
-/* lda_event: validated events and the event set (SPEC §2, §3 grouping).
+/* lda_event: validated events and the event set (docs/input.md,
+ * docs/detection.md grouping).
  *
  * An lda_set holds events plus an interned table of (account_id,
  * product_id) groups. Strings live once in the set's text arena (each id

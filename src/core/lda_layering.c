@@ -1,4 +1,5 @@
-/* lda_layering: the layering detector, SPEC §3.1, step for step.
+/* lda_layering: the layering detector, docs/detection.md#layering, step for
+ * step.
  *
  * For each group the lanes give, for an ORDER_PLACED at position i, its
  * rank r in the placed lane of its side; the window's orders are ranks

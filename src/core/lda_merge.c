@@ -1,4 +1,4 @@
-/* lda_merge: SPEC §3.3 in two sorts.
+/* lda_merge: docs/detection.md#merge in two sorts.
  * 1. Sort references by (account, product, type, start, end, list, index):
  *    bytewise strings, and the list/index tail reproduces "first event in
  *    group order" because detectors emit in that order. One pass keeps a

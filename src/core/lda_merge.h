@@ -1,4 +1,4 @@
-/* lda_merge: SPEC §3.3. Collapses overlapping sequences of one
+/* lda_merge: docs/detection.md#merge. Collapses overlapping sequences of one
  * (account, product, detection_type) onto the earliest and orders the kept
  * ones for the reports. Deterministic: ties fall back to the position of a
  * sequence in its list, then to the list's position in the input. */

@@ -1,4 +1,5 @@
-/* lda_report: SPEC §4.1 and §4.2. Each row is appended cell by cell with
+/* lda_report: docs/reports.md#suspicious-accounts-report and
+ * docs/reports.md#detections-report. Each row is appended cell by cell with
  * lda_csv_put (quoting and formula guard), numbers with fixed formats, and
  * CRLF line ends. Pseudonyms are SHA-256 through OpenSSL's EVP interface. */
 #include "lda_report.h"

@@ -1,5 +1,7 @@
-/* lda_report: the two report files of SPEC §4.1 and §4.2, written to memory
- * byte for byte (CRLF, quoting, formula guard, timestamps, %.2f / %.3f). */
+/* lda_report: the two report files of
+ * docs/reports.md#suspicious-accounts-report and
+ * docs/reports.md#detections-report, written to memory byte for byte (CRLF,
+ * quoting, formula guard, timestamps, %.2f / %.3f). */
 #ifndef LDA_REPORT_H
 #define LDA_REPORT_H
 #include <stdbool.h>

@@ -1,5 +1,6 @@
-/* lda_seq: suspicious sequences (SPEC §3) as produced by the detectors,
- * decoded from detector JSON by the aggregator, merged and reported.
+/* lda_seq: suspicious sequences (docs/detection.md) as produced by the
+ * detectors, decoded from detector JSON by the aggregator, merged and
+ * reported.
  *
  * An lda_seqlist owns its strings: each sequence names a key (account_id,
  * product_id) interned in the list, and LAYERING order timestamps live in

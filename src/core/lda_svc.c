@@ -7,7 +7,7 @@
 
 /* clang-format off */
 const lda_svc lda_svcs[LDA_SVC_ALL] = {
-    /* name          program            route                   receives          detect */
+    /* name         program            route                 receives  detect */
     {"layering",     "detect-layering", "/api/detect/layering", LDA_FP_ALL,       lda_detect_layering},
     {"wash_trading", "detect-wash",     "/api/detect/wash",     1u << LDA_TRADE,  lda_detect_wash},
     {"aggregate",    "aggregate",       "/api/aggregate",       0,                NULL},

@@ -1,10 +1,10 @@
-/* lda_svc: the one list of the product's programs (docs/api.md). Everything
- * that needs to know which programs exist reads it: the detector program
- * (its name, route, what it runs), the orchestrator (whom it calls with
- * which events, whom it asks for health), the aggregate codec (the
- * service names of SPEC §5.3 "expected_services"), and the build (the
- * Makefile takes the program names from the table in lda_svc.c; keep each
- * entry on one line).
+/* lda_svc: the one list of the product's programs
+ * (docs/api.md#routes-and-programs). Everything that needs to know which
+ * programs exist reads it: the detector program (its name, route, what it
+ * runs), the orchestrator (whom it calls with which events, whom it asks for
+ * health), the aggregate codec (the service names of docs/api.md#aggregate
+ * "expected_services"), and the build (the Makefile takes the program names
+ * from the table in lda_svc.c; keep each entry on one line).
  *
  * The detectors come first, in the order their results are merged; adding
  * a detector is one entry here plus its lda_detect_* function. */

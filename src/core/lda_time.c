@@ -1,5 +1,5 @@
 /* lda_time: timestamps. Parsing is a hand-written scanner over the fixed
- * grammar of SPEC §2 (no strptime: it is locale- and libc-dependent);
+ * grammar of docs/input.md (no strptime: it is locale- and libc-dependent);
  * calendar arithmetic uses the days-from-civil algorithm (proleptic
  * Gregorian), so any year 0000..9999 converts exactly without timegm().
  * The parser checks the fixed-width head YYYY-MM-DD?HH:MM position by

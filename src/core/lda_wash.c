@@ -1,4 +1,4 @@
-/* lda_wash: the wash-trading detector, SPEC §3.2.
+/* lda_wash: the wash-trading detector, docs/detection.md#wash-trading.
  *
  * A group's trades are copied, in group order, into a scratch array with
  * prefix sums of BUY count, volume, BUY volume and side switches. The

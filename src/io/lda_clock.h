@@ -1,6 +1,7 @@
 /* lda_clock: the wall clock, read in one place, as the microseconds UTC the
- * core uses, and its SPEC §4 text as a JSON string (run.json, responses);
- * and the monotonic clock the programs time their steps with (logs). */
+ * core uses, and its docs/reports.md text as a JSON string (run.json,
+ * responses); and the monotonic clock the programs time their steps with
+ * (logs). */
 #ifndef LDA_CLOCK_H
 #define LDA_CLOCK_H
 #include <jansson.h>
@@ -10,6 +11,6 @@
 int64_t lda_now_us(void);
 /* Microseconds of CLOCK_MONOTONIC (durations only). */
 int64_t lda_mono_us(void);
-/* us in the SPEC §4 format as a new JSON string (NULL on OOM). */
+/* us in the docs/reports.md format as a new JSON string (NULL on OOM). */
 json_t *lda_time_json(int64_t us);
 #endif

@@ -1,5 +1,5 @@
-/* lda_config: reads SPEC §6 from the environment. Each variable has one
- * named parser (count, seconds, window, flag, text); the first invalid
+/* lda_config: reads docs/configuration.md from the environment. Each variable
+ * has one named parser (count, seconds, window, flag, text); the first invalid
  * value stops the load with a message naming the variable. */
 #include "lda_config.h"
 

@@ -1,7 +1,7 @@
-/* lda_config: every setting of SPEC §6, read once from the environment at
- * start-up and validated; an invalid value is a start-up error naming the
- * variable. Programs keep one lda_config for their lifetime and pass
- * pointers to its parts; nothing else calls getenv(). */
+/* lda_config: every setting of docs/configuration.md, read once from the
+ * environment at start-up and validated; an invalid value is a start-up error
+ * naming the variable. Programs keep one lda_config for their lifetime and
+ * pass pointers to its parts; nothing else calls getenv(). */
 #ifndef LDA_CONFIG_H
 #define LDA_CONFIG_H
 #include <stdbool.h>

@@ -1,29 +1,27 @@
-/* aggregate.fcgi: the aggregator (SPEC §5.3) and the run downloads
- * (SPEC §5.4). It owns $LDA_VAR_DIR/runs/.
+/* aggregate.fcgi: the aggregator (docs/api.md#aggregate) and the run downloads
+ * (docs/api.md#downloads). It owns $LDA_VAR_DIR/runs/.
  *
- * POST /api/aggregate: decode the §5.3 request (lda_codec; JSON, or the
- * binary form the orchestrator sends), apply the
- * validation rules (every expected service present once with a final
- * status; all successful unless ALLOW_PARTIAL_RESULTS), merge the
- * successful services' sequences in the order [layering, wash_trading]
- * (lda_merge, §3.3), build both reports in memory, then write the run
- * directory: suspicious_accounts.csv, detections.csv, run.json LAST, each
- * atomically (temporary, fsync, rename; the three fsyncs shared, see
- * lda_file_write_parts). A reader can therefore trust a
- * report only once run.json exists, and GET /api/runs/ serves a report
- * only then. A validation failure writes only run.json (status
- * "validation_failed").
+ * POST /api/aggregate: decode the docs/api.md#aggregate request (lda_codec;
+ * JSON, or the binary form the orchestrator sends), apply the validation rules
+ * (every expected service present once with a final status; all successful
+ * unless ALLOW_PARTIAL_RESULTS), merge the successful services' sequences in
+ * the order [layering, wash_trading] (lda_merge, docs/detection.md#merge),
+ * build both reports in memory, then write the run directory:
+ * suspicious_accounts.csv, detections.csv, run.json LAST, each atomically
+ * (temporary, fsync, rename; the three fsyncs shared, see
+ * lda_file_write_parts). A reader can therefore trust a report only once
+ * run.json exists, and GET /api/runs/ serves a report only then. A validation
+ * failure writes only run.json (status "validation_failed").
  *
- * Runs are immutable (SPEC §5.6a): the run directory is claimed with a
- * plain mkdir, which only one request can win. A request whose directory
- * exists is never written: with the same event fingerprint it is a replay
- * and is answered from the run's run.json ("replayed": true; the
+ * Runs are immutable (docs/api.md#integrity): the run directory is claimed
+ * with a plain mkdir, which only one request can win. A request whose
+ * directory exists is never written: with the same event fingerprint it is a
+ * replay and is answered from the run's run.json ("replayed": true; the
  * orchestrator may retry after a lost answer), otherwise it is 409. Only
- * INTERNAL_API_KEY opens this route (lda_service, internal_path).
- * A failed write removes whatever this request left (reports, run.json,
- * the directory it claimed) and answers 500 with safe words, or 507 when
- * the disk is full (the orchestrator does not retry that); the detail
- * goes to the log.
+ * INTERNAL_API_KEY opens this route (lda_service, internal_path). A failed
+ * write removes whatever this request left (reports, run.json, the directory
+ * it claimed) and answers 500 with safe words, or 507 when the disk is full
+ * (the orchestrator does not retry that); the detail goes to the log.
  *
  * GET|HEAD /api/runs/<uuid>/<file>: serves the file whole (reports are
  * small next to the input), text/csv as an attachment or run.json as
@@ -308,7 +306,8 @@ static int build_reports(agg *g, lda_buf *sus, lda_buf *det)
     return rc;
 }
 
-/* The §5.3 rules past the codec's own checks: success unless partial. */
+/* The docs/api.md#aggregate rules past the codec's own checks: success unless
+ * partial. */
 static void check_success(agg *g)
 {
     if (g->a.invalid[0])

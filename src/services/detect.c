@@ -8,7 +8,7 @@
  *                     X-Event-Fingerprint headers;
  *   text/csv          the events as CSV, with the same two headers;
  *   application/json  {"request_id","event_fingerprint","events"}
- *                     (docs/api.md, "Detector request").
+ *                     (docs/api.md#detector-request).
  * Steps: parse the keys (headers, or the JSON body whole); look up the
  * cache by (request_id, fingerprint) and answer from it when present
  * ("cached": true, the detector does not run); otherwise decode every event

@@ -1,5 +1,5 @@
-/* orchestrate.fcgi: the orchestrator (docs/api.md, "POST
- * /api/orchestrate") and GET /api/health.
+/* orchestrate.fcgi: the orchestrator (docs/api.md#orchestrate) and GET
+ * /api/health.
  *
  * POST /api/orchestrate (admitted when the server is not draining and the
  * client is within RATE_LIMIT_PER_MINUTE): take the input (lda_input),
@@ -7,7 +7,7 @@
  * fingerprint it. Each detector of the list of services (lda_svc) gets the
  * binary internal form (lda_wire) of the events it receives, with the
  * fingerprint of exactly those. The calls run in parallel on one
- * lda_client event loop with the retry rules (docs/api.md, "Retries");
+ * lda_client event loop with the retry rules (docs/api.md#retries);
  * each ends success or exhausted. The detectors are asked for their binary
  * answer (a JSON envelope and the sequences in lda_wire form; a plain JSON
  * answer is read as well), which is decoded as soon as it arrives (on a
@@ -202,9 +202,9 @@ static json_t *replay_json(const run *g, json_t *rec)
     return j;
 }
 
-/* A run of this request id exists already (docs/api.md, "Immutable
- * runs"): replay it when it holds the same events, else 409. False when
- * there is none (go on); true = answered, in out or e. */
+/* A run of this request id exists already (docs/api.md#immutable-runs): replay
+ * it when it holds the same events, else 409. False when there is none (go
+ * on); true = answered, in out or e. */
 static bool answered_by_existing_run(run *g, lda_answer *out, lda_err *e)
 {
     char dir[PATH_MAX], path[PATH_MAX];
@@ -448,7 +448,7 @@ static json_t *result_entry(run *g, int i)
 }
 
 /* The binary aggregate request (lda_codec_agg_req_to_bin) plus the run
- * fields (docs/api.md, "POST /api/aggregate"). False on OOM. */
+ * fields (docs/api.md#aggregate-request). False on OOM. */
 static bool aggregate_body(run *g, lda_buf *out)
 {
     char started[LDA_TIME_MAX];

@@ -3,9 +3,10 @@
  * An entry is the detector's whole JSON response in
  * <var>/cache/<service>/<request_id>.<fingerprint>.json, written with
  * lda_file_write (temporary file, rename; no fsync: a cache may lose
- * entries in a crash), so a reader sees either no entry or a complete one. Its age is its mtime; expired entries
- * are deleted when looked up and swept (lda_cache_sweep) when a process
- * starts and then periodically (lda_service). */
+ * entries in a crash), so a reader sees either no entry or a complete one. Its
+ * age is its mtime; expired entries are deleted when looked up and swept
+ * (lda_cache_sweep) when a process starts and then periodically (lda_service).
+ */
 #include "lda_cache.h"
 #include "lda_clock.h"
 

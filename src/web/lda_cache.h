@@ -1,7 +1,7 @@
-/* lda_cache: the detectors' result cache (SPEC §5.2 idempotency). One file
- * per (request_id, fingerprint) under $LDA_VAR_DIR/cache/<service>/, written
- * atomically, so every process of the program and a restarted process see
- * it; an entry older than CACHE_TTL_SECONDS is a miss and is removed. */
+/* lda_cache: the detectors' result cache (docs/api.md#detectors idempotency).
+ * One file per (request_id, fingerprint) under $LDA_VAR_DIR/cache/<service>/,
+ * written atomically, so every process of the program and a restarted process
+ * see it; an entry older than CACHE_TTL_SECONDS is a miss and is removed. */
 #ifndef LDA_CACHE_H
 #define LDA_CACHE_H
 #include <stddef.h>

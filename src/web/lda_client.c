@@ -1,18 +1,19 @@
-/* lda_client: concurrent HTTP calls with per-call retries (SPEC §5.5) on
- * libcurl's multi interface.
+/* lda_client: concurrent HTTP calls with per-call retries
+ * (docs/api.md#retries) on libcurl's multi interface.
  *
  * One event loop drives every call of a batch: curl_multi_perform moves the
  * transfers, curl_multi_info_read reports finished attempts, and each
  * finished attempt is classified at once: success, final failure (a 4xx
  * other than 429, 507 Insufficient Storage, or a local error), or
  * retryable (connection failure, timeout, any other 5xx, 429): a full
- * disk does not empty itself in a few seconds (SPEC §5.6a). A retryable call leaves the multi handle and gets a
- * due time; the loop's poll timeout is the nearest due time, so a waiting
- * call is a timer, never a sleep, and other calls keep running meanwhile.
- * Bodies are sent straight from the caller's memory (CURLOPT_POSTFIELDS
- * with an explicit size). The multi handle, and with it its connection
- * cache, lives as long as the client, so calls reuse keep-alive
- * connections across batches; easy handles are pooled as well. */
+ * disk does not empty itself in a few seconds (docs/api.md#integrity). A
+ * retryable call leaves the multi handle and gets a due time; the loop's poll
+ * timeout is the nearest due time, so a waiting call is a timer, never a
+ * sleep, and other calls keep running meanwhile. Bodies are sent straight from
+ * the caller's memory (CURLOPT_POSTFIELDS with an explicit size). The multi
+ * handle, and with it its connection cache, lives as long as the client, so
+ * calls reuse keep-alive connections across batches; easy handles are pooled
+ * as well. */
 #include "lda_client.h"
 #include "lda_clock.h"
 #include "lda_log.h"

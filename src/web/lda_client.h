@@ -1,13 +1,13 @@
 /* lda_client: the orchestrator's HTTP client for its sibling programs
- * (SPEC §5.5). lda_client_run() runs a batch of calls concurrently on one
- * libcurl multi handle, one easy handle per call, each with its own retry
- * schedule: a retryable failure (connection failure, timeout, HTTP 5xx or
- * 429) is re-sent after RETRY_BACKOFF_BASE_SECONDS * 2^attempt (a 429's
- * Retry-After wins if longer), up to MAX_RETRIES more times; any other 4xx
- * is final at once. A waiting call is a timer inside the same event loop,
- * so one call's retries never delay another. The multi handle lives as long
- * as the lda_client, so keep-alive connections are reused across batches.
- * Request bodies are sent from the caller's memory without a copy. */
+ * (docs/api.md#retries). lda_client_run() runs a batch of calls concurrently
+ * on one libcurl multi handle, one easy handle per call, each with its own
+ * retry schedule: a retryable failure (connection failure, timeout, HTTP 5xx
+ * or 429) is re-sent after RETRY_BACKOFF_BASE_SECONDS * 2^attempt (a 429's
+ * Retry-After wins if longer), up to MAX_RETRIES more times; any other 4xx is
+ * final at once. A waiting call is a timer inside the same event loop, so one
+ * call's retries never delay another. The multi handle lives as long as the
+ * lda_client, so keep-alive connections are reused across batches. Request
+ * bodies are sent from the caller's memory without a copy. */
 #ifndef LDA_CLIENT_H
 #define LDA_CLIENT_H
 #include <stdbool.h>

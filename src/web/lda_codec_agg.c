@@ -215,8 +215,8 @@ static bool valid_rejected(const json_t *v)
     return ok;
 }
 
-/* The optional run fields (docs/api.md); false (400) when one is of the
- * wrong type. */
+/* The optional run fields (docs/api.md#aggregate-request); false (400) when
+ * one is of the wrong type. */
 static bool agg_run_fields(lda_agg_req *a, const json_t *root, lda_err *e)
 {
     if (!opt_count(root, "event_count", &a->has_event_count,

@@ -1,4 +1,4 @@
-/* lda_codec_agg: the aggregate request (docs/api.md, "POST /api/aggregate"),
+/* lda_codec_agg: the aggregate request (docs/api.md#aggregate-request),
  * in its JSON form and in the binary form the orchestrator sends.
  *
  * Two kinds of fault, kept apart as the API says: a request that is not
@@ -37,7 +37,8 @@ typedef struct lda_agg_req {
     char request_id[37];             /* lowercased */
     bool expected[LDA_SVC_COUNT];    /* named in expected_services */
     lda_agg_result res[LDA_SVC_COUNT];
-    /* Optional run fields (docs/api.md), used for run.json. */
+    /* Optional run fields (docs/api.md#aggregate-request), used for run.json.
+     */
     bool has_event_count, has_rejected_count, has_started;
     uint64_t event_count, rejected_count;
     int64_t started;                 /* microseconds UTC */

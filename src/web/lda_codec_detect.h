@@ -1,5 +1,6 @@
-/* lda_codec_detect: the JSON form of a detector request (docs/api.md,
- * "Detector request"): {"request_id","event_fingerprint","events":[...]}. */
+/* lda_codec_detect: the JSON form of a detector request
+ * (docs/api.md#detector-request):
+ * {"request_id","event_fingerprint","events":[...]}. */
 #ifndef LDA_CODEC_DETECT_H
 #define LDA_CODEC_DETECT_H
 #include <stdbool.h>

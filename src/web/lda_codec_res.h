@@ -1,6 +1,6 @@
 /* lda_codec_res: the binary detector answer, what a detector sends when the
  * request's Accept names LDA_WIRE_RES_CTYPE (the orchestrator does;
- * docs/api.md, "Internal forms"):
+ * docs/api.md#internal-binary-forms):
  *   body     = "LDARS1\n\0" varint(len) envelope seqlist?
  *   envelope = the detector's JSON answer without "results"
  *   seqlist  = the results (lda_wire.h), present iff status is "success"

@@ -1,5 +1,5 @@
-/* lda_codec_seq: the SuspiciousSequence JSON form (docs/api.md, "Detector
- * answer"), text in both directions.
+/* lda_codec_seq: the SuspiciousSequence JSON form
+ * (docs/api.md#suspicious-sequence-json), text in both directions.
  *
  *   account_id, product_id          strings
  *   start_timestamp, end_timestamp  report text (lda_time_format)

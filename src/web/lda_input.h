@@ -1,5 +1,5 @@
 /* lda_input: the input CSV of POST /api/orchestrate, from any of its three
- * forms (docs/api.md, "POST /api/orchestrate"): the body itself (text/csv),
+ * forms (docs/api.md#orchestrate-input-forms): the body itself (text/csv),
  * the "file" part of a multipart/form-data body, or {"input_file":
  * "<name>.csv"} naming a regular file of LDA_INPUT_DIR, which is read only
  * when it resolves (links followed) to a file inside that directory. */

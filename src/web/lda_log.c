@@ -1,5 +1,5 @@
-/* lda_log: JSON-line logs on stderr (SPEC §5.7). Each line is built whole
- * and written with one write(2) so lines from the processes sharing
+/* lda_log: JSON-line logs on stderr (docs/api.md#logs). Each line is built
+ * whole and written with one write(2) so lines from the processes sharing
  * lighttpd's error log never interleave. */
 #include "lda_log.h"
 

@@ -1,5 +1,6 @@
-/* lda_log: SPEC §5.7 logs: one JSON object per line on stderr (lighttpd's
- * error log): ts, level, service, request_id, msg, then the given fields. */
+/* lda_log: docs/api.md#logs logs: one JSON object per line on stderr
+ * (lighttpd's error log): ts, level, service, request_id, msg, then the given
+ * fields. */
 #ifndef LDA_LOG_H
 #define LDA_LOG_H
 #include <jansson.h>

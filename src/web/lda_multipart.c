@@ -1,5 +1,6 @@
 /* lda_multipart: locate one form field in a multipart/form-data body
- * (RFC 7578 / RFC 2046 §5.1) without copying (see lda_multipart.h).
+ * (RFC 7578 / RFC 2046 docs/api.md#orchestrate) without copying (see
+ * lda_multipart.h).
  *
  * The boundary parameter is taken from Content-Type (token or quoted,
  * 1..70 bytes). The body is a sequence of parts, each introduced by

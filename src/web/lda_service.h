@@ -8,7 +8,7 @@
  * for each, in this order:
  *   400  a Content-Length that is not a number, a path too long;
  *   200  GET|HEAD <program route>/health, answered here (405 otherwise);
- *   401  the key of the route (constant time; docs/api.md, "Keys");
+ *   401  the key of the route (constant time; docs/api.md#keys-per-route);
  *        the generic failpoints (http500, http429, http400, hang, exit);
  *   404  no route has this path; 405 (with Allow) none has this method;
  *        the route's admit hook (rate limit, draining), if any;
@@ -24,7 +24,7 @@
 #include "lda_err.h"
 #include "lda_http.h"
 
-/* Which key opens a route (docs/api.md, "Keys per route"). */
+/* Which key opens a route (docs/api.md#keys-per-route). */
 typedef enum lda_key_class {
     LDA_KEY_NONE,          /* open to all */
     LDA_KEY_USER,          /* API_KEY; open when API_KEY is unset */

@@ -1,5 +1,5 @@
-/* lda_uuid: UUID v4 (RFC 9562 §5.4) from 16 CSPRNG bytes (lda_random),
- * version and variant bits set, printed in lowercase. */
+/* lda_uuid: UUID v4 (RFC 9562 docs/api.md#downloads) from 16 CSPRNG bytes
+ * (lda_random), version and variant bits set, printed in lowercase. */
 #include "lda_uuid.h"
 
 #include "lda_mem.h"

@@ -698,7 +698,7 @@ def detect_wash_empty_trades():
 # --------------------------------------------------------------- aggregate
 
 def detector_results(s, events, rid, key=None):
-    """Both detectors' JSON answers for events, as §5.3 result entries."""
+    """Both detectors' JSON answers for events, as docs/api.md#aggregate result entries."""
     out = []
     hdrs = {"X-API-Key": key} if key else {}
     for path, evs in (("/api/detect/layering", events),

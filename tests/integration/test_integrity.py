@@ -177,7 +177,7 @@ def _agg_body(rid, fp=None, account="INNOCENT"):
 
 @test
 def integrity_forged_aggregate():
-    """Finding 2: a made-up §5.3 body for an existing run: no key 401, the
+    """Finding 2: a made-up docs/api.md#aggregate body for an existing run: no key 401, the
     user key 401 (API_KEY set), the internal key 409 (the run exists);
     the run's files stay byte for byte. A new run id with the internal
     key is accepted."""
@@ -236,7 +236,7 @@ def integrity_internal_key_generated():
 # --------------------------------------------------- bounded JSON bodies
 
 def _big_json_events(n_bytes):
-    """A §5.2 body of about n_bytes: many valid events, a wrong
+    """A docs/api.md#detectors body of about n_bytes: many valid events, a wrong
     fingerprint (the detector must decode them all to find out)."""
     ev = ('{"timestamp":"2025-01-01T00:00:%02d.%06dZ","account_id":"A%d",'
           '"product_id":"P%d","side":"BUY","price":"10.5","quantity":100,'

@@ -41,7 +41,8 @@ void lda_test_suite(const char *name, const lda_test_case *cases,
                     int (*init)(void), int (*cleanup)(void),
                     void (*setup)(void), void (*teardown)(void));
 
-/* The input header in SPEC order, and the two report headers (SPEC §4). */
+/* The input header in docs/input.md order, and the two report headers
+ * (docs/reports.md). */
 #define LDA_CSV_HEADER \
     "timestamp,account_id,product_id,side,price,quantity,event_type\n"
 #define LDA_SUS_HEADER                                                      \

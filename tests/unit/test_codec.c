@@ -74,7 +74,7 @@ static int agg_req_from_bin(const char *body, size_t len, lda_agg_req *a,
                  errlen);
 }
 
-/* Layering (the SPEC example's ACC001 pattern), a wash window with a
+/* Layering (the docs/README.md example's ACC001 pattern), a wash window with a
  * non-terminating alternation (5 switches of 6 = 83.333...) and a price
  * change >= 1 %, and one with a change < 1 % (null). */
 static const char *const mixed_csv =
@@ -188,7 +188,8 @@ static void test_wash_json(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(q);
     json_t *j = seq_json(&r.wash, q);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-    /* The numbers: exactly what §3.2 computes, as JSON reals. */
+    /* The numbers: exactly what docs/detection.md#wash-trading computes, as
+     * JSON reals. */
     double alt = 100.0 * 5 / 6;
     double pc = fabs((101.7 - 100.0) / 100.0) * 100.0;
     json_t *a = json_object_get(j, "alternation_percentage");
@@ -704,7 +705,8 @@ static void test_detect_request_streamed(void)
 
 #define RID_LC "0b7a3a4e-5a3c-4d4e-9f00-1234567890ab"
 
-/* A §5.3 request: layering success with good_lay, wash exhausted. */
+/* A docs/api.md#aggregate request: layering success with good_lay, wash
+ * exhausted. */
 static json_t *agg_doc(void)
 {
     json_error_t e;

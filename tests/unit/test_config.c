@@ -1,8 +1,8 @@
-/* test_config: lda_config (SPEC §6): defaults, each invalid value
- * rejected with a message naming the variable, the salt required when
+/* test_config: lda_config (docs/configuration.md): defaults, each invalid
+ * value rejected with a message naming the variable, the salt required when
  * pseudonymizing, fractional windows. The suite saves every variable it
- * touches before the first test, clears them before each test, and puts
- * the saved environment back at the end. */
+ * touches before the first test, clears them before each test, and puts the
+ * saved environment back at the end. */
 #include "lda_test.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* test_csv: the SPEC §2 input reader (lda_csv_load): header variants and
+/* test_csv: the docs/input.md input reader (lda_csv_load): header variants and
  * whole-input refusals, BOM, CRLF/LF, blank lines, RFC 4180 quoting,
  * record numbering (header = record 1, blank lines are not records, a
  * quoted field spanning lines is one record) and per-record rejections
@@ -362,7 +362,7 @@ static void test_invalid_utf8(void)
     unload(&l);
 }
 
-/* SPEC §2: input is UTF-8 and quoted fields follow RFC 4180, so a quoted
+/* docs/input.md: input is UTF-8 and quoted fields follow RFC 4180, so a quoted
  * field holding valid UTF-8 must be accepted whatever character it ends
  * with. */
 static void test_quoted_utf8(void)

@@ -1,4 +1,4 @@
-/* test_fields: the SPEC §2 field validators of lda_event.h (trim, UTF-8,
+/* test_fields: the docs/input.md field validators of lda_event.h (trim, UTF-8,
  * ids, side, event_type, price, quantity) and lda_set_add's per-field
  * reasons, trimming and stored values. */
 #include "lda_test.h"

@@ -1,9 +1,9 @@
-/* test_layering: SPEC §3.1 through the whole pipeline, written as data:
- * input CSV -> expected report rows (SPEC §4). Every case's derivation
- * is in the comment above it; all timestamps are 2024-03-01T10:00:SS UTC
- * unless written out. Where the merge (§3.3) would hide a wrong extra
- * sequence (it overlaps the right one), the raw detector output is
- * checked as well. */
+/* test_layering: docs/detection.md#layering through the whole pipeline,
+ * written as data: input CSV -> expected report rows (docs/reports.md). Every
+ * case's derivation is in the comment above it; all timestamps are
+ * 2024-03-01T10:00:SS UTC unless written out. Where the merge
+ * (docs/detection.md#merge) would hide a wrong extra sequence (it overlaps the
+ * right one), the raw detector output is checked as well. */
 #include "lda_test.h"
 
 #define D "2024-03-01T10:00:"         /* input timestamp prefix */

@@ -1,10 +1,10 @@
-/* test_merge: SPEC §3.3 on hand-built sequence lists (lda_merge): the
- * collapse of overlapping sequences of one (account, product, type) onto
- * the earliest (start <= the largest end *kept*), independence of other
- * products / accounts / types, bytewise string order, the equal
+/* test_merge: docs/detection.md#merge on hand-built sequence lists
+ * (lda_merge): the collapse of overlapping sequences of one (account, product,
+ * type) onto the earliest (start <= the largest end *kept*), independence of
+ * other products / accounts / types, bytewise string order, the equal
  * start-and-end tie (earlier in group order = earlier in its list, then
- * earlier list), and the report order (end, account, product, type,
- * start). Each sequence carries a tag in buy_qty to identify it. */
+ * earlier list), and the report order (end, account, product, type, start).
+ * Each sequence carries a tag in buy_qty to identify it. */
 #include "lda_test.h"
 
 #include <stdlib.h>

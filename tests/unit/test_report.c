@@ -1,4 +1,4 @@
-/* test_report: SPEC §4 report bytes. lda_csv_put (RFC 4180 quoting of
+/* test_report: docs/reports.md report bytes. lda_csv_put (RFC 4180 quoting of
  * , " CR LF; formula guard ' before = + - @ TAB CR, applied before
  * quoting), both reports from hand-built sequences (timestamps with and
  * without microseconds, %.2f / %.3f, empty cells for nulls, 0 cancels
@@ -116,7 +116,7 @@ static void test_rows(void)
     q = lda_test_seq(&l, "+B", "-Q", LDA_WASH, T10, T10 + 1234567);
     q->buy_qty = 7;
     q->sell_qty = 8;
-    q->num_cancelled = 5;             /* not shown for wash: SPEC says 0 */
+    q->num_cancelled = 5;             /* not shown for wash: 0 (docs) */
     q->has_alt = true;
     q->alt_pct = 200.0 / 3.0;         /* 66.666... -> 66.67 */
     q->has_pc = true;

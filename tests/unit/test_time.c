@@ -1,8 +1,8 @@
-/* test_time: SPEC §2 timestamp parsing and §4 timestamp formatting
- * (lda_time). Expected microsecond values are whole seconds since the
- * epoch, worked out from the calendar (2024-01-01T00:00:00Z =
- * 1704067200 s: 54 years of 365 days plus 13 leap days since 1970),
- * times 10^6, plus the fraction. */
+/* test_time: docs/input.md timestamp parsing and docs/reports.md timestamp
+ * formatting (lda_time). Expected microsecond values are whole seconds since
+ * the epoch, worked out from the calendar (2024-01-01T00:00:00Z = 1704067200
+ * s: 54 years of 365 days plus 13 leap days since 1970), times 10^6, plus the
+ * fraction. */
 #include "lda_test.h"
 
 #include <string.h>
@@ -200,7 +200,8 @@ static void fixed_is(int64_t us, const char *want, unsigned line)
 
 static void test_format(void)
 {
-    /* §4: UTC, +00:00, .ffffff only when the microseconds are non-zero */
+    /* docs/reports.md: UTC, +00:00, .ffffff only when the microseconds are
+     * non-zero */
     fmt_is(0, "1970-01-01T00:00:00+00:00", __LINE__);
     fmt_is(1, "1970-01-01T00:00:00.000001+00:00", __LINE__);
     fmt_is(-1, "1969-12-31T23:59:59.999999+00:00", __LINE__);
@@ -241,7 +242,7 @@ void lda_test_time(void)
         {"calendar checks and leap years", test_calendar},
         {"year range 0000-9999", test_range},
         {"syntax rejects", test_syntax},
-        {"format (SPEC 4)", test_format},
+        {"format (docs/reports.md)", test_format},
         {"parse then format", test_round_trip},
         {NULL, NULL}};
     lda_test_suite("time", cases, NULL, NULL, NULL, NULL);

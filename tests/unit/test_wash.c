@@ -1,9 +1,8 @@
-/* test_wash: SPEC §3.2 through the whole pipeline, written as data:
- * input CSV -> expected report rows. Trades are on 2024-03-02 from 09:00
- * UTC (prefix W below); each case's derivation is in its comment.
- * Alternation = 100 * switches / (n - 1); price change =
- * fabs((p_last - p_first) / p_first) * 100 in doubles, shown only when
- * >= 1.0. */
+/* test_wash: docs/detection.md#wash-trading through the whole pipeline,
+ * written as data: input CSV -> expected report rows. Trades are on 2024-03-02
+ * from 09:00 UTC (prefix W below); each case's derivation is in its comment.
+ * Alternation = 100 * switches / (n - 1); price change = fabs((p_last -
+ * p_first) / p_first) * 100 in doubles, shown only when >= 1.0. */
 #include "lda_test.h"
 
 #define W "2024-03-02T09:"            /* input timestamp prefix */
@@ -296,10 +295,10 @@ static void test_ties(void)
 #undef TIE_TAIL
 }
 
-/* Merge tie (§3.3.2): two BUY trades at 09:00 give two windows with the
- * same start and end; the one whose first trade is earlier in group
- * order (input order) is kept.
- * Input B@10 x1000, B@20 x3000, then S B S B S (2000, price 10):
+/* Merge tie (docs/detection.md#merge.2): two BUY trades at 09:00 give two
+ * windows with the same start and end; the one whose first trade is earlier in
+ * group order (input order) is kept. Input B@10 x1000, B@20 x3000, then S B S
+ * B S (2000, price 10):
  *   window 1: B B S B S B S: BUY 1000+3000+2000+2000 = 8000, SELL 6000,
  *   switches 5/6 = 83.33 %, price 10 -> 10: empty. Kept.
  *   window 2: B S B S B S: 7000 / 6000, 100 %, |10-20|/20 = 50.00.

@@ -377,7 +377,7 @@ def fs_type(path):
 
 
 def phases(var_dir, rid):
-    """One line: the phase times the programs logged for run rid (SPEC 5.7
+    """One line: the phase times the programs logged for run rid (docs/api.md
     log lines "run completed" of orchestrate, "detection run" of the
     detectors)."""
     orch, det = None, {}
@@ -551,7 +551,7 @@ def main():
           % (lat_runs, clients, seconds))
     print("peak RSS: VmHWM of each process of the %s server after the big "
           "runs (max over a program's processes)." % main_label)
-    print("The aggregator fsyncs each run's files (SPEC 4.3): the disk rows "
+    print("The aggregator fsyncs each run's files (docs/reports.md): the disk rows "
           "include that cost, the tmpfs rows show the rest.")
     if best_rid:
         print(phases(main_var, best_rid))

@@ -18,7 +18,7 @@
 #   3. a 20-event input with one layering sequence over keep-alive
 #      (http.client): p50/p99 latency of sequential runs and runs/s with
 #      concurrent clients, once with the var dir on disk (each run fsyncs its
-#      run files, SPEC 4.3) and once on tmpfs.
+#      run files, docs/reports.md) and once on tmpfs.
 #
 # Exit status: 0 whatever the figures (benchmarks report); 1 when a server
 # cannot start or a tool is missing; 2 when the 1M run failed or its reports
@@ -28,7 +28,7 @@
 # (5), BENCH_SVC_EVENTS (1000000; smaller for a quick try), BENCH_SVC_LAT_RUNS
 # (300 sequential 20-event runs), BENCH_SVC_SECONDS (10 s per throughput
 # case), BENCH_SVC_CLIENTS (4). LDA_CGI_DIR (default <repo>/cgi-bin) and
-# LDA_PROCS_* pass to the servers; the SPEC settings that change results or
+# LDA_PROCS_* pass to the servers; the settings that change results or
 # access (API_KEY, WASH_*, LAYERING_*, rate limit, failpoints ...) are unset.
 
 set -u

@@ -36,7 +36,8 @@ T_REAL_S=0.7
 T_REAL_MB=300
 T_RATIO=2.3
 
-# The SPEC §6 variables that change what lda does: the benchmark runs with
+# The variables (docs/configuration.md) that change what lda does: the
+# benchmark runs with
 # the defaults whatever the caller's environment says.
 for v in MAX_EVENTS PSEUDONYMIZE_LOGS PSEUDONYMIZATION_SALT \
     LAYERING_ORDERS_WINDOW_SECONDS LAYERING_CANCEL_WINDOW_SECONDS \

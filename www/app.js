@@ -1,4 +1,5 @@
-/* Upload page of the trade-surveillance pipeline (SPEC §4, §5.1, §5.4).
+/* Upload page of the trade-surveillance pipeline (docs/reports.md,
+ * docs/api.md).
  *
  * Flow: the analyst picks or drops a CSV; it is posted as multipart/form-data
  * (part "file") to /api/orchestrate with XMLHttpRequest so the upload can show
@@ -6,8 +7,8 @@
  * suspicious_accounts.csv and detections.csv are fetched and parsed here
  * (RFC 4180) into a sortable, filterable table. Selecting an alert draws an
  * SVG timeline of that account/product's events, read again from the local
- * file with the input rules of SPEC §2. A 401 asks for the API key, which is
- * kept in sessionStorage and sent as X-API-Key on every call.
+ * file with the input rules of docs/input.md. A 401 asks for the API key,
+ * which is kept in sessionStorage and sent as X-API-Key on every call.
  * No framework, no build step, no external resource. */
 (function () {
   'use strict';
@@ -102,7 +103,7 @@
 
   /* ------------------------------------------------------------------ */
   /* RFC 4180 reader, incremental (chunks of text).                      */
-  /* Mirrors the server's reader (SPEC §2): LF or CRLF ends a record, a  */
+  /* Mirrors the server's reader (docs/): LF or CRLF ends a record, a  */
   /* lone CR is data, blank lines are skipped and are not records,       */
   /* blanks around a quoted field are allowed, any other stray quote     */
   /* marks the record malformed. onRecord(fields, recordNo, malformed).  */
@@ -264,7 +265,7 @@
   }
 
   /* ------------------------------------------------------------------ */
-  /* Input field rules (SPEC §2)                                         */
+  /* Input field rules (docs/input.md)                                 */
 
   function trimBlanks(s) {
     var a = 0, b = s.length;
@@ -340,7 +341,7 @@
     return BigInt(digits) <= 1000000000000n;
   }
 
-  /* The report's formula-injection guard (SPEC §4), to match report ids
+  /* The report's formula-injection guard (docs/), to match report ids
    * against raw input ids. */
   function guardId(s) {
     return s.length && '=+-@\t\r'.indexOf(s.charAt(0)) >= 0 ? "'" + s : s;

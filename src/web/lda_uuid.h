@@ -1,4 +1,4 @@
-/* lda_uuid: UUID v4 request ids from OpenSSL's CSPRNG (RAND_bytes). */
+/* lda_uuid: UUID v4 request ids from the CSPRNG (lda_random). */
 #ifndef LDA_UUID_H
 #define LDA_UUID_H
 #include <stdbool.h>

@@ -111,7 +111,7 @@ static bool is_get(const lda_req *r)
     return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
 }
 
-/* <route>/health; *ok when the method is GET or HEAD. */
+/* The path is <program route>/health. */
 static bool is_health(const lda_service *svc, const lda_req *r)
 {
     size_t n = strlen(svc->route);

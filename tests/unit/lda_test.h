@@ -26,7 +26,8 @@
  * test_<area>.c and one X(<area>) here (declared below, called by main.c). */
 #define LDA_TEST_SUITES(X)                                                  \
     X(time) X(fields) X(csv) X(layering) X(wash) X(merge) X(report)         \
-    X(config) X(fingerprint) X(codec) X(wire) X(web) X(client) X(retention)
+    X(config) X(fingerprint) X(codec) X(wire) X(web) X(http) X(client)    \
+    X(retention)
 
 #define LDA_TEST_DECLARE(area) void lda_test_##area(void);
 LDA_TEST_SUITES(LDA_TEST_DECLARE)

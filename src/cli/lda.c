@@ -87,15 +87,17 @@ static int load_input(run *r, const char *path)
         fprintf(stderr, "lda: cannot read %s: %s\n", path, strerror(errno));
         return 2;
     }
-    lda_load_status st = lda_csv_load(in.data, in.len, r->cfg->max_events,
-                                      &r->set, &r->rej, r->error,
-                                      sizeof r->error);
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_csv_load(in.data, in.len, r->cfg->max_events, false,
+                           &r->set, &r->rej, &e);
     lda_file_unmap(&in);
-    if (st == LDA_LOAD_NOMEM) {
+    snprintf(r->error, sizeof r->error, "%s", e.msg);
+    if (!ok && e.status == 500) {
         fprintf(stderr, "lda: out of memory\n");
         return 2;
     }
-    return st == LDA_LOAD_OK ? 0 : 1;
+    return ok ? 0 : 1;
 }
 
 static int detect(run *r)

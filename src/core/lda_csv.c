@@ -278,8 +278,7 @@ static void reject(lda_rejects *rej, uint64_t recno, const char *reason)
 }
 
 /* Map header fields to the required columns. */
-static bool resolve_header(const record *rec, size_t col[NCOLS], char *err,
-                           size_t errlen)
+static bool resolve_header(const record *rec, size_t col[NCOLS], lda_err *e)
 {
     size_t seen[NCOLS] = {0};
     for (size_t i = 0; i < rec->nfields; i++) {
@@ -287,60 +286,47 @@ static bool resolve_header(const record *rec, size_t col[NCOLS], char *err,
         for (int k = 0; k < NCOLS; k++)
             if (strlen(col_names[k]) == t.n &&
                 strncasecmp(t.p, col_names[k], t.n) == 0) {
-                if (seen[k]++) {
-                    snprintf(err, errlen, "column %s appears more than once",
-                             col_names[k]);
-                    return false;
-                }
+                if (seen[k]++)
+                    return lda_err_set(e, 400,
+                                       "column %s appears more than once",
+                                       col_names[k]);
                 col[k] = i;
             }
     }
-    size_t used = (size_t)snprintf(err, errlen, "missing required column(s):");
-    bool ok = true;
+    char missing[128] = "";
+    size_t used = 0;
     for (int k = 0; k < NCOLS; k++)
-        if (!seen[k]) {
-            if (used < errlen)
-                used += (size_t)snprintf(err + used, errlen - used, "%s %s",
-                                         ok ? "" : ",", col_names[k]);
-            ok = false;
-        }
-    return ok;
-}
-
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-    snprintf(err, errlen, "%s", msg);
+        if (!seen[k] && used < sizeof missing)
+            used += (size_t)snprintf(missing + used, sizeof missing - used,
+                                     "%s %s", used ? "," : "",
+                                     col_names[k]);
+    if (used)
+        return lda_err_set(e, 400, "missing required column(s):%s", missing);
+    return true;
 }
 
 /* Read and resolve the header; the record struct is sized for it. */
-static lda_load_status load_header(reader *r, record *rec, size_t col[NCOLS],
-                                   size_t *ncols, char *err, size_t errlen)
+static bool load_header(reader *r, record *rec, size_t col[NCOLS],
+                        size_t *ncols, lda_err *e)
 {
-    if (!next_record(r)) {
-        set_err(err, errlen, "empty input: no header record");
-        return LDA_LOAD_BAD_HEADER;
-    }
+    if (!next_record(r))
+        return lda_err_set(e, 400, "empty input: no header record");
     rec->grow = true;
     read_record(r, rec);
     rec->grow = false;
     if (rec->oom)
-        return LDA_LOAD_NOMEM;
-    if (rec->malformed) {
-        snprintf(err, errlen, "header: %s", rec->malformed);
-        return LDA_LOAD_BAD_HEADER;
-    }
+        return lda_err_msg(e, LDA_MSG_NOMEM);
+    if (rec->malformed)
+        return lda_err_set(e, 400, "header: %s", rec->malformed);
     *ncols = rec->nfields;
-    if (!resolve_header(rec, col, err, errlen))
-        return LDA_LOAD_BAD_HEADER;
-    return LDA_LOAD_OK;
+    return resolve_header(rec, col, e);
 }
 
-static lda_load_status load_records(reader *r, record *rec,
-                                    const size_t col[NCOLS], size_t ncols,
-                                    size_t max_events, lda_set *set,
-                                    lda_rejects *rej, size_t *added,
-                                    char *err, size_t errlen)
+static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
+                         size_t ncols, size_t max_events, lda_set *set,
+                         lda_rejects *rej, lda_err *e)
 {
+    size_t added = 0;
     while (next_record(r)) {
         bool high = true, quoted = false;
         if (!read_plain(r, rec, &high)) {
@@ -371,53 +357,47 @@ static lda_load_status load_records(reader *r, record *rec,
         const char *reason;
         lda_status st = lda_set_add(set, &f, &reason);
         if (st == LDA_NOMEM)
-            return LDA_LOAD_NOMEM;
+            return lda_err_msg(e, LDA_MSG_NOMEM);
         if (st == LDA_INVALID) {
             reject(rej, r->record, reason);
             continue;
         }
-        if (max_events && ++*added > max_events) {
-            snprintf(err, errlen, "more than %zu events", max_events);
-            return LDA_LOAD_TOO_MANY;
-        }
+        if (max_events && ++added > max_events)
+            return lda_err_set(e, 413, "more than %zu events", max_events);
     }
-    return LDA_LOAD_OK;
+    return true;
 }
 
-lda_load_status lda_csv_load(char *buf, size_t len, size_t max_events,
-                             lda_set *set, lda_rejects *rej,
-                             char *err, size_t errlen)
+/* Room for as many events as the input can hold (a record with seven
+ * valid fields takes at least 41 bytes), so the event array is allocated
+ * once. Only the part written is ever touched. */
+static bool reserve(lda_set *set, size_t len, size_t max_events, lda_err *e)
+{
+    size_t most = len / 41 + 1;
+    if (max_events && most > max_events + 1)
+        most = max_events + 1;
+    return lda_set_reserve(set, set->n + most) ||
+           lda_err_msg(e, LDA_MSG_NOMEM);
+}
+
+bool lda_csv_load(char *buf, size_t len, size_t max_events, bool allow_empty,
+                  lda_set *set, lda_rejects *rej, lda_err *e)
 {
     reader r = {buf, len, 0, 0};
     record rec;
-    size_t col[NCOLS] = {0}, ncols = 0, added = 0, before = set->n;
+    size_t col[NCOLS] = {0}, ncols = 0, before = set->n;
     memset(&rec, 0, sizeof rec);
     rej->count = 0;
     rej->kept = 0;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         r.pos = 3;
-    lda_load_status st = load_header(&r, &rec, col, &ncols, err, errlen);
-    /* Room for as many events as the input can hold (a record with seven
-     * valid fields takes at least 41 bytes), so the event array is
-     * allocated once. Only the part written is ever touched. */
-    if (st == LDA_LOAD_OK) {
-        size_t most = len / 41 + 1;
-        if (max_events && most > max_events + 1)
-            most = max_events + 1;
-        if (!lda_set_reserve(set, set->n + most))
-            st = LDA_LOAD_NOMEM;
-    }
-    if (st == LDA_LOAD_OK)
-        st = load_records(&r, &rec, col, ncols, max_events, set, rej, &added,
-                          err, errlen);
+    bool ok = load_header(&r, &rec, col, &ncols, e) &&
+              reserve(set, len, max_events, e) &&
+              load_records(&r, &rec, col, ncols, max_events, set, rej, e);
     free(rec.f);
-    if (st == LDA_LOAD_NOMEM)
-        set_err(err, errlen, "out of memory");
-    if (st == LDA_LOAD_OK && set->n == before) {
-        set_err(err, errlen, "no valid event in the input");
-        st = LDA_LOAD_NO_EVENTS;
-    }
-    return st;
+    if (ok && !allow_empty && set->n == before)
+        return lda_err_set(e, 400, "no valid event in the input");
+    return ok;
 }
 
 void lda_csv_put(lda_buf *b, const char *s, size_t n, bool guard)

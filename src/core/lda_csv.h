@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lda_buf.h"
+#include "lda_err.h"
 #include "lda_event.h"
 
 #define LDA_REJECT_KEEP 100
@@ -27,20 +28,15 @@ typedef struct lda_rejects {
     lda_reject item[LDA_REJECT_KEEP];
 } lda_rejects;
 
-typedef enum {
-    LDA_LOAD_OK = 0,
-    LDA_LOAD_BAD_HEADER,    /* empty input, missing or repeated column */
-    LDA_LOAD_NO_EVENTS,     /* no valid event */
-    LDA_LOAD_TOO_MANY,      /* more than max_events valid events */
-    LDA_LOAD_NOMEM
-} lda_load_status;
-
-/* Parse buf[0..len) (modified in place) into set (appended, not finished).
- * max_events 0 = unlimited. On failure err holds a one-line message safe to
- * show a user. */
-lda_load_status lda_csv_load(char *buf, size_t len, size_t max_events,
-                             lda_set *set, lda_rejects *rej,
-                             char *err, size_t errlen);
+/* Parse buf[0..len) (modified in place) into set (appended, not finished);
+ * every rejected record goes to rej with its record number and reason, and
+ * never stops the load. max_events 0 = unlimited. False with e set, a
+ * one-line message safe to show: 400 when the input is unusable as a whole
+ * (empty, a malformed header, a missing or repeated column, or -- unless
+ * allow_empty -- no valid event, "no valid event in the input"), 413 for
+ * more than max_events valid events, 500 out of memory. */
+bool lda_csv_load(char *buf, size_t len, size_t max_events, bool allow_empty,
+                  lda_set *set, lda_rejects *rej, lda_err *e);
 
 /* Append one report cell: formula guard (leading ' before = + - @ TAB CR)
  * when guard is set, then RFC 4180 quoting when it holds , " CR or LF. */

@@ -197,22 +197,15 @@ static bool decode_csv(const lda_config *cfg, lda_req *r, lda_set *set,
                        lda_err *e)
 {
     static lda_rejects rej;
-    char err[256];
     memset(&rej, 0, sizeof rej);
-    lda_load_status st = lda_csv_load(r->body, r->body_len, cfg->max_events,
-                                      set, &rej, err, sizeof err);
-    if (st == LDA_LOAD_NOMEM)
-        return lda_err_msg(e, LDA_MSG_NOMEM);
-    if (st == LDA_LOAD_TOO_MANY)
-        return lda_err_set(e, 413, "%s", err);
-    if (rej.count)
+    /* No event at all is fine here: wash may get no trades. */
+    bool ok = lda_csv_load(r->body, r->body_len, cfg->max_events, true, set,
+                           &rej, e);
+    if ((ok || e->status == 400) && rej.count)
         return lda_err_set(e, 400, "invalid event at record %llu: %s",
                            (unsigned long long)rej.item[0].record,
                            rej.item[0].reason);
-    if (st == LDA_LOAD_BAD_HEADER)
-        return lda_err_set(e, 400, "%s", err);
-    /* LDA_LOAD_NO_EVENTS is fine here: wash may get no trades. */
-    return true;
+    return ok;
 }
 
 /* The binary internal form into set. */

@@ -266,19 +266,16 @@ static bool encode(run *g)
  * be new. False when the run stops here: its answer is in out, or e. */
 static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
 {
-    char err[256];
-    lda_load_status st = lda_csv_load(in->csv, in->len,
-                                      (size_t)g->cfg->max_events, &g->set,
-                                      &g->rej, err, sizeof err);
+    bool ok = lda_csv_load(in->csv, in->len, (size_t)g->cfg->max_events,
+                           false, &g->set, &g->rej, e);
     free(in->owned);
     in->owned = NULL;
-    if (st == LDA_LOAD_TOO_MANY)
-        return load_refused(g, 413, err, out);
-    if (st == LDA_LOAD_BAD_HEADER || st == LDA_LOAD_NO_EVENTS)
-        return load_refused(g, 400, err, out);
-    if (st != LDA_LOAD_OK) {
-        lda_err_detail(e, "out of memory while parsing");
-        return lda_err_msg(e, LDA_MSG_NOMEM);
+    if (!ok && e->status == 500)
+        return lda_err_detail(e, "out of memory while parsing");
+    if (!ok) {         /* 400 or 413: an answer with the rejected rows */
+        bool stop = load_refused(g, e->status, e->msg, out);
+        lda_err_init(e);
+        return stop;
     }
     g->event_count = g->set.n;
     if (!lda_set_finish(&g->set) || !encode(g)) {

@@ -77,6 +77,25 @@ void lda_test_run_free(lda_run *r)
     r->sus = r->det = NULL;
 }
 
+lda_test_load lda_test_csv_load(char *buf, size_t len, size_t max_events,
+                                lda_set *set, lda_rejects *rej, char *err,
+                                size_t errlen)
+{
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_csv_load(buf, len, max_events, false, set, rej, &e);
+    snprintf(err, errlen, "%.*s", (int)(errlen ? errlen - 1 : 0), e.msg);
+    if (ok)
+        return LOAD_OK;
+    if (e.status == 413)
+        return LOAD_TOO_MANY;
+    if (e.status == 500)
+        return LOAD_NOMEM;
+    return strcmp(e.msg, "no valid event in the input") == 0
+               ? LOAD_NO_EVENTS
+               : LOAD_BAD_HEADER;
+}
+
 int lda_test_run(lda_run *r, const char *csv, const lda_params *p,
                  const lda_report_opts *o)
 {
@@ -87,14 +106,14 @@ int lda_test_run(lda_run *r, const char *csv, const lda_params *p,
     size_t len = strlen(csv);
     char *buf = malloc(len + 1);
     if (!buf) {
-        r->st = LDA_LOAD_NOMEM;
+        r->st = LOAD_NOMEM;
         return -1;
     }
     memcpy(buf, csv, len + 1);
-    r->st = lda_csv_load(buf, len, 0, &r->set, &r->rej, r->err,
+    r->st = lda_test_csv_load(buf, len, 0, &r->set, &r->rej, r->err,
                          sizeof r->err);
     free(buf);
-    if (r->st != LDA_LOAD_OK)
+    if (r->st != LOAD_OK)
         return -1;
     lda_params def;
     if (!p) {

@@ -53,9 +53,24 @@ void lda_test_suite(const char *name, const lda_test_case *cases,
 #define LDA_DET_HEADER \
     "account_id,product_id,order_timestamps,duration_seconds,detection_type\r\n"
 
+/* What lda_csv_load came to, named as the tests compare it (the loader
+ * itself answers true, or false with an lda_err). */
+typedef enum {
+    LOAD_OK,
+    LOAD_BAD_HEADER,     /* 400: empty input, malformed, missing, repeated */
+    LOAD_NO_EVENTS,      /* 400: no valid event in the input */
+    LOAD_TOO_MANY,       /* 413 */
+    LOAD_NOMEM           /* 500 */
+} lda_test_load;
+/* lda_csv_load (no empty input allowed) with its outcome named, and its
+ * message copied into err. */
+lda_test_load lda_test_csv_load(char *buf, size_t len, size_t max_events,
+                                lda_set *set, lda_rejects *rej, char *err,
+                                size_t errlen);
+
 /* The result of one pipeline run; free with lda_test_run_free. */
 typedef struct lda_run {
-    lda_load_status st;
+    lda_test_load st;
     char err[256];
     lda_rejects rej;
     lda_set set;           /* finished */

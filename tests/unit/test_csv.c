@@ -9,7 +9,7 @@
 #include <string.h>
 
 typedef struct loaded {
-    lda_load_status st;
+    lda_test_load st;
     char err[256];
     lda_rejects rej;
     lda_set set;
@@ -23,7 +23,7 @@ static void load_max(loaded *l, const char *text, size_t len, size_t max)
     char *buf = malloc(len ? len : 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     memcpy(buf, text, len);
-    l->st = lda_csv_load(buf, len, max, &l->set, &l->rej, l->err,
+    l->st = lda_test_csv_load(buf, len, max, &l->set, &l->rej, l->err,
                          sizeof l->err);
     free(buf);
 }
@@ -97,7 +97,7 @@ static void test_header_variants(void)
     load(&l, "note, Event_Type ,QUANTITY,\"price\",\tSide\t,product_id,"
              "Account_ID,TimeStamp,extra\n"
              "n1,trade_executed,42,9.5,sell,PR,AC,2024-01-01T00:00:01Z,x\n");
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL_FATAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 0);
     ACC_IS(&l, 0, "AC");
@@ -114,7 +114,7 @@ static void test_header_variants(void)
     load(&l, "x,x," HEADER_NO_LF ",\n"
              "1,2," ROW_A ",\n"
              "1,2," ROW_A "\n");
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 1);
     REJ_IS(&l, 0, 3, "expected 10 fields, found 9");
@@ -126,20 +126,20 @@ static void test_header_missing(void)
     loaded l;
     load(&l, "timestamp,account_id,product_id,price,quantity,event_type\n"
              "2024-01-01T00:00:00Z,A,P,10,1,ORDER_PLACED\n");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     LDA_ASSERT_STR(l.err, "missing required column(s): side");
     CU_ASSERT_EQUAL(l.set.n, 0);
     unload(&l);
 
     load(&l, "account_id,product_id,quantity,sides,note\n"
              "A,P,1,BUY,x\n");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     LDA_ASSERT_STR(l.err, "missing required column(s): timestamp, side, "
                           "price, event_type");
     unload(&l);
 
     load(&l, "a,b\n1,2\n");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     LDA_ASSERT_STR(l.err, "missing required column(s): timestamp, "
                           "account_id, product_id, side, price, quantity, "
                           "event_type");
@@ -148,7 +148,7 @@ static void test_header_missing(void)
     /* a name is matched whole: "time stamp" is not timestamp */
     load(&l, "time stamp,account_id,product_id,side,price,quantity,"
              "event_type\n" ROW_A "\n");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     LDA_ASSERT_STR(l.err, "missing required column(s): timestamp");
     unload(&l);
 }
@@ -159,7 +159,7 @@ static void test_header_duplicate(void)
     load(&l, "timestamp,account_id,product_id,side,price,quantity,"
              "event_type, SIDE \n"
              "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED,BUY\n");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     LDA_ASSERT_STR(l.err, "column side appears more than once");
     CU_ASSERT_EQUAL(l.set.n, 0);
     unload(&l);
@@ -169,21 +169,21 @@ static void test_empty_inputs(void)
 {
     loaded l;
     load(&l, "");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     LDA_ASSERT_STR(l.err, "empty input: no header record");
     unload(&l);
     load(&l, "\n\r\n\n");             /* blank lines only */
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     unload(&l);
     load(&l, "\xEF\xBB\xBF");         /* a BOM only */
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_BAD_HEADER);
+    CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     unload(&l);
     load(&l, LDA_CSV_HEADER);         /* header only */
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_NO_EVENTS);
+    CU_ASSERT_EQUAL(l.st, LOAD_NO_EVENTS);
     LDA_ASSERT_STR(l.err, "no valid event in the input");
     unload(&l);
     load(&l, LDA_CSV_HEADER "x,A,P,BUY,10,1,ORDER_PLACED\n");  /* none valid */
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_NO_EVENTS);
+    CU_ASSERT_EQUAL(l.st, LOAD_NO_EVENTS);
     CU_ASSERT_EQUAL(l.rej.count, 1);
     REJ_IS(&l, 0, 2, "timestamp: ");
     unload(&l);
@@ -199,7 +199,7 @@ static void test_bom_crlf_lf(void)
              "quantity,event_type\r\n"
              ROW_A "\r\n"
              "2024-01-01T00:00:01Z,B,P,SELL,10,2,TRADE_EXECUTED");
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL_FATAL(l.set.n, 2);
     CU_ASSERT_EQUAL(l.rej.count, 0);
     /* CR is not left in the last field (event_type would not parse) */
@@ -211,7 +211,7 @@ static void test_bom_crlf_lf(void)
     /* LF and CRLF mixed in one file */
     load(&l, "timestamp,account_id,product_id,side,price,quantity,"
              "event_type\n" ROW_A "\r\n" ROW_A "\n");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 2);
     CU_ASSERT_EQUAL(l.rej.count, 0);
     unload(&l);
@@ -219,7 +219,7 @@ static void test_bom_crlf_lf(void)
     /* a BOM is skipped only at the very start of the input: anywhere
      * else it is data (here it prefixes the timestamp, which then fails) */
     load(&l, LDA_CSV_HEADER "\xEF\xBB\xBF" ROW_A "\n");
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_NO_EVENTS);
+    CU_ASSERT_EQUAL(l.st, LOAD_NO_EVENTS);
     REJ_IS(&l, 0, 2, "timestamp: ");
     unload(&l);
 }
@@ -235,7 +235,7 @@ static void test_quoted_fields(void)
              "\"ORDER_PLACED\"\r\n"
              "2024-01-01T00:00:00Z,  \" padded \"  ,P,BUY,10,1,ORDER_PLACED\n"
              "2024-01-01T00:00:00Z,\"\",P,BUY,10,1,ORDER_PLACED\n");
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL_FATAL(l.set.n, 4);
     ACC_IS(&l, 0, "a,b");
     ACC_IS(&l, 1, "say \"hi\"");
@@ -266,7 +266,7 @@ static void test_quoted_newlines_and_numbering(void)
              "2024-01-01T00:00:00Z,\"two\nlines\",P,BUY,10,1,"
              "ORDER_PLACED,x\n"                                  /* 9 */
              "2024-01-01T00:00:00Z,B,P,SELL,10,5,TRADE_EXECUTED,last"); /* 10 */
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 3);          /* records 2, 4, 10 */
     CU_ASSERT_EQUAL(l.rej.count, 6);
     CU_ASSERT_EQUAL(l.rej.kept, 6);
@@ -289,7 +289,7 @@ static void test_malformed_quoting(void)
              "2024-01-01T00:00:00Z,a\"b,P,BUY,10,1,ORDER_PLACED\n"     /* 3 */
              ROW_A "\n"                                                /* 4 */
              "2024-01-01T00:00:00Z,\"open,P,BUY,10,1,ORDER_PLACED\n"); /* 5 */
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 3);
     REJ_IS(&l, 0, 2, "malformed quoting");
@@ -310,7 +310,7 @@ static void test_lone_cr_and_late_quote(void)
              "2024-01-01T00:00:00.123456789Z,LONG-ACCOUNT-NAME-0001,"
              "LONG-PRODUCT-NAME-0001,SELL,10,1,\"TRADE_\"\"X\"\n"       /* 4 */
              "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\r");       /* 5 */
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 3);
     REJ_IS(&l, 0, 2, "account_id: ");
@@ -329,7 +329,7 @@ static void test_field_count(void)
              ",,,,,,\n"                                              /* 4 */
              "x\n"                                                   /* 5 */
              ROW_A "\n");                                            /* 6 */
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 4);
     REJ_IS(&l, 0, 2, "expected 7 fields, found 6");
@@ -350,7 +350,7 @@ static void test_invalid_utf8(void)
              "2024-01-01T00:00:00Z,\xE2\x82\xAC" "1,P,BUY,10,1,"
              "ORDER_PLACED\n"                                          /* 6 */
              "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\xFF");   /* 7 */
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 2);
     CU_ASSERT_EQUAL(l.rej.count, 4);
     REJ_IS(&l, 0, 2, "invalid UTF-8");
@@ -373,7 +373,7 @@ static void test_quoted_utf8(void)
              "2024-01-01T00:00:00Z,\"caf\xC3\xA9\",P,BUY,10,1,ORDER_PLACED\n"
              "2024-01-01T00:00:00Z,A,\"\xE2\x82\xAC\",BUY,10,1,ORDER_PLACED\n"
              "2024-01-01T00:00:00Z,\"x,\xC3\xA9\",P,BUY,10,1,ORDER_PLACED\n");
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.rej.count, 0);
     CU_ASSERT_EQUAL(l.set.n, 4);
     for (size_t k = 0; k < l.rej.kept; k++)
@@ -391,7 +391,7 @@ static void test_trimmed_fields(void)
              " 2024-01-01T00:00:00Z\t,\t A ,  P  ,  buy , 10 ,\t+5\t, "
              "order_placed \n"
              "2024-01-01T00:00:00Z,A,P,BUY,10,5 0,ORDER_PLACED\n");
-    CU_ASSERT_EQUAL_FATAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL_FATAL(l.set.n, 1);
     ACC_IS(&l, 0, "A");
     PROD_IS(&l, 0, "P");
@@ -414,7 +414,7 @@ static void test_reject_limit(void)
     CU_ASSERT_FALSE_FATAL(b.oom);
     loaded l;
     load_max(&l, b.data, b.len, 0);
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 150);
     CU_ASSERT_EQUAL(l.rej.kept, LDA_REJECT_KEEP);
@@ -430,11 +430,11 @@ static void test_max_events(void)
         "x,A,P,BUY,10,1,ORDER_PLACED\n" ROW_A "\n";
     loaded l;
     load_max(&l, in, sizeof in - 1, 3);     /* 3 valid, 1 invalid: fits */
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_OK);
+    CU_ASSERT_EQUAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 3);
     unload(&l);
     load_max(&l, in, sizeof in - 1, 2);
-    CU_ASSERT_EQUAL(l.st, LDA_LOAD_TOO_MANY);
+    CU_ASSERT_EQUAL(l.st, LOAD_TOO_MANY);
     LDA_ASSERT_STR(l.err, "more than 2 events");
     unload(&l);
 }

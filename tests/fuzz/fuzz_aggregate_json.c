@@ -1,16 +1,20 @@
 /* fuzz_aggregate_json: libFuzzer target for the aggregate request decoder
- * lda_codec_agg_req_from_json (SPEC §5.3) and the aggregator's work on a
- * valid request: merge (§3.3) and both reports (§4).
+ * lda_codec_agg_req_from_json (src/web/lda_codec_agg.h,
+ * docs/api.md#aggregate-request) and the aggregator's work on a valid
+ * request: merge (docs/detection.md#merge) and both reports
+ * (docs/reports.md).
  *
  * The input bytes are the request body, parsed as the aggregator does
  * (json_loadb, JSON_REJECT_DUPLICATES). Checks:
- *   decode   0 or -1 (with a one-line error); on 0 the request id is a
- *            lowercase UUID, every fixed-size text (invalid, status,
+ *   decode   true, or false with a 400 and a one-line message
+ *            (check_err); on true the request id is a lowercase
+ *            version-4 UUID, every fixed-size text (invalid, status,
  *            error, fingerprint) is NUL-terminated and valid UTF-8, the
  *            fingerprint empty or 64 lowercase hex, and every decoded
  *            sequence has valid ids and start <= end;
- *   round trip  each decoded result list, encoded again and decoded,
- *            gives the same number of sequences;
+ *   round trip  each decoded result list, encoded again
+ *            (lda_codec_seqlist_text, src/web/lda_codec_seq.h) and
+ *            decoded, gives the same number of sequences;
  *   aggregate   when the request is valid (invalid == ""), the successful
  *            lists are merged and written as both reports, under the
  *            merge and report invariants of fuzz_check.h. */
@@ -18,7 +22,8 @@
 #include <stdint.h>
 
 #include "fuzz_check.h"
-#include "lda_codec.h"
+#include "lda_codec_agg.h"
+#include "lda_codec_seq.h"
 #include "lda_report.h"
 #include "lda_validate.h"
 
@@ -48,7 +53,7 @@ static void check_list(const lda_seqlist *l)
                         !q->has_alt && !q->has_pc
                   : q->side == LDA_SIDE_NULL && q->norders == 0 &&
                         q->has_alt,
-              "nulls where SPEC §3 puts them");
+              "nulls where docs/api.md#suspicious-sequence-json puts them");
     }
     lda_buf text;
     lda_buf_init(&text);
@@ -58,10 +63,12 @@ static void check_list(const lda_seqlist *l)
     CHECK(j != NULL, "our JSON text parses");
     lda_seqlist l2;
     lda_seqlist_init(&l2);
-    char err[256];
-    CHECK(lda_codec_seqlist_from_json(j, &l2, err, sizeof err) == 0 &&
-              l2.n == l->n,
-          "decoded list round-trips");
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_codec_seqlist_from_json(j, "results", &l2, &e);
+    if (!ok)
+        fprintf(stderr, "fuzz_aggregate_json: re-decode: %s\n", e.msg);
+    CHECK(ok && l2.n == l->n, "decoded list round-trips");
     json_decref(j);
     lda_seqlist_free(&l2);
 }
@@ -88,16 +95,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!root)
         return 0;
     static lda_agg_req a;
-    lda_agg_req_init(&a);
-    char err[256] = "";
-    int rc = lda_codec_agg_req_from_json(root, &a, err, sizeof err);
+    lda_codec_agg_req_init(&a);
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_codec_agg_req_from_json(root, &a, &e);
     json_decref(root);       /* a must not point into the tree */
-    CHECK(rc == 0 || rc == -1, "status (OOM on a small input)");
-    if (rc != 0)
-        CHECK(one_line(err, sizeof err), "error is one non-empty line");
-    if (rc == 0) {
-        CHECK(a.request_id[36] == '\0' && lda_valid_uuid(a.request_id, 36),
-              "request id is a UUID");
+    if (!ok)
+        check_err(&e, (const int[]){400}, 1);
+    if (ok) {
+        CHECK(e.status == 0, "no error on success");
+        CHECK(a.request_id[36] == '\0' &&
+                  !lda_valid_request_id(a.request_id, 36),
+              "request id is a version-4 UUID");
         for (size_t i = 0; i < 36; i++)
             CHECK(!(a.request_id[i] >= 'A' && a.request_id[i] <= 'F'),
                   "request id lowercased");
@@ -117,6 +126,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!a.invalid[0])
             aggregate(&a);
     }
-    lda_agg_req_free(&a);
+    lda_codec_agg_req_free(&a);
     return 0;
 }

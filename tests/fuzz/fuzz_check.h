@@ -1,8 +1,11 @@
 /* fuzz_check: invariant checks shared by the libFuzzer targets (header
  * only; each target is one program). CHECK() aborts with a message, which
  * libFuzzer reports as a crash. The merge and report checks state what
- * SPEC §3.3 and §4 guarantee for any list of sequences:
+ * docs/detection.md#merge and docs/reports.md guarantee for any list of
+ * sequences:
  *   check_finished, check_seqs  see their comments;
+ *   check_err     a refusal of a decoder (lda_err): an expected status,
+ *                 a one-line safe message, no reply headers;
  *   check_merge   report order (end, account, product, type, start), no
  *                 two kept sequences of one key overlap, every dropped
  *                 sequence lies inside a kept one of its key;
@@ -19,6 +22,7 @@
 
 #include "lda_buf.h"
 #include "lda_detect.h"
+#include "lda_err.h"
 #include "lda_event.h"
 #include "lda_merge.h"
 #include "lda_report.h"
@@ -43,6 +47,24 @@ static inline bool one_line(const char *s, size_t cap)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
             return false;
     return true;
+}
+
+/* e is a decoder's refusal: its status is one of the n in ok[] (an OOM,
+ * 500, is not expected on a fuzz-sized input), its message one non-empty
+ * line, and it asks for no extra reply headers. */
+static inline void check_err(const lda_err *e, const int *ok, size_t n)
+{
+    bool known = false;
+    for (size_t i = 0; i < n; i++)
+        known = known || e->status == ok[i];
+    if (!known)
+        fprintf(stderr, "fuzz: status %d: %.*s\n", e->status,
+                (int)sizeof e->msg, e->msg);
+    CHECK(known, "error status (no OOM on a small input)");
+    CHECK(one_line(e->msg, sizeof e->msg), "error is one non-empty line");
+    CHECK(e->headers[0] == '\0', "a decoder sets no reply headers");
+    CHECK(strnlen(e->detail, sizeof e->detail) < sizeof e->detail,
+          "detail is NUL-terminated");
 }
 
 static inline int cmp_bytes(const char *a, size_t an, const char *b,
@@ -202,7 +224,8 @@ static inline void check_finished(const lda_set *s)
     CHECK(total == s->n, "groups partition the events");
 }
 
-/* The shape SPEC §3.1 / §3.2 guarantees for every detected sequence. */
+/* The shape docs/detection.md (#emitted-sequence-and-totals,
+ * #wash-sequence-fields) guarantees for every detected sequence. */
 static inline void check_seqs(const lda_seqlist *l, int dtype,
                               const lda_params *p)
 {

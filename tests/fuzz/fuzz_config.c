@@ -1,5 +1,6 @@
 /* fuzz_config: libFuzzer target for lda_config_seconds, the parser of the
- * window variables (SPEC §6: positive, possibly fractional seconds).
+ * window variables (docs/configuration.md#detection-parameters and
+ * #value-syntax: positive, possibly fractional seconds).
  *
  * The input bytes become one NUL-terminated string (an embedded NUL ends it,
  * as getenv() would). The verdict is compared with a reference: a plain

@@ -1,25 +1,31 @@
 /* fuzz_csv: libFuzzer target for the whole in-process pipeline.
  *
- * The input bytes are a CSV file (SPEC §2). They are loaded with
+ * The input bytes are a CSV file (docs/input.md). They are loaded with
  * lda_csv_load (on a malloc'd copy of exactly the input size, since the
  * loader unescapes in place), then, when the load succeeds, grouped
  * (lda_set_finish), fingerprinted, run through both detectors with the
  * default parameters, merged and written as both reports (detections.csv
  * with and without pseudonymization) — exactly what build/lda does.
- * After every stage invariants from the SPEC are checked and a violation
+ * After every stage invariants from docs/ are checked and a violation
  * abort()s, which libFuzzer reports as a crash:
- *   load     rejects.count + events <= data records (<= LF count), the kept
- *            rejects are the first min(count, 100) in increasing record
- *            order with one-line reasons, errors are one-line and non-empty;
- *   finish   groups partition the events in exactly SPEC §3's order
- *            (groups by first appearance, a stable time sort inside
- *            each), every stored field valid again;
+ *   load     true, or false with e 400 or 413 and a one-line message
+ *            (check_err); rejects.count + events <= data records (<= LF
+ *            count), the kept rejects are the first min(count, 100) in
+ *            increasing record order with one-line reasons; a refused
+ *            header loads nothing; "no valid event in the input" only
+ *            without allow_empty (set on inputs whose size has bit 1) and
+ *            with no event loaded;
+ *   finish   groups partition the events in exactly the order of
+ *            docs/detection.md#conventions (groups by first appearance, a
+ *            stable time sort inside each), every stored field valid
+ *            again;
  *   fingerprint  64 lowercase hex, and equal to the fingerprint of the
  *            same events re-added in reverse order and another encoding
  *            (lower-case words, +0-padded quantities, +00:00 timestamps,
  *            padding blanks): the canonical form must not depend on either;
- *   detectors    the shape SPEC §3.1 / §3.2 guarantees for every sequence,
- *            and equality with the naive SPEC reference of fuzz_ref.h,
+ *   detectors    the shape docs/detection.md guarantees for every
+ *            sequence, and equality with the naive reference of
+ *            fuzz_ref.h (docs/detection.md word for word),
  *            with the default parameters and (odd-sized inputs) with
  *            fuzz_params_loose();
  *   merge, reports  check_merge / check_report of fuzz_check.h. */
@@ -39,15 +45,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Small enough that LDA_LOAD_TOO_MANY is reachable within -max_len. */
+/* Small enough that the 413 (too many events) is reachable within
+ * -max_len. */
 #define MAX_EVENTS 200
 
-static void check_load(lda_load_status st, const lda_set *set,
-                       const lda_rejects *rej, const char *err, size_t lfs)
+#define NO_EVENT "no valid event in the input"
+
+static void check_load(bool ok, bool allow_empty, const lda_set *set,
+                       const lda_rejects *rej, const lda_err *e, size_t lfs)
 {
-    CHECK(st == LDA_LOAD_OK || st == LDA_LOAD_BAD_HEADER ||
-              st == LDA_LOAD_NO_EVENTS || st == LDA_LOAD_TOO_MANY,
-          "load status (NOMEM on a small input)");
+    if (!ok)
+        check_err(e, (const int[]){400, 413}, 2);
+    else
+        CHECK(e->status == 0, "no error on success");
     CHECK(rej->kept == (rej->count < LDA_REJECT_KEEP ? rej->count
                                                       : LDA_REJECT_KEEP),
           "kept rejects = min(count, 100)");
@@ -62,14 +72,15 @@ static void check_load(lda_load_status st, const lda_set *set,
     /* The header ends with an LF if any data record follows it, and each
      * data record but the last ends with one. */
     CHECK(rej->count + set->n <= lfs, "rejects + events <= data records");
-    if (st != LDA_LOAD_OK)
-        CHECK(one_line(err, 256), "error message is one non-empty line");
-    if (st == LDA_LOAD_OK)
-        CHECK(set->n >= 1 && set->n <= MAX_EVENTS, "OK means 1..max events");
-    if (st == LDA_LOAD_BAD_HEADER)
+    if (ok)
+        CHECK((allow_empty || set->n >= 1) && set->n <= MAX_EVENTS,
+              "success means 1..max events (0..max with allow_empty)");
+    bool no_event = !ok && !strcmp(e->msg, NO_EVENT);
+    if (no_event)
+        CHECK(e->status == 400 && !allow_empty && set->n == 0,
+              "\"" NO_EVENT "\": 400, no event, not with allow_empty");
+    if (!ok && e->status == 400 && !no_event)
         CHECK(set->n == 0 && rej->count == 0, "bad header loads nothing");
-    if (st == LDA_LOAD_NO_EVENTS)
-        CHECK(set->n == 0, "NO_EVENTS means no event");
 }
 
 static void put_time(lda_buf *b, int64_t us, int form)
@@ -153,9 +164,11 @@ static void check_fingerprint_canonical(const lda_set *s, const char *hex)
     lda_set_free(&t);
 }
 
-/* SPEC §3 grouping: groups in first-appearance order (group indices are
- * given in that order), each stably sorted by timestamp. before[] is the
- * event array in input order; compare with the finished one. */
+/* Grouping (docs/detection.md#conventions,
+ * docs/input.md#row-order-and-grouping): groups in first-appearance order
+ * (group indices are given in that order), each stably sorted by
+ * timestamp. before[] is the event array in input order; compare with the
+ * finished one. */
 static void check_finish_order(const lda_event *before, const lda_set *s)
 {
     lda_event *want = malloc((s->n ? s->n : 1) * sizeof *want);
@@ -200,7 +213,7 @@ static void pipeline(lda_set *set, bool loose)
     lda_seqlist_init(&wash);
     check_detectors(set, &p, &lay, &wash);
     if (loose) {
-        /* also the loose parameters: SPEC reference comparison only */
+        /* also the loose parameters: reference comparison only */
         lda_params lp;
         fuzz_params_loose(&lp);
         lda_seqlist l2, w2;
@@ -228,14 +241,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lfs += data[i] == '\n';
 
     static lda_rejects rej;
-    char err[256] = "";
+    bool allow_empty = size & 2;
+    lda_err e;
+    lda_err_init(&e);
     lda_set set;
     lda_set_init(&set);
-    lda_load_status st =
-        lda_csv_load(buf, size, MAX_EVENTS, &set, &rej, err, sizeof err);
-    check_load(st, &set, &rej, err, lfs);
+    bool ok =
+        lda_csv_load(buf, size, MAX_EVENTS, allow_empty, &set, &rej, &e);
+    check_load(ok, allow_empty, &set, &rej, &e, lfs);
     free(buf);          /* the set must not point into the input */
-    if (st == LDA_LOAD_OK)
+    if (ok && set.n > 0)
         pipeline(&set, size & 1);
     lda_set_free(&set);
     return 0;

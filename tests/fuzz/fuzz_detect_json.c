@@ -1,27 +1,31 @@
 /* fuzz_detect_json: libFuzzer target for the detector request decoder
- * lda_codec_detect_req_from_json (SPEC §5.2, JSON form) and what a
- * detector does with a decoded request.
+ * lda_codec_detect_req_from_json (src/web/lda_codec_detect.h, the JSON form
+ * of docs/api.md#detector-request) and what a detector does with a decoded
+ * request.
  *
  * The input bytes are the request body (an exact-size heap copy). Checks:
- *   decode   the result is 0, -1 (with a one-line error) or -2 (more than
- *            max_events); on 0 the request id is a lowercase UUID, the
- *            fingerprint 64 lowercase hex, and every event valid;
+ *   decode   true, or false with e 400 or 413 (more than max_events; the
+ *            set then holds at most max_events) and a one-line message
+ *            (check_err); on true the request id is a lowercase version-4
+ *            UUID, the fingerprint 64 lowercase hex, and every event
+ *            valid;
  *   wire     the binary internal form of the set (orchestrator ->
  *            detector, lda_wire_encode) decoded with lda_wire_decode gives
  *            the same events: same count, same fingerprint; the
  *            TRADE_EXECUTED-only form (what detect-wash receives) gives
  *            exactly the trades, with the trades-only fingerprint;
  *   results  both detectors' sequences (shape checks, and equal to the
- *            SPEC reference of fuzz_ref.h), written with
- *            lda_codec_seqlist_text, parsed by jansson and decoded again
- *            with lda_codec_seqlist_from_json, come back identical
- *            (detector -> aggregator hop). */
+ *            docs/detection.md reference of fuzz_ref.h), written with
+ *            lda_codec_seqlist_text (src/web/lda_codec_seq.h), parsed by
+ *            jansson and decoded again with lda_codec_seqlist_from_json,
+ *            come back identical (detector -> aggregator hop). */
 #include <jansson.h>
 #include <stdint.h>
 
 #include "fuzz_check.h"
 #include "fuzz_ref.h"
-#include "lda_codec.h"
+#include "lda_codec_detect.h"
+#include "lda_codec_seq.h"
 #include "lda_csv.h"
 #include "lda_fingerprint.h"
 #include "lda_validate.h"
@@ -35,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * fingerprint. */
 static void check_wire_mask(const lda_set *s, unsigned mask)
 {
-    char want[65], got[65], err[160];
+    char want[65], got[65];
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++)
         n += (mask >> s->ev[i].type) & 1u;
@@ -44,9 +48,13 @@ static void check_wire_mask(const lda_set *s, unsigned mask)
     CHECK(lda_wire_encode(s, mask, &b) == 0, "wire encode");
     lda_set t;
     lda_set_init(&t);
-    CHECK(lda_wire_decode(b.data, b.len, MAX_EVENTS, &t, err, sizeof err) ==
-              LDA_WIRE_OK,
-          "our wire body decodes");
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_wire_decode(b.data, b.len, MAX_EVENTS, &t, &e);
+    if (!ok)
+        fprintf(stderr, "fuzz_detect_json: wire decode: %d %s\n", e.status,
+                e.msg);
+    CHECK(ok, "our wire body decodes");
     CHECK(t.n == n, "wire: the masked events");
     CHECK(lda_set_finish(&t), "wire: finish");
     check_finished(&t);
@@ -78,11 +86,13 @@ static void check_seq_json(const lda_seqlist *l)
     CHECK(back != NULL, "our JSON parses");
     lda_seqlist l2;
     lda_seqlist_init(&l2);
-    char err[256] = "";
-    int rc = lda_codec_seqlist_from_json(back, &l2, err, sizeof err);
-    if (rc)
-        fprintf(stderr, "fuzz_detect_json: decode: %s\n", err);
-    CHECK(rc == 0, "our results decode");
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_codec_seqlist_from_json(back, "results", &l2, &e);
+    if (!ok)
+        fprintf(stderr, "fuzz_detect_json: decode: %d %s\n", e.status,
+                e.msg);
+    CHECK(ok, "our results decode");
     CHECK(l2.n == l->n, "same number of sequences");
     for (size_t i = 0; i < l->n; i++)
         CHECK(same_seq(l, &l->v[i], &l2, &l2.v[i]),
@@ -101,17 +111,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&req, 0x55, sizeof req);
     lda_set set;
     lda_set_init(&set);
-    char err[256] = "";
-    int rc = lda_codec_detect_req_from_json(body, size, MAX_EVENTS, &req,
-                                            &set, err, sizeof err);
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_codec_detect_req_from_json(body, size, MAX_EVENTS, &req,
+                                             &set, &e);
     free(body);
-    CHECK(rc == 0 || rc == -1 || rc == -2, "status (OOM on a small input)");
-    if (rc != 0)
-        CHECK(one_line(err, sizeof err), "error is one non-empty line");
-    if (rc == 0) {
+    if (!ok) {
+        check_err(&e, (const int[]){400, 413}, 2);
+        CHECK(set.n <= MAX_EVENTS, "at most max events, even on 413");
+    }
+    if (ok) {
+        CHECK(e.status == 0, "no error on success");
         CHECK(req.request_id[36] == '\0' &&
-                  lda_valid_uuid(req.request_id, 36),
-              "request id is a UUID");
+                  !lda_valid_request_id(req.request_id, 36),
+              "request id is a version-4 UUID");
         for (size_t i = 0; i < 36; i++)
             CHECK(!(req.request_id[i] >= 'A' && req.request_id[i] <= 'F'),
                   "request id lowercased");
@@ -120,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               "fingerprint is 64 lowercase hex");
         CHECK(set.n <= MAX_EVENTS, "max events");
     }
-    if (rc == 0 && set.n > 0) {
+    if (ok && set.n > 0) {
         CHECK(lda_set_finish(&set), "finish");
         check_finished(&set);
         check_events_wire(&set);

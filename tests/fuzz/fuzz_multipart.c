@@ -1,12 +1,15 @@
 /* fuzz_multipart: libFuzzer target for lda_multipart_find (the upload form
- * of POST /api/orchestrate, SPEC §5.1: the CSV is the part named "file").
+ * of POST /api/orchestrate, docs/api.md#orchestrate-input-forms: the CSV is
+ * the part named "file").
  *
  * Two checks per input:
  * 1. Raw: the bytes up to the first LF are the Content-Type header (a
  *    NUL-terminated copy), the rest is the body (an exact-size heap copy so
- *    ASan sees any overread). A found part must be a slice of the body that
- *    starts right after a blank line (CRLF CRLF) and ends right before a
- *    CRLF "--" delimiter.
+ *    ASan sees any overread). The result is a part, or a 400 whose message
+ *    is "malformed multipart body" or "multipart body has no \"file\"
+ *    part" (no reply headers). A found part must be a slice of the body
+ *    that starts right after a blank line (CRLF CRLF) and ends right before
+ *    a CRLF "--" delimiter.
  * 2. Built: the whole input is the content of a "file" part in a
  *    well-formed body (after another part, with a filename and a
  *    Content-Type header, token or quoted boundary). Unless the input
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lda_err.h"
 #include "lda_multipart.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,11 +54,16 @@ static void raw(const uint8_t *data, size_t size)
         memcpy(body, lf + 1, bn);
     const char *part = NULL;
     size_t plen = 0;
-    lda_mp_status st = lda_multipart_find(ctype, body, bn, "file", &part,
-                                          &plen);
-    CHECK(st == LDA_MP_OK || st == LDA_MP_MALFORMED || st == LDA_MP_NO_PART,
-          "status");
-    if (st == LDA_MP_OK) {
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_multipart_find(ctype, body, bn, "file", &part, &plen, &e);
+    if (!ok)
+        CHECK(e.status == 400 && e.headers[0] == '\0' &&
+                  (!strcmp(e.msg, "malformed multipart body") ||
+                   !strcmp(e.msg, "multipart body has no \"file\" part")),
+              "error: 400, one of the two messages");
+    if (ok) {
+        CHECK(e.status == 0, "no error on success");
         CHECK(part >= body + 4 && plen <= bn && part + plen <= body + bn,
               "part is a slice of the body");
         CHECK(memcmp(part - 4, "\r\n\r\n", 4) == 0,
@@ -104,10 +113,13 @@ static void built(const uint8_t *data, size_t size)
                                       (size_t)dn) == body + hn + size;
     const char *part = NULL;
     size_t plen = 0;
-    lda_mp_status st = lda_multipart_find(ctype, body, len, "file", &part,
-                                          &plen);
+    lda_err e;
+    lda_err_init(&e);
+    bool ok = lda_multipart_find(ctype, body, len, "file", &part, &plen, &e);
     if (clean) {
-        CHECK(st == LDA_MP_OK, "well-formed body: part found");
+        if (!ok)
+            fprintf(stderr, "fuzz_multipart: %d %s\n", e.status, e.msg);
+        CHECK(ok, "well-formed body: part found");
         CHECK(part == body + hn && plen == size,
               "well-formed body: exactly the payload");
     }

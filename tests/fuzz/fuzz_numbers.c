@@ -1,10 +1,11 @@
-/* fuzz_numbers: libFuzzer target for the field validators of SPEC §2
- * (lda_parse_price, lda_parse_quantity, lda_parse_side, lda_parse_type,
- * lda_valid_id, lda_valid_utf8, lda_trim) and the report cell writer
- * lda_csv_put (SPEC §4: formula guard, RFC 4180 quoting).
+/* fuzz_numbers: libFuzzer target for the field validators of
+ * docs/input.md#field-rules (lda_parse_price, lda_parse_quantity,
+ * lda_parse_side, lda_parse_type, lda_valid_id, lda_valid_utf8, lda_trim)
+ * and the report cell writer lda_csv_put (docs/reports.md#formula-guard
+ * and #line-ends-and-quoting: formula guard, RFC 4180 quoting).
  *
  * Every validator runs on the whole input and its verdict is compared with
- * an independent reference written here from the SPEC text: POSIX regular
+ * an independent reference written here from the docs text: POSIX regular
  * expressions for the price and quantity grammars (plus strtod/strtoull for
  * the values), a code-point decoder for strict UTF-8, byte loops for ids.
  * A cell written by lda_csv_put must decode (RFC 4180) back to the input,

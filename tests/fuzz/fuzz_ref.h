@@ -1,9 +1,10 @@
 /* fuzz_ref: naive reference detectors for the libFuzzer targets (header
- * only). They follow the words of SPEC §3.1 and §3.2 step by step with
- * plain rescans (O(n^2) per group: fine for fuzz-sized inputs), so the
- * optimised detectors of src/core (lanes, prefix sums, binary searches,
- * sliding pointers) can be compared with them sequence by sequence:
- * same sequences, same order, same fields, bit-identical doubles.
+ * only). They follow the words of docs/detection.md#layering and
+ * docs/detection.md#wash-trading step by step with plain rescans (O(n^2)
+ * per group: fine for fuzz-sized inputs), so the optimised detectors of
+ * src/core (lanes, prefix sums, binary searches, sliding pointers) can be
+ * compared with them sequence by sequence: same sequences, same order,
+ * same fields, bit-identical doubles.
  *
  * fuzz_params_loose() is a second parameter set with tiny windows and
  * thresholds (1 buy, 1 sell, volume 1, ...) that reaches the boundaries
@@ -39,7 +40,9 @@ static inline uint32_t ref_key(const lda_set *s, const lda_group *g,
     return k;
 }
 
-/* SPEC §3.1, literally. */
+/* docs/detection.md#layering, literally; the numbered steps are its
+ * start order, orders window, cancellations, completing trade, emitted
+ * sequence and totals, and where the walk continues. */
 static inline void ref_layering(const lda_set *s, const lda_params *p,
                                 lda_seqlist *out)
 {
@@ -125,8 +128,8 @@ static inline void ref_layering(const lda_set *s, const lda_params *p,
     free(ots);
 }
 
-/* SPEC §3.2, literally (a window of one trade has no alternation and
- * never qualifies). */
+/* docs/detection.md#wash-trading, literally (a window of one trade has no
+ * alternation and never qualifies). */
 static inline void ref_wash(const lda_set *s, const lda_params *p,
                             lda_seqlist *out)
 {
@@ -229,14 +232,14 @@ static inline void check_same_list(const lda_seqlist *got,
                         : got->n == want->n;
         if (ok)
             continue;
-        fprintf(stderr, "fuzz: %s differs from SPEC reference at #%zu "
+        fprintf(stderr, "fuzz: %s differs from the docs reference at #%zu "
                         "(detector %zu sequences, reference %zu)\n",
                 what, i, got->n, want->n);
         if (i < got->n)
             print_seq("detector ", got, &got->v[i]);
         if (i < want->n)
             print_seq("reference", want, &want->v[i]);
-        CHECK(false, "detector equals the SPEC reference");
+        CHECK(false, "detector equals the docs/detection.md reference");
     }
 }
 

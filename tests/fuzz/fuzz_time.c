@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char out[LDA_TIME_MAX];
         size_t n = lda_time_format(us, out);
         roundtrip(us, out, n);
-        /* SPEC §4: +00:00 zone, fraction only when non-zero. */
+        /* docs/reports.md#timestamps: +00:00 zone, fraction only when
+         * non-zero. */
         if (n < 25 || memcmp(out + n - 6, "+00:00", 6) != 0 ||
             (us % 1000000 == 0) != (n == 25))
             fail("lda_time_format shape", out, n);

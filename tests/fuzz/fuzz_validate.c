@@ -1,14 +1,19 @@
 /* fuzz_validate: libFuzzer target for the validators of identifiers that
- * arrive over HTTP (src/web/lda_validate.h) and lda_ctype_is
+ * arrive over HTTP (src/web/lda_validate.h) and lda_http_ctype_is
  * (src/web/lda_http.h).
  *
  * Each validator's verdict on the input is compared with a reference
- * written here from SPEC §5.1 / §5.2 / §5.4: UUID 8-4-4-4-12 hex, 64
- * lowercase hex fingerprint, input_file a bare name of letters, digits,
+ * written here from docs/api.md (#request-ids, #detector-request,
+ * #orchestrate-input-forms, #downloads): UUID 8-4-4-4-12 hex; a request id
+ * a version-4 UUID (version nibble '4' at index 14, variant 8, 9, a or b in
+ * either case at index 19; lda_valid_request_id gives the reason otherwise);
+ * 64 lowercase hex fingerprint; input_file a bare name of letters, digits,
  * '.', '_', '-' not starting or ending with '.' (and never a path: no '/',
- * no "..", no NUL). A /api/runs/ path accepted as OK must be exactly
- * "/api/runs/" + uuid + "/" + one of the three file names. Violations
- * abort. */
+ * no "..", no NUL). lda_valid_runs_path must accept exactly
+ * "/api/runs/" + version-4 UUID + "/" + one of the three file names (id
+ * lowercased), refuse any path whose id is not a version-4 UUID with 400
+ * "run id must be a UUID", and any other with 404 "no such file".
+ * Violations abort. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lda_err.h"
 #include "lda_http.h"
 #include "lda_validate.h"
 
@@ -45,6 +51,18 @@ static bool ref_uuid(const char *s, size_t n)
         if (shape[i] == '-' ? s[i] != '-' : !hexc(s[i], true))
             return false;
     return true;
+}
+
+static bool ref_v4(const char *s, size_t n)
+{
+    return ref_uuid(s, n) && s[14] == '4' &&
+           (s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b' ||
+            s[19] == 'A' || s[19] == 'B');
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
 static bool ref_fp(const char *s, size_t n)
@@ -101,30 +119,53 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   strcmp(z, "..") && strcmp(z, "."),
               "input name is never a path");
 
+    const char *why = lda_valid_request_id(x, size);
+    CHECK(!why == ref_v4(z, size), "lda_valid_request_id");
+    if (why)
+        CHECK(!strcmp(why, ref_uuid(z, size) ? "must be a version-4 UUID"
+                                             : "must be a UUID"),
+              "lda_valid_request_id reason");
+
+    /* The path as a NUL-terminated string (an embedded NUL ends it). */
+    static const char *const files[] = {"suspicious_accounts.csv",
+                                        "detections.csv", "run.json"};
+    size_t zl = strlen(z);
+    bool id_ok = zl >= 46 && strncmp(z, "/api/runs/", 10) == 0 &&
+                 ref_v4(z + 10, 36) && (z[46] == '/' || z[46] == '\0');
+    const char *want_file = NULL;
+    for (size_t i = 0; id_ok && z[46] == '/' && i < 3; i++)
+        if (!strcmp(z + 47, files[i]))
+            want_file = files[i];
     char id[37] = "";
     const char *file = NULL;
-    lda_runs_status rs = lda_runs_path_parse(z, id, &file);
-    CHECK(rs == LDA_RUNS_OK || rs == LDA_RUNS_BAD_ID || rs == LDA_RUNS_NO_FILE,
-          "runs status");
-    if (rs != LDA_RUNS_BAD_ID)
-        CHECK(strncmp(z, "/api/runs/", 10) == 0 && ref_uuid(id, strlen(id)) &&
-                  memcmp(z + 10, id, 36) == 0,
-              "runs path id is the uuid after /api/runs/");
-    if (rs == LDA_RUNS_OK) {
-        CHECK(file && (!strcmp(file, "suspicious_accounts.csv") ||
-                       !strcmp(file, "detections.csv") ||
-                       !strcmp(file, "run.json")),
-              "runs file is one of the three");
-        CHECK(strlen(z) == 47 + strlen(file) && z[46] == '/' &&
-                  !strcmp(z + 47, file),
-              "runs path is exactly /api/runs/<uuid>/<file>");
+    lda_err e;
+    lda_err_init(&e);
+    bool rok = lda_valid_runs_path(z, id, &file, &e);
+    if (!id_ok)
+        CHECK(!rok && e.status == 400 &&
+                  !strcmp(e.msg, "run id must be a UUID"),
+              "runs path: 400 unless the id is a version-4 UUID");
+    else if (!want_file)
+        CHECK(!rok && e.status == 404 && !strcmp(e.msg, "no such file"),
+              "runs path: 404 for any other file");
+    else
+        CHECK(rok && e.status == 0 && file && !strcmp(file, want_file),
+              "runs path: /api/runs/<v4 uuid>/<one of the three> is "
+              "accepted");
+    if (!rok)
+        CHECK(e.headers[0] == '\0', "runs path: no reply headers");
+    if (id_ok) {
+        CHECK(strlen(id) == 36, "runs path id is 36 bytes");
+        for (size_t i = 0; i < 36; i++)
+            CHECK(id[i] == lower(z[10 + i]),
+                  "runs path id is the uuid after /api/runs/, lowercased");
     }
 
     static const char *const mimes[] = {"text/csv", "multipart/form-data",
                                         "application/json"};
     for (size_t i = 0; i < 3; i++)
-        CHECK(lda_ctype_is(z, mimes[i]) == ref_ctype(z, mimes[i]),
-              "lda_ctype_is");
+        CHECK(lda_http_ctype_is(z, mimes[i]) == ref_ctype(z, mimes[i]),
+              "lda_http_ctype_is");
 
     free(x);
     free(z);

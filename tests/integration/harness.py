@@ -142,6 +142,24 @@ def clean_env(extra=None):
     return env
 
 
+def var_dir_processes(var_dir, below=False):
+    """pids of every process whose LDA_VAR_DIR is var_dir (or, with below,
+    any directory whose name starts with var_dir)."""
+    want = ("LDA_VAR_DIR=" + var_dir).encode()
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(v.startswith(want) if below else v == want for v in env):
+            out.append(int(pid))
+    return out
+
+
 def new_uuid():
     return str(uuid.uuid4())
 

@@ -71,22 +71,6 @@ def answers_8080():
         return False
 
 
-def processes_under(prefix):
-    """pids of processes whose LDA_VAR_DIR is under prefix."""
-    want = ("LDA_VAR_DIR=" + prefix).encode()
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/environ" % pid, "rb") as f:
-                if any(v.startswith(want) for v in f.read().split(b"\0")):
-                    out.append(int(pid))
-        except OSError:
-            pass
-    return out
-
-
 @test
 def cli_detect_uses_lda_port():
     """LDA_PORT alone: the running server on that port takes the run."""
@@ -152,6 +136,6 @@ def cli_detect_private_server_said():
         tmp = os.path.join(d, "tmp")
         eq(os.listdir(tmp), [], "the private server's files")
         deadline = time.monotonic() + 5
-        while processes_under(tmp) and time.monotonic() < deadline:
+        while H.var_dir_processes(tmp, below=True) and time.monotonic() < deadline:
             time.sleep(0.1)
-        eq(processes_under(tmp), [], "the private server's processes")
+        eq(H.var_dir_processes(tmp, below=True), [], "the private server's processes")

@@ -23,27 +23,11 @@ def example():
         return f.read()
 
 
-def var_dir_processes(var_dir):
-    """pids of every process whose environment names this var dir."""
-    want = ("LDA_VAR_DIR=" + var_dir).encode()
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/environ" % pid, "rb") as f:
-                if want in f.read().split(b"\0"):
-                    out.append(int(pid))
-        except OSError:
-            pass
-    return out
-
-
 def no_process_left(var_dir, what):
     deadline = time.time() + 5
-    while var_dir_processes(var_dir) and time.time() < deadline:
+    while H.var_dir_processes(var_dir) and time.time() < deadline:
         time.sleep(0.1)
-    eq(var_dir_processes(var_dir), [], what + ": processes of the var dir")
+    eq(H.var_dir_processes(var_dir), [], what + ": processes of the var dir")
 
 
 def trickle(port, path, stop, key=None):

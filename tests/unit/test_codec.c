@@ -758,8 +758,10 @@ static void test_agg_request(void)
     json_decref(root);
 }
 
-/* agg_doc() edited by fn; expect a->invalid == want. */
-static void agg_invalid(void (*fn)(json_t *), const char *want, unsigned line)
+/* agg_doc() edited by fn; expect rc (0: decoded, and a->invalid == want;
+ * -1: malformed, a 400 with want). */
+static void agg_expect(void (*fn)(json_t *), int want_rc, const char *want,
+                       unsigned line)
 {
     json_t *root = agg_doc();
     fn(root);
@@ -767,34 +769,18 @@ static void agg_invalid(void (*fn)(json_t *), const char *want, unsigned line)
     lda_codec_agg_req_init(&a);
     char err[256] = "";
     int rc = agg_req_from_json(root, &a, err, sizeof err);
-    bool ok = rc == 0 && strcmp(a.invalid, want) == 0;
+    bool ok = rc == want_rc && strcmp(rc ? err : a.invalid, want) == 0;
     if (!ok)
         fprintf(stderr, "\ntest_codec.c:%u: rc %d err \"%s\" invalid \"%s\", "
-                        "want \"%s\"\n", line, rc, err, a.invalid, want);
-    CU_assertImplementation(ok, line, "validation failure", __FILE__, "",
+                        "want %d \"%s\"\n", line, rc, err, a.invalid,
+                want_rc, want);
+    CU_assertImplementation(ok, line, "aggregate request", __FILE__, "",
                             CU_FALSE);
     lda_codec_agg_req_free(&a);
     json_decref(root);
 }
-
-/* agg_doc() edited by fn; expect a malformed request: 400 with want. */
-static void agg_bad(void (*fn)(json_t *), const char *want, unsigned line)
-{
-    json_t *root = agg_doc();
-    fn(root);
-    lda_agg_req a;
-    lda_codec_agg_req_init(&a);
-    char err[256] = "";
-    int rc = agg_req_from_json(root, &a, err, sizeof err);
-    bool ok = rc == -1 && strcmp(err, want) == 0;
-    if (!ok)
-        fprintf(stderr, "\ntest_codec.c:%u: rc %d err \"%s\", want 400 "
-                        "\"%s\"\n", line, rc, err, want);
-    CU_assertImplementation(ok, line, "malformed request", __FILE__, "",
-                            CU_FALSE);
-    lda_codec_agg_req_free(&a);
-    json_decref(root);
-}
+#define agg_invalid(fn, want, line) agg_expect(fn, 0, want, line)
+#define agg_bad(fn, want, line) agg_expect(fn, -1, want, line)
 
 static json_t *res_of(json_t *root, size_t i)
 {

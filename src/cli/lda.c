@@ -89,8 +89,8 @@ static int load_input(run *r, const char *path)
     }
     lda_err e;
     lda_err_init(&e);
-    bool ok = lda_csv_load(in.data, in.len, r->cfg->max_events, false,
-                           &r->set, &r->rej, &e);
+    bool ok = lda_csv_load(in.data, in.len, r->cfg->max_events, false, &r->set,
+                           &r->rej, &e);
     lda_file_unmap(&in);
     snprintf(r->error, sizeof r->error, "%s", e.msg);
     if (!ok && e.status == 500) {

@@ -31,7 +31,7 @@ bool lda_buf_reserve(lda_buf *b, size_t extra)
 {
     if (b->oom)
         return false;
-    if (extra < b->cap - b->len)    /* keeps one byte for the NUL */
+    if (extra < b->cap - b->len) /* keeps one byte for the NUL */
         return true;
     if (extra > SIZE_MAX / 2 - b->len) {
         b->oom = true;

@@ -7,16 +7,16 @@
 #include <stddef.h>
 
 typedef struct lda_buf {
-    char *data;    /* NUL-terminated while len < cap */
+    char *data; /* NUL-terminated while len < cap */
     size_t len;
     size_t cap;
-    bool oom;      /* an allocation failed; contents are incomplete */
+    bool oom; /* an allocation failed; contents are incomplete */
 } lda_buf;
 
 void lda_buf_init(lda_buf *b);
 void lda_buf_free(lda_buf *b);
 void lda_buf_reset(lda_buf *b);                 /* len = 0, keeps memory */
-bool lda_buf_reserve(lda_buf *b, size_t extra);  /* room for extra more bytes */
+bool lda_buf_reserve(lda_buf *b, size_t extra); /* room for extra more bytes */
 void lda_buf_add(lda_buf *b, const void *p, size_t n);
 void lda_buf_adds(lda_buf *b, const char *s);
 void lda_buf_addc(lda_buf *b, char c);

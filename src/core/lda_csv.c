@@ -22,27 +22,35 @@
 #include <string.h>
 #include <strings.h>
 
-enum { COL_TS, COL_ACC, COL_PROD, COL_SIDE, COL_PRICE, COL_QTY, COL_TYPE,
-       NCOLS };
+enum {
+    COL_TS,
+    COL_ACC,
+    COL_PROD,
+    COL_SIDE,
+    COL_PRICE,
+    COL_QTY,
+    COL_TYPE,
+    NCOLS
+};
 static const char *const col_names[NCOLS] = {
-    "timestamp", "account_id", "product_id", "side", "price", "quantity",
-    "event_type"};
+    "timestamp", "account_id", "product_id", "side",
+    "price",     "quantity",   "event_type"};
 
 typedef struct reader {
     char *buf;
     size_t len, pos;
-    uint64_t record;          /* number of the current record */
+    uint64_t record; /* number of the current record */
 } reader;
 
 typedef struct record {
-    lda_text *f;              /* spans of the first `keep` fields */
-    size_t keep;              /* how many spans f[] can hold */
-    bool grow;                /* header: grow f[] to hold every field */
+    lda_text *f; /* spans of the first `keep` fields */
+    size_t keep; /* how many spans f[] can hold */
+    bool grow;   /* header: grow f[] to hold every field */
     bool oom;
-    size_t nfields;           /* fields seen (may exceed keep) */
-    const char *malformed;    /* quoting problem, or NULL */
-    size_t start, end;        /* raw byte span, for the UTF-8 check */
-    bool bad_utf8;            /* read_record: a field is not UTF-8 */
+    size_t nfields;        /* fields seen (may exceed keep) */
+    const char *malformed; /* quoting problem, or NULL */
+    size_t start, end;     /* raw byte span, for the UTF-8 check */
+    bool bad_utf8;         /* read_record: a field is not UTF-8 */
 } record;
 
 static bool is_blank(char c)
@@ -90,7 +98,8 @@ static size_t scan_plain(reader *r, record *rec)
         if (c == '\r' && p + 1 < r->len && b[p + 1] == '\n')
             break;
         if (c == '"' && !rec->malformed)
-            rec->malformed = "malformed quoting: quote inside an unquoted field";
+            rec->malformed =
+                "malformed quoting: quote inside an unquoted field";
     }
     return p;
 }
@@ -142,9 +151,11 @@ static void read_record(reader *r, record *rec)
                 rec->bad_utf8 = true;
             while (r->pos < r->len && is_blank(r->buf[r->pos]))
                 r->pos++;
-            if (r->pos < r->len && r->buf[r->pos] != ',' && !line_end(r, r->pos)) {
+            if (r->pos < r->len && r->buf[r->pos] != ',' &&
+                !line_end(r, r->pos)) {
                 if (!rec->malformed)
-                    rec->malformed = "malformed quoting: text after a closing quote";
+                    rec->malformed =
+                        "malformed quoting: text after a closing quote";
                 r->pos = scan_plain(r, rec);
             }
         } else {
@@ -206,10 +217,9 @@ static bool read_plain(reader *r, record *rec, bool *high)
                   dq = _mm_set1_epi8('"');
     for (; p + 16 <= len; p += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma),
-                                      _mm_cmpeq_epi8(v, lf)),
-                         _mm_cmpeq_epi8(v, dq)));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+            _mm_cmpeq_epi8(v, dq)));
         hi |= (unsigned)_mm_movemask_epi8(v);
         for (; m; m &= m - 1) {
             size_t q = p + (size_t)__builtin_ctz(m);
@@ -298,8 +308,7 @@ static bool resolve_header(const record *rec, size_t col[NCOLS], lda_err *e)
     for (int k = 0; k < NCOLS; k++)
         if (!seen[k] && used < sizeof missing)
             used += (size_t)snprintf(missing + used, sizeof missing - used,
-                                     "%s %s", used ? "," : "",
-                                     col_names[k]);
+                                     "%s %s", used ? "," : "", col_names[k]);
     if (used)
         return lda_err_set(e, 400, "missing required column(s):%s", missing);
     return true;
@@ -350,8 +359,8 @@ static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
             reject(rej, r->record, "invalid UTF-8");
             continue;
         }
-        lda_fields f = {rec->f[col[COL_TS]], rec->f[col[COL_ACC]],
-                        rec->f[col[COL_PROD]], rec->f[col[COL_SIDE]],
+        lda_fields f = {rec->f[col[COL_TS]],    rec->f[col[COL_ACC]],
+                        rec->f[col[COL_PROD]],  rec->f[col[COL_SIDE]],
                         rec->f[col[COL_PRICE]], rec->f[col[COL_QTY]],
                         rec->f[col[COL_TYPE]]};
         const char *reason;

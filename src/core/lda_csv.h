@@ -18,13 +18,13 @@
 #define LDA_REASON_MAX 96
 
 typedef struct lda_reject {
-    uint64_t record;                /* header is record 1 */
+    uint64_t record; /* header is record 1 */
     char reason[LDA_REASON_MAX];
 } lda_reject;
 
 typedef struct lda_rejects {
-    uint64_t count;                 /* all rejected records */
-    size_t kept;                    /* entries used in item[] */
+    uint64_t count; /* all rejected records */
+    size_t kept;    /* entries used in item[] */
     lda_reject item[LDA_REJECT_KEEP];
 } lda_rejects;
 

@@ -15,15 +15,15 @@
 #include "lda_seq.h"
 
 typedef struct lda_params {
-    int64_t lay_orders_us;      /* LAYERING_ORDERS_WINDOW_SECONDS (10) */
-    int64_t lay_cancel_us;      /* LAYERING_CANCEL_WINDOW_SECONDS (5) */
-    int64_t lay_trade_us;       /* LAYERING_TRADE_WINDOW_SECONDS (2) */
-    int64_t wash_window_us;     /* WASH_WINDOW_SECONDS (1800) */
-    uint64_t wash_min_buys;     /* WASH_MIN_BUY_TRADES (3) */
-    uint64_t wash_min_sells;    /* WASH_MIN_SELL_TRADES (3) */
-    double wash_min_alt_pct;    /* WASH_MIN_ALTERNATION_PCT (60) */
-    double wash_min_volume;     /* WASH_MIN_VOLUME (10000) */
-    double wash_min_pc_pct;     /* WASH_PRICE_CHANGE_PCT (1) */
+    int64_t lay_orders_us;   /* LAYERING_ORDERS_WINDOW_SECONDS (10) */
+    int64_t lay_cancel_us;   /* LAYERING_CANCEL_WINDOW_SECONDS (5) */
+    int64_t lay_trade_us;    /* LAYERING_TRADE_WINDOW_SECONDS (2) */
+    int64_t wash_window_us;  /* WASH_WINDOW_SECONDS (1800) */
+    uint64_t wash_min_buys;  /* WASH_MIN_BUY_TRADES (3) */
+    uint64_t wash_min_sells; /* WASH_MIN_SELL_TRADES (3) */
+    double wash_min_alt_pct; /* WASH_MIN_ALTERNATION_PCT (60) */
+    double wash_min_volume;  /* WASH_MIN_VOLUME (10000) */
+    double wash_min_pc_pct;  /* WASH_PRICE_CHANGE_PCT (1) */
 } lda_params;
 
 void lda_params_default(lda_params *p);

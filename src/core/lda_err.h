@@ -15,22 +15,22 @@
 #define LDA_ERR_DETAIL_MAX 256
 
 typedef struct lda_err {
-    int status;                       /* HTTP status; 0 = no error */
-    char headers[128];                /* extra reply headers: complete
+    int status;                      /* HTTP status; 0 = no error */
+    char headers[128];               /* extra reply headers: complete
                                          "Name: value\r\n" lines (Allow,
                                          Retry-After), or "" */
-    char msg[LDA_ERR_MSG_MAX];        /* safe to show */
-    char detail[LDA_ERR_DETAIL_MAX];  /* for the log, "" when none */
+    char msg[LDA_ERR_MSG_MAX];       /* safe to show */
+    char detail[LDA_ERR_DETAIL_MAX]; /* for the log, "" when none */
 } lda_err;
 
 /* The shared messages. */
 typedef enum lda_msg {
-    LDA_MSG_NOMEM,              /* 500 "out of memory" */
-    LDA_MSG_INTERNAL,           /* 500 "internal error" */
-    LDA_MSG_NOT_FOUND,          /* 404 "not found" */
-    LDA_MSG_METHOD,             /* 405 "method not allowed" */
-    LDA_MSG_UNAUTHORISED,       /* 401 "missing or invalid API key" */
-    LDA_MSG_BODY_INCOMPLETE,    /* 400 "incomplete request body" */
+    LDA_MSG_NOMEM,           /* 500 "out of memory" */
+    LDA_MSG_INTERNAL,        /* 500 "internal error" */
+    LDA_MSG_NOT_FOUND,       /* 404 "not found" */
+    LDA_MSG_METHOD,          /* 405 "method not allowed" */
+    LDA_MSG_UNAUTHORISED,    /* 401 "missing or invalid API key" */
+    LDA_MSG_BODY_INCOMPLETE, /* 400 "incomplete request body" */
     LDA_MSG_COUNT
 } lda_msg;
 

@@ -56,21 +56,21 @@ bool lda_valid_utf8(const char *str, size_t n)
             continue;
         }
         size_t len;
-        unsigned lo = 0x80, hi = 0xBF;   /* range of the second byte */
+        unsigned lo = 0x80, hi = 0xBF; /* range of the second byte */
         if (c >= 0xC2 && c <= 0xDF)
             len = 2;
         else if (c >= 0xE0 && c <= 0xEF) {
             len = 3;
             if (c == 0xE0)
-                lo = 0xA0;               /* no overlongs */
+                lo = 0xA0; /* no overlongs */
             else if (c == 0xED)
-                hi = 0x9F;               /* no surrogates */
+                hi = 0x9F; /* no surrogates */
         } else if (c >= 0xF0 && c <= 0xF4) {
             len = 4;
             if (c == 0xF0)
                 lo = 0x90;
             else if (c == 0xF4)
-                hi = 0x8F;               /* <= U+10FFFF */
+                hi = 0x8F; /* <= U+10FFFF */
         } else
             return false;
         if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
@@ -124,8 +124,8 @@ bool lda_parse_side(const char *s, size_t n, uint8_t *side)
 
 bool lda_parse_type(const char *s, size_t n, uint8_t *type)
 {
-    if (n == 12 && (memcmp(s, "ORDER_PLACED", 12) == 0 ||
-                    word_is(s, "ORDER_PLACED", 12)))
+    if (n == 12 &&
+        (memcmp(s, "ORDER_PLACED", 12) == 0 || word_is(s, "ORDER_PLACED", 12)))
         *type = LDA_PLACED;
     else if (n == 15 && (memcmp(s, "ORDER_CANCELLED", 15) == 0 ||
                          word_is(s, "ORDER_CANCELLED", 15)))
@@ -148,10 +148,10 @@ static bool is_digit(char c)
  * needs: the significant digits as an integer (exact while at most 19) and
  * the power of ten they are scaled by. */
 typedef struct price_scan {
-    uint64_t mant;      /* significant digits, leading zeros dropped */
-    int ndig;           /* how many went into mant */
-    bool exact;         /* mant holds every significant digit */
-    long exp10;         /* value = mant * 10^exp10, when exact */
+    uint64_t mant; /* significant digits, leading zeros dropped */
+    int ndig;      /* how many went into mant */
+    bool exact;    /* mant holds every significant digit */
+    long exp10;    /* value = mant * 10^exp10, when exact */
 } price_scan;
 
 static bool price_grammar(const char *s, size_t n, price_scan *ps)
@@ -234,7 +234,7 @@ bool lda_parse_price(const char *s, size_t n, double *price)
             return false;
         memcpy(copy, s, n);
         copy[n] = '\0';
-        v = strtod(copy, NULL);   /* the C locale: programs never set one */
+        v = strtod(copy, NULL); /* the C locale: programs never set one */
         if (copy != small)
             free(copy);
     }
@@ -352,7 +352,7 @@ static int64_t intern_group(lda_set *s, lda_text acc, lda_text prod)
     if (g < 0 || (size_t)g < s->ngroups)
         return g;
     if (!lda_mem_grow((void **)&s->groups, &s->gcap, sizeof *s->groups,
-              s->ngroups + 1))
+                      s->ngroups + 1))
         return -1;
     lda_group *gr = &s->groups[s->ngroups];
     memset(gr, 0, sizeof *gr);
@@ -389,8 +389,8 @@ static const char *check_ids(lda_text acc, lda_text prod)
 }
 
 /* Validate all fields into ev; the reason names the first bad field. */
-static const char *validate(const lda_fields *f, lda_event *ev,
-                            lda_text *acc, lda_text *prod, lda_text *price)
+static const char *validate(const lda_fields *f, lda_event *ev, lda_text *acc,
+                            lda_text *prod, lda_text *price)
 {
     lda_text t = trim_in(f->ts);
     if (!lda_time_parse(t.p, t.n, &ev->ts))
@@ -467,8 +467,8 @@ int64_t lda_set_group(lda_set *s, lda_text account, lda_text product,
     return g < 0 ? -2 : g;
 }
 
-lda_status lda_set_add_values(lda_set *s, uint32_t group,
-                              const lda_values *v, const char **reason)
+lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
+                              const char **reason)
 {
     lda_event ev;
     memset(&ev, 0, sizeof ev);
@@ -537,7 +537,7 @@ static void permute(lda_event *ev, uint32_t *order, size_t n)
 
 typedef struct ts_key {
     int64_t ts;
-    uint32_t pos;            /* place in the group before sorting */
+    uint32_t pos; /* place in the group before sorting */
 } ts_key;
 
 static bool key_less(const ts_key *a, const ts_key *b)
@@ -648,9 +648,10 @@ bool lda_set_finish(lda_set *s)
     }
     if (in_group_order(s)) {
         for (size_t g = 0; g < s->ngroups; g++)
-            s->groups[g].count = (uint32_t)(
-                (g + 1 < s->ngroups ? s->groups[g + 1].first : pos) -
-                s->groups[g].first);
+            s->groups[g].count = (uint32_t)((g + 1 < s->ngroups
+                                                 ? s->groups[g + 1].first
+                                                 : pos) -
+                                            s->groups[g].first);
     } else {
         for (size_t i = 0; i < s->n; i++) {
             lda_group *g = &s->groups[s->ev[i].group];

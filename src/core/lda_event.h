@@ -22,48 +22,48 @@
 enum { LDA_BUY = 0, LDA_SELL = 1 };
 enum { LDA_PLACED = 0, LDA_CANCELLED = 1, LDA_TRADE = 2 };
 
-#define LDA_ID_MAX 256                 /* bytes, account_id / product_id */
-#define LDA_QTY_MAX 1000000000000ULL   /* 10^12 */
+#define LDA_ID_MAX 256               /* bytes, account_id / product_id */
+#define LDA_QTY_MAX 1000000000000ULL /* 10^12 */
 
 typedef struct lda_text {
     const char *p;
     size_t n;
 } lda_text;
 
-#define LDA_PRICE_INLINE 24        /* price texts up to this long live inline */
+#define LDA_PRICE_INLINE 24 /* price texts up to this long live inline */
 
 /* One event: 64 bytes, one cache line. The price text (trimmed, as given)
  * is stored inline when short, else in set->text; read it with
  * lda_event_price(). */
 typedef struct lda_event {
-    int64_t ts;          /* microseconds UTC */
+    int64_t ts; /* microseconds UTC */
     uint64_t qty;
     double price;
-    uint32_t group;      /* index into set->groups */
+    uint32_t group; /* index into set->groups */
     uint32_t price_len;
     union {
         char inl[LDA_PRICE_INLINE];
-        size_t off;      /* in set->text when price_len > LDA_PRICE_INLINE */
+        size_t off; /* in set->text when price_len > LDA_PRICE_INLINE */
     } ptext;
-    uint8_t side;        /* LDA_BUY / LDA_SELL */
-    uint8_t type;        /* LDA_PLACED / LDA_CANCELLED / LDA_TRADE */
+    uint8_t side; /* LDA_BUY / LDA_SELL */
+    uint8_t type; /* LDA_PLACED / LDA_CANCELLED / LDA_TRADE */
 } lda_event;
 
 typedef struct lda_group {
-    size_t acc_off, prod_off;   /* in set->text */
+    size_t acc_off, prod_off; /* in set->text */
     uint32_t acc_len, prod_len;
-    uint32_t first;             /* after finish: index of its first event */
-    uint32_t count;             /* events in the group */
+    uint32_t first; /* after finish: index of its first event */
+    uint32_t count; /* events in the group */
 } lda_group;
 
 typedef struct lda_set {
-    lda_event *ev;       /* input order; group order after finish */
+    lda_event *ev; /* input order; group order after finish */
     size_t n, cap;
-    lda_group *groups;   /* first-appearance order */
+    lda_group *groups; /* first-appearance order */
     size_t ngroups, gcap;
-    lda_buf text;        /* arena for ids and price texts */
+    lda_buf text; /* arena for ids and price texts */
     lda_strtab accounts, products;
-    lda_pairtab pairs;   /* (account id, product id) -> group */
+    lda_pairtab pairs; /* (account id, product id) -> group */
     bool finished;
 } lda_set;
 
@@ -75,9 +75,9 @@ typedef struct lda_fields {
 typedef enum { LDA_OK = 0, LDA_INVALID = 1, LDA_NOMEM = 2 } lda_status;
 
 /* Field validators: each takes trimmed text. */
-lda_text lda_trim(lda_text t);                      /* spaces and tabs */
-bool lda_valid_utf8(const char *s, size_t n);       /* strict UTF-8 */
-bool lda_valid_id(const char *s, size_t n);         /* 1..256 bytes, no controls */
+lda_text lda_trim(lda_text t);                /* spaces and tabs */
+bool lda_valid_utf8(const char *s, size_t n); /* strict UTF-8 */
+bool lda_valid_id(const char *s, size_t n);   /* 1..256 bytes, no controls */
 bool lda_parse_side(const char *s, size_t n, uint8_t *side);
 bool lda_parse_type(const char *s, size_t n, uint8_t *type);
 bool lda_parse_price(const char *s, size_t n, double *price);
@@ -94,15 +94,15 @@ lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason);
  * then each event of it. lda_set_group returns the group's index, -1 with
  * *reason when an id is invalid, -2 on OOM. */
 typedef struct lda_values {
-    int64_t ts;          /* microseconds UTC, lda_time_in_range() */
-    uint64_t qty;        /* 1 .. LDA_QTY_MAX */
-    lda_text price;      /* decimal text, lda_parse_price() */
-    uint8_t side, type;  /* LDA_BUY/LDA_SELL, LDA_PLACED/.../LDA_TRADE */
+    int64_t ts;         /* microseconds UTC, lda_time_in_range() */
+    uint64_t qty;       /* 1 .. LDA_QTY_MAX */
+    lda_text price;     /* decimal text, lda_parse_price() */
+    uint8_t side, type; /* LDA_BUY/LDA_SELL, LDA_PLACED/.../LDA_TRADE */
 } lda_values;
 int64_t lda_set_group(lda_set *s, lda_text account, lda_text product,
                       const char **reason);
-lda_status lda_set_add_values(lda_set *s, uint32_t group,
-                              const lda_values *v, const char **reason);
+lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
+                              const char **reason);
 /* Make room for n events in all (a hint: adding never needs it). False on
  * OOM. */
 bool lda_set_reserve(lda_set *s, size_t n);
@@ -127,7 +127,7 @@ static inline const lda_event *lda_group_ev(const lda_set *s,
     return &s->ev[g->first + i];
 }
 
-extern const char *const lda_side_names[2];   /* "BUY", "SELL" */
-extern const char *const lda_type_names[3];   /* "ORDER_PLACED", ... */
+extern const char *const lda_side_names[2]; /* "BUY", "SELL" */
+extern const char *const lda_type_names[3]; /* "ORDER_PLACED", ... */
 
 #endif

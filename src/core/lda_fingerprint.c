@@ -18,26 +18,26 @@
 #include <string.h>
 
 #define STAGE (64 * 1024)
-#define TAIL_MAX 64               /* TAB SIDE TAB TYPE TAB qty TAB, no price */
+#define TAIL_MAX 64 /* TAB SIDE TAB TYPE TAB qty TAB, no price */
 
 /* One digest being fed: the lines of the events whose type is in mask. */
 typedef struct fp_sink {
     lda_sha256 md;
-    char *stage;                  /* STAGE bytes */
+    char *stage; /* STAGE bytes */
     size_t used;
-    unsigned mask;                /* event types included: 1u << type */
+    unsigned mask; /* event types included: 1u << type */
 } fp_sink;
 
 typedef struct fp_ctx {
     const lda_set *s;
     fp_sink sink;
-    const char *prefix;           /* "account TAB product TAB" of the group */
+    const char *prefix; /* "account TAB product TAB" of the group */
     size_t prefix_len;
-    lda_buf tails;                /* tails of one equal-timestamp run */
-    size_t *tail_off;             /* [start, end, type] triples */
+    lda_buf tails;    /* tails of one equal-timestamp run */
+    size_t *tail_off; /* [start, end, type] triples */
     size_t tail_cap;
-    int64_t day;                  /* the day whose date is in date[] */
-    char date[11];                /* "YYYY-MM-DDT" of day */
+    int64_t day;   /* the day whose date is in date[] */
+    char date[11]; /* "YYYY-MM-DDT" of day */
     bool have_day;
     bool failed;
 } fp_ctx;
@@ -48,11 +48,12 @@ static int cmp_group(const void *pa, const void *pb, void *arg)
     const lda_group *a = &s->groups[*(const uint32_t *)pa];
     const lda_group *b = &s->groups[*(const uint32_t *)pb];
     const char *t = s->text.data;
-    int c = lda_mem_cmp(t + a->acc_off, a->acc_len, t + b->acc_off, b->acc_len);
+    int c = lda_mem_cmp(t + a->acc_off, a->acc_len, t + b->acc_off,
+                        b->acc_len);
     if (c)
         return c;
     return lda_mem_cmp(t + a->prod_off, a->prod_len, t + b->prod_off,
-                     b->prod_len);
+                       b->prod_len);
 }
 
 /* Feed bytes to one digest through its staging buffer. */
@@ -88,7 +89,7 @@ static void emit_line(fp_ctx *c, unsigned type, const char *ts, size_t tsn,
 }
 
 #define US_PER_DAY (86400LL * 1000000LL)
-#define LINE_FAST 1024            /* lines up to this long are built whole */
+#define LINE_FAST 1024 /* lines up to this long are built whole */
 
 static const char pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
@@ -119,7 +120,8 @@ static size_t fmt_ts(fp_ctx *c, int64_t us, char *out)
         c->day = day;
         c->have_day = true;
     }
-    unsigned secs = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
+    unsigned secs = (unsigned)(rem / 1000000),
+             frac = (unsigned)(rem % 1000000);
     memcpy(out, c->date, 11);
     put2(out + 11, secs / 3600);
     out[13] = ':';

@@ -154,7 +154,7 @@ void lda_strtab_free(lda_strtab *t)
 /* ---- id pairs --------------------------------------------------------- */
 
 static int64_t pairtab_find(lda_pairtab *t, uint32_t a, uint32_t b,
-                                uint32_t fresh);
+                            uint32_t fresh);
 
 static size_t pair_slot(uint32_t a, uint32_t b, size_t nslots)
 {
@@ -182,8 +182,7 @@ static bool pairtab_grow(lda_pairtab *t)
     return true;
 }
 
-int64_t lda_pairtab_get(lda_pairtab *t, uint32_t a, uint32_t b,
-                        uint32_t fresh)
+int64_t lda_pairtab_get(lda_pairtab *t, uint32_t a, uint32_t b, uint32_t fresh)
 {
     if (t->last.v1 && t->last.a == a && t->last.b == b)
         return (int64_t)t->last.v1 - 1;
@@ -194,7 +193,7 @@ int64_t lda_pairtab_get(lda_pairtab *t, uint32_t a, uint32_t b,
 }
 
 static int64_t pairtab_find(lda_pairtab *t, uint32_t a, uint32_t b,
-                                uint32_t fresh)
+                            uint32_t fresh)
 {
     if ((t->n + 1) * 2 > t->nslots && !pairtab_grow(t))
         return -1;

@@ -17,22 +17,22 @@
 #include "lda_buf.h"
 
 typedef struct lda_strtab {
-    uint64_t *slots;      /* hash tag << 32 | (id + 1); 0 = empty */
+    uint64_t *slots; /* hash tag << 32 | (id + 1); 0 = empty */
     size_t nslots;
-    size_t *off;          /* id -> offset of the string in the arena */
-    uint32_t *len;        /* id -> length */
+    size_t *off;   /* id -> offset of the string in the arena */
+    uint32_t *len; /* id -> length */
     size_t n, cap;
 } lda_strtab;
 
 typedef struct lda_pair {
-    uint32_t a, b;        /* the key */
-    uint32_t v1;          /* value + 1; 0 = empty */
+    uint32_t a, b; /* the key */
+    uint32_t v1;   /* value + 1; 0 = empty */
 } lda_pair;
 
 typedef struct lda_pairtab {
     lda_pair *slots;
     size_t nslots, n;
-    lda_pair last;        /* the previous answer: rows often repeat a group */
+    lda_pair last; /* the previous answer: rows often repeat a group */
 } lda_pairtab;
 
 /* Set the hash seed of every table (before the first is used). */

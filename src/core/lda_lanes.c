@@ -41,7 +41,7 @@ void lda_lanes_fill(lda_lanes *l, const lda_set *s, const lda_group *g)
             lda_lane *ln = &l->lane[t][sd];
             size_t k = (size_t)(t * 2 + sd);
             at[t][sd] = off;
-            cumat[t][sd] = off + k;          /* each lane has n + 1 sums */
+            cumat[t][sd] = off + k; /* each lane has n + 1 sums */
             ln->ts = l->ts + off;
             ln->pos = l->pos + off;
             ln->cum = l->cum + off + k;

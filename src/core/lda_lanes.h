@@ -11,15 +11,15 @@
 #include "lda_event.h"
 
 typedef struct lda_lane {
-    const int64_t *ts;       /* n timestamps, non-decreasing */
-    const uint32_t *pos;     /* n positions in the group */
-    const uint64_t *cum;     /* n + 1 prefix sums of quantity */
+    const int64_t *ts;   /* n timestamps, non-decreasing */
+    const uint32_t *pos; /* n positions in the group */
+    const uint64_t *cum; /* n + 1 prefix sums of quantity */
     size_t n;
 } lda_lane;
 
 typedef struct lda_lanes {
-    lda_lane lane[3][2];     /* [type][side] */
-    int64_t *ts;             /* storage, sized for the largest group */
+    lda_lane lane[3][2]; /* [type][side] */
+    int64_t *ts;         /* storage, sized for the largest group */
     uint32_t *pos;
     uint64_t *cum;
     size_t cap;

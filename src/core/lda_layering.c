@@ -28,7 +28,7 @@ typedef struct layer_ctx {
     const lda_lanes *ln;
     const lda_params *p;
     lda_seqlist *out;
-    uint32_t key;            /* UINT32_MAX until the group's first emit */
+    uint32_t key; /* UINT32_MAX until the group's first emit */
 } layer_ctx;
 
 /* Step 5: emit the sequence of orders [r, hi) of `side` in the placed
@@ -50,7 +50,8 @@ static bool emit(layer_ctx *c, int side, size_t r, size_t hi, int64_t end)
     lda_seq *q = lda_seqlist_push(c->out);
     if (!q)
         return false;
-    size_t c0 = lda_lane_lower(cancel, start), c1 = lda_lane_upper(cancel, end);
+    size_t c0 = lda_lane_lower(cancel, start),
+           c1 = lda_lane_upper(cancel, end);
     size_t t0 = lda_lane_lower(trade, start), t1 = lda_lane_upper(trade, end);
     uint64_t cancelled = cancel->cum[c1] - cancel->cum[c0];
     uint64_t traded = trade->cum[t1] - trade->cum[t0];
@@ -80,7 +81,8 @@ static int64_t try_window(layer_ctx *c, int side, size_t r)
         return -1;
     int64_t last_ts = placed->ts[hi - 1];
     size_t c0 = lda_lane_lower(cancel, start);
-    size_t c1 = lda_lane_upper(cancel, lda_ts_add(last_ts, c->p->lay_cancel_us));
+    size_t c1 = lda_lane_upper(cancel,
+                               lda_ts_add(last_ts, c->p->lay_cancel_us));
     if (c1 < c0 + 3)
         return -1;
     int64_t lc = cancel->ts[c1 - 1];
@@ -94,7 +96,7 @@ static int64_t try_window(layer_ctx *c, int side, size_t r)
 
 static int detect_group(layer_ctx *c)
 {
-    size_t rank[2] = {0, 0};      /* next unvisited rank per side */
+    size_t rank[2] = {0, 0}; /* next unvisited rank per side */
     for (size_t i = 0; i < c->g->count;) {
         const lda_event *e = lda_group_ev(c->s, c->g, i);
         if (e->type != LDA_PLACED) {
@@ -103,7 +105,7 @@ static int detect_group(layer_ctx *c)
         }
         const lda_lane *placed = &c->ln->lane[LDA_PLACED][e->side];
         size_t r = rank[e->side];
-        while (placed->pos[r] < i)        /* i only moves forward */
+        while (placed->pos[r] < i) /* i only moves forward */
             r++;
         rank[e->side] = r;
         int64_t last = try_window(c, e->side, r);

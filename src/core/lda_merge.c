@@ -14,7 +14,7 @@
 typedef struct mref {
     const lda_seqlist *list;
     const lda_seq *seq;
-    size_t list_no;          /* position of the list in the input */
+    size_t list_no; /* position of the list in the input */
 } mref;
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -27,11 +27,11 @@ static int cmp_key(const mref *a, const mref *b)
     const lda_seqkey *ka = &a->list->keys[a->seq->key];
     const lda_seqkey *kb = &b->list->keys[b->seq->key];
     int c = lda_mem_cmp(a->list->text.data + ka->acc_off, ka->acc_len,
-                      b->list->text.data + kb->acc_off, kb->acc_len);
+                        b->list->text.data + kb->acc_off, kb->acc_len);
     if (c)
         return c;
     c = lda_mem_cmp(a->list->text.data + ka->prod_off, ka->prod_len,
-                  b->list->text.data + kb->prod_off, kb->prod_len);
+                    b->list->text.data + kb->prod_off, kb->prod_len);
     if (c)
         return c;
     return (int)a->seq->dtype - (int)b->seq->dtype;
@@ -65,8 +65,8 @@ static int cmp_report(const void *pa, const void *pb)
     return c;
 }
 
-int lda_merge(const lda_seqlist *const *lists, size_t nlists,
-              lda_ref **out, size_t *nout)
+int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,
+              size_t *nout)
 {
     size_t total = 0, kept = 0;
     for (size_t l = 0; l < nlists; l++)

@@ -14,7 +14,7 @@ typedef struct lda_ref {
 
 /* Merge the sequences of lists[0..nlists). On success (0) *out is a malloc'd
  * array of *nout references in report order (caller frees); -1 on OOM. */
-int lda_merge(const lda_seqlist *const *lists, size_t nlists,
-              lda_ref **out, size_t *nout);
+int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,
+              size_t *nout);
 
 #endif

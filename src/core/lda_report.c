@@ -91,8 +91,8 @@ int lda_report_detections(const lda_ref *refs, size_t n,
                       "duration_seconds,detection_type\r\n");
     for (size_t i = 0; i < n; i++) {
         const lda_seq *q = refs[i].seq;
-        const int64_t *ts =
-            q->norders ? refs[i].list->orders + q->orders_off : NULL;
+        const int64_t *ts = q->norders ? refs[i].list->orders + q->orders_off
+                                       : NULL;
         size_t len;
         if (!put_account(out, &refs[i], o))
             return -1;
@@ -105,8 +105,7 @@ int lda_report_detections(const lda_ref *refs, size_t n,
                 lda_buf_addc(out, ';');
             put_time(out, ts[k]);
         }
-        lda_buf_printf(out, ",%.3f,%s\r\n",
-                       (double)(q->end - q->start) / 1e6,
+        lda_buf_printf(out, ",%.3f,%s\r\n", (double)(q->end - q->start) / 1e6,
                        lda_dtype_names[q->dtype]);
     }
     return out->oom ? -1 : 0;

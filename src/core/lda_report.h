@@ -10,8 +10,8 @@
 #include "lda_merge.h"
 
 typedef struct lda_report_opts {
-    bool pseudonymize;     /* PSEUDONYMIZE_LOGS=1: detections.csv only */
-    const char *salt;      /* PSEUDONYMIZATION_SALT */
+    bool pseudonymize; /* PSEUDONYMIZE_LOGS=1: detections.csv only */
+    const char *salt;  /* PSEUDONYMIZATION_SALT */
     size_t salt_len;
 } lda_report_opts;
 
@@ -21,7 +21,7 @@ int lda_report_detections(const lda_ref *refs, size_t n,
                           const lda_report_opts *o, lda_buf *out);
 
 /* Lowercase hex SHA-256 of salt ":" account. hex gets 65 bytes. */
-bool lda_pseudonym(const char *salt, size_t salt_len,
-                   const char *acc, size_t acc_len, char hex[65]);
+bool lda_pseudonym(const char *salt, size_t salt_len, const char *acc,
+                   size_t acc_len, char hex[65]);
 
 #endif

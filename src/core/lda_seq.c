@@ -25,8 +25,8 @@ void lda_seqlist_free(lda_seqlist *l)
 }
 
 static bool key_equals(const lda_seqlist *l, const lda_seqkey *k,
-                       const char *acc, size_t acc_len,
-                       const char *prod, size_t prod_len)
+                       const char *acc, size_t acc_len, const char *prod,
+                       size_t prod_len)
 {
     return k->acc_len == acc_len && k->prod_len == prod_len &&
            memcmp(l->text.data + k->acc_off, acc, acc_len) == 0 &&
@@ -41,7 +41,8 @@ uint32_t lda_seqlist_key(lda_seqlist *l, const char *acc, size_t acc_len,
         return (uint32_t)(l->nkeys - 1);
     if (l->nkeys >= UINT32_MAX - 1 || acc_len > UINT32_MAX ||
         prod_len > UINT32_MAX ||
-        !lda_mem_grow((void **)&l->keys, &l->kcap, sizeof *l->keys, l->nkeys + 1))
+        !lda_mem_grow((void **)&l->keys, &l->kcap, sizeof *l->keys,
+                      l->nkeys + 1))
         return UINT32_MAX;
     lda_seqkey *k = &l->keys[l->nkeys];
     k->acc_off = l->text.len;
@@ -68,8 +69,8 @@ lda_seq *lda_seqlist_push(lda_seqlist *l)
 bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
                             size_t n)
 {
-    if (n > UINT32_MAX ||
-        !lda_mem_grow((void **)&l->orders, &l->ocap, sizeof *l->orders, l->norders + n))
+    if (n > UINT32_MAX || !lda_mem_grow((void **)&l->orders, &l->ocap,
+                                        sizeof *l->orders, l->norders + n))
         return false;
     if (n)
         memcpy(l->orders + l->norders, ts, n * sizeof *ts);

@@ -17,20 +17,20 @@ enum { LDA_LAYERING = 0, LDA_WASH = 1 };
 #define LDA_SIDE_NULL (-1)
 
 typedef struct lda_seq {
-    int64_t start, end;          /* microseconds UTC */
+    int64_t start, end; /* microseconds UTC */
     uint64_t buy_qty, sell_qty;
-    uint64_t num_cancelled;      /* LAYERING only */
-    double alt_pct, pc_pct;      /* WASH only; pc_pct valid if has_pc */
-    size_t orders_off;           /* LAYERING: timestamps in list->orders */
+    uint64_t num_cancelled; /* LAYERING only */
+    double alt_pct, pc_pct; /* WASH only; pc_pct valid if has_pc */
+    size_t orders_off;      /* LAYERING: timestamps in list->orders */
     uint32_t norders;
-    uint32_t key;                /* index into list->keys */
-    uint8_t dtype;               /* LDA_LAYERING / LDA_WASH */
-    int8_t side;                 /* LDA_BUY / LDA_SELL / LDA_SIDE_NULL */
+    uint32_t key;  /* index into list->keys */
+    uint8_t dtype; /* LDA_LAYERING / LDA_WASH */
+    int8_t side;   /* LDA_BUY / LDA_SELL / LDA_SIDE_NULL */
     bool has_alt, has_pc;
 } lda_seq;
 
 typedef struct lda_seqkey {
-    size_t acc_off, prod_off;    /* in list->text */
+    size_t acc_off, prod_off; /* in list->text */
     uint32_t acc_len, prod_len;
 } lda_seqkey;
 
@@ -53,9 +53,9 @@ uint32_t lda_seqlist_key(lda_seqlist *l, const char *acc, size_t acc_len,
 /* Append a zeroed sequence (side = LDA_SIDE_NULL); NULL on OOM. */
 lda_seq *lda_seqlist_push(lda_seqlist *l);
 /* Give q (the last pushed) its order timestamps. False on OOM. */
-bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q,
-                            const int64_t *ts, size_t n);
+bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
+                            size_t n);
 
-extern const char *const lda_dtype_names[2];  /* "LAYERING", "WASH_TRADING" */
+extern const char *const lda_dtype_names[2]; /* "LAYERING", "WASH_TRADING" */
 
 #endif

@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 typedef struct lda_sha256 {
-    void *md;      /* EVP_MD_CTX */
-    bool failed;   /* an OpenSSL call failed: the digest is lost */
+    void *md;    /* EVP_MD_CTX */
+    bool failed; /* an OpenSSL call failed: the digest is lost */
 } lda_sha256;
 
 /* Start a digest; false (and nothing to free) when OpenSSL cannot. */

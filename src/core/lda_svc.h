@@ -17,21 +17,21 @@ typedef int (*lda_detect_fn)(const lda_set *s, const lda_params *p,
                              lda_seqlist *out);
 
 typedef struct lda_svc {
-    const char *name;      /* service_name of the JSON forms: "layering" */
-    const char *program;   /* cgi-bin/<program>.fcgi, logs, failpoints */
-    const char *route;     /* "/api/detect/layering"; <route>/health */
-    unsigned receives;     /* detectors: the event types they are sent
+    const char *name;     /* service_name of the JSON forms: "layering" */
+    const char *program;  /* cgi-bin/<program>.fcgi, logs, failpoints */
+    const char *route;    /* "/api/detect/layering"; <route>/health */
+    unsigned receives;    /* detectors: the event types they are sent
                               (1u << LDA_TRADE ...); 0 otherwise */
-    lda_detect_fn detect;  /* detectors only */
+    lda_detect_fn detect; /* detectors only */
 } lda_svc;
 
 enum {
     LDA_SVC_LAYERING,
     LDA_SVC_WASH,
-    LDA_SVC_COUNT,                        /* the detectors */
+    LDA_SVC_COUNT, /* the detectors */
     LDA_SVC_AGGREGATE = LDA_SVC_COUNT,
     LDA_SVC_ORCHESTRATE,
-    LDA_SVC_ALL                           /* every program */
+    LDA_SVC_ALL /* every program */
 };
 
 extern const lda_svc lda_svcs[LDA_SVC_ALL];

@@ -21,7 +21,8 @@ static bool is_leap(int y)
 
 static int days_in_month(int y, int m)
 {
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const int dim[12] = {31, 28, 31, 30, 31, 30,
+                                31, 31, 30, 31, 30, 31};
     return m == 2 && is_leap(y) ? 29 : dim[m - 1];
 }
 
@@ -94,8 +95,8 @@ bool lda_time_parse(const char *s, size_t len, int64_t *us)
         (s[10] != 'T' && s[10] != ' ') || s[13] != ':')
         return false;
     int y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5),
-        d = two_digits(s + 8), h = two_digits(s + 11),
-        mi = two_digits(s + 14), sec = 0, frac = 0;
+        d = two_digits(s + 8), h = two_digits(s + 11), mi = two_digits(s + 14),
+        sec = 0, frac = 0;
     if ((y1 | y2 | mo | d | h | mi) < 0)
         return false;
     int y = y1 * 100 + y2;
@@ -108,7 +109,7 @@ bool lda_time_parse(const char *s, size_t len, int64_t *us)
         if (i < len && s[i] == '.') {
             int nd = 0;
             i++;
-            if (len - i >= 6) {          /* the usual six digits at once */
+            if (len - i >= 6) { /* the usual six digits at once */
                 unsigned dg[6], bad = 0;
                 for (int k = 0; k < 6; k++) {
                     dg[k] = (unsigned)(unsigned char)s[i + (size_t)k] - '0';
@@ -137,8 +138,8 @@ bool lda_time_parse(const char *s, size_t len, int64_t *us)
     int64_t off;
     if (!parse_zone(s, len, i, &off))
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-        h > 23 || mi > 59 || sec > 59)
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+        mi > 59 || sec > 59)
         return false;
     int64_t secs = days_from_civil(y, mo, d) * 86400LL + h * 3600LL +
                    mi * 60LL + sec - off;
@@ -154,8 +155,8 @@ bool lda_time_in_range(int64_t us)
     return us >= MIN_US && us <= MAX_US;
 }
 
-static void split(int64_t us, int *y, int *mo, int *d, int *h, int *mi,
-                  int *s, int *frac)
+static void split(int64_t us, int *y, int *mo, int *d, int *h, int *mi, int *s,
+                  int *frac)
 {
     int64_t days = us / US_PER_DAY, rem = us % US_PER_DAY;
     if (rem < 0) {

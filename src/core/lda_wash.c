@@ -14,7 +14,7 @@
 typedef struct trade_view {
     int64_t *ts;
     double *price;
-    uint64_t *buys, *vol, *buyvol, *sw;   /* prefix sums, n + 1 entries */
+    uint64_t *buys, *vol, *buyvol, *sw; /* prefix sums, n + 1 entries */
     size_t n;
 } trade_view;
 

@@ -22,11 +22,11 @@
 
 static const char wire_magic[8] = {'L', 'D', 'A', 'E', 'V', '1', '\n', 0};
 
-#define EVENT_MIN_BYTES 4      /* tag, time, quantity, price length */
+#define EVENT_MIN_BYTES 4 /* tag, time, quantity, price length */
 #define VARINT_MAX 10
-#define SEQ_MIN_BYTES 8         /* key, type, 2 times, 2 counts, 2 fields */
+#define SEQ_MIN_BYTES 8 /* key, type, 2 times, 2 counts, 2 fields */
 #define TIME_STEP_MAX ((uint64_t)1 << 62)
-#define ALL_TYPES 7u           /* 1u << type for the three event types */
+#define ALL_TYPES 7u /* 1u << type for the three event types */
 
 /* ---- encoding ---------------------------------------------------------- */
 
@@ -137,7 +137,7 @@ static bool rd_varint(wire_rd *r, uint64_t *v)
             return false;
         unsigned c = r->p[r->i++];
         if (k == VARINT_MAX - 1 && c > 1)
-            return false;                    /* past 64 bits */
+            return false; /* past 64 bits */
         x |= (uint64_t)(c & 0x7F) << (7 * k);
         if (!(c & 0x80)) {
             *v = x;
@@ -159,17 +159,16 @@ static bool rd_text(wire_rd *r, size_t max, lda_text *t)
 }
 
 /* A 400 "<what> <where>: <why>"; returns false. */
-static bool bad(lda_err *e, const char *what, uint64_t where,
-                const char *why)
+static bool bad(lda_err *e, const char *what, uint64_t where, const char *why)
 {
-    return lda_err_set(e, 400, "%s %llu: %s", what,
-                       (unsigned long long)where, why);
+    return lda_err_set(e, 400, "%s %llu: %s", what, (unsigned long long)where,
+                       why);
 }
 
 /* One event of the group gid; prev_ts is the previous event's time or
  * NULL for the group's first. */
-static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid,
-                     int64_t *prev_ts, bool first, uint64_t idx, lda_err *e)
+static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid, int64_t *prev_ts,
+                     bool first, uint64_t idx, lda_err *e)
 {
     lda_values v;
     uint64_t t;
@@ -185,9 +184,8 @@ static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid,
         return bad(e, "event", idx, "bad time");
     if (first)
         v.ts = (int64_t)(t >> 1) ^ -(int64_t)(t & 1);
-    else if (t > TIME_STEP_MAX)       /* past any valid time; no overflow */
-        return bad(e, "event", idx,
-                   "timestamp: not a valid timestamp");
+    else if (t > TIME_STEP_MAX) /* past any valid time; no overflow */
+        return bad(e, "event", idx, "timestamp: not a valid timestamp");
     else
         v.ts = *prev_ts + (int64_t)t;
     if (!rd_varint(r, &v.qty))
@@ -247,8 +245,7 @@ bool lda_wire_decode(const char *p, size_t n, uint64_t max_events,
     return true;
 }
 
-bool lda_wire_get_varint(const char *p, size_t n, size_t *pos,
-                         uint64_t *v)
+bool lda_wire_get_varint(const char *p, size_t n, size_t *pos, uint64_t *v)
 {
     wire_rd r = {(const unsigned char *)p, n, *pos};
     uint64_t x;
@@ -368,8 +365,8 @@ static bool rd_layering(wire_rd *r, lda_seqlist *l, lda_seq *q, bool *oom)
     unsigned side;
     uint64_t nc, no;
     if (!rd_byte(r, &side) || side > 1 || !rd_varint(r, &nc) ||
-        nc > (uint64_t)INT64_MAX || !rd_varint(r, &no) ||
-        no > r->n - r->i || no > UINT32_MAX)
+        nc > (uint64_t)INT64_MAX || !rd_varint(r, &no) || no > r->n - r->i ||
+        no > UINT32_MAX)
         return false;
     q->side = (int8_t)(side ? LDA_SELL : LDA_BUY);
     q->num_cancelled = nc;
@@ -419,10 +416,10 @@ static int rd_seq(wire_rd *r, lda_seqlist *l)
     uint64_t zs, d, buy, sell;
     int64_t start, end;
     if (!rd_byte(r, &dtype) || dtype > LDA_WASH || !rd_varint(r, &zs) ||
-        !step_time(0, zs, &start) || !rd_varint(r, &d) ||
-        d > TIME_STEP_MAX || !lda_time_in_range(end = start + (int64_t)d) ||
-        !rd_varint(r, &buy) || buy > (uint64_t)INT64_MAX ||
-        !rd_varint(r, &sell) || sell > (uint64_t)INT64_MAX)
+        !step_time(0, zs, &start) || !rd_varint(r, &d) || d > TIME_STEP_MAX ||
+        !lda_time_in_range(end = start + (int64_t)d) || !rd_varint(r, &buy) ||
+        buy > (uint64_t)INT64_MAX || !rd_varint(r, &sell) ||
+        sell > (uint64_t)INT64_MAX)
         return -1;
     lda_seq *q = lda_seqlist_push(l);
     if (!q)
@@ -436,12 +433,12 @@ static int rd_seq(wire_rd *r, lda_seqlist *l)
     bool oom = false;
     if (dtype == LDA_LAYERING ? rd_layering(r, l, q, &oom) : rd_wash(r, q))
         return 0;
-    l->n--;                          /* drop the half-read sequence */
+    l->n--; /* drop the half-read sequence */
     return oom ? -2 : -1;
 }
 
-bool lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
-                          lda_seqlist *l, lda_err *e)
+bool lda_wire_seqs_decode(const char *p, size_t n, size_t *pos, lda_seqlist *l,
+                          lda_err *e)
 {
     wire_rd r = {(const unsigned char *)p, n, *pos};
     uint64_t count;

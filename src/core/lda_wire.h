@@ -76,8 +76,8 @@ int lda_wire_seqs_encode(const lda_seqlist *l, lda_buf *out);
 /* Decode one seqlist at p[*pos..n), appended to l; *pos moves past it on
  * success. False with e set: 400 with a one-line reason ("sequence 3:
  * invalid or truncated"), 500 out of memory. */
-bool lda_wire_seqs_decode(const char *p, size_t n, size_t *pos,
-                          lda_seqlist *l, lda_err *e);
+bool lda_wire_seqs_decode(const char *p, size_t n, size_t *pos, lda_seqlist *l,
+                          lda_err *e);
 
 /* The varint of the format, for framing (lda_codec's aggregate body). */
 void lda_wire_add_varint(lda_buf *b, uint64_t v);

@@ -82,8 +82,9 @@ static void get_count(loader *l, const char *name, uint64_t def,
     const char *v = env(name);
     *out = def;
     if (v && (!parse_u64(v, out) || (!allow_zero && *out == 0)))
-        fail(l, name, allow_zero ? "must be a whole number >= 0"
-                                 : "must be a whole number > 0");
+        fail(l, name,
+             allow_zero ? "must be a whole number >= 0"
+                        : "must be a whole number > 0");
 }
 
 static void get_window(loader *l, const char *name, int64_t def_us,
@@ -159,7 +160,7 @@ static void load_service(loader *l, lda_config *c)
     c->internal_api_key = get_text("INTERNAL_API_KEY", c->api_key);
     get_count(l, "MAX_UPLOAD_BYTES", 268435456, false, &c->max_upload_bytes);
     get_count(l, "MAX_EVENTS", 5000000, false, &c->max_events);
-    if (c->max_events > 18000000)   /* keeps quantity sums below 2^64 */
+    if (c->max_events > 18000000) /* keeps quantity sums below 2^64 */
         fail(l, "MAX_EVENTS", "must be at most 18000000");
     get_count(l, "RATE_LIMIT_PER_MINUTE", 0, true, &c->rate_limit_per_minute);
     get_count(l, "MAX_RETRIES", 3, true, &c->max_retries);
@@ -173,7 +174,7 @@ static void load_service(loader *l, lda_config *c)
     if (c->run_retention_days > 36500)
         fail(l, "RUN_RETENTION_DAYS", "must be at most 36500");
     get_count(l, "LDA_SWEEP_SECONDS", 300, true, &c->sweep_seconds);
-    if (c->sweep_seconds > 31536000)  /* a year; keeps now + it in time_t */
+    if (c->sweep_seconds > 31536000) /* a year; keeps now + it in time_t */
         fail(l, "LDA_SWEEP_SECONDS", "must be at most 31536000");
     get_flag(l, "PSEUDONYMIZE_LOGS", &c->pseudonymize);
     c->salt = env("PSEUDONYMIZATION_SALT");
@@ -194,8 +195,8 @@ int lda_config_load(lda_config *c, char *err, size_t errlen)
         if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !*host)
             host = "127.0.0.1";
         bool v6 = strchr(host, ':') != NULL;
-        snprintf(url, sizeof url, v6 ? "http://[%s]:%s" : "http://%s:%s",
-                 host, c->port);
+        snprintf(url, sizeof url, v6 ? "http://[%s]:%s" : "http://%s:%s", host,
+                 c->port);
         c->internal_url = url;
     }
     return l.failed ? -1 : 0;

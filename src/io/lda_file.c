@@ -52,7 +52,7 @@ static int read_to_end(int fd, size_t max, size_t cap, char **data,
     if (!buf)
         return read_fail(NULL, ENOMEM);
     for (;;) {
-        if (n + 1 == cap) {      /* more than announced */
+        if (n + 1 == cap) { /* more than announced */
             if (max && n >= max)
                 return read_fail(buf, EFBIG);
             char *p = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
@@ -170,7 +170,8 @@ static int fsync_dir_of(const char *path)
 
 int lda_file_write_atomic(const char *path, const void *data, size_t len)
 {
-    return lda_file_write(path, data, len, LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC);
+    return lda_file_write(path, data, len,
+                          LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC);
 }
 
 /* Create a unique temporary next to path (name in tmp) holding data, mode
@@ -218,8 +219,7 @@ int lda_file_write(const char *path, const void *data, size_t len,
     return (flags & LDA_WRITE_DIRSYNC) ? fsync_dir_of(path) : 0;
 }
 
-int lda_file_write_parts(const lda_file_part *parts, size_t n,
-                         size_t *failed)
+int lda_file_write_parts(const lda_file_part *parts, size_t n, size_t *failed)
 {
     char tmp[LDA_FILE_PARTS_MAX][PATH_MAX];
     int fd[LDA_FILE_PARTS_MAX];

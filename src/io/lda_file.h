@@ -17,9 +17,9 @@ int lda_file_read_stream(int fd, size_t max, char **data, size_t *len);
 
 /* A private, writable view of a whole file (see lda_file_map). */
 typedef struct lda_filemap {
-    char *data;        /* len bytes; not NUL-terminated when mapped */
+    char *data; /* len bytes; not NUL-terminated when mapped */
     size_t len;
-    size_t maplen;     /* > 0: data is an mmap of maplen bytes */
+    size_t maplen; /* > 0: data is an mmap of maplen bytes */
 } lda_filemap;
 
 /* Map path for reading without copying it: a private mapping (writes to
@@ -57,8 +57,7 @@ typedef struct lda_file_part {
     const void *data;
     size_t len;
 } lda_file_part;
-int lda_file_write_parts(const lda_file_part *parts, size_t n,
-                         size_t *failed);
+int lda_file_write_parts(const lda_file_part *parts, size_t n, size_t *failed);
 
 /* mkdir -p with mode 0750. 0, or -1 with errno set. */
 int lda_file_mkdirs(const char *path);

@@ -19,10 +19,10 @@ json_t *lda_runrec_rejected(const lda_rejects *rej)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < rej->kept; i++)
-        if (json_array_append_new(
-                a, json_pack("{s:I,s:s}", "row",
-                             (json_int_t)rej->item[i].record, "reason",
-                             rej->item[i].reason)) < 0) {
+        if (json_array_append_new(a, json_pack("{s:I,s:s}", "row",
+                                               (json_int_t)rej->item[i].record,
+                                               "reason",
+                                               rej->item[i].reason)) < 0) {
             json_decref(a);
             return NULL;
         }
@@ -33,16 +33,16 @@ char *lda_runrec_text(lda_runrec *r)
 {
     json_t *rej = r->rejected ? r->rejected : json_array();
     json_t *j = json_pack(
-        "{s:o,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o}",
-        "request_id", r->request_id ? json_string(r->request_id) : json_null(),
-        "status", r->status, "partial", r->partial, "started",
-        lda_time_json(r->started), "finished", lda_time_json(r->finished),
-        "event_count", count_json(r->event_count), "rejected_count",
+        "{s:o,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o}", "request_id",
+        r->request_id ? json_string(r->request_id) : json_null(), "status",
+        r->status, "partial", r->partial, "started", lda_time_json(r->started),
+        "finished", lda_time_json(r->finished), "event_count",
+        count_json(r->event_count), "rejected_count",
         count_json(r->rejected_count), "rejected", rej, "fingerprint",
         lda_runrec_str(r->fingerprint), "layering_count",
-        count_json(r->layering_count), "wash_count",
-        count_json(r->wash_count), "merged_count",
-        (json_int_t)r->merged_count, "error", lda_runrec_str(r->error));
+        count_json(r->layering_count), "wash_count", count_json(r->wash_count),
+        "merged_count", (json_int_t)r->merged_count, "error",
+        lda_runrec_str(r->error));
     bool ok = j != NULL;
     if (ok && r->services)
         ok = json_object_set(j, "services", r->services) == 0;

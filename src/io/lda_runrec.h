@@ -17,18 +17,18 @@ typedef struct lda_count {
 } lda_count;
 
 typedef struct lda_runrec {
-    const char *request_id;     /* NULL: null (build/lda has none) */
-    const char *status;         /* "completed", "failed", ... */
+    const char *request_id; /* NULL: null (build/lda has none) */
+    const char *status;     /* "completed", "failed", ... */
     bool partial;
-    int64_t started, finished;  /* microseconds UTC */
+    int64_t started, finished; /* microseconds UTC */
     lda_count event_count, rejected_count;
-    json_t *rejected;           /* [{"row","reason"}] (stolen); NULL: [] */
-    const char *fingerprint;    /* NULL or "": null */
+    json_t *rejected;        /* [{"row","reason"}] (stolen); NULL: [] */
+    const char *fingerprint; /* NULL or "": null */
     lda_count layering_count, wash_count;
     uint64_t merged_count;
-    const char *error;          /* NULL or "": null */
-    json_t *services;           /* stolen; NULL: no "services" key */
-    json_t *failed_services;    /* stolen; NULL: no "failed_services" key */
+    const char *error;       /* NULL or "": null */
+    json_t *services;        /* stolen; NULL: no "services" key */
+    json_t *failed_services; /* stolen; NULL: no "failed_services" key */
 } lda_runrec;
 
 /* run.json's text (malloc'd, NUL-terminated), or NULL on OOM. Takes the

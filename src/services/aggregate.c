@@ -81,14 +81,14 @@ typedef struct agg {
     lda_req *r;
     lda_agg_req a;
     int64_t received;
-    int64_t t0, t_read, t_parsed, t_merged;   /* lda_mono_us(), for the log */
-    const char *status;          /* "completed" | "validation_failed" */
+    int64_t t0, t_read, t_parsed, t_merged; /* lda_mono_us(), for the log */
+    const char *status; /* "completed" | "validation_failed" */
     bool partial;
     size_t merged;
-    char error[LDA_AGG_ERROR_MAX];   /* "" = null */
+    char error[LDA_AGG_ERROR_MAX]; /* "" = null */
     char dir[PATH_MAX];
-    bool claimed;                /* this request created dir */
-    bool disk_full;              /* a write failed with ENOSPC/EDQUOT */
+    bool claimed;   /* this request created dir */
+    bool disk_full; /* a write failed with ENOSPC/EDQUOT */
 } agg;
 
 static bool failed(const agg *g, int s)
@@ -172,9 +172,8 @@ static int write_step(agg *g, const char *fp, const char *name,
     /* Each file is fsync'd before its rename; the directory once, after
        run.json, the last rename, which makes all three renames durable. */
     else if (lda_file_write(path, data, len,
-                            name == f_run
-                                ? LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC
-                                : LDA_WRITE_FSYNC) == 0)
+                            name == f_run ? LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC
+                                          : LDA_WRITE_FSYNC) == 0)
         return 0;
     else
         e = errno;
@@ -329,7 +328,8 @@ static void check_success(agg *g)
     if (nfail && !g->cfg->allow_partial)
         snprintf(g->a.invalid, sizeof g->a.invalid,
                  "service%s not successful: %s (partial results are not "
-                 "allowed)", nfail > 1 ? "s" : "", names);
+                 "allowed)",
+                 nfail > 1 ? "s" : "", names);
     else if (nok == 0)
         snprintf(g->a.invalid, sizeof g->a.invalid,
                  "no service was successful");
@@ -342,10 +342,10 @@ static bool answer_result(agg *g, int status, lda_answer *out)
 {
     out->status = status;
     out->json = json_pack("{s:s,s:s,s:I,s:o,s:b,s:o}", "request_id",
-                          g->a.request_id, "status", g->status,
-                          "merged_count", (json_int_t)g->merged,
-                          "failed_services", failed_services(g), "partial",
-                          g->partial, "error", lda_runrec_str(g->error));
+                          g->a.request_id, "status", g->status, "merged_count",
+                          (json_int_t)g->merged, "failed_services",
+                          failed_services(g), "partial", g->partial, "error",
+                          lda_runrec_str(g->error));
     return true;
 }
 
@@ -403,13 +403,13 @@ static bool existing_run(agg *g, lda_answer *out, lda_err *e)
     json_t *m = json_object_get(j, "merged_count");
     json_t *fs = json_object_get(j, "failed_services");
     json_t *er = json_object_get(j, "error");
-    out->json = json_pack(
-        "{s:s,s:s,s:I,s:O,s:b,s:O,s:b}", "request_id", g->a.request_id,
-        "status", st, "merged_count",
-        json_is_integer(m) ? json_integer_value(m) : (json_int_t)0,
-        "failed_services", fs ? fs : nul, "partial",
-        json_is_true(json_object_get(j, "partial")), "error", er ? er : nul,
-        "replayed", 1);
+    out->json = json_pack("{s:s,s:s,s:I,s:O,s:b,s:O,s:b}", "request_id",
+                          g->a.request_id, "status", st, "merged_count",
+                          json_is_integer(m) ? json_integer_value(m)
+                                             : (json_int_t)0,
+                          "failed_services", fs ? fs : nul, "partial",
+                          json_is_true(json_object_get(j, "partial")), "error",
+                          er ? er : nul, "replayed", 1);
     json_decref(j);
     lda_log(LDA_INFO, g->a.request_id, "aggregate replayed", NULL);
     return true;
@@ -485,14 +485,14 @@ static bool act(agg *g, lda_answer *out, lda_err *e)
 static bool aggregate(const lda_config *cfg, lda_req *r, lda_answer *out,
                       lda_err *e)
 {
-    static agg g;   /* PATH_MAX and error buffers: keep off the stack */
+    static agg g; /* PATH_MAX and error buffers: keep off the stack */
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
     g.received = lda_now_us();
     g.t0 = g.t_read = lda_mono_us();
     lda_codec_agg_req_init(&g.a);
     bool ok = parse(r, &g, e);
-    free(r->body);               /* decoded: the body is not needed */
+    free(r->body); /* decoded: the body is not needed */
     r->body = NULL;
     g.t_parsed = lda_mono_us();
     if (!ok && e->status == 400)
@@ -536,22 +536,21 @@ static bool runs(const lda_config *cfg, lda_req *r, lda_answer *out,
     } else {
         out->ctype = "text/csv; charset=utf-8";
         snprintf(out->headers, sizeof out->headers,
-                 "Content-Disposition: attachment; filename=\"%s\"\r\n",
-                 file);
+                 "Content-Disposition: attachment; filename=\"%s\"\r\n", file);
     }
     return true;
 }
 
 /* ---- retention ------------------------------------------------------ */
 
-#define ABANDONED_S 86400     /* a run directory without run.json */
+#define ABANDONED_S 86400 /* a run directory without run.json */
 
 /* Remove the run directory name of dirfd runs (its files, then itself).
  * True when it is gone. */
 static bool remove_run_dir(int runs, const char *name)
 {
-    int fd = openat(runs, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                    O_CLOEXEC);
+    int fd = openat(runs, name,
+                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = fd < 0 ? NULL : fdopendir(fd);
     if (!d) {
         if (fd >= 0)

@@ -45,7 +45,7 @@
 #error "LDA_PROGRAM: the detector's program name, e.g. \"detect-wash\""
 #endif
 
-static const lda_svc *me;          /* this detector's entry in lda_svcs */
+static const lda_svc *me; /* this detector's entry in lda_svcs */
 
 static int ms_since(int64_t t0)
 {
@@ -143,11 +143,10 @@ static char *detect(const lda_config *cfg, const lda_set *set,
                      "{\"request_id\":\"%s\",\"service_name\":\"%s\","
                      "\"status\":\"%s\",\"error\":%s,"
                      "\"final_status\":true}",
-                     k->request_id, me->name,
-                     ok ? "success" : "failure",
-                     ok ? "null"
-                        : rc ? "\"the detector ran out of memory\""
-                             : "\"a total is too large to report\"");
+                     k->request_id, me->name, ok ? "success" : "failure",
+                     ok   ? "null"
+                     : rc ? "\"the detector ran out of memory\""
+                          : "\"a total is too large to report\"");
     lda_buf e;
     lda_buf_init(&e);
     if (n > 0 && (size_t)n < sizeof env)
@@ -169,8 +168,8 @@ typedef struct det {
     enum { FORM_WIRE, FORM_CSV, FORM_JSON } form;
     lda_detect_req k;
     lda_set set;
-    bool bin;                      /* answer in binary (Accept) */
-    char *cached;                  /* the cache entry, when there is one */
+    bool bin;     /* answer in binary (Accept) */
+    char *cached; /* the cache entry, when there is one */
     size_t cached_len;
     int read_ms;
 } det;
@@ -185,8 +184,9 @@ static bool header_keys(const lda_req *r, lda_detect_req *k, lda_err *e)
     if (why)
         return lda_err_set(e, 400, "X-Request-ID %s", why);
     if (!fp || !lda_valid_fingerprint(fp, strlen(fp)))
-        return lda_err_set(e, 400, "X-Event-Fingerprint must be 64 "
-                                   "lowercase hex digits");
+        return lda_err_set(e, 400,
+                           "X-Event-Fingerprint must be 64 "
+                           "lowercase hex digits");
     lda_valid_uuid_lower(rid, k->request_id);
     memcpy(k->fingerprint, fp, 65);
     return true;
@@ -209,8 +209,8 @@ static bool decode_csv(const lda_config *cfg, lda_req *r, lda_set *set,
 }
 
 /* The binary internal form into set. */
-static bool decode_wire(const lda_config *cfg, const lda_req *r,
-                        lda_set *set, lda_err *e)
+static bool decode_wire(const lda_config *cfg, const lda_req *r, lda_set *set,
+                        lda_err *e)
 {
     if (lda_wire_decode(r->body, r->body_len, cfg->max_events, set, e))
         return true;

@@ -75,8 +75,8 @@
 #define ERR_MAX 200
 
 static lda_client *client;
-static int inflight_fd = -1;           /* run/inflight.lock */
-static char draining_path[PATH_MAX];   /* run/draining */
+static int inflight_fd = -1;         /* run/inflight.lock */
+static char draining_path[PATH_MAX]; /* run/draining */
 
 static json_int_t ms_of(int64_t from, int64_t to)
 {
@@ -90,17 +90,16 @@ static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
 {
     (void)cfg;
     bool all;
-    json_t *services = lda_health_check(client, "orchestrate",
-                                        r->request_id, &all);
+    json_t *services = lda_health_check(client, "orchestrate", r->request_id,
+                                        &all);
     if (!services)
         return lda_err_msg(e, LDA_MSG_NOMEM);
     if (!all)
         lda_log(LDA_WARN, r->request_id, "health check: unhealthy",
                 json_pack("{s:O}", "services", services));
     out->status = all ? 200 : 503;
-    out->json = json_pack("{s:s,s:o}", "status",
-                          all ? "healthy" : "unhealthy", "services",
-                          services);
+    out->json = json_pack("{s:s,s:o}", "status", all ? "healthy" : "unhealthy",
+                          "services", services);
     return true;
 }
 
@@ -108,12 +107,12 @@ static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
 
 
 typedef struct det_outcome {
-    bool ok;                      /* status "success" */
-    json_t *answer;               /* a valid response, without "results"
+    bool ok;        /* status "success" */
+    json_t *answer; /* a valid response, without "results"
                                      when ok (its sequences are in seqs) */
     lda_seqlist seqs;
-    char status[16];              /* reported in "services" */
-    char error[ERR_MAX];          /* safe words, "" when none */
+    char status[16];     /* reported in "services" */
+    char error[ERR_MAX]; /* safe words, "" when none */
     unsigned retry_count;
 } det_outcome;
 
@@ -121,13 +120,13 @@ typedef struct det_outcome {
  * on_final), on a second thread when it is big: the other detector is
  * usually still running, and parsing tens of thousands of sequences takes
  * a while. judge_detector() collects the tree. */
-#define PARSE_THREAD_MIN ((size_t)256 << 10)    /* response bytes */
+#define PARSE_THREAD_MIN ((size_t)256 << 10) /* response bytes */
 
 typedef struct det_parse {
     const lda_call *call;
-    json_t *root;                 /* NULL: not parsed, or not JSON */
-    lda_seqlist seqs;             /* "results" of a "success" answer ... */
-    bool seqs_ok;                 /* ... decoded (and removed from root) */
+    json_t *root;     /* NULL: not parsed, or not JSON */
+    lda_seqlist seqs; /* "results" of a "success" answer ... */
+    bool seqs_ok;     /* ... decoded (and removed from root) */
     bool threaded;
     pthread_t thread;
 } det_parse;
@@ -135,22 +134,22 @@ typedef struct det_parse {
 typedef struct run {
     const lda_config *cfg;
     lda_req *r;
-    int64_t t0, t_read, t_parsed, t_detected, t_done;   /* monotonic */
-    double call_ms[LDA_SVC_COUNT];  /* each detector call, first try to end */
-    int64_t started;                                   /* wall clock */
+    int64_t t0, t_read, t_parsed, t_detected, t_done; /* monotonic */
+    double call_ms[LDA_SVC_COUNT]; /* each detector call, first try to end */
+    int64_t started;               /* wall clock */
     lda_set set;
     lda_rejects rej;
     uint64_t event_count;
-    char fp_all[65];               /* of every event: the run's */
-    char fp[LDA_SVC_COUNT][65];    /* of what each detector receives */
-    lda_buf body[LDA_SVC_COUNT];   /* detector request bodies */
+    char fp_all[65];             /* of every event: the run's */
+    char fp[LDA_SVC_COUNT][65];  /* of what each detector receives */
+    lda_buf body[LDA_SVC_COUNT]; /* detector request bodies */
     lda_call det[LDA_SVC_COUNT];
     det_outcome out[LDA_SVC_COUNT];
     det_parse parsed[LDA_SVC_COUNT];
     lda_call agg;
-    bool agg_ok;                   /* aggregator answered "completed" */
-    bool agg_failed;               /* unreachable, or answered "failed" */
-    bool disk_full;                /* the aggregator answered 507 */
+    bool agg_ok;     /* aggregator answered "completed" */
+    bool agg_failed; /* unreachable, or answered "failed" */
+    bool disk_full;  /* the aggregator answered 507 */
     bool partial;
     uint64_t merged;
     char agg_error[ERR_MAX];
@@ -168,8 +167,7 @@ static json_t *outputs_json(const char *id)
 
 /* 400/413 for an input the loader refused, with what was rejected: an
  * answer, not a bare error, so that the client sees the rejected rows. */
-static bool load_refused(run *g, int status, const char *msg,
-                         lda_answer *out)
+static bool load_refused(run *g, int status, const char *msg, lda_answer *out)
 {
     out->status = status;
     out->json = json_pack("{s:s,s:s,s:I,s:o}", "error", msg, "request_id",
@@ -189,15 +187,16 @@ static json_t *replay_json(const run *g, json_t *rec)
         outputs = outputs_json(g->r->request_id);
     json_t *nul = json_null();
 #define REC(k) (json_object_get(rec, k) ? json_object_get(rec, k) : nul)
-    json_t *j = json_pack(
-        "{s:s,s:s,s:O,s:O,s:O,s:O,s:b,s:O,s:O,s:o,s:O,s:b}", "request_id",
-        g->r->request_id, "status", done ? "completed" : "failed",
-        "event_count", REC("event_count"), "rejected_count",
-        REC("rejected_count"), "rejected", REC("rejected"),
-        "aggregated_count", REC("merged_count"), "partial",
-        json_is_true(json_object_get(rec, "partial")), "failed_services",
-        REC("failed_services"), "services", REC("services"), "outputs",
-        outputs, "error", REC("error"), "replayed", 1);
+    json_t *j = json_pack("{s:s,s:s,s:O,s:O,s:O,s:O,s:b,s:O,s:O,s:o,s:O,s:b}",
+                          "request_id", g->r->request_id, "status",
+                          done ? "completed" : "failed", "event_count",
+                          REC("event_count"), "rejected_count",
+                          REC("rejected_count"), "rejected", REC("rejected"),
+                          "aggregated_count", REC("merged_count"), "partial",
+                          json_is_true(json_object_get(rec, "partial")),
+                          "failed_services", REC("failed_services"),
+                          "services", REC("services"), "outputs", outputs,
+                          "error", REC("error"), "replayed", 1);
 #undef REC
     return j;
 }
@@ -266,13 +265,13 @@ static bool encode(run *g)
  * be new. False when the run stops here: its answer is in out, or e. */
 static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
 {
-    bool ok = lda_csv_load(in->csv, in->len, (size_t)g->cfg->max_events,
-                           false, &g->set, &g->rej, e);
+    bool ok = lda_csv_load(in->csv, in->len, (size_t)g->cfg->max_events, false,
+                           &g->set, &g->rej, e);
     free(in->owned);
     in->owned = NULL;
     if (!ok && e->status == 500)
         return lda_err_detail(e, "out of memory while parsing");
-    if (!ok) {         /* 400 or 413: an answer with the rejected rows */
+    if (!ok) { /* 400 or 413: an answer with the rejected rows */
         bool stop = load_refused(g, e->status, e->msg, out);
         lda_err_init(e);
         return stop;
@@ -282,7 +281,7 @@ static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
         lda_err_detail(e, "out of memory while encoding");
         return lda_err_msg(e, LDA_MSG_NOMEM);
     }
-    lda_set_free(&g->set);      /* the bodies hold everything now */
+    lda_set_free(&g->set); /* the bodies hold everything now */
     lda_set_init(&g->set);
     return !answered_by_existing_run(g, out, e);
 }
@@ -298,8 +297,7 @@ static void describe(const lda_call *c, char *out, size_t n)
 }
 
 /* Log a failed call with what its body said (our own sibling's words). */
-static void log_call_failure(const run *g, const lda_call *c,
-                             const char *what)
+static void log_call_failure(const run *g, const lda_call *c, const char *what)
 {
     json_t *f = json_pack("{s:s,s:s,s:i,s:i,s:s}", "target", c->service,
                           "state",
@@ -309,11 +307,10 @@ static void log_call_failure(const run *g, const lda_call *c,
                           "http_status", (int)c->http_status, "retry_count",
                           (int)c->retry_count, "error", what);
     if (f && c->response.len)
-        json_object_set_new(f, "response",
-                            json_stringn(c->response.data,
-                                                 c->response.len > 300
-                                                     ? 300
-                                                     : c->response.len));
+        json_object_set_new(
+            f, "response",
+            json_stringn(c->response.data,
+                         c->response.len > 300 ? 300 : c->response.len));
     lda_log(LDA_WARN, g->r->request_id, "service failed", f);
 }
 
@@ -329,8 +326,7 @@ static void *parse_response(void *arg)
     if (lda_codec_res_split(body, len, &env, &envlen, &pos)) {
         /* the binary answer asked for: JSON envelope, binary sequences */
         p->root = json_loadb(env, envlen, 0, NULL);
-        const char *st =
-            json_string_value(json_object_get(p->root, "status"));
+        const char *st = json_string_value(json_object_get(p->root, "status"));
         if (st && strcmp(st, "success") == 0 &&
             !json_object_get(p->root, "results"))
             p->seqs_ok = lda_wire_seqs_decode(body, len, &pos, &p->seqs,
@@ -338,7 +334,7 @@ static void *parse_response(void *arg)
                          pos == len;
         return NULL;
     }
-    p->root = json_loadb(body, len, 0, NULL);      /* a plain JSON answer */
+    p->root = json_loadb(body, len, 0, NULL); /* a plain JSON answer */
     const char *st = json_string_value(json_object_get(p->root, "status"));
     if (st && strcmp(st, "success") == 0) {
         p->seqs_ok = lda_codec_seqlist_from_json(
@@ -409,11 +405,11 @@ static void judge_detector(run *g, int i)
         snprintf(o->status, sizeof o->status, "%s", st);
         if (!o->ok) {
             const char *e = json_string_value(json_object_get(j, "error"));
-            snprintf(o->error, sizeof o->error, "detector reported %s%s%s",
-                     st, e ? ": " : "", e ? e : "");
+            snprintf(o->error, sizeof o->error, "detector reported %s%s%s", st,
+                     e ? ": " : "", e ? e : "");
             log_call_failure(g, c, o->error);
         }
-        o->answer = j;                /* forwarded to the aggregator */
+        o->answer = j; /* forwarded to the aggregator */
         lda_seqlist t = o->seqs;
         o->seqs = g->parsed[i].seqs;
         g->parsed[i].seqs = t;
@@ -465,19 +461,21 @@ static bool aggregate_body(run *g, lda_buf *out)
         if (json_array_append_new(expected, json_string(lda_svcs[i].name)))
             break;
     json_t *head = results && expected
-        ? json_pack("{s:s,s:O,s:I,s:I,s:o,s:s,s:s,s:O}", "request_id",
-                    g->r->request_id, "expected_services", expected,
-                    "event_count", (json_int_t)g->event_count,
-                    "rejected_count", (json_int_t)g->rej.count, "rejected",
-                    lda_runrec_rejected(&g->rej), "event_fingerprint",
-                    g->fp_all, "started", started, "results", results)
-        : NULL;
+                       ? json_pack("{s:s,s:O,s:I,s:I,s:o,s:s,s:s,s:O}",
+                                   "request_id", g->r->request_id,
+                                   "expected_services", expected,
+                                   "event_count", (json_int_t)g->event_count,
+                                   "rejected_count", (json_int_t)g->rej.count,
+                                   "rejected", lda_runrec_rejected(&g->rej),
+                                   "event_fingerprint", g->fp_all, "started",
+                                   started, "results", results)
+                       : NULL;
     json_decref(expected);
     json_decref(results);
     bool ok = head && lda_codec_agg_req_to_bin(head, lists, n, out) == 0;
     json_decref(head);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        lda_call_free(&g->det[i]);         /* the answers are used up */
+        lda_call_free(&g->det[i]); /* the answers are used up */
         lda_call_init(&g->det[i]);
     }
     return ok;
@@ -571,9 +569,9 @@ static void aggregate(run *g)
                            g->cfg->retry_backoff_base};
     lda_client_run(client, c, 1, &p);
     lda_buf_free(&body);
-    json_t *j = c->response.len ? json_loadb(c->response.data,
-                                             c->response.len, 0, NULL)
-                                : NULL;
+    json_t *j = c->response.len
+                    ? json_loadb(c->response.data, c->response.len, 0, NULL)
+                    : NULL;
     if (c->state == LDA_CALL_SUCCESS && c->http_status == 200 &&
         json_is_string(json_object_get(j, "status")))
         aggregate_answered(g, c, j);
@@ -592,8 +590,8 @@ static void log_run(const run *g, bool done, json_t *failed)
                       "event_count", (json_int_t)g->event_count,
                       "rejected_count", (json_int_t)g->rej.count,
                       "aggregated_count", (json_int_t)(done ? g->merged : 0),
-                      "partial", done && g->partial, "failed_services",
-                      failed, "read_ms", ms_of(g->t0, g->t_read), "parse_ms",
+                      "partial", done && g->partial, "failed_services", failed,
+                      "read_ms", ms_of(g->t0, g->t_read), "parse_ms",
                       ms_of(g->t_read, g->t_parsed), "detect_ms",
                       ms_of(g->t_parsed, g->t_detected), "aggregate_ms",
                       ms_of(g->t_detected, g->t_done), "total_ms",
@@ -613,16 +611,15 @@ static bool answer(run *g, lda_answer *out)
     error[0] = '\0';
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         const det_outcome *o = &g->out[i];
-        json_object_set_new(
-            services, lda_svcs[i].name,
-            json_pack("{s:s,s:I,s:o}", "status", o->status, "retry_count",
-                      (json_int_t)o->retry_count, "error",
-                      lda_runrec_str(o->error)));
+        json_object_set_new(services, lda_svcs[i].name,
+                            json_pack("{s:s,s:I,s:o}", "status", o->status,
+                                      "retry_count",
+                                      (json_int_t)o->retry_count, "error",
+                                      lda_runrec_str(o->error)));
         if (!o->ok) {
             json_array_append_new(failed, json_string(lda_svcs[i].name));
             el += (size_t)snprintf(error + el, sizeof error - el, "%s%s: %s",
-                                   el ? "; " : "", lda_svcs[i].name,
-                                   o->error);
+                                   el ? "; " : "", lda_svcs[i].name, o->error);
         }
     }
     if (g->agg_failed) {
@@ -638,12 +635,12 @@ static bool answer(run *g, lda_answer *out)
     log_run(g, done, failed);
     json_t *j = json_pack(
         "{s:s,s:s,s:I,s:I,s:o,s:I,s:b,s:o,s:o,s:o,s:o}", "request_id",
-        r->request_id, "status", done ? "completed" : "failed",
-        "event_count", (json_int_t)g->event_count, "rejected_count",
-        (json_int_t)g->rej.count, "rejected", lda_runrec_rejected(&g->rej),
-        "aggregated_count", (json_int_t)(done ? g->merged : 0), "partial",
-        done && g->partial, "failed_services", failed, "services", services,
-        "outputs", outputs, "error", lda_runrec_str(error));
+        r->request_id, "status", done ? "completed" : "failed", "event_count",
+        (json_int_t)g->event_count, "rejected_count", (json_int_t)g->rej.count,
+        "rejected", lda_runrec_rejected(&g->rej), "aggregated_count",
+        (json_int_t)(done ? g->merged : 0), "partial", done && g->partial,
+        "failed_services", failed, "services", services, "outputs", outputs,
+        "error", lda_runrec_str(error));
     out->status = done ? 200 : g->disk_full ? 507 : 502;
     out->json = j;
     return true;
@@ -695,7 +692,7 @@ static void run_init(run *g, const lda_config *cfg, lda_req *r)
 static void run_free(run *g)
 {
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        json_decref(parsed_response(g, i));   /* joins a parse, if any */
+        json_decref(parsed_response(g, i)); /* joins a parse, if any */
         lda_seqlist_free(&g->parsed[i].seqs);
         lda_seqlist_free(&g->out[i].seqs);
         json_decref(g->out[i].answer);
@@ -708,7 +705,7 @@ static void run_free(run *g)
 static bool orchestrate(const lda_config *cfg, lda_req *r, lda_answer *out,
                         lda_err *e)
 {
-    static run g;                 /* large (rejects, calls): off the stack */
+    static run g; /* large (rejects, calls): off the stack */
     run_init(&g, cfg, r);
     lda_input in;
     bool ok = lda_input_read(cfg, r, &in, e);
@@ -721,7 +718,7 @@ static bool orchestrate(const lda_config *cfg, lda_req *r, lda_answer *out,
         ok = answer(&g, out);
     } else if (ok) {
         free(in.owned);
-        ok = e->status == 0;      /* stopped with an answer */
+        ok = e->status == 0; /* stopped with an answer */
     }
     run_free(&g);
     return ok;

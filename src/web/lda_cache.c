@@ -79,7 +79,7 @@ size_t lda_cache_sweep(uint64_t ttl)
             continue;
         if (unlinkat(dirfd(d), e->d_name, 0) == 0)
             n++;
-        else if (errno != ENOENT)   /* ENOENT: a lookup removed it first */
+        else if (errno != ENOENT) /* ENOENT: a lookup removed it first */
             lda_log(LDA_WARN, NULL, "retention: cache entry not removed",
                     json_pack("{s:s,s:s}", "entry", e->d_name, "detail",
                               strerror(errno)));

@@ -34,7 +34,7 @@ struct lda_client {
     CURLM *multi;
     const char *base_url;
     size_t base_len;
-    char *key_header;            /* "X-API-Key: ..." or NULL */
+    char *key_header; /* "X-API-Key: ..." or NULL */
     CURL *pool[POOL_MAX];
     size_t npool;
 };
@@ -144,7 +144,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
                                     : LDA_CALL_DEFAULT_MAX_RESPONSE;
     if (n > cap - call->response.len) {
         call->too_large_ = true;
-        return 0;               /* aborts the transfer: CURLE_WRITE_ERROR */
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
     }
     if (!lda_buf_reserve(&call->response, n))
         return 0;
@@ -157,8 +157,8 @@ static void set_final(lda_call *call, lda_call_state st, const char *error)
     call->state = st;
     call->phase_ = PH_DONE;
     if (call->attempts)
-        call->elapsed_ms =
-            (double)(lda_mono_us() - call->attempt_us[0]) / 1000.0;
+        call->elapsed_ms = (double)(lda_mono_us() - call->attempt_us[0]) /
+                           1000.0;
     snprintf(call->error, sizeof call->error, "%s", error ? error : "");
     if (call->on_final)
         call->on_final(call, call->on_final_arg);
@@ -212,15 +212,15 @@ static CURLcode set_options(CURL *e, lda_call *call, const char *url,
     if (timeout_ms < 1)
         timeout_ms = 1;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                       \
-    do {                                                                    \
-        if (rc == CURLE_OK)                                                 \
-            rc = curl_easy_setopt(e, opt, val);                             \
+#define SET(opt, val) \
+    do { \
+        if (rc == CURLE_OK) \
+            rc = curl_easy_setopt(e, opt, val); \
     } while (0)
     SET(CURLOPT_URL, url);
     SET(CURLOPT_HTTPHEADER, call->headers_);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_NOPROXY, "*");  /* siblings are never behind a proxy */
+    SET(CURLOPT_NOPROXY, "*"); /* siblings are never behind a proxy */
     SET(CURLOPT_TIMEOUT_MS, timeout_ms);
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, call);
@@ -257,8 +257,8 @@ static bool setup(lda_client *c, lda_call *call, const lda_client_policy *p)
     CURLcode rc = set_options(e, call, url, p);
     free(url);
     if (rc != CURLE_OK) {
-        json_t *f = json_pack("{s:s,s:s}", "target", svc_name(call),
-                              "detail", curl_easy_strerror(rc));
+        json_t *f = json_pack("{s:s,s:s}", "target", svc_name(call), "detail",
+                              curl_easy_strerror(rc));
         lda_log(LDA_ERROR, call->request_id, "client setup failed", f);
         set_final(call, LDA_CALL_REJECTED, "internal error");
         return false;
@@ -309,8 +309,8 @@ static bool classify(CURLcode res, const lda_call *call,
         snprintf(out, outlen, "connection failed");
         return true;
     case CURLE_WRITE_ERROR:
-        snprintf(out, outlen, call->too_large_ ? "response too large"
-                                               : "out of memory");
+        snprintf(out, outlen,
+                 call->too_large_ ? "response too large" : "out of memory");
         return false;
     case CURLE_OUT_OF_MEMORY:
         snprintf(out, outlen, "out of memory");
@@ -343,10 +343,11 @@ static bool finish_attempt(lda_call *call, CURLcode res,
             if (code == 429) {
                 curl_off_t ra = 0;
                 if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) ==
-                        CURLE_OK && ra > 0)
+                        CURLE_OK &&
+                    ra > 0)
                     retry_after = (int64_t)ra;
             }
-        } else if (code >= 400) {     /* 4xx, 507 */
+        } else if (code >= 400) { /* 4xx, 507 */
             snprintf(reason, sizeof reason, "HTTP %ld", code);
             set_final(call, LDA_CALL_REJECTED, reason);
         } else {
@@ -370,16 +371,15 @@ static bool finish_attempt(lda_call *call, CURLcode res,
         set_final(call, LDA_CALL_EXHAUSTED, reason);
         return true;
     }
-    int64_t wait_ms =
-        lda_client_backoff_ms(p->backoff_base_s, call->retry_count,
-                              retry_after);
+    int64_t wait_ms = lda_client_backoff_ms(p->backoff_base_s,
+                                            call->retry_count, retry_after);
     call->retry_count++;
     call->due_us_ = lda_mono_us() + wait_ms * 1000;
     call->phase_ = PH_WAITING;
     json_t *f = json_pack("{s:s,s:i,s:I,s:s,s:i}", "target", svc_name(call),
                           "attempt", (int)call->retry_count, "wait_ms",
-                          (json_int_t)wait_ms, "reason", reason,
-                          "http_status", (int)call->http_status);
+                          (json_int_t)wait_ms, "reason", reason, "http_status",
+                          (int)call->http_status);
     lda_log(LDA_WARN, call->request_id, "retrying call", f);
     return false;
 }
@@ -447,8 +447,8 @@ static size_t collect_finished(lda_client *c, const lda_client_policy *p)
 
 /* Start the waiting calls that are due; how many could not start (made
  * final). *next gets the nearest due time still ahead, or -1. */
-static size_t start_due(lda_client *c, lda_call *calls, size_t n,
-                        int64_t now, int64_t *next)
+static size_t start_due(lda_client *c, lda_call *calls, size_t n, int64_t now,
+                        int64_t *next)
 {
     size_t failed = 0;
     *next = -1;

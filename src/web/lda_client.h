@@ -21,25 +21,25 @@
 #define LDA_CALL_DEFAULT_MAX_RESPONSE (64u << 20)
 
 typedef enum {
-    LDA_CALL_SUCCESS = 0,   /* final answer with a status below 400 */
-    LDA_CALL_EXHAUSTED,     /* retryable failures until no retry was left */
-    LDA_CALL_REJECTED       /* final at once: a 4xx other than 429, or a
+    LDA_CALL_SUCCESS = 0, /* final answer with a status below 400 */
+    LDA_CALL_EXHAUSTED,   /* retryable failures until no retry was left */
+    LDA_CALL_REJECTED     /* final at once: a 4xx other than 429, or a
                                local failure (response over the cap, out of
                                memory, unusable URL) */
 } lda_call_state;
 
 typedef struct lda_call {
     /* Inputs (strings and body must outlive lda_client_run). */
-    const char *service;        /* name for logs and errors, "layering" */
-    const char *path;           /* appended to the base URL */
-    bool get;                   /* GET instead of POST */
-    const char *content_type;   /* POST: Content-Type header */
-    const char *request_id;     /* X-Request-ID header and logs; may be NULL */
-    const char *fingerprint;    /* X-Event-Fingerprint header; may be NULL */
-    const char *accept;         /* Accept header; NULL = application/json */
-    const char *body;           /* POST body, sent without a copy */
+    const char *service;      /* name for logs and errors, "layering" */
+    const char *path;         /* appended to the base URL */
+    bool get;                 /* GET instead of POST */
+    const char *content_type; /* POST: Content-Type header */
+    const char *request_id;   /* X-Request-ID header and logs; may be NULL */
+    const char *fingerprint;  /* X-Event-Fingerprint header; may be NULL */
+    const char *accept;       /* Accept header; NULL = application/json */
+    const char *body;         /* POST body, sent without a copy */
     size_t body_len;
-    size_t max_response;        /* response body cap; 0 = default */
+    size_t max_response; /* response body cap; 0 = default */
     /* Called once, inside lda_client_run, as soon as this call is final
        (the other calls of the batch keep their state meanwhile), e.g. to
        start work on its response while the others still run. May be
@@ -49,21 +49,21 @@ typedef struct lda_call {
 
     /* Results, valid after lda_client_run. */
     lda_call_state state;
-    long http_status;           /* of the last attempt; 0 = no response */
-    unsigned retry_count;       /* attempts after the first */
-    lda_buf response;           /* the last attempt's body */
-    char error[96];             /* safe words, "" on success: "HTTP 500",
+    long http_status;     /* of the last attempt; 0 = no response */
+    unsigned retry_count; /* attempts after the first */
+    lda_buf response;     /* the last attempt's body */
+    char error[96];       /* safe words, "" on success: "HTTP 500",
                                    "timed out after 30 s", "connection
                                    refused", ... */
-    unsigned attempts;          /* attempts made */
+    unsigned attempts;    /* attempts made */
     int64_t attempt_us[LDA_CALL_MAX_TS]; /* lda_mono_us() start of each
                                             attempt, microseconds */
-    double elapsed_ms;          /* first attempt's start to the final end */
+    double elapsed_ms; /* first attempt's start to the final end */
 
     /* Private to lda_client. */
     void *easy_;
     void *headers_;
-    int64_t due_us_;            /* next attempt time while waiting */
+    int64_t due_us_; /* next attempt time while waiting */
     int phase_;
     bool too_large_;
     char errbuf_[256];
@@ -71,9 +71,9 @@ typedef struct lda_call {
 
 /* Retry and timeout policy of one batch. */
 typedef struct lda_client_policy {
-    double timeout_s;           /* per attempt (ALGORITHM_TIMEOUT_SECONDS) */
-    uint64_t max_retries;       /* MAX_RETRIES */
-    double backoff_base_s;      /* RETRY_BACKOFF_BASE_SECONDS */
+    double timeout_s;      /* per attempt (ALGORITHM_TIMEOUT_SECONDS) */
+    uint64_t max_retries;  /* MAX_RETRIES */
+    double backoff_base_s; /* RETRY_BACKOFF_BASE_SECONDS */
 } lda_client_policy;
 
 typedef struct lda_client lda_client;

@@ -38,9 +38,9 @@ void lda_codec_agg_req_free(lda_agg_req *a)
 /* The detector index of a service name, or -1 (not a string, unknown). */
 static int svc_index(const json_t *v)
 {
-    return json_is_string(v) ? lda_svc_detector(json_string_value(v),
-                                                json_string_length(v))
-                             : -1;
+    return json_is_string(v)
+               ? lda_svc_detector(json_string_value(v), json_string_length(v))
+               : -1;
 }
 
 /* Record the first validation failure; always true (keep going). */
@@ -94,8 +94,8 @@ static bool take_seqs(agg_bin *bin, lda_seqlist *tmp, lda_err *e)
 
 /* The members of a result entry that are not its sequences. False (400)
  * when one is of the wrong type. */
-static bool entry_fields(lda_agg_result *r, const char *name,
-                         const json_t *o, lda_err *e)
+static bool entry_fields(lda_agg_result *r, const char *name, const json_t *o,
+                         lda_err *e)
 {
     const json_t *st = json_object_get(o, "status");
     if (!json_is_string(st))
@@ -105,8 +105,7 @@ static bool entry_fields(lda_agg_result *r, const char *name,
     const json_t *fs = json_object_get(o, "final_status");
     r->final_status = json_is_true(fs);
     if (fs && !json_is_boolean(fs))
-        return lda_err_set(e, 400, "%s: final_status must be a boolean",
-                           name);
+        return lda_err_set(e, 400, "%s: final_status must be a boolean", name);
     const json_t *rc = json_object_get(o, "retry_count");
     if (rc && !json_is_null(rc)) {
         if (!json_is_integer(rc) || json_integer_value(rc) < 0)
@@ -136,7 +135,7 @@ static bool entry_seqs(lda_agg_result *r, const char *name, const json_t *o,
         return lda_err_set(e, 400, "%s: results must come after the head",
                            name);
     if (bin) {
-        lda_seqlist t = r->seqs;          /* take the decoded list */
+        lda_seqlist t = r->seqs; /* take the decoded list */
         r->seqs = *tmp;
         *tmp = t;
         return true;
@@ -155,8 +154,8 @@ static bool other_request(const lda_agg_req *a, const json_t *rid)
 }
 
 /* One element of "results". */
-static bool agg_entry(lda_agg_req *a, size_t i, const json_t *o,
-                      agg_bin *bin, lda_err *e)
+static bool agg_entry(lda_agg_req *a, size_t i, const json_t *o, agg_bin *bin,
+                      lda_err *e)
 {
     if (!json_is_object(o))
         return lda_err_set(e, 400, "results[%zu]: must be an object", i);
@@ -219,8 +218,8 @@ static bool valid_rejected(const json_t *v)
  * one is of the wrong type. */
 static bool agg_run_fields(lda_agg_req *a, const json_t *root, lda_err *e)
 {
-    if (!opt_count(root, "event_count", &a->has_event_count,
-                   &a->event_count, e) ||
+    if (!opt_count(root, "event_count", &a->has_event_count, &a->event_count,
+                   e) ||
         !opt_count(root, "rejected_count", &a->has_rejected_count,
                    &a->rejected_count, e))
         return false;
@@ -236,8 +235,9 @@ static bool agg_run_fields(lda_agg_req *a, const json_t *root, lda_err *e)
         if (!json_is_string(v) ||
             !lda_valid_fingerprint(json_string_value(v),
                                    json_string_length(v)))
-            return lda_err_set(e, 400, "event_fingerprint must be 64 "
-                                       "lowercase hex digits");
+            return lda_err_set(e, 400,
+                               "event_fingerprint must be 64 "
+                               "lowercase hex digits");
         memcpy(a->fingerprint, json_string_value(v), 65);
     }
     v = json_object_get(root, "started");
@@ -344,8 +344,8 @@ bool lda_codec_agg_req_from_bin(const char *body, size_t len, lda_agg_req *a,
 }
 
 int lda_codec_agg_req_to_bin(const json_t *head,
-                             const lda_seqlist *const lists[],
-                             size_t nlists, lda_buf *out)
+                             const lda_seqlist *const lists[], size_t nlists,
+                             lda_buf *out)
 {
     char *h = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!h)

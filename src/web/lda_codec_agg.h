@@ -22,28 +22,28 @@
 #define LDA_AGG_ERROR_MAX 256
 
 typedef struct lda_agg_result {
-    bool present;                    /* appeared in "results" */
-    char status[16];                 /* "success", "failure", "timeout",
+    bool present;    /* appeared in "results" */
+    char status[16]; /* "success", "failure", "timeout",
                                         "exhausted", ... (truncated) */
-    bool success;                    /* status == "success" */
+    bool success;    /* status == "success" */
     bool final_status;
-    uint64_t retry_count;            /* 0 when absent */
-    char error[LDA_AGG_ERROR_MAX];   /* "" when null/absent */
+    uint64_t retry_count;          /* 0 when absent */
+    char error[LDA_AGG_ERROR_MAX]; /* "" when null/absent */
     bool has_error;
-    lda_seqlist seqs;                /* decoded "results" when success */
+    lda_seqlist seqs; /* decoded "results" when success */
 } lda_agg_result;
 
 typedef struct lda_agg_req {
-    char request_id[37];             /* lowercased */
-    bool expected[LDA_SVC_COUNT];    /* named in expected_services */
+    char request_id[37];          /* lowercased */
+    bool expected[LDA_SVC_COUNT]; /* named in expected_services */
     lda_agg_result res[LDA_SVC_COUNT];
     /* Optional run fields (docs/api.md#aggregate-request), used for run.json.
      */
     bool has_event_count, has_rejected_count, has_started;
     uint64_t event_count, rejected_count;
-    int64_t started;                 /* microseconds UTC */
-    json_t *rejected;                /* array [{"row","reason"}], or NULL */
-    char fingerprint[65];            /* "" when absent */
+    int64_t started;      /* microseconds UTC */
+    json_t *rejected;     /* array [{"row","reason"}], or NULL */
+    char fingerprint[65]; /* "" when absent */
     /* The first validation failure (see the top), "" when none. */
     char invalid[LDA_AGG_ERROR_MAX];
 } lda_agg_req;
@@ -69,6 +69,6 @@ bool lda_codec_agg_req_from_bin(const char *body, size_t len, lda_agg_req *a,
  * lists[0..nlists), one per successful entry in entry order. 0 or -1
  * (OOM). */
 int lda_codec_agg_req_to_bin(const json_t *head,
-                             const lda_seqlist *const lists[],
-                             size_t nlists, lda_buf *out);
+                             const lda_seqlist *const lists[], size_t nlists,
+                             lda_buf *out);
 #endif

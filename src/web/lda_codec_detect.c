@@ -47,9 +47,8 @@ static const char *field_text(const json_t *v, bool num, bool real_ok,
     return NULL;
 }
 
-static const char *const ev_keys[7] = {"timestamp", "account_id",
-                                       "product_id", "side",
-                                       "price", "quantity",
+static const char *const ev_keys[7] = {"timestamp", "account_id", "product_id",
+                                       "side",      "price",      "quantity",
                                        "event_type"};
 
 /* One event object of "events" into set. 0; -1 with err (400); -3 OOM. */
@@ -67,15 +66,14 @@ static int dec_event(const json_t *e, size_t i, lda_set *set, lda_err *err)
         const char *p = NULL;
         size_t n = 0;
         if (v)
-            p = field_text(v, isprice || isqty, isprice,
-                           isprice ? pbuf : qbuf,
+            p = field_text(v, isprice || isqty, isprice, isprice ? pbuf : qbuf,
                            isprice ? sizeof pbuf : sizeof qbuf, &n);
         if (!p) {
             lda_err_set(err, 400, "events[%zu]: %s: %s", i, ev_keys[k],
-                   !v       ? "missing"
-                   : isprice ? "must be a string or a number"
-                   : isqty   ? "must be an integer"
-                             : "must be a string");
+                        !v        ? "missing"
+                        : isprice ? "must be a string or a number"
+                        : isqty   ? "must be an integer"
+                                  : "must be a string");
             return -1;
         }
         t[k].p = p;
@@ -101,7 +99,7 @@ static int dec_event(const json_t *e, size_t i, lda_set *set, lda_err *err)
  * tree of the whole document is ever built. */
 typedef struct jwalk {
     const char *base, *p, *end;
-    const char *bad;        /* where the text stopped being JSON, or NULL */
+    const char *bad; /* where the text stopped being JSON, or NULL */
 } jwalk;
 
 static void jw_ws(jwalk *w)
@@ -169,8 +167,7 @@ static void jw_syntax(const jwalk *w, const char *at, lda_err *err)
 
 /* The old whole-tree answer for a body that is not a JSON object: jansson
  * says why it is not JSON, or it is JSON but not an object. */
-static int detect_req_not_object(const char *body, size_t len,
-                                 lda_err *err)
+static int detect_req_not_object(const char *body, size_t len, lda_err *err)
 {
     json_error_t e;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
@@ -184,7 +181,7 @@ static int detect_req_not_object(const char *body, size_t len,
         return -3;
     }
     lda_err_set(err, 400, "invalid JSON (line %d, column %d)", e.line,
-           e.column);
+                e.column);
     return -1;
 }
 
@@ -194,7 +191,7 @@ typedef struct detect_walk {
     json_t *id, *fp;
     bool events_array;
     size_t nevents;
-    int event_rc;                     /* first bad event: -1, or 0 */
+    int event_rc; /* first bad event: -1, or 0 */
     lda_err event_err;
 } detect_walk;
 
@@ -242,7 +239,7 @@ static int walk_detect_req(jwalk *w, uint64_t max_events, lda_set *set,
     if (!seen)
         return -3;
     int rc = 0;
-    w->p++;                                   /* '{' */
+    w->p++; /* '{' */
     if (jw_peek(w, '}')) {
         w->p++;
         goto done;
@@ -258,14 +255,14 @@ static int walk_detect_req(jwalk *w, uint64_t max_events, lda_set *set,
         if (!key || json_object_get(seen, key) ||
             json_object_set_new(seen, key, json_null()) < 0) {
             if (key && !w->bad && json_object_get(seen, key))
-                w->bad = w->p;                /* a repeated key */
+                w->bad = w->p; /* a repeated key */
             else if (key)
                 oom = true;
             json_decref(k);
             break;
         }
         bool is_events = strcmp(key, "events") == 0;
-        json_t **keep = strcmp(key, "request_id") == 0 ? &d->id
+        json_t **keep = strcmp(key, "request_id") == 0          ? &d->id
                         : strcmp(key, "event_fingerprint") == 0 ? &d->fp
                                                                 : NULL;
         json_decref(k);
@@ -291,7 +288,7 @@ done:
     if (!w->bad && !oom && rc == 0) {
         jw_ws(w);
         if (w->p < w->end)
-            w->bad = w->p + 1;                /* text after the object */
+            w->bad = w->p + 1; /* text after the object */
     }
     return oom ? -3 : rc;
 }
@@ -343,4 +340,3 @@ bool lda_codec_detect_req_from_json(const char *body, size_t len,
     json_decref(d.fp);
     return rc == 0;
 }
-

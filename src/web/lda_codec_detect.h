@@ -10,7 +10,7 @@
 #include "lda_event.h"
 
 typedef struct lda_detect_req {
-    char request_id[37];   /* lowercased */
+    char request_id[37]; /* lowercased */
     char fingerprint[65];
 } lda_detect_req;
 

@@ -145,15 +145,14 @@ int lda_codec_seqlist_text(const lda_seqlist *l, lda_buf *b)
 /* ---- SuspiciousSequence: decode --------------------------------------- */
 
 typedef struct dec {
-    const char *prefix;   /* "results" or "layering.results" ... */
+    const char *prefix; /* "results" or "layering.results" ... */
     size_t idx;
     lda_err *e;
 } dec;
 
 static int dfail(const dec *d, const char *field, const char *what)
 {
-    lda_err_set(d->e, 400, "%s[%zu].%s: %s", d->prefix, d->idx, field,
-           what);
+    lda_err_set(d->e, 400, "%s[%zu].%s: %s", d->prefix, d->idx, field, what);
     return -1;
 }
 
@@ -190,8 +189,8 @@ static int get_count(const dec *d, const json_t *o, const char *k,
     return 0;
 }
 
-static int get_id(const dec *d, const json_t *o, const char *k,
-                  const char **p, size_t *n)
+static int get_id(const dec *d, const json_t *o, const char *k, const char **p,
+                  size_t *n)
 {
     const json_t *v = need(d, o, k);
     if (!v)
@@ -201,8 +200,9 @@ static int get_id(const dec *d, const json_t *o, const char *k,
     *p = json_string_value(v);
     *n = json_string_length(v);
     if (!lda_valid_id(*p, *n))
-        return dfail(d, k, "must be 1 to 256 bytes without control "
-                           "characters");
+        return dfail(d, k,
+                     "must be 1 to 256 bytes without control "
+                     "characters");
     return 0;
 }
 
@@ -280,8 +280,8 @@ static int dec_wash(const dec *d, const json_t *o, lda_seq *q)
         must_null(d, o, "order_timestamps") < 0)
         return -1;
     const json_t *v = need(d, o, "alternation_percentage");
-    if (!v || get_pct(d, v, "alternation_percentage", 0.0, 100.0,
-                      &q->alt_pct) < 0)
+    if (!v ||
+        get_pct(d, v, "alternation_percentage", 0.0, 100.0, &q->alt_pct) < 0)
         return -1;
     q->has_alt = true;
     v = need(d, o, "price_change_percentage");
@@ -289,8 +289,8 @@ static int dec_wash(const dec *d, const json_t *o, lda_seq *q)
         return -1;
     if (json_is_null(v))
         return 0;
-    if (get_pct(d, v, "price_change_percentage", 0.0, HUGE_VAL,
-                &q->pc_pct) < 0)
+    if (get_pct(d, v, "price_change_percentage", 0.0, HUGE_VAL, &q->pc_pct) <
+        0)
         return -1;
     q->has_pc = true;
     return 0;
@@ -302,7 +302,7 @@ static int dec_seq(const dec *d, const json_t *o, lda_seqlist *l,
 {
     if (!json_is_object(o)) {
         lda_err_set(d->e, 400, "%s[%zu]: must be an object", d->prefix,
-               d->idx);
+                    d->idx);
         return -1;
     }
     const char *acc, *prod;
@@ -322,7 +322,7 @@ static int dec_seq(const dec *d, const json_t *o, lda_seqlist *l,
     if (!t)
         return -1;
     const char *ts = json_string_value(t);
-    int dtype = !ts                              ? -1
+    int dtype = !ts                               ? -1
                 : strcmp(ts, "LAYERING") == 0     ? LDA_LAYERING
                 : strcmp(ts, "WASH_TRADING") == 0 ? LDA_WASH
                                                   : -1;
@@ -344,7 +344,7 @@ static int dec_seq(const dec *d, const json_t *o, lda_seqlist *l,
     int rc = dtype == LDA_LAYERING ? dec_layering(d, o, l, q, tsv, tscap)
                                    : dec_wash(d, o, q);
     if (rc < 0)
-        l->n--;   /* drop the half-decoded sequence */
+        l->n--; /* drop the half-decoded sequence */
     return rc;
 }
 
@@ -366,4 +366,3 @@ bool lda_codec_seqlist_from_json(const json_t *arr, const char *prefix,
         lda_err_msg(e, LDA_MSG_NOMEM);
     return rc == 0;
 }
-

@@ -25,7 +25,7 @@
 
 typedef struct fp_entry {
     char action[FP_NAME];
-    unsigned long count;     /* 0 = always */
+    unsigned long count; /* 0 = always */
 } fp_entry;
 
 static fp_entry fp_table[FP_MAX];
@@ -90,8 +90,8 @@ int lda_failpoint_init(const char *prog, const char *var_dir)
 static bool take_count(const fp_entry *f)
 {
     char path[4200];
-    if (snprintf(path, sizeof path, "%s/%s.%s", fp_dir, fp_prog,
-                 f->action) >= (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/%s.%s", fp_dir, fp_prog, f->action) >=
+        (int)sizeof path)
         return false;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0)

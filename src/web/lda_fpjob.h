@@ -11,12 +11,12 @@
 #include <stdbool.h>
 #include "lda_event.h"
 
-#define LDA_FPJOB_THREAD_MIN 65536     /* events */
+#define LDA_FPJOB_THREAD_MIN 65536 /* events */
 
 typedef struct lda_fpjob {
     const lda_set *set;
     unsigned mask;
-    char hex[65];        /* the fingerprint, after lda_fpjob_finish */
+    char hex[65]; /* the fingerprint, after lda_fpjob_finish */
     int rc;
     bool threaded;
     pthread_t thread;

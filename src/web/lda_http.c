@@ -121,8 +121,7 @@ bool lda_http_accepts(const lda_req *r, const char *mime)
 }
 
 static void put_reply(lda_req *r, int status, const char *ctype,
-                      const char *extra_headers, const void *body,
-                      size_t len)
+                      const char *extra_headers, const void *body, size_t len)
 {
     if (r->replied)
         return;
@@ -133,8 +132,8 @@ static void put_reply(lda_req *r, int status, const char *ctype,
                      "X-Request-ID: %s\r\nCache-Control: no-store\r\n"
                      "X-Content-Type-Options: nosniff\r\n"
                      "Content-Length: %zu\r\n",
-                     status, lda_err_status_text(status), ctype,
-                     r->request_id, len);
+                     status, lda_err_status_text(status), ctype, r->request_id,
+                     len);
     if (n < 0 || (size_t)n >= sizeof head)
         return;
     FCGX_PutStr(head, n, r->fcgx.out);
@@ -174,8 +173,8 @@ void lda_http_send_answer(lda_req *r, lda_answer *a)
         free(text);
         return;
     }
-    put_reply(r, status, a->ctype ? a->ctype : "application/json", h,
-                  a->body, a->len);
+    put_reply(r, status, a->ctype ? a->ctype : "application/json", h, a->body,
+              a->len);
     free(a->body);
     a->body = NULL;
 }
@@ -192,6 +191,6 @@ void lda_http_send_error(lda_req *r, const lda_err *e)
         return;
     }
     put_reply(r, e->status, "application/json",
-                  e->headers[0] ? e->headers : NULL, text, strlen(text));
+              e->headers[0] ? e->headers : NULL, text, strlen(text));
     free(text);
 }

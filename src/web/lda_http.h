@@ -17,15 +17,15 @@
 
 typedef struct lda_req {
     FCGX_Request fcgx;
-    const char *method;        /* REQUEST_METHOD, "" when absent */
-    char path[LDA_PATH_MAX];   /* REQUEST_URI up to '?', not decoded */
+    const char *method;      /* REQUEST_METHOD, "" when absent */
+    char path[LDA_PATH_MAX]; /* REQUEST_URI up to '?', not decoded */
     bool path_too_long;
-    const char *content_type;  /* CONTENT_TYPE, "" when absent */
-    const char *remote_addr;   /* REMOTE_ADDR, "" when absent */
-    uint64_t content_length;   /* CONTENT_LENGTH, 0 when absent */
-    char request_id[37];       /* incoming X-Request-ID if a v4 UUID (in
+    const char *content_type; /* CONTENT_TYPE, "" when absent */
+    const char *remote_addr;  /* REMOTE_ADDR, "" when absent */
+    uint64_t content_length;  /* CONTENT_LENGTH, 0 when absent */
+    char request_id[37];      /* incoming X-Request-ID if a v4 UUID (in
                                   lower case), else a new one */
-    char *body;                /* the body (NUL-terminated), read before
+    char *body;               /* the body (NUL-terminated), read before
                                   the handler runs when the route takes
                                   one; a handler may take it (and free it
                                   itself): set body to NULL */
@@ -35,11 +35,11 @@ typedef struct lda_req {
 
 /* What a handler answers; lda_service sends it and frees what it holds. */
 typedef struct lda_answer {
-    int status;                /* 0 = 200 */
-    const char *ctype;         /* NULL = "application/json" */
-    char headers[256];         /* extra "Name: value\r\n" lines, or "" */
-    json_t *json;              /* the body as JSON (compact), or NULL ... */
-    char *body;                /* ... the body bytes (malloc'd) */
+    int status;        /* 0 = 200 */
+    const char *ctype; /* NULL = "application/json" */
+    char headers[256]; /* extra "Name: value\r\n" lines, or "" */
+    json_t *json;      /* the body as JSON (compact), or NULL ... */
+    char *body;        /* ... the body bytes (malloc'd) */
     size_t len;
 } lda_answer;
 

@@ -42,8 +42,9 @@ static bool input_name(const char *body, size_t len, char name[256],
         return lda_err_set(e, 400,
                            "body must be {\"input_file\": \"<name>.csv\"}");
     if (!valid)
-        return lda_err_set(e, 400, "input_file must be a bare file name "
-                                   "(letters, digits, '.', '_', '-')");
+        return lda_err_set(e, 400,
+                           "input_file must be a bare file name "
+                           "(letters, digits, '.', '_', '-')");
     return true;
 }
 
@@ -89,8 +90,8 @@ static bool read_file(const lda_config *cfg, const char *name,
                                : "input file cannot be read");
     }
     uint64_t max = cfg->max_upload_bytes;
-    int rc = lda_file_read_fd(fd, max > SIZE_MAX - 1 ? SIZE_MAX - 1
-                                                     : (size_t)max,
+    int rc = lda_file_read_fd(fd,
+                              max > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)max,
                               &in->owned, &in->len);
     int err = errno;
     close(fd);
@@ -101,8 +102,7 @@ static bool read_file(const lda_config *cfg, const char *name,
     if (err == EFBIG)
         return lda_err_set(e, 413, "input file larger than MAX_UPLOAD_BYTES");
     lda_err_detail(e, "input file %s unreadable: %s", name, strerror(err));
-    return lda_err_set(e, 400,
-                       "input_file must name a readable regular file");
+    return lda_err_set(e, 400, "input_file must name a readable regular file");
 }
 
 static bool input_file(const lda_config *cfg, const char *body, size_t len,

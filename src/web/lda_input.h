@@ -12,8 +12,8 @@
 #include "lda_http.h"
 
 typedef struct lda_input {
-    char *owned;      /* the malloc'd buffer to free ... */
-    char *csv;        /* ... and the CSV inside it (writable: the loader
+    char *owned; /* the malloc'd buffer to free ... */
+    char *csv;   /* ... and the CSV inside it (writable: the loader
                          works in place) */
     size_t len;
 } lda_input;

@@ -37,8 +37,7 @@ void lda_log(lda_level lv, const char *request_id, const char *msg,
             json_object_update(o, fields);
     }
     json_decref(fields);
-    char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                   : NULL;
+    char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!line)
         return;

@@ -43,7 +43,7 @@ static bool find_param(const char *v, size_t vn, const char *key, span *out)
         i++;
     }
     while (i < vn) {
-        i++;                                /* the ';' */
+        i++; /* the ';' */
         while (i < vn && is_blank(v[i]))
             i++;
         size_t ks = i;
@@ -62,7 +62,7 @@ static bool find_param(const char *v, size_t vn, const char *key, span *out)
             size_t s = ++i;
             while (i < vn && v[i] != '"') {
                 if (v[i] == '\\')
-                    return false;           /* escapes: not from browsers */
+                    return false; /* escapes: not from browsers */
                 i++;
             }
             if (i >= vn)
@@ -134,14 +134,14 @@ static int part_name(const char *h, size_t n, span *name)
     return found ? 0 : -1;
 }
 
-bool lda_multipart_find(const char *content_type, const char *body,
-                        size_t len, const char *name, const char **part,
-                        size_t *part_len, lda_err *e)
+bool lda_multipart_find(const char *content_type, const char *body, size_t len,
+                        const char *name, const char **part, size_t *part_len,
+                        lda_err *e)
 {
     span b;
     if (!boundary_of(content_type, &b))
         return malformed(e);
-    char delim[4 + BOUNDARY_MAX];        /* CRLF "--" boundary */
+    char delim[4 + BOUNDARY_MAX]; /* CRLF "--" boundary */
     memcpy(delim, "\r\n--", 4);
     memcpy(delim + 4, b.p, b.n);
     size_t dn = 4 + b.n;
@@ -159,10 +159,10 @@ bool lda_multipart_find(const char *content_type, const char *body,
     size_t nl = strlen(name);
     for (;;) {
         if (len - pos >= 2 && memcmp(body + pos, "--", 2) == 0)
-            return lda_err_set(e, 400,       /* the close delimiter */
+            return lda_err_set(e, 400, /* the close delimiter */
                                "multipart body has no \"%s\" part", name);
         while (pos < len && is_blank(body[pos]))
-            pos++;                           /* transport padding */
+            pos++; /* transport padding */
         if (len - pos < 2 || memcmp(body + pos, "\r\n", 2) != 0)
             return malformed(e);
         pos += 2;
@@ -170,7 +170,7 @@ bool lda_multipart_find(const char *content_type, const char *body,
         const char *content;
         span pname;
         if (len - pos >= 2 && memcmp(body + pos, "\r\n", 2) == 0)
-            return malformed(e);     /* a part needs headers */
+            return malformed(e); /* a part needs headers */
         if (!hend ||
             part_name(body + pos, (size_t)(hend - body) - pos, &pname) < 0)
             return malformed(e);

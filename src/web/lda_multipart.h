@@ -9,7 +9,7 @@
 
 /* Find the part named name. False with e: 400 "malformed multipart body"
  * (bad boundary, headers or framing) or 400 when no part has that name. */
-bool lda_multipart_find(const char *content_type, const char *body,
-                        size_t len, const char *name, const char **part,
-                        size_t *part_len, lda_err *e);
+bool lda_multipart_find(const char *content_type, const char *body, size_t len,
+                        const char *name, const char **part, size_t *part_len,
+                        lda_err *e);
 #endif

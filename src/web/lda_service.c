@@ -45,7 +45,7 @@ bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
     const char *user = k == LDA_KEY_INTERNAL ? NULL : cfg->api_key;
     const char *inner = k == LDA_KEY_USER ? NULL : cfg->internal_api_key;
     if (k != LDA_KEY_INTERNAL && !user)
-        return true;                  /* user routes without API_KEY */
+        return true; /* user routes without API_KEY */
     if (!presented || (!user && !inner))
         return false;
     /* Both comparisons always run: the time does not tell which matched. */
@@ -58,7 +58,7 @@ static bool parse_length(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
     if (!s || !*s)
-        return true;                  /* absent: no body */
+        return true; /* absent: no body */
     for (; *s; s++) {
         if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
             return false;
@@ -98,8 +98,7 @@ static bool prepare(lda_req *r, lda_err *e)
     memcpy(r->path, uri, n);
     r->path[n] = '\0';
     r->content_length = 0;
-    if (!parse_length(lda_http_param(r, "CONTENT_LENGTH"),
-                      &r->content_length))
+    if (!parse_length(lda_http_param(r, "CONTENT_LENGTH"), &r->content_length))
         return lda_err_set(e, 400, "invalid Content-Length");
     if (r->path_too_long)
         return lda_err_set(e, 400, "request path too long");
@@ -162,8 +161,7 @@ static lda_key_class key_of(const lda_service *svc, const lda_route *rt,
 }
 
 /* 405 with Allow: the methods of the routes of this path. */
-static bool not_allowed(const lda_service *svc, const lda_req *r,
-                        lda_err *e)
+static bool not_allowed(const lda_service *svc, const lda_req *r, lda_err *e)
 {
     char allow[64] = "";
     size_t n = 0;
@@ -171,9 +169,8 @@ static bool not_allowed(const lda_service *svc, const lda_req *r,
         if (path_matches(rt, r->path))
             n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s",
                                   n ? ", " : "",
-                                  strcmp(rt->method, "GET") == 0
-                                      ? "GET, HEAD"
-                                      : rt->method);
+                                  strcmp(rt->method, "GET") == 0 ? "GET, HEAD"
+                                                                 : rt->method);
     lda_err_headers(e, "Allow: %s\r\n", allow);
     return lda_err_msg(e, LDA_MSG_METHOD);
 }
@@ -246,9 +243,8 @@ static bool read_body(const lda_config *cfg, lda_req *r, const lda_media *m,
 }
 
 /* Everything up to and with the handler; false with e when refused. */
-static bool dispatch(const lda_service *svc, const lda_config *cfg,
-                     lda_req *r, const lda_route **admitted,
-                     lda_answer *out, lda_err *e)
+static bool dispatch(const lda_service *svc, const lda_config *cfg, lda_req *r,
+                     const lda_route **admitted, lda_answer *out, lda_err *e)
 {
     if (!prepare(r, e))
         return false;
@@ -295,14 +291,17 @@ static void serve(const lda_service *svc, const lda_config *cfg, lda_req *r)
         lda_http_send_answer(r, &out);
     } else {
         if (!e.status) {
-            lda_log(LDA_ERROR, r->request_id, "handler failed without a "
-                                               "reason", NULL);
+            lda_log(LDA_ERROR, r->request_id,
+                    "handler failed without a "
+                    "reason",
+                    NULL);
             lda_err_msg(&e, LDA_MSG_INTERNAL);
         }
         if (e.detail[0])
             lda_log(e.status >= 500 ? LDA_ERROR : LDA_WARN, r->request_id,
-                    e.msg, json_pack("{s:i,s:s}", "status", e.status,
-                                     "detail", e.detail));
+                    e.msg,
+                    json_pack("{s:i,s:s}", "status", e.status, "detail",
+                              e.detail));
         json_decref(out.json);
         free(out.body);
         lda_http_send_error(r, &e);
@@ -343,7 +342,7 @@ static void give_back_heap(void)
  * touches it and sweeps. Between requests, never during one. */
 static void maybe_sweep(const lda_service *svc, const lda_config *cfg)
 {
-    static time_t next;               /* this process's own next look */
+    static time_t next; /* this process's own next look */
     time_t now = time(NULL);
     if (!svc->sweep || now < next)
         return;
@@ -372,7 +371,7 @@ static void maybe_sweep(const lda_service *svc, const lda_config *cfg)
                     json_pack("{s:s,s:I}", "what", svc->sweep_what, "removed",
                               (json_int_t)n));
     }
-    close(fd);                        /* releases the lock */
+    close(fd); /* releases the lock */
 }
 
 int lda_service_main(const lda_service *svc)

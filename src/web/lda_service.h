@@ -26,10 +26,10 @@
 
 /* Which key opens a route (docs/api.md#keys-per-route). */
 typedef enum lda_key_class {
-    LDA_KEY_NONE,          /* open to all */
-    LDA_KEY_USER,          /* API_KEY; open when API_KEY is unset */
+    LDA_KEY_NONE,             /* open to all */
+    LDA_KEY_USER,             /* API_KEY; open when API_KEY is unset */
     LDA_KEY_USER_OR_INTERNAL, /* the same, and INTERNAL_API_KEY too */
-    LDA_KEY_INTERNAL       /* INTERNAL_API_KEY only; closed when unset */
+    LDA_KEY_INTERNAL          /* INTERNAL_API_KEY only; closed when unset */
 } lda_key_class;
 
 /* The limit on a body, and the words of its 413. */
@@ -43,31 +43,31 @@ typedef enum lda_limit {
 
 /* One accepted Content-Type of a route. */
 typedef struct lda_media {
-    const char *type;      /* "text/csv" (parameters and case ignored) */
+    const char *type; /* "text/csv" (parameters and case ignored) */
     lda_limit limit;
 } lda_media;
 
-typedef bool (*lda_handler)(const lda_config *cfg, lda_req *r,
-                            lda_answer *out, lda_err *e);
+typedef bool (*lda_handler)(const lda_config *cfg, lda_req *r, lda_answer *out,
+                            lda_err *e);
 
 typedef struct lda_route {
-    const char *method;    /* "POST", or "GET" (which takes HEAD too) */
-    const char *path;      /* exact, or a prefix when it ends in '/' */
+    const char *method; /* "POST", or "GET" (which takes HEAD too) */
+    const char *path;   /* exact, or a prefix when it ends in '/' */
     lda_key_class key;
-    const lda_media *media;   /* bodies taken, ended by {NULL}; NULL: the
+    const lda_media *media; /* bodies taken, ended by {NULL}; NULL: the
                                  route reads no body */
     /* Optional: before the body is read; false refuses the request. */
     bool (*admit)(const lda_config *cfg, lda_req *r, lda_err *e);
     /* Optional: after the answer has been sent, whenever admit ran. */
     void (*done)(const lda_config *cfg, lda_req *r);
-    lda_handler handle;    /* r->body holds the body when media is set */
+    lda_handler handle; /* r->body holds the body when media is set */
 } lda_route;
 
 typedef struct lda_service {
-    const char *program;   /* program name (logs, failpoints, health) */
-    const char *route;     /* GET <route>/health is answered by the loop */
-    lda_key_class key;     /* the key of paths no route has */
-    const lda_route *routes;  /* ended by a route with a NULL path */
+    const char *program;     /* program name (logs, failpoints, health) */
+    const char *route;       /* GET <route>/health is answered by the loop */
+    lda_key_class key;       /* the key of paths no route has */
+    const lda_route *routes; /* ended by a route with a NULL path */
     /* Once per process after the configuration is loaded; -1 = cannot
        start. Optional. */
     int (*start)(const lda_config *cfg);
@@ -75,7 +75,7 @@ typedef struct lda_service {
        return how many; called at start and then at most every
        LDA_SWEEP_SECONDS by one process of the program at a time. */
     size_t (*sweep)(const lda_config *cfg);
-    const char *sweep_what;   /* for the log: "cache", "runs" */
+    const char *sweep_what; /* for the log: "cache", "runs" */
 } lda_service;
 
 int lda_service_main(const lda_service *svc);

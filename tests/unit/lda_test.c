@@ -18,7 +18,7 @@ void lda_test_suite(const char *name, const lda_test_case *cases,
     CU_pSuite s = CU_add_suite_with_setup_and_teardown(name, init, cleanup,
                                                        setup, teardown);
     if (!s)
-        return;   /* main() sees CU_get_error() */
+        return; /* main() sees CU_get_error() */
     for (const lda_test_case *c = cases; c->name; c++)
         if (!CU_add_test(s, c->name, c->fn))
             return;
@@ -48,8 +48,8 @@ static void print_escaped(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void lda_assert_str(const char *actual, const char *expected,
-                    const char *what, const char *file, unsigned line)
+void lda_assert_str(const char *actual, const char *expected, const char *what,
+                    const char *file, unsigned line)
 {
     bool ok = (!actual && !expected) ||
               (actual && expected && strcmp(actual, expected) == 0);
@@ -91,9 +91,8 @@ lda_test_load lda_test_csv_load(char *buf, size_t len, size_t max_events,
         return LOAD_TOO_MANY;
     if (e.status == 500)
         return LOAD_NOMEM;
-    return strcmp(e.msg, "no valid event in the input") == 0
-               ? LOAD_NO_EVENTS
-               : LOAD_BAD_HEADER;
+    return strcmp(e.msg, "no valid event in the input") == 0 ? LOAD_NO_EVENTS
+                                                             : LOAD_BAD_HEADER;
 }
 
 int lda_test_run(lda_run *r, const char *csv, const lda_params *p,
@@ -111,7 +110,7 @@ int lda_test_run(lda_run *r, const char *csv, const lda_params *p,
     }
     memcpy(buf, csv, len + 1);
     r->st = lda_test_csv_load(buf, len, 0, &r->set, &r->rej, r->err,
-                         sizeof r->err);
+                              sizeof r->err);
     free(buf);
     if (r->st != LOAD_OK)
         return -1;
@@ -131,8 +130,7 @@ int lda_test_run(lda_run *r, const char *csv, const lda_params *p,
         lda_detect_wash(&r->set, p, &r->wash) == 0 &&
         lda_merge(lists, 2, &r->merged, &r->nmerged) == 0 &&
         lda_report_suspicious(r->merged, r->nmerged, &sus) == 0 &&
-        lda_report_detections(r->merged, r->nmerged, o ? o : &none, &det) ==
-            0)
+        lda_report_detections(r->merged, r->nmerged, o ? o : &none, &det) == 0)
         rc = 0;
     r->sus = lda_buf_take(&sus, NULL);
     r->det = lda_buf_take(&det, NULL);
@@ -159,12 +157,12 @@ void lda_expect_reports(const char *csv, const lda_params *p,
     if (rc != 0)
         fprintf(stderr, "\n%s:%u: pipeline failed (load status %d: %s)\n",
                 file, line, (int)r.st, r.err);
-    CU_assertImplementation(rc == 0 ? CU_TRUE : CU_FALSE, line,
-                            "pipeline ran", file, "", CU_FALSE);
+    CU_assertImplementation(rc == 0 ? CU_TRUE : CU_FALSE, line, "pipeline ran",
+                            file, "", CU_FALSE);
     char *sus = concat(LDA_SUS_HEADER, sus_rows);
     char *det = concat(LDA_DET_HEADER, det_rows);
-    CU_assertImplementation(sus && det ? CU_TRUE : CU_FALSE, line,
-                            "malloc", file, "", CU_FALSE);
+    CU_assertImplementation(sus && det ? CU_TRUE : CU_FALSE, line, "malloc",
+                            file, "", CU_FALSE);
     if (rc == 0 && sus && det) {
         lda_assert_str(r.sus, sus, "suspicious_accounts.csv", file, line);
         lda_assert_str(r.det, det, "detections.csv", file, line);

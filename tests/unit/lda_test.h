@@ -24,10 +24,10 @@
 
 /* Every suite, one per area, in the order they run: adding a suite is its
  * test_<area>.c and one X(<area>) here (declared below, called by main.c). */
-#define LDA_TEST_SUITES(X)                                                  \
-    X(time) X(fields) X(csv) X(layering) X(wash) X(merge) X(report)         \
-    X(config) X(fingerprint) X(codec) X(wire) X(web) X(http) X(client)    \
-    X(retention)
+#define LDA_TEST_SUITES(X) \
+    X(time) \
+    X(fields) X(csv) X(layering) X(wash) X(merge) X(report) X(config) \
+        X(fingerprint) X(codec) X(wire) X(web) X(http) X(client) X(retention)
 
 #define LDA_TEST_DECLARE(area) void lda_test_##area(void);
 LDA_TEST_SUITES(LDA_TEST_DECLARE)
@@ -46,9 +46,9 @@ void lda_test_suite(const char *name, const lda_test_case *cases,
  * (docs/reports.md). */
 #define LDA_CSV_HEADER \
     "timestamp,account_id,product_id,side,price,quantity,event_type\n"
-#define LDA_SUS_HEADER                                                      \
-    "account_id,product_id,total_buy_qty,total_sell_qty,"                   \
-    "num_cancelled_orders,detected_timestamp,detection_type,"               \
+#define LDA_SUS_HEADER \
+    "account_id,product_id,total_buy_qty,total_sell_qty," \
+    "num_cancelled_orders,detected_timestamp,detection_type," \
     "alternation_percentage,price_change_percentage\r\n"
 #define LDA_DET_HEADER \
     "account_id,product_id,order_timestamps,duration_seconds,detection_type\r\n"
@@ -57,10 +57,10 @@ void lda_test_suite(const char *name, const lda_test_case *cases,
  * itself answers true, or false with an lda_err). */
 typedef enum {
     LOAD_OK,
-    LOAD_BAD_HEADER,     /* 400: empty input, malformed, missing, repeated */
-    LOAD_NO_EVENTS,      /* 400: no valid event in the input */
-    LOAD_TOO_MANY,       /* 413 */
-    LOAD_NOMEM           /* 500 */
+    LOAD_BAD_HEADER, /* 400: empty input, malformed, missing, repeated */
+    LOAD_NO_EVENTS,  /* 400: no valid event in the input */
+    LOAD_TOO_MANY,   /* 413 */
+    LOAD_NOMEM       /* 500 */
 } lda_test_load;
 /* lda_csv_load (no empty input allowed) with its outcome named, and its
  * message copied into err. */
@@ -78,7 +78,7 @@ typedef struct lda_run {
     lda_ref *merged;
     size_t nmerged;
     char fp[65];
-    char *sus, *det;       /* the two reports, NUL-terminated */
+    char *sus, *det; /* the two reports, NUL-terminated */
 } lda_run;
 
 /* Run csv (copied; the loader edits its buffer) through the pipeline.
@@ -89,11 +89,11 @@ int lda_test_run(lda_run *r, const char *csv, const lda_params *p,
 void lda_test_run_free(lda_run *r);
 
 /* Assert actual == expected (both may be NULL); prints both on failure. */
-void lda_assert_str(const char *actual, const char *expected,
-                    const char *what, const char *file, unsigned line);
+void lda_assert_str(const char *actual, const char *expected, const char *what,
+                    const char *file, unsigned line);
 #define LDA_ASSERT_STR(actual, expected) \
-    lda_assert_str((actual), (expected), #actual " == " #expected, \
-                   __FILE__, __LINE__)
+    lda_assert_str((actual), (expected), #actual " == " #expected, __FILE__, \
+                   __LINE__)
 
 /* Run csv with params p (NULL = defaults) and assert both reports equal
  * the headers followed by sus_rows / det_rows. */

@@ -56,7 +56,7 @@ int main(int argc, char **argv)
            "tests, %u suites failed to set up -> %s\n",
            tests, asserts, failures, failed_tests, suites_failed,
            rc == CUE_SUCCESS && failures == 0 && suites_failed == 0 ? "PASS"
-                                                                     : "FAIL");
+                                                                    : "FAIL");
     CU_cleanup_registry();
     return rc == CUE_SUCCESS && failures == 0 && suites_failed == 0 ? 0 : 1;
 }

@@ -37,25 +37,25 @@
 
 #define SRV_MAX_REQ 32
 #define SRV_MAX_CONN 16
-#define SRV_BUF 65536           /* request head */
+#define SRV_BUF 65536 /* request head */
 #define SRV_MAX_BODY (4u << 20)
 
 typedef struct answer {
-    const char *path;      /* answer only this path; NULL = any */
-    int status;            /* 0 = close the connection without answering */
-    const char *headers;   /* extra header lines, each ending in "\r\n" */
-    const char *body;      /* NULL = `fill` bytes of 'x' */
+    const char *path;    /* answer only this path; NULL = any */
+    int status;          /* 0 = close the connection without answering */
+    const char *headers; /* extra header lines, each ending in "\r\n" */
+    const char *body;    /* NULL = `fill` bytes of 'x' */
     size_t fill;
-    int delay_ms;          /* before answering (or closing) */
+    int delay_ms; /* before answering (or closing) */
 } answer;
 
 typedef struct request {
     char method[8];
     char path[128];
-    char head[4096];       /* the header lines, NUL-terminated */
-    char *body;            /* malloc'd, NUL-terminated */
+    char head[4096]; /* the header lines, NUL-terminated */
+    char *body;      /* malloc'd, NUL-terminated */
     size_t body_len;
-    size_t conn;           /* connection number, 0 = first accepted */
+    size_t conn; /* connection number, 0 = first accepted */
 } request;
 
 struct server;
@@ -69,7 +69,7 @@ typedef struct conn_ctx {
 typedef struct server {
     bool running;
     int lfd;
-    int stop[2];           /* written once at stop: readable for ever */
+    int stop[2]; /* written once at stop: readable for ever */
     unsigned short port;
     pthread_t listener;
     pthread_mutex_t mu;
@@ -78,7 +78,7 @@ typedef struct server {
     bool used[SRV_MAX_REQ];
     request req[SRV_MAX_REQ];
     size_t nreq;
-    size_t unscripted;     /* requests no answer was left for */
+    size_t unscripted; /* requests no answer was left for */
     int inflight, max_inflight;
     pthread_t conn_thr[SRV_MAX_CONN];
     conn_ctx conn[SRV_MAX_CONN];
@@ -299,8 +299,7 @@ static int srv_start(server *s, const answer *script, size_t n)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = 0;
-    if (bind(s->lfd, (struct sockaddr *)&a, sizeof a) ||
-        listen(s->lfd, 16) ||
+    if (bind(s->lfd, (struct sockaddr *)&a, sizeof a) || listen(s->lfd, 16) ||
         getsockname(s->lfd, (struct sockaddr *)&a, &alen) ||
         pipe2(s->stop, O_CLOEXEC)) {
         close(s->lfd);
@@ -368,7 +367,7 @@ static char base_url[64];
 static lda_call calls[NCALLS];
 static char tmpdir[64];
 static char log_path[128];
-static char logtext[16384];     /* the client's log of the last batch */
+static char logtext[16384]; /* the client's log of the last batch */
 
 static int client_init(void)
 {
@@ -396,7 +395,7 @@ static void client_setup(void)
 
 static void client_teardown(void)
 {
-    lda_client_free(cli);       /* closes its connections first */
+    lda_client_free(cli); /* closes its connections first */
     cli = NULL;
     for (size_t i = 0; i < NCALLS; i++)
         lda_call_free(&calls[i]);
@@ -427,8 +426,8 @@ static lda_call *post(size_t i, const char *path, const char *body)
 
 /* Run calls[0..n) on c with stderr going to the log file (its text then
  * in logtext). Returns lda_client_run's result. */
-static int run_on(lda_client *c, size_t n, double timeout_s,
-                  uint64_t retries, double backoff_s)
+static int run_on(lda_client *c, size_t n, double timeout_s, uint64_t retries,
+                  double backoff_s)
 {
     lda_client_policy p = {timeout_s, retries, backoff_s};
     fflush(stderr);
@@ -450,8 +449,7 @@ static int run_on(lda_client *c, size_t n, double timeout_s,
     return rc;
 }
 
-static int run(size_t n, double timeout_s, uint64_t retries,
-               double backoff_s)
+static int run(size_t n, double timeout_s, uint64_t retries, double backoff_s)
 {
     return run_on(cli, n, timeout_s, retries, backoff_s);
 }
@@ -493,8 +491,8 @@ static void test_backoff_ms(void)
 static void test_success(void)
 {
     static const answer script[] = {
-        {NULL, 200, "Content-Type: application/json\r\n", "{\"ok\":true}",
-         0, 0},
+        {NULL, 200, "Content-Type: application/json\r\n", "{\"ok\":true}", 0,
+         0},
     };
     start(script, N(script), NULL);
     lda_call *c = post(0, "/api/x", "{}");
@@ -555,8 +553,8 @@ static void test_request_sent(void)
     CU_ASSERT_STRING_EQUAL(r->method, "POST");
     CU_ASSERT_TRUE(header_value(r->head, "X-Request-ID", v, sizeof v) &&
                    strcmp(v, "req-0001") == 0);
-    CU_ASSERT_TRUE(header_value(r->head, "X-Event-Fingerprint", v,
-                                sizeof v) && strcmp(v, fp) == 0);
+    CU_ASSERT_TRUE(header_value(r->head, "X-Event-Fingerprint", v, sizeof v) &&
+                   strcmp(v, fp) == 0);
     CU_ASSERT_TRUE(header_value(r->head, "X-API-Key", v, sizeof v) &&
                    strcmp(v, "s3cret") == 0);
     CU_ASSERT_TRUE(header_value(r->head, "Content-Type", v, sizeof v) &&
@@ -579,8 +577,7 @@ static void test_request_sent(void)
     CU_ASSERT_TRUE(header_value(r->head, "X-API-Key", v, sizeof v));
     CU_ASSERT_FALSE(header_value(r->head, "Content-Type", v, sizeof v));
     CU_ASSERT_FALSE(header_value(r->head, "X-Request-ID", v, sizeof v));
-    CU_ASSERT_FALSE(header_value(r->head, "X-Event-Fingerprint", v,
-                                 sizeof v));
+    CU_ASSERT_FALSE(header_value(r->head, "X-Event-Fingerprint", v, sizeof v));
 
     /* A client with an empty key sends none; a POST without a content
        type is application/octet-stream. */
@@ -630,8 +627,7 @@ static void test_large_body(void)
     if (r) {
         CU_ASSERT_FALSE(header_value(r->head, "Expect", v, sizeof v));
         CU_ASSERT_EQUAL(r->body_len, BIG);
-        CU_ASSERT_TRUE(r->body_len == BIG &&
-                       memcmp(r->body, big, BIG) == 0);
+        CU_ASSERT_TRUE(r->body_len == BIG && memcmp(r->body, big, BIG) == 0);
     }
     free(big);
 }
@@ -764,7 +760,7 @@ static void test_refused(void)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
                     getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
-    close(fd);                  /* a port nobody listens on */
+    close(fd); /* a port nobody listens on */
     snprintf(base_url, sizeof base_url, "http://127.0.0.1:%u",
              (unsigned)ntohs(a.sin_port));
     cli = lda_client_new(base_url, NULL);
@@ -866,13 +862,12 @@ static void test_response_cap(void)
     CU_ASSERT(c->response.len <= 4095);
     CU_ASSERT_EQUAL(srv_nreq(&srv), 1);
 
-    c->max_response = 4096;     /* the same call again: results reset */
+    c->max_response = 4096; /* the same call again: results reset */
     CU_ASSERT_EQUAL(run(1, 2, 3, 0.01), 0);
     CU_ASSERT_EQUAL(c->state, LDA_CALL_SUCCESS);
     CU_ASSERT_STRING_EQUAL(c->error, "");
     CU_ASSERT_EQUAL(c->response.len, 4096);
-    CU_ASSERT_TRUE(c->response.len == 4096 &&
-                   c->response.data[0] == 'x' &&
+    CU_ASSERT_TRUE(c->response.len == 4096 && c->response.data[0] == 'x' &&
                    c->response.data[4095] == 'x');
     CU_ASSERT_EQUAL(srv_nreq(&srv), 2);
 }
@@ -968,6 +963,6 @@ void lda_test_client(void)
         {"keep-alive across batches", test_keepalive},
         {NULL, NULL},
     };
-    lda_test_suite("client", cases, client_init, client_cleanup,
-                   client_setup, client_teardown);
+    lda_test_suite("client", cases, client_init, client_cleanup, client_setup,
+                   client_teardown);
 }

@@ -77,8 +77,7 @@ static int agg_req_from_bin(const char *body, size_t len, lda_agg_req *a,
 /* Layering (the docs/README.md example's ACC001 pattern), a wash window with a
  * non-terminating alternation (5 switches of 6 = 83.333...) and a price
  * change >= 1 %, and one with a change < 1 % (null). */
-static const char *const mixed_csv =
-    LDA_CSV_HEADER
+static const char *const mixed_csv = LDA_CSV_HEADER
     "2025-10-26T10:21:20Z,ACC001,IBM,BUY,141.20,5000,ORDER_PLACED\n"
     "2025-10-26T10:21:22.5Z,ACC001,IBM,BUY,141.18,4000,ORDER_PLACED\n"
     "2025-10-26T10:21:24Z,ACC001,IBM,BUY,141.17,6000,ORDER_PLACED\n"
@@ -249,17 +248,17 @@ static void assert_same_list(const lda_seqlist *x, const lda_seqlist *y)
             CU_ASSERT(a->num_cancelled == b->num_cancelled);
         }
         /* bit-exact doubles */
-        CU_ASSERT(!a->has_alt || memcmp(&a->alt_pct, &b->alt_pct,
-                                        sizeof(double)) == 0);
-        CU_ASSERT(!a->has_pc || memcmp(&a->pc_pct, &b->pc_pct,
-                                       sizeof(double)) == 0);
+        CU_ASSERT(!a->has_alt ||
+                  memcmp(&a->alt_pct, &b->alt_pct, sizeof(double)) == 0);
+        CU_ASSERT(!a->has_pc ||
+                  memcmp(&a->pc_pct, &b->pc_pct, sizeof(double)) == 0);
         CU_ASSERT_EQUAL_FATAL(a->norders, b->norders);
         CU_ASSERT(a->norders == 0 ||
                   memcmp(x->orders + a->orders_off, y->orders + b->orders_off,
                          a->norders * sizeof(int64_t)) == 0);
         CU_ASSERT(ka->acc_len == kb->acc_len && ka->prod_len == kb->prod_len);
-        CU_ASSERT(memcmp(x->text.data + ka->acc_off, y->text.data + kb->acc_off,
-                         ka->acc_len) == 0);
+        CU_ASSERT(memcmp(x->text.data + ka->acc_off,
+                         y->text.data + kb->acc_off, ka->acc_len) == 0);
         CU_ASSERT(memcmp(x->text.data + ka->prod_off,
                          y->text.data + kb->prod_off, ka->prod_len) == 0);
     }
@@ -275,10 +274,8 @@ static void test_round_trip(void)
     lda_seqlist_init(&wash);
     char err[256] = "";
     json_t *jl = through_text(&r.lay), *jw = through_text(&r.wash);
-    CU_ASSERT_EQUAL(seqlist_from_json(jl, &lay, err, sizeof err),
-                    0);
-    CU_ASSERT_EQUAL(seqlist_from_json(jw, &wash, err, sizeof err),
-                    0);
+    CU_ASSERT_EQUAL(seqlist_from_json(jl, &lay, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(seqlist_from_json(jw, &wash, err, sizeof err), 0);
     CU_ASSERT_STRING_EQUAL(err, "");
     json_decref(jl);
     json_decref(jw);
@@ -309,9 +306,13 @@ static void test_round_trip(void)
 /* Awkward doubles survive encode -> text -> decode bit for bit. */
 static void test_percent_precision(void)
 {
-    static const double vals[] = {100.0 / 3, 200.0 / 3, 0.1 + 0.2,
-                                  60.00000000000001, 4.9406564584124654e-324,
-                                  99.99999999999999, 1e-5};
+    static const double vals[] = {100.0 / 3,
+                                  200.0 / 3,
+                                  0.1 + 0.2,
+                                  60.00000000000001,
+                                  4.9406564584124654e-324,
+                                  99.99999999999999,
+                                  1e-5};
     lda_seqlist l, back;
     lda_seqlist_init(&l);
     lda_seqlist_init(&back);
@@ -353,13 +354,14 @@ static void test_seq_text_edges(void)
     lda_buf b;
     lda_buf_init(&b);
     CU_ASSERT_EQUAL(lda_codec_seq_text(&l, q, &b), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(b.data,
-        "{\"account_id\":\"a\\\"b\\\\c\\u0001\xce\xa9\","));
-    CU_ASSERT_PTR_NOT_NULL(strstr(b.data,
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(b.data, "{\"account_id\":\"a\\\"b\\\\c\\u0001\xce\xa9\","));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        b.data,
         "\"alternation_percentage\":100.0,\"price_change_percentage\":1e+21,"));
     json_t *j = seq_json(&l, q);
-    CU_ASSERT_STRING_EQUAL(
-        json_string_value(json_object_get(j, "account_id")), acc);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "account_id")),
+                           acc);
     CU_ASSERT(json_is_real(json_object_get(j, "alternation_percentage")));
     json_decref(j);
     q->buy_qty = (uint64_t)INT64_MAX + 1;
@@ -370,7 +372,8 @@ static void test_seq_text_edges(void)
     q->buy_qty = INT64_MAX;
     lda_buf_reset(&b);
     CU_ASSERT_EQUAL(lda_codec_seqlist_text(&l, &b), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "\"total_buy_qty\":9223372036854775807,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.data,
+                                  "\"total_buy_qty\":9223372036854775807,"));
     lda_buf_free(&b);
     lda_seqlist_free(&l);
 }
@@ -416,9 +419,11 @@ static void dec_case(size_t idx, const char *key, const char *value,
     int rc = seqlist_from_json(arr, &l, err, sizeof err);
     bool ok = want ? rc == -1 && strcmp(err, want) == 0 : rc == 0 && l.n == 2;
     if (!ok)
-        fprintf(stderr, "\ntest_codec.c:%u: %s=%s: rc %d err \"%s\", want "
-                        "\"%s\"\n", line, key ? key : "-",
-                value ? value : "(deleted)", rc, err, want ? want : "ok");
+        fprintf(stderr,
+                "\ntest_codec.c:%u: %s=%s: rc %d err \"%s\", want "
+                "\"%s\"\n",
+                line, key ? key : "-", value ? value : "(deleted)", rc, err,
+                want ? want : "ok");
     CU_assertImplementation(ok, line, "decode error", __FILE__, "", CU_FALSE);
     if (!want && ok && !key) {
         CU_ASSERT_EQUAL(l.v[0].norders, 2);
@@ -436,7 +441,7 @@ static void dec_case(size_t idx, const char *key, const char *value,
 static void test_decode_errors(void)
 {
     DEC(0, NULL, NULL, NULL);
-    DEC(1, "price_change_percentage", "null", NULL);   /* below 1 % */
+    DEC(1, "price_change_percentage", "null", NULL); /* below 1 % */
     DEC(1, "alternation_percentage", "83.333333333333329", NULL);
     DEC(0, "account_id", NULL, "results[0].account_id: missing");
     DEC(0, "account_id", "\"\"",
@@ -511,11 +516,11 @@ static int detect_req(const char *events, uint64_t max, lda_set *set,
     char body[2048];
     int n = snprintf(body, sizeof body,
                      "{\"request_id\":\"" RID "\",\"event_fingerprint\":\"" FP
-                     "\",\"events\":[%s]}", events);
+                     "\",\"events\":[%s]}",
+                     events);
     CU_ASSERT_FATAL(n > 0 && (size_t)n < sizeof body);
     err[0] = '\0';
-    return detect_req_from_json(body, (size_t)n, max, k, set, err,
-                                          errlen);
+    return detect_req_from_json(body, (size_t)n, max, k, set, err, errlen);
 }
 
 static void test_detect_request(void)
@@ -525,15 +530,16 @@ static void test_detect_request(void)
     lda_detect_req k;
     char err[256];
     char events[1024];
-    snprintf(events, sizeof events,
-             "%s,{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account_id\":\"A1\","
-             "\"product_id\":\"P\",\"side\":\"SELL\",\"price\":7,"
-             "\"quantity\":\"+5\",\"event_type\":\"TRADE_EXECUTED\"},"
-             "{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account_id\":\"A2\","
-             "\"product_id\":\"P\",\"side\":\"SELL\",\"price\":0.1,"
-             "\"quantity\":1000000000000,\"event_type\":\"ORDER_CANCELLED\","
-             "\"extra\":[1]}",
-             ev_ok);
+    snprintf(
+        events, sizeof events,
+        "%s,{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account_id\":\"A1\","
+        "\"product_id\":\"P\",\"side\":\"SELL\",\"price\":7,"
+        "\"quantity\":\"+5\",\"event_type\":\"TRADE_EXECUTED\"},"
+        "{\"timestamp\":\"2025-01-01T00:00:00Z\",\"account_id\":\"A2\","
+        "\"product_id\":\"P\",\"side\":\"SELL\",\"price\":0.1,"
+        "\"quantity\":1000000000000,\"event_type\":\"ORDER_CANCELLED\","
+        "\"extra\":[1]}",
+        ev_ok);
     CU_ASSERT_EQUAL(detect_req(events, 3, &set, &k, err, sizeof err), 0);
     CU_ASSERT_STRING_EQUAL(err, "");
     /* the request id is lowercased, the fingerprint copied */
@@ -585,8 +591,8 @@ static void req_bad_p(const char *body, const char *want, bool prefix,
     lda_set_init(&set);
     lda_detect_req k;
     char err[256] = "";
-    int rc = detect_req_from_json(body, strlen(body), 0, &k, &set,
-                                            err, sizeof err);
+    int rc = detect_req_from_json(body, strlen(body), 0, &k, &set, err,
+                                  sizeof err);
     bool ok = rc == -1 && (prefix ? strncmp(err, want, strlen(want))
                                   : strcmp(err, want)) == 0;
     if (!ok)
@@ -623,27 +629,31 @@ static void test_detect_request_errors(void)
     REQ_BAD("{", "invalid JSON (line 1, column 1)");
     REQ_BAD("[]", "the request must be a JSON object");
     REQ_BAD("{\"request_id\":\"x\",\"event_fingerprint\":\"" FP
-            "\",\"events\":[]}", "request_id: must be a UUID");
+            "\",\"events\":[]}",
+            "request_id: must be a UUID");
     /* a repeated key is refused */
     req_bad_p("{\"request_id\":\"" RID "\",\"event_fingerprint\":\"" FP
               "\",\"request_id\":\"" RID "\",\"events\":[]}",
               "invalid JSON (line 1, column ", true, __LINE__);
-    REQ_BAD("{\"request_id\":\"" RID "\",\"event_fingerprint\":"
-            "\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
-            "\",\"events\":[]}",
-            "event_fingerprint: must be 64 lowercase hex digits");
+    REQ_BAD(
+        "{\"request_id\":\"" RID "\",\"event_fingerprint\":"
+        "\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
+        "\",\"events\":[]}",
+        "event_fingerprint: must be 64 lowercase hex digits");
     REQ_BAD("{\"request_id\":\"" RID "\",\"event_fingerprint\":\"" FP "\"}",
             "events: must be an array");
     REQ_BAD("{\"request_id\":\"" RID "\",\"event_fingerprint\":\"" FP
-            "\",\"events\":[1]}", "events[0]: must be an object");
+            "\",\"events\":[1]}",
+            "events[0]: must be an object");
     /* the second event (index 1) is the broken one */
     EV_BAD("side", NULL, "events[1]: side: missing");
     EV_BAD("side", "\"HOLD\"", "events[1]: side: must be BUY or SELL");
     EV_BAD("account_id", "1", "events[1]: account_id: must be a string");
     EV_BAD("price", "\"NaN\"",
            "events[1]: price: must be a finite decimal number > 0");
-    EV_BAD("price", "-3", "events[1]: price: must be a finite decimal number "
-                          "> 0");
+    EV_BAD("price", "-3",
+           "events[1]: price: must be a finite decimal number "
+           "> 0");
     EV_BAD("price", "true", "events[1]: price: must be a string or a number");
     EV_BAD("quantity", "1.0", "events[1]: quantity: must be an integer");
     EV_BAD("quantity", "0",
@@ -672,8 +682,8 @@ static void test_detect_request_streamed(void)
     lda_set_init(&set);
     lda_detect_req k;
     char err[256] = "";
-    CU_ASSERT_EQUAL(detect_req_from_json(body, strlen(body), 0,
-                                                   &k, &set, err, sizeof err),
+    CU_ASSERT_EQUAL(detect_req_from_json(body, strlen(body), 0, &k, &set, err,
+                                         sizeof err),
                     0);
     CU_ASSERT_STRING_EQUAL(err, "");
     CU_ASSERT_EQUAL(set.n, 2);
@@ -685,8 +695,7 @@ static void test_detect_request_streamed(void)
         n--;
     for (size_t cut = 0; cut < n; cut++) {
         lda_set_init(&set);
-        int rc = detect_req_from_json(body, cut, 0, &k, &set, err,
-                                                sizeof err);
+        int rc = detect_req_from_json(body, cut, 0, &k, &set, err, sizeof err);
         CU_ASSERT_EQUAL(rc, -1);
         CU_ASSERT(strncmp(err, "invalid JSON (line ", 19) == 0);
         lda_set_free(&set);
@@ -696,7 +705,8 @@ static void test_detect_request_streamed(void)
     REQ_BAD("{\"events\":[1],\"request_id\":\"" RID "\",}",
             "invalid JSON (line 1, column 67)");
     REQ_BAD("{\"events\":[]} x", "invalid JSON (line 1, column 15)");
-    REQ_BAD("{\"events\":[],\"events\":[]}", "invalid JSON (line 1, column 21)");
+    REQ_BAD("{\"events\":[],\"events\":[]}",
+            "invalid JSON (line 1, column 21)");
     req_bad_p("{\n\"a\":tru}", "invalid JSON (line 2, column ", true,
               __LINE__);
 }
@@ -714,14 +724,14 @@ static json_t *agg_doc(void)
         "{s:s,s:[s,s],s:[{s:s,s:s,s:s,s:[o],s:n,s:b,s:i,s:b},"
         "{s:s,s:s,s:n,s:s,s:b,s:i}],s:i,s:i,s:[{s:i,s:s}],s:s,s:s}",
         "request_id", RID, "expected_services", "layering", "wash_trading",
-        "results", "request_id", RID_LC, "service_name", "layering",
-        "status", "success", "results", json_loads(good_lay, 0, &e), "error",
-        "final_status", 1, "retry_count", 2, "cached", 0,
-        "service_name", "wash_trading", "status", "exhausted", "results",
-        "error", "timed out after 4 attempts", "final_status", 1,
-        "retry_count", 3, "event_count", 10, "rejected_count", 1, "rejected",
-        "row", 3, "reason", "price: must be a finite decimal number > 0",
-        "event_fingerprint", FP, "started", "2025-01-01T00:00:00.25Z");
+        "results", "request_id", RID_LC, "service_name", "layering", "status",
+        "success", "results", json_loads(good_lay, 0, &e), "error",
+        "final_status", 1, "retry_count", 2, "cached", 0, "service_name",
+        "wash_trading", "status", "exhausted", "results", "error",
+        "timed out after 4 attempts", "final_status", 1, "retry_count", 3,
+        "event_count", 10, "rejected_count", 1, "rejected", "row", 3, "reason",
+        "price: must be a finite decimal number > 0", "event_fingerprint", FP,
+        "started", "2025-01-01T00:00:00.25Z");
     CU_ASSERT_PTR_NOT_NULL_FATAL(root);
     return root;
 }
@@ -771,9 +781,10 @@ static void agg_expect(void (*fn)(json_t *), int want_rc, const char *want,
     int rc = agg_req_from_json(root, &a, err, sizeof err);
     bool ok = rc == want_rc && strcmp(rc ? err : a.invalid, want) == 0;
     if (!ok)
-        fprintf(stderr, "\ntest_codec.c:%u: rc %d err \"%s\" invalid \"%s\", "
-                        "want %d \"%s\"\n", line, rc, err, a.invalid,
-                want_rc, want);
+        fprintf(stderr,
+                "\ntest_codec.c:%u: rc %d err \"%s\" invalid \"%s\", "
+                "want %d \"%s\"\n",
+                line, rc, err, a.invalid, want_rc, want);
     CU_assertImplementation(ok, line, "aggregate request", __FILE__, "",
                             CU_FALSE);
     lda_codec_agg_req_free(&a);
@@ -856,20 +867,21 @@ static void test_agg_request_invalid(void)
                 __LINE__);
     agg_invalid(e_final_absent, "service layering has no final status",
                 __LINE__);
-    agg_bad(e_unknown, "results[1].service_name: unknown service",
-                __LINE__);
-    agg_bad(e_bad_seq,
-                "layering.results[0].end_timestamp: invalid timestamp",
-                __LINE__);
-    agg_bad(e_null_results, "layering.results: must be an array",
-                __LINE__);
+    agg_bad(e_unknown, "results[1].service_name: unknown service", __LINE__);
+    agg_bad(e_bad_seq, "layering.results[0].end_timestamp: invalid timestamp",
+            __LINE__);
+    agg_bad(e_null_results, "layering.results: must be an array", __LINE__);
     agg_invalid(e_other_request, "layering: request_id does not match",
                 __LINE__);
-    agg_invalid(e_twice_expected, "expected_services: layering is listed "
-                                  "twice", __LINE__);
+    agg_invalid(e_twice_expected,
+                "expected_services: layering is listed "
+                "twice",
+                __LINE__);
     agg_invalid(e_no_expected, "expected_services is empty", __LINE__);
-    agg_bad(e_retry, "layering: retry_count must be a non-negative "
-                         "integer", __LINE__);
+    agg_bad(e_retry,
+            "layering: retry_count must be a non-negative "
+            "integer",
+            __LINE__);
     agg_bad(e_started, "started must be a timestamp", __LINE__);
 
     /* malformed: -1 with a message, nothing to validate */
@@ -877,13 +889,11 @@ static void test_agg_request_invalid(void)
     lda_codec_agg_req_init(&a);
     char err[128];
     json_t *root = json_pack("{s:s}", "request_id", "../../etc");
-    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err),
-                    -1);
+    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "request_id: must be a UUID");
     json_decref(root);
     root = json_array();
-    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err),
-                    -1);
+    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "the request must be a JSON object");
     json_decref(root);
     lda_codec_agg_req_free(&a);
@@ -898,9 +908,9 @@ static void agg_bin_doc(lda_buf *b, bool keep_results, size_t extra_lists)
     lda_seqlist l;
     lda_seqlist_init(&l);
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(seqlist_from_json(
-                              json_object_get(lay, "results"), &l, err,
-                              sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(seqlist_from_json(json_object_get(lay, "results"),
+                                            &l, err, sizeof err),
+                          0);
     if (!keep_results)
         json_object_del(lay, "results");
     const lda_seqlist *lists[3] = {&l, &l, &l};
@@ -924,8 +934,7 @@ static void test_agg_request_bin(void)
     lda_agg_req j, a;
     lda_codec_agg_req_init(&j);
     char err[256] = "";
-    CU_ASSERT_EQUAL_FATAL(agg_req_from_json(root, &j, err,
-                                                      sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(agg_req_from_json(root, &j, err, sizeof err), 0);
     json_decref(root);
     lda_buf b;
     lda_buf_init(&b);
@@ -961,13 +970,13 @@ static void test_agg_request_bin(void)
 
     /* malformed frames are 400s */
     lda_buf_reset(&b);
-    agg_bin_doc(&b, false, 1);                  /* one list too many */
+    agg_bin_doc(&b, false, 1); /* one list too many */
     CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "data after the last sequence list"));
     lda_codec_agg_req_free(&a);
     lda_buf_reset(&b);
     agg_bin_doc(&b, false, 0);
-    b.len--;                                    /* the list cut short */
+    b.len--; /* the list cut short */
     CU_ASSERT_EQUAL(agg_from_bin(&b, &a, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "sequences: sequence 1: invalid or "
                                 "truncated");
@@ -977,8 +986,9 @@ static void test_agg_request_bin(void)
     CU_ASSERT_STRING_EQUAL(err, "not an aggregate body");
     lda_codec_agg_req_free(&a);
     static const char bad_head[] = "LDAAG1\n\0\3{x}";
-    CU_ASSERT_EQUAL(agg_req_from_bin(bad_head, sizeof bad_head - 1,
-                                               &a, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(agg_req_from_bin(bad_head, sizeof bad_head - 1, &a, err,
+                                     sizeof err),
+                    -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid JSON head"));
     lda_codec_agg_req_free(&a);
     lda_buf_free(&b);

@@ -10,17 +10,35 @@
 
 #include "lda_config.h"
 
-static const char *const vars[] = {
-    "LDA_PORT", "LDA_BIND", "LDA_VAR_DIR", "LDA_INPUT_DIR",
-    "LDA_INTERNAL_URL", "API_KEY", "INTERNAL_API_KEY", "MAX_UPLOAD_BYTES",
-    "MAX_EVENTS", "RATE_LIMIT_PER_MINUTE", "MAX_RETRIES",
-    "RETRY_BACKOFF_BASE_SECONDS", "ALGORITHM_TIMEOUT_SECONDS",
-    "ALLOW_PARTIAL_RESULTS", "CACHE_TTL_SECONDS", "PSEUDONYMIZE_LOGS",
-    "PSEUDONYMIZATION_SALT", "LAYERING_ORDERS_WINDOW_SECONDS",
-    "LAYERING_CANCEL_WINDOW_SECONDS", "LAYERING_TRADE_WINDOW_SECONDS",
-    "WASH_WINDOW_SECONDS", "WASH_MIN_BUY_TRADES", "WASH_MIN_SELL_TRADES",
-    "WASH_MIN_ALTERNATION_PCT", "WASH_MIN_VOLUME", "WASH_PRICE_CHANGE_PCT",
-    "MAX_JSON_BODY_BYTES", "RUN_RETENTION_DAYS", "LDA_SWEEP_SECONDS"};
+static const char *const vars[] = {"LDA_PORT",
+                                   "LDA_BIND",
+                                   "LDA_VAR_DIR",
+                                   "LDA_INPUT_DIR",
+                                   "LDA_INTERNAL_URL",
+                                   "API_KEY",
+                                   "INTERNAL_API_KEY",
+                                   "MAX_UPLOAD_BYTES",
+                                   "MAX_EVENTS",
+                                   "RATE_LIMIT_PER_MINUTE",
+                                   "MAX_RETRIES",
+                                   "RETRY_BACKOFF_BASE_SECONDS",
+                                   "ALGORITHM_TIMEOUT_SECONDS",
+                                   "ALLOW_PARTIAL_RESULTS",
+                                   "CACHE_TTL_SECONDS",
+                                   "PSEUDONYMIZE_LOGS",
+                                   "PSEUDONYMIZATION_SALT",
+                                   "LAYERING_ORDERS_WINDOW_SECONDS",
+                                   "LAYERING_CANCEL_WINDOW_SECONDS",
+                                   "LAYERING_TRADE_WINDOW_SECONDS",
+                                   "WASH_WINDOW_SECONDS",
+                                   "WASH_MIN_BUY_TRADES",
+                                   "WASH_MIN_SELL_TRADES",
+                                   "WASH_MIN_ALTERNATION_PCT",
+                                   "WASH_MIN_VOLUME",
+                                   "WASH_PRICE_CHANGE_PCT",
+                                   "MAX_JSON_BODY_BYTES",
+                                   "RUN_RETENTION_DAYS",
+                                   "LDA_SWEEP_SECONDS"};
 #define NVARS (sizeof vars / sizeof vars[0])
 static char *saved[NVARS];
 
@@ -111,8 +129,8 @@ static void rejected(const char *name, const char *value, unsigned line)
     if (!ok)
         fprintf(stderr, "\ntest_config.c:%u: %s=\"%s\" -> rc %d, \"%s\"\n",
                 line, name, value, rc, err);
-    CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, line, name, __FILE__,
-                            "", CU_FALSE);
+    CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, line, name, __FILE__, "",
+                            CU_FALSE);
     unsetenv(name);
 }
 #define REJECTED(name, value) rejected((name), (value), __LINE__)
@@ -122,9 +140,19 @@ static void test_windows_invalid(void)
     static const char *const names[] = {
         "LAYERING_ORDERS_WINDOW_SECONDS", "LAYERING_CANCEL_WINDOW_SECONDS",
         "LAYERING_TRADE_WINDOW_SECONDS", "WASH_WINDOW_SECONDS"};
-    static const char *const bad[] = {
-        "0", "0.0", "-1", "-0.5", "abc", "10s", "1,5", "nan", "inf",
-        "1e999", "0.0000001" /* rounds to 0 us */, "+-1", "."};
+    static const char *const bad[] = {"0",
+                                      "0.0",
+                                      "-1",
+                                      "-0.5",
+                                      "abc",
+                                      "10s",
+                                      "1,5",
+                                      "nan",
+                                      "inf",
+                                      "1e999",
+                                      "0.0000001" /* rounds to 0 us */,
+                                      "+-1",
+                                      "."};
     for (size_t i = 0; i < 4; i++)
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
             REJECTED(names[i], bad[k]);
@@ -134,16 +162,16 @@ static void test_thresholds_invalid(void)
 {
     static const char *const counts[] = {"WASH_MIN_BUY_TRADES",
                                          "WASH_MIN_SELL_TRADES"};
-    static const char *const bad_counts[] = {"0", "-1", "2.5", "abc", "3x",
-                                             "1e3"};
+    static const char *const bad_counts[] = {"0",   "-1", "2.5",
+                                             "abc", "3x", "1e3"};
     for (size_t i = 0; i < 2; i++)
         for (size_t k = 0; k < sizeof bad_counts / sizeof bad_counts[0]; k++)
             REJECTED(counts[i], bad_counts[k]);
     static const char *const reals[] = {"WASH_MIN_ALTERNATION_PCT",
                                         "WASH_MIN_VOLUME",
                                         "WASH_PRICE_CHANGE_PCT"};
-    static const char *const bad_reals[] = {"0", "0.0", "-5", "x", "5%",
-                                            "nan", "inf"};
+    static const char *const bad_reals[] = {"0",  "0.0", "-5", "x",
+                                            "5%", "nan", "inf"};
     for (size_t i = 0; i < 3; i++)
         for (size_t k = 0; k < sizeof bad_reals / sizeof bad_reals[0]; k++)
             REJECTED(reals[i], bad_reals[k]);
@@ -189,10 +217,10 @@ static void test_salt_required(void)
     setenv("PSEUDONYMIZE_LOGS", "1", 1);
     CU_ASSERT_EQUAL(load(&c, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "PSEUDONYMIZATION_SALT"));
-    setenv("PSEUDONYMIZATION_SALT", " \t ", 1);       /* blank */
+    setenv("PSEUDONYMIZATION_SALT", " \t ", 1); /* blank */
     CU_ASSERT_EQUAL(load(&c, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "PSEUDONYMIZATION_SALT"));
-    setenv("PSEUDONYMIZATION_SALT", "", 1);           /* empty */
+    setenv("PSEUDONYMIZATION_SALT", "", 1); /* empty */
     CU_ASSERT_EQUAL(load(&c, err, sizeof err), -1);
     setenv("PSEUDONYMIZATION_SALT", "pepper", 1);
     CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
@@ -241,7 +269,7 @@ static void test_seconds_parser(void)
     CU_ASSERT_EQUAL(us, 250000);
     CU_ASSERT_TRUE(lda_config_seconds("1e-6", &us));
     CU_ASSERT_EQUAL(us, 1);
-    CU_ASSERT_TRUE(lda_config_seconds("0.0000006", &us));   /* nearest */
+    CU_ASSERT_TRUE(lda_config_seconds("0.0000006", &us)); /* nearest */
     CU_ASSERT_EQUAL(us, 1);
     CU_ASSERT_TRUE(lda_config_seconds("1800", &us));
     CU_ASSERT_EQUAL(us, 1800000000LL);
@@ -249,11 +277,11 @@ static void test_seconds_parser(void)
     CU_ASSERT_FALSE(lda_config_seconds(NULL, &us));
     CU_ASSERT_FALSE(lda_config_seconds("", &us));
     CU_ASSERT_FALSE(lda_config_seconds("0", &us));
-    CU_ASSERT_FALSE(lda_config_seconds("0.0000004", &us));  /* 0 us */
+    CU_ASSERT_FALSE(lda_config_seconds("0.0000004", &us)); /* 0 us */
     CU_ASSERT_FALSE(lda_config_seconds("-1", &us));
     CU_ASSERT_FALSE(lda_config_seconds(" 1", &us));
     CU_ASSERT_FALSE(lda_config_seconds("1 ", &us));
-    CU_ASSERT_EQUAL(us, -7);                /* untouched on failure */
+    CU_ASSERT_EQUAL(us, -7); /* untouched on failure */
 }
 
 static void test_service_values(void)
@@ -263,18 +291,18 @@ static void test_service_values(void)
     setenv("API_KEY", "k1", 1);
     setenv("LDA_BIND", "0.0.0.0", 1);
     setenv("LDA_PORT", "9090", 1);
-    setenv("MAX_RETRIES", "0", 1);              /* 0 allowed */
-    setenv("RATE_LIMIT_PER_MINUTE", "0", 1);    /* 0 = off */
+    setenv("MAX_RETRIES", "0", 1);           /* 0 allowed */
+    setenv("RATE_LIMIT_PER_MINUTE", "0", 1); /* 0 = off */
     setenv("ALLOW_PARTIAL_RESULTS", "1", 1);
     setenv("RETRY_BACKOFF_BASE_SECONDS", "0.5", 1);
     setenv("LDA_VAR_DIR", "/tmp/v", 1);
-    setenv("RUN_RETENTION_DAYS", "36500", 1);   /* the largest */
-    setenv("LDA_SWEEP_SECONDS", "0", 1);        /* after every request */
+    setenv("RUN_RETENTION_DAYS", "36500", 1); /* the largest */
+    setenv("LDA_SWEEP_SECONDS", "0", 1);      /* after every request */
     CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
     CU_ASSERT_EQUAL(c.run_retention_days, 36500);
     CU_ASSERT_EQUAL(c.sweep_seconds, 0);
     LDA_ASSERT_STR(c.api_key, "k1");
-    LDA_ASSERT_STR(c.internal_api_key, "k1");  /* defaults to API_KEY */
+    LDA_ASSERT_STR(c.internal_api_key, "k1"); /* defaults to API_KEY */
     LDA_ASSERT_STR(c.internal_url, "http://127.0.0.1:9090");
     CU_ASSERT_EQUAL(c.max_retries, 0);
     CU_ASSERT_EQUAL(c.rate_limit_per_minute, 0);

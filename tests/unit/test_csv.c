@@ -24,7 +24,7 @@ static void load_max(loaded *l, const char *text, size_t len, size_t max)
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     memcpy(buf, text, len);
     l->st = lda_test_csv_load(buf, len, max, &l->set, &l->rej, l->err,
-                         sizeof l->err);
+                              sizeof l->err);
     free(buf);
 }
 
@@ -51,8 +51,7 @@ static void acc_is(const loaded *l, size_t i, const char *want, unsigned line)
 }
 #define ACC_IS(l, i, want) acc_is((l), (i), (want), __LINE__)
 
-static void prod_is(const loaded *l, size_t i, const char *want,
-                    unsigned line)
+static void prod_is(const loaded *l, size_t i, const char *want, unsigned line)
 {
     char got[300] = "(no event)";
     if (i < l->set.n) {
@@ -71,9 +70,10 @@ static void rej_is(const loaded *l, size_t k, uint64_t rec, const char *why,
     bool ok = k < l->rej.kept && l->rej.item[k].record == rec &&
               strncmp(l->rej.item[k].reason, why, strlen(why)) == 0;
     if (!ok)
-        fprintf(stderr, "\ntest_csv.c:%u: reject %zu: %s record %llu "
-                "\"%s\", want record %llu \"%s...\"\n", line, k,
-                k < l->rej.kept ? "got" : "missing",
+        fprintf(stderr,
+                "\ntest_csv.c:%u: reject %zu: %s record %llu "
+                "\"%s\", want record %llu \"%s...\"\n",
+                line, k, k < l->rej.kept ? "got" : "missing",
                 k < l->rej.kept ? (unsigned long long)l->rej.item[k].record
                                 : 0ULL,
                 k < l->rej.kept ? l->rej.item[k].reason : "",
@@ -172,17 +172,17 @@ static void test_empty_inputs(void)
     CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     LDA_ASSERT_STR(l.err, "empty input: no header record");
     unload(&l);
-    load(&l, "\n\r\n\n");             /* blank lines only */
+    load(&l, "\n\r\n\n"); /* blank lines only */
     CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     unload(&l);
-    load(&l, "\xEF\xBB\xBF");         /* a BOM only */
+    load(&l, "\xEF\xBB\xBF"); /* a BOM only */
     CU_ASSERT_EQUAL(l.st, LOAD_BAD_HEADER);
     unload(&l);
-    load(&l, LDA_CSV_HEADER);         /* header only */
+    load(&l, LDA_CSV_HEADER); /* header only */
     CU_ASSERT_EQUAL(l.st, LOAD_NO_EVENTS);
     LDA_ASSERT_STR(l.err, "no valid event in the input");
     unload(&l);
-    load(&l, LDA_CSV_HEADER "x,A,P,BUY,10,1,ORDER_PLACED\n");  /* none valid */
+    load(&l, LDA_CSV_HEADER "x,A,P,BUY,10,1,ORDER_PLACED\n"); /* none valid */
     CU_ASSERT_EQUAL(l.st, LOAD_NO_EVENTS);
     CU_ASSERT_EQUAL(l.rej.count, 1);
     REJ_IS(&l, 0, 2, "timestamp: ");
@@ -195,9 +195,9 @@ static void test_bom_crlf_lf(void)
 {
     loaded l;
     /* BOM + CRLF everywhere, no line end after the last record */
-    load(&l, "\xEF\xBB\xBF" "timestamp,account_id,product_id,side,price,"
-             "quantity,event_type\r\n"
-             ROW_A "\r\n"
+    load(&l, "\xEF\xBB\xBF"
+             "timestamp,account_id,product_id,side,price,"
+             "quantity,event_type\r\n" ROW_A "\r\n"
              "2024-01-01T00:00:01Z,B,P,SELL,10,2,TRADE_EXECUTED");
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL_FATAL(l.set.n, 2);
@@ -228,21 +228,21 @@ static void test_quoted_fields(void)
 {
     loaded l;
     load(&l, LDA_CSV_HEADER
-             "2024-01-01T00:00:00Z,\"a,b\",P,BUY,10,1,ORDER_PLACED\n"
-             "2024-01-01T00:00:00Z,\"say \"\"hi\"\"\",P,BUY,10,1,"
-             "ORDER_PLACED\n"
-             "\"2024-01-01T00:00:00Z\",\"\"\"\",\"P\",\"BUY\",\"10\",\"1\","
-             "\"ORDER_PLACED\"\r\n"
-             "2024-01-01T00:00:00Z,  \" padded \"  ,P,BUY,10,1,ORDER_PLACED\n"
-             "2024-01-01T00:00:00Z,\"\",P,BUY,10,1,ORDER_PLACED\n");
+         "2024-01-01T00:00:00Z,\"a,b\",P,BUY,10,1,ORDER_PLACED\n"
+         "2024-01-01T00:00:00Z,\"say \"\"hi\"\"\",P,BUY,10,1,"
+         "ORDER_PLACED\n"
+         "\"2024-01-01T00:00:00Z\",\"\"\"\",\"P\",\"BUY\",\"10\",\"1\","
+         "\"ORDER_PLACED\"\r\n"
+         "2024-01-01T00:00:00Z,  \" padded \"  ,P,BUY,10,1,ORDER_PLACED\n"
+         "2024-01-01T00:00:00Z,\"\",P,BUY,10,1,ORDER_PLACED\n");
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL_FATAL(l.set.n, 4);
     ACC_IS(&l, 0, "a,b");
     ACC_IS(&l, 1, "say \"hi\"");
     ACC_IS(&l, 2, "\"");
-    ACC_IS(&l, 3, "padded");          /* blanks around quotes; trimmed */
+    ACC_IS(&l, 3, "padded"); /* blanks around quotes; trimmed */
     CU_ASSERT_EQUAL(l.rej.count, 1);
-    REJ_IS(&l, 0, 6, "account_id: ");  /* "" is an empty id */
+    REJ_IS(&l, 0, 6, "account_id: "); /* "" is an empty id */
     unload(&l);
 }
 
@@ -251,23 +251,24 @@ static void test_quoted_newlines_and_numbering(void)
     loaded l;
     /* record numbers: header 1; blank lines skipped; the quoted note
      * spanning three lines is the single record 4 */
-    load(&l, "\n"                                                /* blank */
-             "timestamp,account_id,product_id,side,price,quantity,"
-             "event_type,note\n"                                 /* 1 */
-             ROW_A ",plain\n"                                    /* 2 */
-             "\n"                                                /* blank */
-             "2024-01-01T00:00:00Z,A,P,LONG,10,1,ORDER_PLACED,x\n"  /* 3 */
-             ROW_A ",\"multi\nline,\r\nnote\"\n"                 /* 4 */
-             "\r\n\n"                                            /* blanks */
-             "2024-01-01T00:00:00Z,A,P,BUY,10,0,ORDER_PLACED,x\r\n" /* 5 */
-             ROW_A "\n"                                          /* 6 */
-             ROW_A ",x,y\n"                                      /* 7 */
-             ROW_A ",\"bad \xFF byte\"\n"                        /* 8 */
-             "2024-01-01T00:00:00Z,\"two\nlines\",P,BUY,10,1,"
-             "ORDER_PLACED,x\n"                                  /* 9 */
-             "2024-01-01T00:00:00Z,B,P,SELL,10,5,TRADE_EXECUTED,last"); /* 10 */
+    load(&l,
+         "\n" /* blank */
+         "timestamp,account_id,product_id,side,price,quantity,"
+         "event_type,note\n"                                    /* 1 */
+         ROW_A ",plain\n"                                       /* 2 */
+         "\n"                                                   /* blank */
+         "2024-01-01T00:00:00Z,A,P,LONG,10,1,ORDER_PLACED,x\n"  /* 3 */
+         ROW_A ",\"multi\nline,\r\nnote\"\n"                    /* 4 */
+         "\r\n\n"                                               /* blanks */
+         "2024-01-01T00:00:00Z,A,P,BUY,10,0,ORDER_PLACED,x\r\n" /* 5 */
+         ROW_A "\n"                                             /* 6 */
+         ROW_A ",x,y\n"                                         /* 7 */
+         ROW_A ",\"bad \xFF byte\"\n"                           /* 8 */
+         "2024-01-01T00:00:00Z,\"two\nlines\",P,BUY,10,1,"
+         "ORDER_PLACED,x\n"                                         /* 9 */
+         "2024-01-01T00:00:00Z,B,P,SELL,10,5,TRADE_EXECUTED,last"); /* 10 */
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
-    CU_ASSERT_EQUAL(l.set.n, 3);          /* records 2, 4, 10 */
+    CU_ASSERT_EQUAL(l.set.n, 3); /* records 2, 4, 10 */
     CU_ASSERT_EQUAL(l.rej.count, 6);
     CU_ASSERT_EQUAL(l.rej.kept, 6);
     REJ_IS(&l, 0, 3, "side: ");
@@ -275,7 +276,7 @@ static void test_quoted_newlines_and_numbering(void)
     REJ_IS(&l, 2, 6, "expected 8 fields, found 7");
     REJ_IS(&l, 3, 7, "expected 8 fields, found 9");
     REJ_IS(&l, 4, 8, "invalid UTF-8");
-    REJ_IS(&l, 5, 9, "account_id: ");     /* LF is a control character */
+    REJ_IS(&l, 5, 9, "account_id: "); /* LF is a control character */
     CU_ASSERT_EQUAL(l.set.ev[2].qty, 5);
     ACC_IS(&l, 2, "B");
     unload(&l);
@@ -285,10 +286,10 @@ static void test_malformed_quoting(void)
 {
     loaded l;
     load(&l, LDA_CSV_HEADER
-             "2024-01-01T00:00:00Z,\"ab\"c,P,BUY,10,1,ORDER_PLACED\n"  /* 2 */
-             "2024-01-01T00:00:00Z,a\"b,P,BUY,10,1,ORDER_PLACED\n"     /* 3 */
-             ROW_A "\n"                                                /* 4 */
-             "2024-01-01T00:00:00Z,\"open,P,BUY,10,1,ORDER_PLACED\n"); /* 5 */
+         "2024-01-01T00:00:00Z,\"ab\"c,P,BUY,10,1,ORDER_PLACED\n"  /* 2 */
+         "2024-01-01T00:00:00Z,a\"b,P,BUY,10,1,ORDER_PLACED\n"     /* 3 */
+         ROW_A "\n"                                                /* 4 */
+         "2024-01-01T00:00:00Z,\"open,P,BUY,10,1,ORDER_PLACED\n"); /* 5 */
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 3);
@@ -305,17 +306,17 @@ static void test_lone_cr_and_late_quote(void)
 {
     loaded l;
     load(&l, LDA_CSV_HEADER
-             "2024-01-01T00:00:00Z,A\rB,P,BUY,10,1,ORDER_PLACED\n"      /* 2 */
-             "2024-01-01T00:00:00Z,A,P,BUY,10,1,\"ORDER_PLACED\"\r\n" /* 3 */
-             "2024-01-01T00:00:00.123456789Z,LONG-ACCOUNT-NAME-0001,"
-             "LONG-PRODUCT-NAME-0001,SELL,10,1,\"TRADE_\"\"X\"\n"       /* 4 */
-             "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\r");       /* 5 */
+         "2024-01-01T00:00:00Z,A\rB,P,BUY,10,1,ORDER_PLACED\n"    /* 2 */
+         "2024-01-01T00:00:00Z,A,P,BUY,10,1,\"ORDER_PLACED\"\r\n" /* 3 */
+         "2024-01-01T00:00:00.123456789Z,LONG-ACCOUNT-NAME-0001,"
+         "LONG-PRODUCT-NAME-0001,SELL,10,1,\"TRADE_\"\"X\"\n" /* 4 */
+         "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\r"); /* 5 */
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 3);
     REJ_IS(&l, 0, 2, "account_id: ");
     REJ_IS(&l, 1, 4, "event_type: ");
-    REJ_IS(&l, 2, 5, "event_type: ");      /* "ORDER_PLACED\r" */
+    REJ_IS(&l, 2, 5, "event_type: "); /* "ORDER_PLACED\r" */
     CU_ASSERT_EQUAL(l.set.n >= 1 ? l.set.ev[0].type : 99, LDA_PLACED);
     unload(&l);
 }
@@ -323,18 +324,17 @@ static void test_lone_cr_and_late_quote(void)
 static void test_field_count(void)
 {
     loaded l;
-    load(&l, LDA_CSV_HEADER
-             "2024-01-01T00:00:00Z,A,P,BUY,10,1\n"                  /* 2 */
-             ROW_A ",\n"                                             /* 3 */
-             ",,,,,,\n"                                              /* 4 */
-             "x\n"                                                   /* 5 */
-             ROW_A "\n");                                            /* 6 */
+    load(&l, LDA_CSV_HEADER "2024-01-01T00:00:00Z,A,P,BUY,10,1\n" /* 2 */
+         ROW_A ",\n"                                              /* 3 */
+                            ",,,,,,\n"                            /* 4 */
+                            "x\n"                                 /* 5 */
+         ROW_A "\n");                                             /* 6 */
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 1);
     CU_ASSERT_EQUAL(l.rej.count, 4);
     REJ_IS(&l, 0, 2, "expected 7 fields, found 6");
     REJ_IS(&l, 1, 3, "expected 7 fields, found 8");
-    REJ_IS(&l, 2, 4, "timestamp: ");       /* 7 empty fields */
+    REJ_IS(&l, 2, 4, "timestamp: "); /* 7 empty fields */
     REJ_IS(&l, 3, 5, "expected 7 fields, found 1");
     unload(&l);
 }
@@ -343,22 +343,26 @@ static void test_invalid_utf8(void)
 {
     loaded l;
     load(&l, LDA_CSV_HEADER
-             "2024-01-01T00:00:00Z,A\xFF" "B,P,BUY,10,1,ORDER_PLACED\n"   /* 2 */
-             "2024-01-01T00:00:00Z,A,P\xC3,BUY,10,1,ORDER_PLACED\n"     /* 3 */
-             "2024-01-01T00:00:00Z,A,\xED\xA0\x80,BUY,10,1,ORDER_PLACED\n" /* 4 */
-             "2024-01-01T00:00:00Z,caf\xC3\xA9,P,BUY,10,1,ORDER_PLACED\n"  /* 5 */
-             "2024-01-01T00:00:00Z,\xE2\x82\xAC" "1,P,BUY,10,1,"
-             "ORDER_PLACED\n"                                          /* 6 */
-             "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\xFF");   /* 7 */
+         "2024-01-01T00:00:00Z,A\xFF"
+         "B,P,BUY,10,1,ORDER_PLACED\n"                                 /* 2 */
+         "2024-01-01T00:00:00Z,A,P\xC3,BUY,10,1,ORDER_PLACED\n"        /* 3 */
+         "2024-01-01T00:00:00Z,A,\xED\xA0\x80,BUY,10,1,ORDER_PLACED\n" /* 4 */
+         "2024-01-01T00:00:00Z,caf\xC3\xA9,P,BUY,10,1,ORDER_PLACED\n"  /* 5 */
+         "2024-01-01T00:00:00Z,\xE2\x82\xAC"
+         "1,P,BUY,10,1,"
+         "ORDER_PLACED\n"                                       /* 6 */
+         "2024-01-01T00:00:00Z,A,P,BUY,10,1,ORDER_PLACED\xFF"); /* 7 */
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 2);
     CU_ASSERT_EQUAL(l.rej.count, 4);
     REJ_IS(&l, 0, 2, "invalid UTF-8");
     REJ_IS(&l, 1, 3, "invalid UTF-8");
     REJ_IS(&l, 2, 4, "invalid UTF-8");
-    REJ_IS(&l, 3, 7, "invalid UTF-8");    /* last bytes of the input */
+    REJ_IS(&l, 3, 7, "invalid UTF-8"); /* last bytes of the input */
     ACC_IS(&l, 0, "caf\xC3\xA9");
-    ACC_IS(&l, 1, "\xE2\x82\xAC" "1");
+    ACC_IS(&l, 1,
+           "\xE2\x82\xAC"
+           "1");
     unload(&l);
 }
 
@@ -369,18 +373,23 @@ static void test_quoted_utf8(void)
 {
     loaded l;
     load(&l, LDA_CSV_HEADER
-             "2024-01-01T00:00:00Z,\"\xC3\xA9" "a\",P,BUY,10,1,ORDER_PLACED\n"
-             "2024-01-01T00:00:00Z,\"caf\xC3\xA9\",P,BUY,10,1,ORDER_PLACED\n"
-             "2024-01-01T00:00:00Z,A,\"\xE2\x82\xAC\",BUY,10,1,ORDER_PLACED\n"
-             "2024-01-01T00:00:00Z,\"x,\xC3\xA9\",P,BUY,10,1,ORDER_PLACED\n");
+         "2024-01-01T00:00:00Z,\"\xC3\xA9"
+         "a\",P,BUY,10,1,ORDER_PLACED\n"
+         "2024-01-01T00:00:00Z,\"caf\xC3\xA9\",P,BUY,10,1,ORDER_PLACED\n"
+         "2024-01-01T00:00:00Z,A,\"\xE2\x82\xAC\",BUY,10,1,ORDER_PLACED\n"
+         "2024-01-01T00:00:00Z,\"x,\xC3\xA9\",P,BUY,10,1,ORDER_PLACED\n");
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.rej.count, 0);
     CU_ASSERT_EQUAL(l.set.n, 4);
     for (size_t k = 0; k < l.rej.kept; k++)
-        fprintf(stderr, "\ntest_csv.c: quoted UTF-8 record %llu rejected: "
-                "%s\n", (unsigned long long)l.rej.item[k].record,
+        fprintf(stderr,
+                "\ntest_csv.c: quoted UTF-8 record %llu rejected: "
+                "%s\n",
+                (unsigned long long)l.rej.item[k].record,
                 l.rej.item[k].reason);
-    ACC_IS(&l, 0, "\xC3\xA9" "a");
+    ACC_IS(&l, 0,
+           "\xC3\xA9"
+           "a");
     unload(&l);
 }
 
@@ -388,9 +397,9 @@ static void test_trimmed_fields(void)
 {
     loaded l;
     load(&l, LDA_CSV_HEADER
-             " 2024-01-01T00:00:00Z\t,\t A ,  P  ,  buy , 10 ,\t+5\t, "
-             "order_placed \n"
-             "2024-01-01T00:00:00Z,A,P,BUY,10,5 0,ORDER_PLACED\n");
+         " 2024-01-01T00:00:00Z\t,\t A ,  P  ,  buy , 10 ,\t+5\t, "
+         "order_placed \n"
+         "2024-01-01T00:00:00Z,A,P,BUY,10,5 0,ORDER_PLACED\n");
     CU_ASSERT_EQUAL_FATAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL_FATAL(l.set.n, 1);
     ACC_IS(&l, 0, "A");
@@ -426,10 +435,11 @@ static void test_reject_limit(void)
 
 static void test_max_events(void)
 {
-    static const char in[] = LDA_CSV_HEADER ROW_A "\n" ROW_A "\n"
+    static const char in[] = LDA_CSV_HEADER ROW_A
+        "\n" ROW_A "\n"
         "x,A,P,BUY,10,1,ORDER_PLACED\n" ROW_A "\n";
     loaded l;
-    load_max(&l, in, sizeof in - 1, 3);     /* 3 valid, 1 invalid: fits */
+    load_max(&l, in, sizeof in - 1, 3); /* 3 valid, 1 invalid: fits */
     CU_ASSERT_EQUAL(l.st, LOAD_OK);
     CU_ASSERT_EQUAL(l.set.n, 3);
     unload(&l);
@@ -454,8 +464,7 @@ void lda_test_csv(void)
         {"lone CR is data; late quote", test_lone_cr_and_late_quote},
         {"field-count mismatch", test_field_count},
         {"invalid UTF-8 rejected, valid kept", test_invalid_utf8},
-        {"quoted field ending in a multi-byte character",
-         test_quoted_utf8},
+        {"quoted field ending in a multi-byte character", test_quoted_utf8},
         {"fields trimmed of spaces and tabs", test_trimmed_fields},
         {"first 100 rejects kept, all counted", test_reject_limit},
         {"max_events", test_max_events},

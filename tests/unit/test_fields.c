@@ -15,8 +15,8 @@ static void price_ok(const char *s, double want, unsigned line)
     double v = -1;
     bool ok = lda_parse_price(s, strlen(s), &v);
     if (!ok || v != want)
-        fprintf(stderr, "\ntest_fields.c:%u: price \"%s\" -> %s %.17g\n",
-                line, s, ok ? "ok" : "rejected", v);
+        fprintf(stderr, "\ntest_fields.c:%u: price \"%s\" -> %s %.17g\n", line,
+                s, ok ? "ok" : "rejected", v);
     CU_assertImplementation(ok && v == want ? CU_TRUE : CU_FALSE, line, s,
                             __FILE__, "", CU_FALSE);
 }
@@ -49,7 +49,7 @@ static void test_price(void)
     PRICE_OK("+5", 5.0);
     PRICE_OK("0.25", 0.25);
     PRICE_OK("007", 7.0);
-    PRICE_OK("1.00000000000000000000000000000", 1.0);   /* long text */
+    PRICE_OK("1.00000000000000000000000000000", 1.0); /* long text */
     PRICE_BAD("NaN");
     PRICE_BAD("nan");
     PRICE_BAD("Infinity");
@@ -59,7 +59,7 @@ static void test_price(void)
     PRICE_BAD("0X1p3");
     PRICE_BAD("-1");
     PRICE_BAD("-0.5");
-    PRICE_BAD("0");            /* not > 0 */
+    PRICE_BAD("0"); /* not > 0 */
     PRICE_BAD("0.0");
     PRICE_BAD("+0");
     PRICE_BAD("0e5");
@@ -77,27 +77,43 @@ static void test_price(void)
     PRICE_BAD("++5");
     PRICE_BAD("$5");
     PRICE_BAD("5$");
-    PRICE_BAD("1e400");        /* overflows to infinity */
-    PRICE_BAD("1e-400");       /* underflows to 0 */
+    PRICE_BAD("1e400");  /* overflows to infinity */
+    PRICE_BAD("1e-400"); /* underflows to 0 */
 }
 
 /* Every accepted price is the correctly rounded double of its text, the
  * value strtod() gives in the C locale. */
 static void test_price_value(void)
 {
-    static const char *const t[] = {
-        "0.1", "0.3", "1.1", "2.675", "0.000001", "123.456", "99999.99",
-        "1e22", "1e23", "9007199254740993", "9007199254740992.5",
-        "0.1000000000000000055511151231257827", "1234567890123456789012",
-        "4.9e-324", "1.7976931348623157e308", "00000.0000012345",
-        "7.07", "10.1", "64.64", ".000000000000000000000001"};
+    static const char *const t[] = {"0.1",
+                                    "0.3",
+                                    "1.1",
+                                    "2.675",
+                                    "0.000001",
+                                    "123.456",
+                                    "99999.99",
+                                    "1e22",
+                                    "1e23",
+                                    "9007199254740993",
+                                    "9007199254740992.5",
+                                    "0.1000000000000000055511151231257827",
+                                    "1234567890123456789012",
+                                    "4.9e-324",
+                                    "1.7976931348623157e308",
+                                    "00000.0000012345",
+                                    "7.07",
+                                    "10.1",
+                                    "64.64",
+                                    ".000000000000000000000001"};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         double v = -1;
         bool ok = lda_parse_price(t[i], strlen(t[i]), &v);
         double want = strtod(t[i], NULL);
         if (!ok || v != want)
-            fprintf(stderr, "\ntest_fields.c: price \"%s\" -> %s %.17g, "
-                    "want %.17g\n", t[i], ok ? "ok" : "rejected", v, want);
+            fprintf(stderr,
+                    "\ntest_fields.c: price \"%s\" -> %s %.17g, "
+                    "want %.17g\n",
+                    t[i], ok ? "ok" : "rejected", v, want);
         CU_ASSERT_TRUE(ok && v == want);
     }
 }
@@ -117,7 +133,7 @@ static void qty_bad(const char *s, unsigned line)
 {
     uint64_t v = 0;
     CU_assertImplementation(lda_parse_quantity(s, strlen(s), &v) ? CU_FALSE
-                                                                  : CU_TRUE,
+                                                                 : CU_TRUE,
                             line, s, __FILE__, "", CU_FALSE);
 }
 #define QTY_BAD(s) qty_bad((s), __LINE__)
@@ -127,12 +143,12 @@ static void test_quantity(void)
     QTY_OK("1", 1);
     QTY_OK("+5", 5);
     QTY_OK("007", 7);
-    QTY_OK("1000000000000", 1000000000000ULL);      /* 10^12 */
+    QTY_OK("1000000000000", 1000000000000ULL); /* 10^12 */
     QTY_OK("+1000000000000", 1000000000000ULL);
     QTY_OK("0001000000000000", 1000000000000ULL);
-    QTY_BAD("1000000000001");                        /* 10^12 + 1 */
-    QTY_BAD("99999999999999999999999999");           /* no wrap-around */
-    QTY_BAD("18446744073709551617");                 /* 2^64 + 1 */
+    QTY_BAD("1000000000001");              /* 10^12 + 1 */
+    QTY_BAD("99999999999999999999999999"); /* no wrap-around */
+    QTY_BAD("18446744073709551617");       /* 2^64 + 1 */
     QTY_BAD("0");
     QTY_BAD("+0");
     QTY_BAD("000");
@@ -144,11 +160,11 @@ static void test_quantity(void)
     QTY_BAD("");
     QTY_BAD("+");
     QTY_BAD("++1");
-    QTY_BAD("5 0");       /* inner space */
-    QTY_BAD(" 5");        /* the validator takes trimmed text */
+    QTY_BAD("5 0"); /* inner space */
+    QTY_BAD(" 5");  /* the validator takes trimmed text */
     QTY_BAD("5 ");
     QTY_BAD("1,000");
-    QTY_BAD("١");         /* Arabic-Indic digit one */
+    QTY_BAD("١"); /* Arabic-Indic digit one */
 }
 
 /* ---- side, type ------------------------------------------------------ */
@@ -157,7 +173,7 @@ static void test_side(void)
 {
     static const struct {
         const char *s;
-        int want;   /* -1 = rejected */
+        int want; /* -1 = rejected */
     } t[] = {{"BUY", LDA_BUY},   {"buy", LDA_BUY},   {"Buy", LDA_BUY},
              {"bUy", LDA_BUY},   {"SELL", LDA_SELL}, {"sell", LDA_SELL},
              {"sElL", LDA_SELL}, {"", -1},           {"B", -1},
@@ -187,7 +203,7 @@ static void test_type(void)
              {"trade_EXECUTED", LDA_TRADE},
              {"", -1},
              {"ORDER_PLACE", -1},
-             {"ORDER_CANCELED", -1},   /* US spelling is not the name */
+             {"ORDER_CANCELED", -1}, /* US spelling is not the name */
              {"TRADE", -1},
              {"ORDER_MODIFIED", -1},
              {"ORDER PLACED", -1},
@@ -208,20 +224,22 @@ static void test_id(void)
     char big[300];
     memset(big, 'L', sizeof big);
     CU_ASSERT_TRUE(lda_valid_id("A", 1));
-    CU_ASSERT_TRUE(lda_valid_id(big, 256));            /* 256 bytes */
-    CU_ASSERT_FALSE(lda_valid_id(big, 257));           /* 257 bytes */
-    CU_ASSERT_FALSE(lda_valid_id("", 0));              /* empty */
-    CU_ASSERT_TRUE(lda_valid_id("a b", 3));            /* inner space ok */
-    CU_ASSERT_TRUE(lda_valid_id("=A,\"x\"", 6));       /* guard is output's job */
-    CU_ASSERT_TRUE(lda_valid_id("caf\xC3\xA9", 5));    /* UTF-8 bytes >= 0x80 */
-    CU_ASSERT_TRUE(lda_valid_id("~", 1));              /* 0x7E */
-    CU_ASSERT_FALSE(lda_valid_id("a\x01" "b", 3));
-    CU_ASSERT_FALSE(lda_valid_id("a\tb", 3));          /* TAB is a control */
+    CU_ASSERT_TRUE(lda_valid_id(big, 256));         /* 256 bytes */
+    CU_ASSERT_FALSE(lda_valid_id(big, 257));        /* 257 bytes */
+    CU_ASSERT_FALSE(lda_valid_id("", 0));           /* empty */
+    CU_ASSERT_TRUE(lda_valid_id("a b", 3));         /* inner space ok */
+    CU_ASSERT_TRUE(lda_valid_id("=A,\"x\"", 6));    /* guard is output's job */
+    CU_ASSERT_TRUE(lda_valid_id("caf\xC3\xA9", 5)); /* UTF-8 bytes >= 0x80 */
+    CU_ASSERT_TRUE(lda_valid_id("~", 1));           /* 0x7E */
+    CU_ASSERT_FALSE(lda_valid_id("a\x01"
+                                 "b",
+                                 3));
+    CU_ASSERT_FALSE(lda_valid_id("a\tb", 3)); /* TAB is a control */
     CU_ASSERT_FALSE(lda_valid_id("a\nb", 3));
     CU_ASSERT_FALSE(lda_valid_id("a\rb", 3));
     CU_ASSERT_FALSE(lda_valid_id("a\x1F", 2));
-    CU_ASSERT_FALSE(lda_valid_id("\x7F", 1));          /* DEL */
-    CU_ASSERT_FALSE(lda_valid_id("a\0b", 3));          /* NUL */
+    CU_ASSERT_FALSE(lda_valid_id("\x7F", 1)); /* DEL */
+    CU_ASSERT_FALSE(lda_valid_id("a\0b", 3)); /* NUL */
     /* a 256-byte id whose last byte is a control is still rejected */
     big[255] = '\x1B';
     CU_ASSERT_FALSE(lda_valid_id(big, 256));
@@ -231,25 +249,25 @@ static void test_utf8(void)
 {
     CU_ASSERT_TRUE(lda_valid_utf8("", 0));
     CU_ASSERT_TRUE(lda_valid_utf8("plain ASCII", 11));
-    CU_ASSERT_TRUE(lda_valid_utf8("\xC3\xA9", 2));               /* é */
-    CU_ASSERT_TRUE(lda_valid_utf8("\xE2\x82\xAC", 3));           /* € */
-    CU_ASSERT_TRUE(lda_valid_utf8("\xF0\x9F\x98\x80", 4));       /* U+1F600 */
-    CU_ASSERT_TRUE(lda_valid_utf8("\xF4\x8F\xBF\xBF", 4));       /* U+10FFFF */
-    CU_ASSERT_TRUE(lda_valid_utf8("\xEF\xBB\xBF", 3));           /* U+FEFF */
-    CU_ASSERT_TRUE(lda_valid_utf8("\xED\x9F\xBF", 3));           /* U+D7FF */
-    CU_ASSERT_FALSE(lda_valid_utf8("\xC3", 1));                  /* truncated */
+    CU_ASSERT_TRUE(lda_valid_utf8("\xC3\xA9", 2));         /* é */
+    CU_ASSERT_TRUE(lda_valid_utf8("\xE2\x82\xAC", 3));     /* € */
+    CU_ASSERT_TRUE(lda_valid_utf8("\xF0\x9F\x98\x80", 4)); /* U+1F600 */
+    CU_ASSERT_TRUE(lda_valid_utf8("\xF4\x8F\xBF\xBF", 4)); /* U+10FFFF */
+    CU_ASSERT_TRUE(lda_valid_utf8("\xEF\xBB\xBF", 3));     /* U+FEFF */
+    CU_ASSERT_TRUE(lda_valid_utf8("\xED\x9F\xBF", 3));     /* U+D7FF */
+    CU_ASSERT_FALSE(lda_valid_utf8("\xC3", 1));            /* truncated */
     CU_ASSERT_FALSE(lda_valid_utf8("\xE2\x82", 2));
-    CU_ASSERT_FALSE(lda_valid_utf8("a\xA9", 2));                 /* lone cont. */
-    CU_ASSERT_FALSE(lda_valid_utf8("\xC0\xAF", 2));              /* overlong */
+    CU_ASSERT_FALSE(lda_valid_utf8("a\xA9", 2));    /* lone cont. */
+    CU_ASSERT_FALSE(lda_valid_utf8("\xC0\xAF", 2)); /* overlong */
     CU_ASSERT_FALSE(lda_valid_utf8("\xC1\xBF", 2));
     CU_ASSERT_FALSE(lda_valid_utf8("\xE0\x80\xAF", 3));
     CU_ASSERT_FALSE(lda_valid_utf8("\xF0\x80\x80\xAF", 4));
-    CU_ASSERT_FALSE(lda_valid_utf8("\xED\xA0\x80", 3));          /* surrogate */
-    CU_ASSERT_FALSE(lda_valid_utf8("\xF4\x90\x80\x80", 4));      /* > 10FFFF */
+    CU_ASSERT_FALSE(lda_valid_utf8("\xED\xA0\x80", 3));     /* surrogate */
+    CU_ASSERT_FALSE(lda_valid_utf8("\xF4\x90\x80\x80", 4)); /* > 10FFFF */
     CU_ASSERT_FALSE(lda_valid_utf8("\xF5\x80\x80\x80", 4));
     CU_ASSERT_FALSE(lda_valid_utf8("\xFF\xFE", 2));
-    CU_ASSERT_FALSE(lda_valid_utf8("\xE2\x28\xA1", 3));          /* bad 2nd */
-    CU_ASSERT_FALSE(lda_valid_utf8("\xE2\x82\x28", 3));          /* bad 3rd */
+    CU_ASSERT_FALSE(lda_valid_utf8("\xE2\x28\xA1", 3)); /* bad 2nd */
+    CU_ASSERT_FALSE(lda_valid_utf8("\xE2\x82\x28", 3)); /* bad 3rd */
     CU_ASSERT_FALSE(lda_valid_utf8("\xF0\x9F\x98", 3));
 }
 
@@ -301,11 +319,12 @@ static void reason_is(const char *ts, const char *acc, const char *prod,
     bool ok = st == LDA_INVALID && starts(reason, field) && s.n == 0 &&
               !strchr(reason, '\n');
     if (!ok)
-        fprintf(stderr, "\ntest_fields.c:%u: status %d reason \"%s\", want "
-                "\"%s...\"\n", line, (int)st, reason ? reason : "(null)",
-                field);
-    CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, line, field, __FILE__,
-                            "", CU_FALSE);
+        fprintf(stderr,
+                "\ntest_fields.c:%u: status %d reason \"%s\", want "
+                "\"%s...\"\n",
+                line, (int)st, reason ? reason : "(null)", field);
+    CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, line, field, __FILE__, "",
+                            CU_FALSE);
     lda_set_free(&s);
 }
 #define REASON(ts, acc, prod, side, price, qty, type, field) \
@@ -379,7 +398,8 @@ static void test_add_trims_and_stores(void)
     CU_ASSERT_EQUAL(e->qty, 1000000000000ULL);
     CU_ASSERT_EQUAL(e->price_len, 29);
     CU_ASSERT_EQUAL(memcmp(lda_event_price(&s, e),
-                           "1.000000000000000000000000001", 29), 0);
+                           "1.000000000000000000000000001", 29),
+                    0);
     e = &s.ev[2];
     CU_ASSERT_EQUAL(e->group, 1);
     CU_ASSERT_EQUAL(e->type, LDA_CANCELLED);

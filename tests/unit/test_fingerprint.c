@@ -26,8 +26,9 @@
 #define R2 "2024-01-01T01:00:00+01:00,A,P,SELL,1e1,100,ORDER_PLACED\n"
 #define R3 "2024-01-01 00:00,A,P,BUY,10.50,+100,ORDER_PLACED\n"
 #define R4 "2024-01-01T00:00:00.5Z,A,Q,Buy,.5,3,Order_Cancelled\n"
-#define R5 "2023-12-31T23:59:59.9999999Z,A B,P,BUY,1.2e3,1000000000000," \
-           "TRADE_EXECUTED\n"
+#define R5 \
+    "2023-12-31T23:59:59.9999999Z,A B,P,BUY,1.2e3,1000000000000," \
+    "TRADE_EXECUTED\n"
 #define R6 "2024-01-01T00:00:00.000000Z,A,P,BUY, 10.5 ,100,ORDER_PLACED\n"
 
 /* Fingerprint of csv into hex (65 bytes); asserts the pipeline ran. */
@@ -35,8 +36,8 @@ static void fp_of(const char *csv, char hex[65], unsigned line)
 {
     lda_run r;
     int rc = lda_test_run(&r, csv, NULL, NULL);
-    CU_assertImplementation(rc == 0 ? CU_TRUE : CU_FALSE, line,
-                            "pipeline ran", __FILE__, "", CU_FALSE);
+    CU_assertImplementation(rc == 0 ? CU_TRUE : CU_FALSE, line, "pipeline ran",
+                            __FILE__, "", CU_FALSE);
     memcpy(hex, rc == 0 ? r.fp : "(failed)", rc == 0 ? 65 : 9);
     lda_test_run_free(&r);
 }
@@ -82,22 +83,24 @@ static void test_changes(void)
     CU_ASSERT_EQUAL(strlen(fp), 64);
     CU_ASSERT_STRING_NOT_EQUAL(fp, FP_SMALL);
     /* price text 1e1 -> 10: same number, other text */
-    fp_of(LDA_CSV_HEADER R1
-          "2024-01-01T01:00:00+01:00,A,P,SELL,10,100,ORDER_PLACED\n"
-          R3 R4 R5 R6, fp, __LINE__);
+    fp_of(
+        LDA_CSV_HEADER R1
+        "2024-01-01T01:00:00+01:00,A,P,SELL,10,100,ORDER_PLACED\n" R3 R4 R5 R6,
+        fp, __LINE__);
     CU_ASSERT_STRING_NOT_EQUAL(fp, FP_SMALL);
     /* one microsecond later */
     fp_of(LDA_CSV_HEADER R1 R2 R3
-          "2024-01-01T00:00:00.500001Z,A,Q,Buy,.5,3,Order_Cancelled\n"
-          R5 R6, fp, __LINE__);
+          "2024-01-01T00:00:00.500001Z,A,Q,Buy,.5,3,Order_Cancelled\n" R5 R6,
+          fp, __LINE__);
     CU_ASSERT_STRING_NOT_EQUAL(fp, FP_SMALL);
     /* a duplicated row is one more line */
     fp_of(LDA_CSV_HEADER R1 R2 R3 R4 R5 R6 R6, fp, __LINE__);
     CU_ASSERT_STRING_NOT_EQUAL(fp, FP_SMALL);
     /* side swapped */
-    fp_of(LDA_CSV_HEADER
-          "2024-01-01T00:00:01Z,B,P,BUY,+5,007,trade_executed\n"
-          R2 R3 R4 R5 R6, fp, __LINE__);
+    fp_of(
+        LDA_CSV_HEADER
+        "2024-01-01T00:00:01Z,B,P,BUY,+5,007,trade_executed\n" R2 R3 R4 R5 R6,
+        fp, __LINE__);
     CU_ASSERT_STRING_NOT_EQUAL(fp, FP_SMALL);
     /* rejected rows are not events: adding one changes nothing */
     fp_of(LDA_CSV_HEADER R1 R2 R3 R4 R5 R6
@@ -145,10 +148,10 @@ static void test_mask(void)
     LDA_ASSERT_STR(hex, FP_NOTHING);
     /* orders and cancels only == the fingerprint of a set holding just
      * those rows (R2 R3 R4 R6; three of them share one timestamp) */
-    CU_ASSERT_EQUAL(lda_fingerprint_mask(&r.set, (1u << LDA_PLACED) |
-                                                     (1u << LDA_CANCELLED),
-                                         hex),
-                    0);
+    CU_ASSERT_EQUAL(
+        lda_fingerprint_mask(&r.set,
+                             (1u << LDA_PLACED) | (1u << LDA_CANCELLED), hex),
+        0);
     fp_of(LDA_CSV_HEADER R6 R4 R3 R2, only, __LINE__);
     LDA_ASSERT_STR(hex, only);
     CU_ASSERT_STRING_NOT_EQUAL(hex, FP_SMALL);

@@ -20,8 +20,7 @@ static lda_req req_with(char **env)
 
 static void test_param(void)
 {
-    char *env[] = {"REQUEST_METHOD=POST", "HTTP_X_REQUEST_ID=", "EMPTY",
-                   NULL};
+    char *env[] = {"REQUEST_METHOD=POST", "HTTP_X_REQUEST_ID=", "EMPTY", NULL};
     lda_req r = req_with(env);
     CU_ASSERT_STRING_EQUAL(lda_http_param(&r, "REQUEST_METHOD"), "POST");
     CU_ASSERT_STRING_EQUAL(lda_http_param(&r, "HTTP_X_REQUEST_ID"), "");

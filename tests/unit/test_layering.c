@@ -6,20 +6,20 @@
  * right one), the raw detector output is checked as well. */
 #include "lda_test.h"
 
-#define D "2024-03-01T10:00:"         /* input timestamp prefix */
-#define O "2024-03-01T10:00:"         /* report timestamp prefix */
+#define D "2024-03-01T10:00:" /* input timestamp prefix */
+#define O "2024-03-01T10:00:" /* report timestamp prefix */
 #define Z "+00:00"
 
 /* The shared shape: BUY orders :00 :01 :02 (100/200/300), BUY cancels
  * :03 :04 :05 (100/200/300), SELL trade :06 (50). */
-#define BASE_ORDERS                                \
-    D "00Z,A,P,BUY,10,100,ORDER_PLACED\n"          \
-    D "01Z,A,P,BUY,10,200,ORDER_PLACED\n"          \
-    D "02Z,A,P,BUY,10,300,ORDER_PLACED\n"
-#define BASE_CANCELS                               \
-    D "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n"       \
-    D "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n"       \
-    D "05Z,A,P,BUY,10,300,ORDER_CANCELLED\n"
+#define BASE_ORDERS \
+    D "00Z,A,P,BUY,10,100,ORDER_PLACED\n" D \
+      "01Z,A,P,BUY,10,200,ORDER_PLACED\n" D \
+      "02Z,A,P,BUY,10,300,ORDER_PLACED\n"
+#define BASE_CANCELS \
+    D "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n" D \
+      "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n" D \
+      "05Z,A,P,BUY,10,300,ORDER_CANCELLED\n"
 #define BASE_ORDER_TS O "00" Z ";" O "01" Z ";" O "02" Z
 
 /* start :00, orders :00-:02 (3, last :02); cancels in [:00, :07]: 3, lc
@@ -28,8 +28,8 @@
  * total_sell_qty. 6.000 s. */
 static void test_basic_buy(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS
-               D "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS D
+               "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n",
                "A,P,600,50,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",6.000,LAYERING\r\n");
 }
@@ -38,14 +38,13 @@ static void test_basic_buy(void)
  * BUY trade 70 at :06.5 -> total_buy_qty; end has a fraction. */
 static void test_basic_sell(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "00Z,A,P,SELL,10,1,ORDER_PLACED\n"
-               D "01Z,A,P,SELL,10,1,ORDER_PLACED\n"
-               D "02Z,A,P,SELL,10,1,ORDER_PLACED\n"
-               D "03Z,A,P,SELL,10,10,ORDER_CANCELLED\n"
-               D "04Z,A,P,SELL,10,20,ORDER_CANCELLED\n"
-               D "05Z,A,P,SELL,10,30,ORDER_CANCELLED\n"
-               D "06.5Z,A,P,BUY,10,70,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D "00Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+                                "01Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+                                "02Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+                                "03Z,A,P,SELL,10,10,ORDER_CANCELLED\n" D
+                                "04Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D
+                                "05Z,A,P,SELL,10,30,ORDER_CANCELLED\n" D
+                                "06.5Z,A,P,BUY,10,70,TRADE_EXECUTED\n",
                "A,P,70,60,3," O "06.500000" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",6.500,LAYERING\r\n");
 }
@@ -54,14 +53,13 @@ static void test_basic_sell(void)
  * cancels :11 :12 :13 <= :10 + 5; SELL trade :14 in [:13, :15]. */
 static void test_orders_window_exact(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "00Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "05Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "10Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "11Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "12Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "13Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "14Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D "00Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "05Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "10Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "11Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "12Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "13Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "14Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "A,P,3,5,3," O "14" Z ",LAYERING,,\r\n",
                "A,P," O "00" Z ";" O "05" Z ";" O "10" Z
                ",14.000,LAYERING\r\n");
@@ -71,14 +69,13 @@ static void test_orders_window_exact(void)
  * only :05 :10.000001 (2), then 1 -> nothing. */
 static void test_orders_window_past(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "00Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "05Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "10.000001Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "11Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "12Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "13Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "14Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D "00Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "05Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "10.000001Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "11Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "12Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "13Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "14Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -86,11 +83,11 @@ static void test_orders_window_past(void)
  * (inclusive) -> 3 cancels, lc :07; SELL trade :08 in [:07, :09]. */
 static void test_cancel_window_exact(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS
-               D "03Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "07Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "08Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS D
+               "03Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "07Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "08Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "A,P,3,5,3," O "08" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",8.000,LAYERING\r\n");
 }
@@ -99,27 +96,27 @@ static void test_cancel_window_exact(void)
  * orders -> nothing. */
 static void test_cancel_window_past(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS
-               D "03Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "07.000001Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "08Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS D
+               "03Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "07.000001Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "08Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "", "");
 }
 
 /* Trade window: lc :05, trade at :07 = :05 + 2 s (inclusive). */
 static void test_trade_window_exact(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS
-               D "07Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS D
+               "07Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "A,P,600,5,3," O "07" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",7.000,LAYERING\r\n");
 }
 
 static void test_trade_window_past(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS
-               D "07.000001Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS D
+               "07.000001Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -127,11 +124,11 @@ static void test_trade_window_past(void)
  * a SELL trade at :05 listed before the :05 cancel still completes. */
 static void test_trade_at_lc(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS
-               D "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n"
-               D "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n"
-               D "05Z,A,P,SELL,10,5,TRADE_EXECUTED\n"
-               D "05Z,A,P,BUY,10,300,ORDER_CANCELLED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS D
+               "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n" D
+               "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n" D
+               "05Z,A,P,SELL,10,5,TRADE_EXECUTED\n" D
+               "05Z,A,P,BUY,10,300,ORDER_CANCELLED\n",
                "A,P,600,5,3," O "05" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",5.000,LAYERING\r\n");
 }
@@ -139,25 +136,24 @@ static void test_trade_at_lc(void)
 /* A trade 1 us before lc does not complete. */
 static void test_trade_before_lc(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS
-               D "04.999999Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS D
+               "04.999999Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "", "");
 }
 
 /* Two orders are not enough; the same input with a third is detected. */
 static void test_two_vs_three_orders(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "00Z,A,P,BUY,10,100,ORDER_PLACED\n"
-               D "01Z,A,P,BUY,10,200,ORDER_PLACED\n"
-               BASE_CANCELS
-               D "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D
+               "00Z,A,P,BUY,10,100,ORDER_PLACED\n" D
+               "01Z,A,P,BUY,10,200,ORDER_PLACED\n" BASE_CANCELS D
+               "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n",
                "", "");
     /* and two cancels are not enough either */
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS
-               D "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n"
-               D "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n"
-               D "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS D
+               "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n" D
+               "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n" D
+               "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -165,14 +161,13 @@ static void test_two_vs_three_orders(void)
  * [:01, :08] are :04 :05 only (2) -> nothing. */
 static void test_cancel_before_first_order(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "00.999999Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "01Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "02Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "03Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "05Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "06Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D "00.999999Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "01Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "02Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "03Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "05Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "06Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -180,14 +175,13 @@ static void test_cancel_before_first_order(void)
  * first order: cancels :01 :04 :05 -> lc :05, trade :06 -> [:01, :06]. */
 static void test_cancel_at_start(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "01Z,A,P,BUY,10,7,ORDER_CANCELLED\n"
-               D "01Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "02Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "03Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "05Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "06Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D "01Z,A,P,BUY,10,7,ORDER_CANCELLED\n" D
+                                "01Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "02Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "03Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "05Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+                                "06Z,A,P,SELL,10,5,TRADE_EXECUTED\n",
                "A,P,9,5,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," O "01" Z ";" O "02" Z ";" O "03" Z
                ",5.000,LAYERING\r\n");
@@ -196,8 +190,8 @@ static void test_cancel_at_start(void)
 /* A same-side (BUY) trade never completes a BUY layering. */
 static void test_same_side_trade(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS
-               D "06Z,A,P,BUY,10,50,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS D
+               "06Z,A,P,BUY,10,50,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -205,9 +199,9 @@ static void test_same_side_trade(void)
  * (end :06.5); the BUY trade's 999 counts in neither total. */
 static void test_same_side_then_opposite(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS
-               D "06Z,A,P,BUY,10,999,TRADE_EXECUTED\n"
-               D "06.5Z,A,P,SELL,10,50,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS D
+               "06Z,A,P,BUY,10,999,TRADE_EXECUTED\n" D
+               "06.5Z,A,P,SELL,10,50,TRADE_EXECUTED\n",
                "A,P,600,50,3," O "06.500000" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",6.500,LAYERING\r\n");
 }
@@ -216,10 +210,10 @@ static void test_same_side_then_opposite(void)
  * :06.5. Two SELL trades at :06 both fall in [start, end] -> 50 + 25. */
 static void test_first_trade_completes(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS
-               D "06.5Z,A,P,SELL,10,1000,TRADE_EXECUTED\n"
-               D "06Z,A,P,SELL,10,50,TRADE_EXECUTED\n"
-               D "06Z,A,P,SELL,10,25,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS BASE_CANCELS D
+               "06.5Z,A,P,SELL,10,1000,TRADE_EXECUTED\n" D
+               "06Z,A,P,SELL,10,50,TRADE_EXECUTED\n" D
+               "06Z,A,P,SELL,10,25,TRADE_EXECUTED\n",
                "A,P,600,75,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",6.000,LAYERING\r\n");
 }
@@ -234,19 +228,19 @@ static void test_first_trade_completes(void)
 static void test_step5_totals(void)
 {
     LDA_EXPECT(LDA_CSV_HEADER
-               "2024-03-01T09:59:59Z,A,P,BUY,10,1000,ORDER_CANCELLED\n"
-               D "00Z,A,P,BUY,10,100,ORDER_PLACED\n"
-               D "01Z,A,P,BUY,10,100,ORDER_PLACED\n"
-               D "01.5Z,A,P,SELL,10,5,TRADE_EXECUTED\n"
-               D "02Z,A,P,BUY,10,100,ORDER_PLACED\n"
-               D "02.5Z,A,P,BUY,10,3000,TRADE_EXECUTED\n"
-               D "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n"
-               D "03.5Z,A,P,SELL,10,4000,ORDER_CANCELLED\n"
-               D "04Z,A,P,BUY,10,20,ORDER_CANCELLED\n"
-               D "07Z,A,P,BUY,10,40,ORDER_CANCELLED\n"
-               D "08Z,A,P,BUY,10,80,ORDER_CANCELLED\n"
-               D "09Z,A,P,SELL,10,7,TRADE_EXECUTED\n"
-               D "09.5Z,A,P,SELL,10,50000,TRADE_EXECUTED\n",
+               "2024-03-01T09:59:59Z,A,P,BUY,10,1000,ORDER_CANCELLED\n" D
+               "00Z,A,P,BUY,10,100,ORDER_PLACED\n" D
+               "01Z,A,P,BUY,10,100,ORDER_PLACED\n" D
+               "01.5Z,A,P,SELL,10,5,TRADE_EXECUTED\n" D
+               "02Z,A,P,BUY,10,100,ORDER_PLACED\n" D
+               "02.5Z,A,P,BUY,10,3000,TRADE_EXECUTED\n" D
+               "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D
+               "03.5Z,A,P,SELL,10,4000,ORDER_CANCELLED\n" D
+               "04Z,A,P,BUY,10,20,ORDER_CANCELLED\n" D
+               "07Z,A,P,BUY,10,40,ORDER_CANCELLED\n" D
+               "08Z,A,P,BUY,10,80,ORDER_CANCELLED\n" D
+               "09Z,A,P,SELL,10,7,TRADE_EXECUTED\n" D
+               "09.5Z,A,P,SELL,10,50000,TRADE_EXECUTED\n",
                "A,P,150,12,4," O "09" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",9.000,LAYERING\r\n");
 }
@@ -254,14 +248,13 @@ static void test_step5_totals(void)
 /* Rows in any order give the same result (basic case, reversed). */
 static void test_unsorted(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n"
-               D "05Z,A,P,BUY,10,300,ORDER_CANCELLED\n"
-               D "02Z,A,P,BUY,10,300,ORDER_PLACED\n"
-               D "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n"
-               D "00Z,A,P,BUY,10,100,ORDER_PLACED\n"
-               D "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n"
-               D "01Z,A,P,BUY,10,200,ORDER_PLACED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D "06Z,A,P,SELL,9.9,50,TRADE_EXECUTED\n" D
+                                "05Z,A,P,BUY,10,300,ORDER_CANCELLED\n" D
+                                "02Z,A,P,BUY,10,300,ORDER_PLACED\n" D
+                                "04Z,A,P,BUY,10,200,ORDER_CANCELLED\n" D
+                                "00Z,A,P,BUY,10,100,ORDER_PLACED\n" D
+                                "03Z,A,P,BUY,10,100,ORDER_CANCELLED\n" D
+                                "01Z,A,P,BUY,10,200,ORDER_PLACED\n",
                "A,P,600,50,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",6.000,LAYERING\r\n");
 }
@@ -275,49 +268,46 @@ static void test_unsorted(void)
  * SELL :00 listed first: i = SELL :00 -> SELL orders :00 :01.5 :02.5,
  *   lc :05.5, BUY trade :06 -> SELL sequence, buy 9 / sell 60; i jumps
  *   past the last SELL order -> done. */
-#define TIE_REST                                    \
-    D "01Z,A,P,BUY,10,1,ORDER_PLACED\n"             \
-    D "01.5Z,A,P,SELL,10,1,ORDER_PLACED\n"          \
-    D "02Z,A,P,BUY,10,1,ORDER_PLACED\n"             \
-    D "02.5Z,A,P,SELL,10,1,ORDER_PLACED\n"          \
-    D "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n"         \
-    D "03.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"      \
-    D "04Z,A,P,BUY,10,10,ORDER_CANCELLED\n"         \
-    D "04.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"      \
-    D "05Z,A,P,BUY,10,10,ORDER_CANCELLED\n"         \
-    D "05.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"      \
-    D "06Z,A,P,SELL,10,7,TRADE_EXECUTED\n"          \
-    D "06Z,A,P,BUY,10,9,TRADE_EXECUTED\n"
+#define TIE_REST \
+    D "01Z,A,P,BUY,10,1,ORDER_PLACED\n" D \
+      "01.5Z,A,P,SELL,10,1,ORDER_PLACED\n" D \
+      "02Z,A,P,BUY,10,1,ORDER_PLACED\n" D \
+      "02.5Z,A,P,SELL,10,1,ORDER_PLACED\n" D \
+      "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D \
+      "03.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D \
+      "04Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D \
+      "04.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D \
+      "05Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D \
+      "05.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D \
+      "06Z,A,P,SELL,10,7,TRADE_EXECUTED\n" D \
+      "06Z,A,P,BUY,10,9,TRADE_EXECUTED\n"
 
 static void test_ties_keep_input_order(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "00Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "00Z,A,P,SELL,10,1,ORDER_PLACED\n" TIE_REST,
+    LDA_EXPECT(LDA_CSV_HEADER D "00Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "00Z,A,P,SELL,10,1,ORDER_PLACED\n" TIE_REST,
                "A,P,30,7,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",6.000,LAYERING\r\n");
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "00Z,A,P,SELL,10,1,ORDER_PLACED\n"
-               D "00Z,A,P,BUY,10,1,ORDER_PLACED\n" TIE_REST,
+    LDA_EXPECT(LDA_CSV_HEADER D "00Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+                                "00Z,A,P,BUY,10,1,ORDER_PLACED\n" TIE_REST,
                "A,P,9,60,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," O "00" Z ";" O "01.500000" Z ";" O "02.500000" Z
                ",6.000,LAYERING\r\n");
     /* shuffled, but SELL :00 still before BUY :00: same as the second */
-    LDA_EXPECT(LDA_CSV_HEADER
-               D "06Z,A,P,BUY,10,9,TRADE_EXECUTED\n"
-               D "05.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"
-               D "00Z,A,P,SELL,10,1,ORDER_PLACED\n"
-               D "02.5Z,A,P,SELL,10,1,ORDER_PLACED\n"
-               D "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n"
-               D "01Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "00Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "04.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"
-               D "06Z,A,P,SELL,10,7,TRADE_EXECUTED\n"
-               D "01.5Z,A,P,SELL,10,1,ORDER_PLACED\n"
-               D "04Z,A,P,BUY,10,10,ORDER_CANCELLED\n"
-               D "02Z,A,P,BUY,10,1,ORDER_PLACED\n"
-               D "03.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"
-               D "05Z,A,P,BUY,10,10,ORDER_CANCELLED\n",
+    LDA_EXPECT(LDA_CSV_HEADER D "06Z,A,P,BUY,10,9,TRADE_EXECUTED\n" D
+                                "05.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D
+                                "00Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+                                "02.5Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+                                "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D
+                                "01Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "00Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "04.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D
+                                "06Z,A,P,SELL,10,7,TRADE_EXECUTED\n" D
+                                "01.5Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+                                "04Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D
+                                "02Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+                                "03.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D
+                                "05Z,A,P,BUY,10,10,ORDER_CANCELLED\n",
                "A,P,9,60,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," O "00" Z ";" O "01.500000" Z ";" O "02.500000" Z
                ",6.000,LAYERING\r\n");
@@ -333,21 +323,21 @@ static void test_ties_keep_input_order(void)
  * the detector output is checked). */
 static void test_skip_opposite_after_detection(void)
 {
-    static const char in[] = LDA_CSV_HEADER
-        D "00Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "00.5Z,A,P,SELL,10,1,ORDER_PLACED\n"
-        D "01Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "01.5Z,A,P,SELL,10,1,ORDER_PLACED\n"
-        D "02Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "02.5Z,A,P,SELL,10,1,ORDER_PLACED\n"
-        D "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n"
-        D "03.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"
-        D "04Z,A,P,BUY,10,10,ORDER_CANCELLED\n"
-        D "04.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"
-        D "05Z,A,P,BUY,10,10,ORDER_CANCELLED\n"
-        D "05.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n"
-        D "06Z,A,P,SELL,10,7,TRADE_EXECUTED\n"
-        D "06.5Z,A,P,BUY,10,9,TRADE_EXECUTED\n";
+    static const char in[] = LDA_CSV_HEADER D
+        "00Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "00.5Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+        "01Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "01.5Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+        "02Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "02.5Z,A,P,SELL,10,1,ORDER_PLACED\n" D
+        "03Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D
+        "03.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D
+        "04Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D
+        "04.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D
+        "05Z,A,P,BUY,10,10,ORDER_CANCELLED\n" D
+        "05.5Z,A,P,SELL,10,20,ORDER_CANCELLED\n" D
+        "06Z,A,P,SELL,10,7,TRADE_EXECUTED\n" D
+        "06.5Z,A,P,BUY,10,9,TRADE_EXECUTED\n";
     LDA_EXPECT(in, "A,P,30,7,3," O "06" Z ",LAYERING,,\r\n",
                "A,P," BASE_ORDER_TS ",6.000,LAYERING\r\n");
     lda_run r;
@@ -373,26 +363,24 @@ static void test_skip_opposite_after_detection(void)
  * [:01, :15], which the merge would hide: checked on the detector). */
 static void test_orders_not_reused(void)
 {
-    static const char in[] = LDA_CSV_HEADER
-        D "00Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "01Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "02Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "03Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "05Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "06Z,A,P,SELL,10,1,TRADE_EXECUTED\n"
-        D "11Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "12Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "13Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "14Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "15Z,A,P,SELL,10,1,TRADE_EXECUTED\n"
-        D "20Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "21Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "22Z,A,P,BUY,10,1,ORDER_PLACED\n"
-        D "23Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "24Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "25Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-        D "26Z,A,P,SELL,10,1,TRADE_EXECUTED\n";
+    static const char in[] = LDA_CSV_HEADER D
+        "00Z,A,P,BUY,10,1,ORDER_PLACED\n" D "01Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "02Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "03Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "04Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "05Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "06Z,A,P,SELL,10,1,TRADE_EXECUTED\n" D
+        "11Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "12Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "13Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "14Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "15Z,A,P,SELL,10,1,TRADE_EXECUTED\n" D
+        "20Z,A,P,BUY,10,1,ORDER_PLACED\n" D "21Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "22Z,A,P,BUY,10,1,ORDER_PLACED\n" D
+        "23Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "24Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "25Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+        "26Z,A,P,SELL,10,1,TRADE_EXECUTED\n";
     LDA_EXPECT(in,
                "A,P,3,1,3," O "06" Z ",LAYERING,,\r\n"
                "A,P,6,2,6," O "26" Z ",LAYERING,,\r\n",
@@ -416,13 +404,13 @@ static void test_orders_not_reused(void)
  * for A/P, and ids are exact bytes ("a" is not "A"). */
 static void test_groups_separate(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS
-               D "03Z,B,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "04Z,A,Q,BUY,10,1,ORDER_CANCELLED\n"
-               D "05Z,a,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "03.5Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "04.5Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
-               D "06Z,A,P,SELL,10,1,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER BASE_ORDERS D
+               "03Z,B,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "04Z,A,Q,BUY,10,1,ORDER_CANCELLED\n" D
+               "05Z,a,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "03.5Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "04.5Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D
+               "06Z,A,P,SELL,10,1,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -437,24 +425,24 @@ static void test_params(void)
     p.lay_orders_us = 1000000;
     p.lay_cancel_us = 500000;
     p.lay_trade_us = 250000;
-#define PARAM_HEAD                                       \
-    LDA_CSV_HEADER                                       \
-    D "00Z,A,P,BUY,10,1,ORDER_PLACED\n"                  \
-    D "00.5Z,A,P,BUY,10,1,ORDER_PLACED\n"                \
-    D "01Z,A,P,BUY,10,1,ORDER_PLACED\n"                  \
-    D "01.2Z,A,P,BUY,10,1,ORDER_CANCELLED\n"             \
-    D "01.3Z,A,P,BUY,10,1,ORDER_CANCELLED\n"             \
-    D "01.5Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
+#define PARAM_HEAD \
+    LDA_CSV_HEADER \
+    D "00Z,A,P,BUY,10,1,ORDER_PLACED\n" D \
+      "00.5Z,A,P,BUY,10,1,ORDER_PLACED\n" D \
+      "01Z,A,P,BUY,10,1,ORDER_PLACED\n" D \
+      "01.2Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D \
+      "01.3Z,A,P,BUY,10,1,ORDER_CANCELLED\n" D \
+      "01.5Z,A,P,BUY,10,1,ORDER_CANCELLED\n"
     LDA_EXPECT_P(PARAM_HEAD D "01.75Z,A,P,SELL,10,4,TRADE_EXECUTED\n", &p,
                  "A,P,3,4,3," O "01.750000" Z ",LAYERING,,\r\n",
                  "A,P," O "00" Z ";" O "00.500000" Z ";" O "01" Z
                  ",1.750,LAYERING\r\n");
-    LDA_EXPECT_P(PARAM_HEAD D "01.750001Z,A,P,SELL,10,4,TRADE_EXECUTED\n",
-                 &p, "", "");
+    LDA_EXPECT_P(PARAM_HEAD D "01.750001Z,A,P,SELL,10,4,TRADE_EXECUTED\n", &p,
+                 "", "");
     /* a smaller orders window drops the third order */
     p.lay_orders_us = 999999;
-    LDA_EXPECT_P(PARAM_HEAD D "01.75Z,A,P,SELL,10,4,TRADE_EXECUTED\n", &p,
-                 "", "");
+    LDA_EXPECT_P(PARAM_HEAD D "01.75Z,A,P,SELL,10,4,TRADE_EXECUTED\n", &p, "",
+                 "");
 #undef PARAM_HEAD
 }
 

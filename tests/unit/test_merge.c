@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void push(lda_seqlist *l, const char *acc, const char *prod,
-                 int dtype, int64_t start, int64_t end, uint64_t tag)
+static void push(lda_seqlist *l, const char *acc, const char *prod, int dtype,
+                 int64_t start, int64_t end, uint64_t tag)
 {
     lda_test_seq(l, acc, prod, dtype, start, end)->buy_qty = tag;
 }
@@ -39,11 +39,11 @@ static void expect_tags(const lda_seqlist *const *lists, size_t n,
                             __FILE__, "", CU_FALSE);
     free(out);
 }
-#define EXPECT_TAGS(lists, n, ...)                                         \
-    do {                                                                   \
-        static const uint64_t want_[] = {__VA_ARGS__};                     \
-        expect_tags((lists), (n), want_, sizeof want_ / sizeof want_[0],   \
-                    __LINE__);                                             \
+#define EXPECT_TAGS(lists, n, ...) \
+    do { \
+        static const uint64_t want_[] = {__VA_ARGS__}; \
+        expect_tags((lists), (n), want_, sizeof want_ / sizeof want_[0], \
+                    __LINE__); \
     } while (0)
 
 /* [10,20] kept (max 20); [15,25] 15 <= 20 dropped; [20,30] 20 <= 20
@@ -74,7 +74,7 @@ static void test_collapse_long(void)
     push(&l, "A", "P", LDA_LAYERING, 50, 60, 2);
     push(&l, "A", "P", LDA_LAYERING, 100, 100, 3);
     push(&l, "A", "P", LDA_LAYERING, 101, 105, 4);
-    push(&l, "A", "P", LDA_LAYERING, 0, 50, 5);   /* same start, shorter */
+    push(&l, "A", "P", LDA_LAYERING, 0, 50, 5); /* same start, shorter */
     const lda_seqlist *lists[] = {&l};
     /* [0,50] kept (max 50); [0,100] 0 <= 50 dropped; [50,60] 50 <= 50
      * dropped; [100,100] kept (max 100); [101,105] kept */
@@ -110,7 +110,7 @@ static void test_interleaved_keys(void)
     push(&l, "A", "P", LDA_WASH, 10, 20, 1);
     push(&l, "A", "Q", LDA_WASH, 5, 50, 2);
     push(&l, "A", "P", LDA_WASH, 21, 25, 3);
-    push(&l, "A", "P", LDA_WASH, 18, 19, 4);    /* inside [10,20]: dropped */
+    push(&l, "A", "P", LDA_WASH, 18, 19, 4); /* inside [10,20]: dropped */
     const lda_seqlist *lists[] = {&l};
     EXPECT_TAGS(lists, 1, 1, 3, 2);
     lda_seqlist_free(&l);

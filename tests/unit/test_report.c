@@ -36,7 +36,7 @@ static void test_quoting(void)
     PUT("a\rb", true, "[\"a\rb\"]");
     PUT("a\nb", true, "[\"a\nb\"]");
     PUT("a\r\nb", false, "[\"a\r\nb\"]");
-    PUT("a b;c'd", true, "[a b;c'd]");     /* nothing to quote */
+    PUT("a b;c'd", true, "[a b;c'd]"); /* nothing to quote */
     PUT("\xC3\xA9", true, "[\xC3\xA9]");
     /* only n bytes are written and examined */
     put_is("ab,c", 2, true, "[ab]", __LINE__);
@@ -50,7 +50,7 @@ static void test_formula_guard(void)
     PUT("-1", true, "['-1]");
     PUT("@SUM(A1)", true, "['@SUM(A1)]");
     PUT("\tx", true, "['\tx]");
-    PUT("\rx", true, "[\"'\rx\"]");        /* guard, then quoting (CR) */
+    PUT("\rx", true, "[\"'\rx\"]"); /* guard, then quoting (CR) */
     PUT("=a,b", true, "[\"'=a,b\"]");
     PUT("=\"x\"", true, "[\"'=\"\"x\"\"\"]");
     PUT("-a\nb", true, "[\"'-a\nb\"]");
@@ -66,7 +66,7 @@ static void test_formula_guard(void)
 
 /* ---- reports from hand-built sequences -------------------------------- */
 
-#define T10 (1709287200LL * 1000000)   /* 2024-03-01T10:00:00Z */
+#define T10 (1709287200LL * 1000000) /* 2024-03-01T10:00:00Z */
 
 
 #define reports_of(l, o, sus, det) reports_at((l), (o), (sus), (det), __LINE__)
@@ -105,7 +105,8 @@ static void test_rows(void)
     lda_seqlist l;
     lda_seqlist_init(&l);
     /* LAYERING, whole seconds, three orders, nulls empty */
-    lda_seq *q = lda_test_seq(&l, "=A", "P,1", LDA_LAYERING, T10, T10 + 6000000);
+    lda_seq *q = lda_test_seq(&l, "=A", "P,1", LDA_LAYERING, T10,
+                              T10 + 6000000);
     q->side = LDA_BUY;
     q->buy_qty = 600;
     q->sell_qty = 50;
@@ -116,11 +117,11 @@ static void test_rows(void)
     q = lda_test_seq(&l, "+B", "-Q", LDA_WASH, T10, T10 + 1234567);
     q->buy_qty = 7;
     q->sell_qty = 8;
-    q->num_cancelled = 5;             /* not shown for wash: 0 (docs) */
+    q->num_cancelled = 5; /* not shown for wash: 0 (docs) */
     q->has_alt = true;
-    q->alt_pct = 200.0 / 3.0;         /* 66.666... -> 66.67 */
+    q->alt_pct = 200.0 / 3.0; /* 66.666... -> 66.67 */
     q->has_pc = true;
-    q->pc_pct = 2.9411764705882426;   /* -> 2.94 */
+    q->pc_pct = 2.9411764705882426; /* -> 2.94 */
     /* WASH, price change null, 999 us -> 0.001 */
     q = lda_test_seq(&l, "@C", "\tR", LDA_WASH, T10 + 1, T10 + 1000);
     q->buy_qty = 1000000000000ULL;
@@ -128,7 +129,8 @@ static void test_rows(void)
     q->has_alt = true;
     q->alt_pct = 100.0;
     /* LAYERING, CR and quote in ids, 1 us -> 0.000, SELL */
-    q = lda_test_seq(&l, "\rD", "x\"y", LDA_LAYERING, T10 + 999999, T10 + 1000000);
+    q = lda_test_seq(&l, "\rD", "x\"y", LDA_LAYERING, T10 + 999999,
+                     T10 + 1000000);
     q->side = LDA_SELL;
     q->buy_qty = 1;
     q->sell_qty = 2;
@@ -169,11 +171,11 @@ static void test_rows(void)
 static void test_guard_matrix(void)
 {
     static const struct {
-        const char *id;     /* id as stored */
-        const char *cell;   /* expected cell */
-    } t[] = {{"=x", "'=x"},   {"+x", "'+x"},         {"-x", "'-x"},
-             {"@x", "'@x"},   {"\tx", "'\tx"},       {"\rx", "\"'\rx\""},
-             {"x=", "x="},    {"x,=", "\"x,=\""}};
+        const char *id;   /* id as stored */
+        const char *cell; /* expected cell */
+    } t[] = {{"=x", "'=x"}, {"+x", "'+x"},     {"-x", "'-x"},
+             {"@x", "'@x"}, {"\tx", "'\tx"},   {"\rx", "\"'\rx\""},
+             {"x=", "x="},  {"x,=", "\"x,=\""}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         for (int as_prod = 0; as_prod < 2; as_prod++) {
             lda_seqlist l;
@@ -184,8 +186,10 @@ static void test_guard_matrix(void)
             char head[64], sus[256], det[256];
             snprintf(head, sizeof head, "%s,%s", as_prod ? "A" : t[i].cell,
                      as_prod ? t[i].cell : "P");
-            snprintf(sus, sizeof sus, "%s,0,0,0,2024-03-01T10:00:00+00:00,"
-                     "WASH_TRADING,,\r\n", head);
+            snprintf(sus, sizeof sus,
+                     "%s,0,0,0,2024-03-01T10:00:00+00:00,"
+                     "WASH_TRADING,,\r\n",
+                     head);
             snprintf(det, sizeof det, "%s,,0.000,WASH_TRADING\r\n", head);
             reports_of(&l, NULL, sus, det);
             lda_seqlist_free(&l);
@@ -198,10 +202,14 @@ static void test_durations(void)
     static const struct {
         int64_t us;
         const char *want;
-    } t[] = {{0, "0.000"},          {1, "0.000"},
-             {499, "0.000"},        {999, "0.001"},
-             {1000, "0.001"},       {1234567, "1.235"},
-             {1800000000, "1800.000"}, {86400000001LL, "86400.000"}};
+    } t[] = {{0, "0.000"},
+             {1, "0.000"},
+             {499, "0.000"},
+             {999, "0.001"},
+             {1000, "0.001"},
+             {1234567, "1.235"},
+             {1800000000, "1800.000"},
+             {86400000001LL, "86400.000"}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         lda_seqlist l;
         lda_seqlist_init(&l);
@@ -273,8 +281,7 @@ static void test_pseudonymized_detections(void)
     static const char sus[] = "ACC,'=P,6000,6000,0,2024-03-01T10:05:00+00:00,"
                               "WASH_TRADING,100.00,\r\n";
     lda_report_opts salt = {true, "salt", 4};
-    reports_of(&l, &salt, sus,
-               SHA_SALT_ACC ",'=P,,300.000,WASH_TRADING\r\n");
+    reports_of(&l, &salt, sus, SHA_SALT_ACC ",'=P,,300.000,WASH_TRADING\r\n");
     /* pseudonymize off: the salt is ignored */
     lda_report_opts off = {false, "salt", 4};
     reports_of(&l, &off, sus, "ACC,'=P,,300.000,WASH_TRADING\r\n");
@@ -288,26 +295,25 @@ static void test_pseudonymized_detections(void)
     int64_t ord[1] = {T10};
     CU_ASSERT_TRUE_FATAL(lda_seqlist_set_orders(&l, q, ord, 1));
     lda_report_opts s3 = {true, "s3cret", 6};
-    reports_of(&l, &s3,
-               "'=X,P,0,0,3,2024-03-01T10:00:06+00:00,LAYERING,,\r\n",
+    reports_of(&l, &s3, "'=X,P,0,0,3,2024-03-01T10:00:06+00:00,LAYERING,,\r\n",
                SHA_S3CRET_EQX ",P,2024-03-01T10:00:00+00:00,6.000,"
-               "LAYERING\r\n");
+                              "LAYERING\r\n");
     lda_seqlist_free(&l);
 }
 
 /* ---- end to end from input ids --------------------------------------- */
 
 #define W "2024-03-02T09:"
-#define WASH6(acc, prod)                                         \
-    W "00:00Z," acc "," prod ",BUY,100,2000,TRADE_EXECUTED\n"    \
-    W "01:00Z," acc "," prod ",SELL,100,2000,TRADE_EXECUTED\n"   \
-    W "02:00Z," acc "," prod ",BUY,100,2000,TRADE_EXECUTED\n"    \
-    W "03:00Z," acc "," prod ",SELL,100,2000,TRADE_EXECUTED\n"   \
-    W "04:00Z," acc "," prod ",BUY,100,2000,TRADE_EXECUTED\n"    \
-    W "05:00Z," acc "," prod ",SELL,100,2000,TRADE_EXECUTED\n"
-#define ROW(acc, prod)                                              \
+#define WASH6(acc, prod) \
+    W "00:00Z," acc "," prod ",BUY,100,2000,TRADE_EXECUTED\n" W "01:00Z," acc \
+      "," prod ",SELL,100,2000,TRADE_EXECUTED\n" W "02:00Z," acc "," prod \
+      ",BUY,100,2000,TRADE_EXECUTED\n" W "03:00Z," acc "," prod \
+      ",SELL,100,2000,TRADE_EXECUTED\n" W "04:00Z," acc "," prod \
+      ",BUY,100,2000,TRADE_EXECUTED\n" W "05:00Z," acc "," prod \
+      ",SELL,100,2000,TRADE_EXECUTED\n"
+#define ROW(acc, prod) \
     acc "," prod ",6000,6000,0,2024-03-02T09:05:00+00:00,WASH_TRADING," \
-    "100.00,\r\n"
+        "100.00,\r\n"
 #define DROW(acc, prod) acc "," prod ",,300.000,WASH_TRADING\r\n"
 
 /* Input ids (quoted in the input where they hold , or ") come out
@@ -316,25 +322,16 @@ static void test_pseudonymized_detections(void)
  * "+A" < "-2+3" < "=C" < "=HYPERLINK(1)" < "@B" < "a b". */
 static void test_end_to_end_guard(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               WASH6("=HYPERLINK(1)", "\"@SUM(1,2)\"")
-               WASH6("-2+3", "\"P\"\"Q\"")
-               WASH6("+A", "P")
-               WASH6("@B", "-")
-               WASH6("a b", "\"x,y\"")
-               WASH6("\" =C\"", "P"),
-               ROW("'+A", "P")
-               ROW("'-2+3", "\"P\"\"Q\"")
-               ROW("'=C", "P")
-               ROW("'=HYPERLINK(1)", "\"'@SUM(1,2)\"")
-               ROW("'@B", "'-")
-               ROW("a b", "\"x,y\""),
-               DROW("'+A", "P")
-               DROW("'-2+3", "\"P\"\"Q\"")
-               DROW("'=C", "P")
-               DROW("'=HYPERLINK(1)", "\"'@SUM(1,2)\"")
-               DROW("'@B", "'-")
-               DROW("a b", "\"x,y\""));
+    LDA_EXPECT(LDA_CSV_HEADER WASH6("=HYPERLINK(1)", "\"@SUM(1,2)\"")
+                   WASH6("-2+3", "\"P\"\"Q\"") WASH6("+A", "P")
+                       WASH6("@B", "-") WASH6("a b", "\"x,y\"")
+                           WASH6("\" =C\"", "P"),
+               ROW("'+A", "P") ROW("'-2+3", "\"P\"\"Q\"") ROW("'=C", "P")
+                   ROW("'=HYPERLINK(1)", "\"'@SUM(1,2)\"") ROW("'@B", "'-")
+                       ROW("a b", "\"x,y\""),
+               DROW("'+A", "P") DROW("'-2+3", "\"P\"\"Q\"") DROW("'=C", "P")
+                   DROW("'=HYPERLINK(1)", "\"'@SUM(1,2)\"") DROW("'@B", "'-")
+                       DROW("a b", "\"x,y\""));
 }
 
 static void test_end_to_end_pseudonym(void)

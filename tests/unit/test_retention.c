@@ -24,8 +24,8 @@
 
 #define TTL 3600
 
-static char ret_tmp[64];        /* the var dir */
-static char cdir[128];          /* its cache/layering */
+static char ret_tmp[64]; /* the var dir */
+static char cdir[128];   /* its cache/layering */
 
 static int ret_init(void)
 {
@@ -39,7 +39,7 @@ static int ret_init(void)
 static int ret_cleanup(void)
 {
     char cmd[128];
-    chmod(cdir, 0755);          /* in case a test stopped half-way */
+    chmod(cdir, 0755); /* in case a test stopped half-way */
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", ret_tmp);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -73,8 +73,8 @@ static void age_nofollow(const char *path, long ago)
     clock_gettime(CLOCK_REALTIME, &ts[0]);
     ts[0].tv_sec -= ago;
     ts[1] = ts[0];
-    CU_ASSERT_EQUAL_FATAL(
-        utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+    CU_ASSERT_EQUAL_FATAL(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW),
+                          0);
 }
 
 static bool present(const char *dir, const char *name)
@@ -89,7 +89,8 @@ static const char *entry(char out[128], int i)
 {
     snprintf(out, 128,
              "123e4567-e89b-42d3-a456-42661417400%d."
-             "%064d.json", i % 10, i);
+             "%064d.json",
+             i % 10, i);
     return out;
 }
 
@@ -97,19 +98,20 @@ static void test_cache_sweep(void)
 {
     char e1[128], e2[128], e3[128], e4[128], p[256], q[256];
     CU_ASSERT_EQUAL_FATAL(lda_cache_init(ret_tmp, "layering", TTL), 0);
-    CU_ASSERT_EQUAL(lda_cache_sweep(TTL), 0);          /* empty */
+    CU_ASSERT_EQUAL(lda_cache_sweep(TTL), 0); /* empty */
 
-    file_aged(cdir, entry(e1, 1), 2 * TTL);            /* expired */
-    file_aged(cdir, entry(e2, 2), TTL + 5);            /* just expired */
-    file_aged(cdir, entry(e3, 3), TTL - 60);           /* fresh */
-    file_aged(cdir, entry(e4, 4), -600);               /* clock set back */
+    file_aged(cdir, entry(e1, 1), 2 * TTL);  /* expired */
+    file_aged(cdir, entry(e2, 2), TTL + 5);  /* just expired */
+    file_aged(cdir, entry(e3, 3), TTL - 60); /* fresh */
+    file_aged(cdir, entry(e4, 4), -600);     /* clock set back */
     /* a temporary left by a crash between write and rename */
     file_aged(cdir, "x.json.tmp.AbC123", 2 * TTL);
-    file_aged(cdir, ".keep", 2 * TTL);                 /* dot files stay */
+    file_aged(cdir, ".keep", 2 * TTL); /* dot files stay */
     /* an old link to an old file outside: neither is touched */
     file_aged(ret_tmp, "outside.json", 2 * TTL);
     CU_ASSERT_EQUAL_FATAL(symlink(in(q, sizeof q, ret_tmp, "outside.json"),
-                                  in(p, sizeof p, cdir, "link.json")), 0);
+                                  in(p, sizeof p, cdir, "link.json")),
+                          0);
     age_nofollow(p, 2 * TTL);
     /* an old directory (with an old file in it) is not entered */
     CU_ASSERT_EQUAL_FATAL(mkdir(in(p, sizeof p, cdir, "sub"), 0755), 0);
@@ -180,7 +182,7 @@ static void test_cache_sweep_failure(void)
     char e1[128], log[2048];
     CU_ASSERT_EQUAL_FATAL(lda_cache_init(ret_tmp, "layering", TTL), 0);
     if (geteuid() == 0)
-        return;                 /* root may remove anything: not testable */
+        return; /* root may remove anything: not testable */
     file_aged(cdir, entry(e1, 7), 2 * TTL);
     CU_ASSERT_EQUAL_FATAL(chmod(cdir, 0555), 0);
     CU_ASSERT_EQUAL(sweep_logged(TTL, log, sizeof log), 0);
@@ -209,7 +211,8 @@ void lda_test_retention(void)
     static const lda_test_case cases[] = {
         {"cache sweep: what goes, what stays", test_cache_sweep},
         {"cache init sweeps", test_cache_init_sweeps},
-        {"cache sweep: a failure is logged, the rest go", test_cache_sweep_failure},
+        {"cache sweep: a failure is logged, the rest go",
+         test_cache_sweep_failure},
         {"cache sweep: quiet when all went", test_cache_sweep_quiet},
         {NULL, NULL},
     };

@@ -5,8 +5,8 @@
  * p_first) / p_first) * 100 in doubles, shown only when >= 1.0. */
 #include "lda_test.h"
 
-#define W "2024-03-02T09:"            /* input timestamp prefix */
-#define O "2024-03-02T09:"            /* report timestamp prefix */
+#define W "2024-03-02T09:" /* input timestamp prefix */
+#define O "2024-03-02T09:" /* report timestamp prefix */
 #define Z "+00:00"
 
 /* B S B S B S one minute apart, 2000 each, prices 100 -> 101.
@@ -15,13 +15,12 @@
  * windows are smaller -> one sequence [09:00, 09:05], 300 s. */
 static void test_basic(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,SELL,100.5,2000,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,BUY,100.2,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,100.7,2000,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,BUY,100.4,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,SELL,101,2000,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+                                "01:00Z,X,P,SELL,100.5,2000,TRADE_EXECUTED\n" W
+                                "02:00Z,X,P,BUY,100.2,2000,TRADE_EXECUTED\n" W
+                                "03:00Z,X,P,SELL,100.7,2000,TRADE_EXECUTED\n" W
+                                "04:00Z,X,P,BUY,100.4,2000,TRADE_EXECUTED\n" W
+                                "05:00Z,X,P,SELL,101,2000,TRADE_EXECUTED\n",
                "X,P,6000,6000,0," O "05:00" Z ",WASH_TRADING,100.00,1.00\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
 }
@@ -29,13 +28,12 @@ static void test_basic(void)
 /* Price change just under 1 %: 100 -> 100.99 = 0.99 -> empty cell. */
 static void test_price_change_under(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,SELL,100.99,2000,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+                                "01:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+                                "02:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+                                "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+                                "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+                                "05:00Z,X,P,SELL,100.99,2000,TRADE_EXECUTED\n",
                "X,P,6000,6000,0," O "05:00" Z ",WASH_TRADING,100.00,\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
 }
@@ -44,13 +42,12 @@ static void test_price_change_under(void)
  * 0.9999999999999963 < 1.0 -> empty (the spec fixes the operation). */
 static void test_price_change_double_rounding(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,SELL,10.1,2000,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "01:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W
+                                "02:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W
+                                "04:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "05:00Z,X,P,SELL,10.1,2000,TRADE_EXECUTED\n",
                "X,P,6000,6000,0," O "05:00" Z ",WASH_TRADING,100.00,\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
 }
@@ -59,19 +56,18 @@ static void test_price_change_double_rounding(void)
  * 1.0000000000000009 -> "1.00". */
 static void test_price_change_fall(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,SELL,99,2000,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,BUY,103,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,SELL,98,2000,TRADE_EXECUTED\n"
-               W "10:00Z,Y,P,SELL,64,2000,TRADE_EXECUTED\n"
-               W "11:00Z,Y,P,BUY,1,2000,TRADE_EXECUTED\n"
-               W "12:00Z,Y,P,SELL,1,2000,TRADE_EXECUTED\n"
-               W "13:00Z,Y,P,BUY,1,2000,TRADE_EXECUTED\n"
-               W "14:00Z,Y,P,SELL,1,2000,TRADE_EXECUTED\n"
-               W "15:00Z,Y,P,BUY,64.64,2000,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+                                "01:00Z,X,P,SELL,99,2000,TRADE_EXECUTED\n" W
+                                "02:00Z,X,P,BUY,103,2000,TRADE_EXECUTED\n" W
+                                "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+                                "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+                                "05:00Z,X,P,SELL,98,2000,TRADE_EXECUTED\n" W
+                                "10:00Z,Y,P,SELL,64,2000,TRADE_EXECUTED\n" W
+                                "11:00Z,Y,P,BUY,1,2000,TRADE_EXECUTED\n" W
+                                "12:00Z,Y,P,SELL,1,2000,TRADE_EXECUTED\n" W
+                                "13:00Z,Y,P,BUY,1,2000,TRADE_EXECUTED\n" W
+                                "14:00Z,Y,P,SELL,1,2000,TRADE_EXECUTED\n" W
+                                "15:00Z,Y,P,BUY,64.64,2000,TRADE_EXECUTED\n",
                "X,P,6000,6000,0," O "05:00" Z ",WASH_TRADING,100.00,2.00\r\n"
                "Y,P,6000,6000,0," O "15:00" Z ",WASH_TRADING,100.00,1.00\r\n",
                "X,P,,300.000,WASH_TRADING\r\n"
@@ -82,19 +78,19 @@ static void test_price_change_fall(void)
  * side does not (12500 volume, 100 % alternation otherwise). */
 static void test_min_trades(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER     /* 3 BUY, 2 SELL */
-               W "00:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER /* 3 BUY, 2 SELL */
+                   W "00:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n" W
+                     "01:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n" W
+                     "02:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n" W
+                     "03:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n" W
+                     "04:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n",
                "", "");
-    LDA_EXPECT(LDA_CSV_HEADER     /* 2 BUY, 3 SELL */
-               W "00:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER /* 2 BUY, 3 SELL */
+                   W "00:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n" W
+                     "01:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n" W
+                     "02:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n" W
+                     "03:00Z,X,P,BUY,10,2500,TRADE_EXECUTED\n" W
+                     "04:00Z,X,P,SELL,10,2500,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -103,13 +99,13 @@ static void test_min_trades(void)
  * trade 2999 (9999) nothing. */
 static void test_volume(void)
 {
-#define VOL_HEAD                                         \
-    LDA_CSV_HEADER                                       \
-    W "00:00Z,X,P,BUY,50,1000,TRADE_EXECUTED\n"          \
-    W "01:00Z,X,P,SELL,50,2000,TRADE_EXECUTED\n"         \
-    W "02:00Z,X,P,BUY,50,1000,TRADE_EXECUTED\n"          \
-    W "03:00Z,X,P,SELL,50,2000,TRADE_EXECUTED\n"         \
-    W "04:00Z,X,P,BUY,50,1000,TRADE_EXECUTED\n"
+#define VOL_HEAD \
+    LDA_CSV_HEADER \
+    W "00:00Z,X,P,BUY,50,1000,TRADE_EXECUTED\n" W \
+      "01:00Z,X,P,SELL,50,2000,TRADE_EXECUTED\n" W \
+      "02:00Z,X,P,BUY,50,1000,TRADE_EXECUTED\n" W \
+      "03:00Z,X,P,SELL,50,2000,TRADE_EXECUTED\n" W \
+      "04:00Z,X,P,BUY,50,1000,TRADE_EXECUTED\n"
     LDA_EXPECT(VOL_HEAD W "05:00Z,X,P,SELL,50,3000,TRADE_EXECUTED\n",
                "X,P,3000,7000,0," O "05:00" Z ",WASH_TRADING,100.00,\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
@@ -121,22 +117,20 @@ static void test_volume(void)
  * (qualifies; from trade 2 only 2 BUYs). B B S S S B -> 2 of 5 = 40 %. */
 static void test_alternation(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "01:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "02:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W
+                                "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W
+                                "04:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "05:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n",
                "X,P,6000,6000,0," O "05:00" Z ",WASH_TRADING,60.00,\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "01:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W
+                                "02:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W
+                                "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W
+                                "04:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W
+                                "05:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n",
                "", "");
 }
 
@@ -145,13 +139,13 @@ static void test_alternation(void)
  * 10001, 4 BUYs or 4 SELLs; and a 1.00 % change is hidden at 1.01 %. */
 static void test_thresholds_from_params(void)
 {
-    static const char alt60[] = LDA_CSV_HEADER
-        W "00:00Z,X,P,BUY,100,1000,TRADE_EXECUTED\n"
-        W "01:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-        W "02:00Z,X,P,SELL,100,1000,TRADE_EXECUTED\n"
-        W "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-        W "04:00Z,X,P,BUY,100,1000,TRADE_EXECUTED\n"
-        W "05:00Z,X,P,SELL,101,3000,TRADE_EXECUTED\n";
+    static const char alt60[] = LDA_CSV_HEADER W
+        "00:00Z,X,P,BUY,100,1000,TRADE_EXECUTED\n" W
+        "01:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+        "02:00Z,X,P,SELL,100,1000,TRADE_EXECUTED\n" W
+        "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+        "04:00Z,X,P,BUY,100,1000,TRADE_EXECUTED\n" W
+        "05:00Z,X,P,SELL,101,3000,TRADE_EXECUTED\n";
     lda_params p;
     lda_params_default(&p);
     LDA_EXPECT_P(alt60, &p,
@@ -175,7 +169,7 @@ static void test_thresholds_from_params(void)
                  "X,P,,300.000,WASH_TRADING\r\n");
     /* and a 4-minute window keeps only what it reaches */
     lda_params_default(&p);
-    p.wash_window_us = 4 * 60 * 1000000LL;   /* 09:00-09:04: 3 BUY 2 SELL */
+    p.wash_window_us = 4 * 60 * 1000000LL; /* 09:00-09:04: 3 BUY 2 SELL */
     LDA_EXPECT_P(alt60, &p, "", "");
 }
 
@@ -184,13 +178,13 @@ static void test_thresholds_from_params(void)
  * 09:30:00.000001: from 09:00 3 BUY 2 SELL; from 09:06 2 BUYs -> none. */
 static void test_window_boundary(void)
 {
-#define WIN_HEAD                                         \
-    LDA_CSV_HEADER                                       \
-    W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"          \
-    W "06:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"         \
-    W "12:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"          \
-    W "18:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"         \
-    W "24:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
+#define WIN_HEAD \
+    LDA_CSV_HEADER \
+    W "00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W \
+      "06:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W \
+      "12:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W \
+      "18:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W \
+      "24:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
     LDA_EXPECT(WIN_HEAD W "30:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n",
                "X,P,6000,6000,0," O "30:00" Z ",WASH_TRADING,100.00,\r\n",
                "X,P,,1800.000,WASH_TRADING\r\n");
@@ -208,15 +202,15 @@ static void test_window_boundary(void)
  * a second row. 4 detector sequences, 2 kept. */
 static void test_overlap_and_separate(void)
 {
-    static const char in[] = LDA_CSV_HEADER
-        W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-        W "01:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-        W "02:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-        W "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-        W "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-        W "05:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-        W "06:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-        W "07:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
+    static const char in[] = LDA_CSV_HEADER W
+        "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+        "01:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+        "02:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+        "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+        "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+        "05:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+        "06:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+        "07:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
         "2024-03-02T10:00:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
         "2024-03-02T10:01:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
         "2024-03-02T10:02:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"
@@ -256,17 +250,16 @@ static void test_overlap_and_separate(void)
  * (at most 2 orders per side). */
 static void test_trades_only(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "00:30Z,X,P,BUY,100,50000,ORDER_PLACED\n"
-               W "01:00Z,X,P,SELL,100.5,2000,TRADE_EXECUTED\n"
-               W "01:30Z,X,P,BUY,100,50000,ORDER_PLACED\n"
-               W "01:40Z,X,P,SELL,100,50000,ORDER_CANCELLED\n"
-               W "02:00Z,X,P,BUY,100.2,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,100.7,2000,TRADE_EXECUTED\n"
-               W "03:30Z,X,P,SELL,100,50000,ORDER_PLACED\n"
-               W "04:00Z,X,P,BUY,100.4,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,SELL,101,2000,TRADE_EXECUTED\n",
+    LDA_EXPECT(LDA_CSV_HEADER W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+                                "00:30Z,X,P,BUY,100,50000,ORDER_PLACED\n" W
+                                "01:00Z,X,P,SELL,100.5,2000,TRADE_EXECUTED\n" W
+                                "01:30Z,X,P,BUY,100,50000,ORDER_PLACED\n" W
+                                "01:40Z,X,P,SELL,100,50000,ORDER_CANCELLED\n" W
+                                "02:00Z,X,P,BUY,100.2,2000,TRADE_EXECUTED\n" W
+                                "03:00Z,X,P,SELL,100.7,2000,TRADE_EXECUTED\n" W
+                                "03:30Z,X,P,SELL,100,50000,ORDER_PLACED\n" W
+                                "04:00Z,X,P,BUY,100.4,2000,TRADE_EXECUTED\n" W
+                                "05:00Z,X,P,SELL,101,2000,TRADE_EXECUTED\n",
                "X,P,6000,6000,0," O "05:00" Z ",WASH_TRADING,100.00,1.00\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
 }
@@ -277,19 +270,19 @@ static void test_trades_only(void)
  * SELLs). Prices 100 ... 101 either way -> 1.00. */
 static void test_ties(void)
 {
-#define TIE_TAIL                                         \
-    W "01:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"         \
-    W "02:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"        \
-    W "03:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"         \
-    W "04:00Z,X,P,SELL,101,2000,TRADE_EXECUTED\n"
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "00:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" TIE_TAIL,
+#define TIE_TAIL \
+    W "01:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W \
+      "02:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W \
+      "03:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W \
+      "04:00Z,X,P,SELL,101,2000,TRADE_EXECUTED\n"
+    LDA_EXPECT(LDA_CSV_HEADER W
+               "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+               "00:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" TIE_TAIL,
                "X,P,6000,6000,0," O "04:00" Z ",WASH_TRADING,100.00,1.00\r\n",
                "X,P,,240.000,WASH_TRADING\r\n");
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-               W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" TIE_TAIL,
+    LDA_EXPECT(LDA_CSV_HEADER W
+               "00:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+               "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" TIE_TAIL,
                "X,P,6000,6000,0," O "04:00" Z ",WASH_TRADING,80.00,1.00\r\n",
                "X,P,,240.000,WASH_TRADING\r\n");
 #undef TIE_TAIL
@@ -306,20 +299,20 @@ static void test_ties(void)
  *   kept; window 2 (B@10 x1000): 5000 / 6000 = 11000, 100 %: dropped. */
 static void test_equal_start_end_tie(void)
 {
-#define EQ_TAIL                                          \
-    W "01:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"         \
-    W "02:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"          \
-    W "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"         \
-    W "04:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n"          \
-    W "05:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,10,1000,TRADE_EXECUTED\n"
-               W "00:00Z,X,P,BUY,20,3000,TRADE_EXECUTED\n" EQ_TAIL,
+#define EQ_TAIL \
+    W "01:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W \
+      "02:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W \
+      "03:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n" W \
+      "04:00Z,X,P,BUY,10,2000,TRADE_EXECUTED\n" W \
+      "05:00Z,X,P,SELL,10,2000,TRADE_EXECUTED\n"
+    LDA_EXPECT(LDA_CSV_HEADER W
+               "00:00Z,X,P,BUY,10,1000,TRADE_EXECUTED\n" W
+               "00:00Z,X,P,BUY,20,3000,TRADE_EXECUTED\n" EQ_TAIL,
                "X,P,8000,6000,0," O "05:00" Z ",WASH_TRADING,83.33,\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,20,3000,TRADE_EXECUTED\n"
-               W "00:00Z,X,P,BUY,10,1000,TRADE_EXECUTED\n" EQ_TAIL,
+    LDA_EXPECT(LDA_CSV_HEADER W
+               "00:00Z,X,P,BUY,20,3000,TRADE_EXECUTED\n" W
+               "00:00Z,X,P,BUY,10,1000,TRADE_EXECUTED\n" EQ_TAIL,
                "X,P,8000,6000,0," O "05:00" Z ",WASH_TRADING,83.33,50.00\r\n",
                "X,P,,300.000,WASH_TRADING\r\n");
 #undef EQ_TAIL
@@ -329,13 +322,13 @@ static void test_equal_start_end_tie(void)
  * ordered by end: the layering (end 10:00:06) after the wash (09:05). */
 static void test_with_layering(void)
 {
-    LDA_EXPECT(LDA_CSV_HEADER
-               W "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "01:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-               W "02:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
-               W "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n"
-               W "05:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
+    LDA_EXPECT(LDA_CSV_HEADER W
+               "00:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+               "01:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+               "02:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+               "03:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n" W
+               "04:00Z,X,P,BUY,100,2000,TRADE_EXECUTED\n" W
+               "05:00Z,X,P,SELL,100,2000,TRADE_EXECUTED\n"
                "2024-03-02T10:00:00Z,X,P,SELL,100,1,ORDER_PLACED\n"
                "2024-03-02T10:00:01Z,X,P,SELL,100,1,ORDER_PLACED\n"
                "2024-03-02T10:00:02Z,X,P,SELL,100,1,ORDER_PLACED\n"

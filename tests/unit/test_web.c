@@ -44,7 +44,7 @@ static int mp_find(const char *ctype, const char *body, size_t len,
     if (lda_multipart_find(ctype, body, len, name, part, n, &e))
         return MP_OK;
     return strcmp(e.msg, "malformed multipart body") == 0 ? MP_MALFORMED
-                                                           : MP_NO_PART;
+                                                          : MP_NO_PART;
 }
 
 static bool run_id_ok(const char *s, size_t n)
@@ -75,7 +75,8 @@ static void test_uuid_validator(void)
     CU_ASSERT_TRUE(lda_valid_uuid(S("123E4567-E89B-42D3-A456-426614174000")));
     CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567e89b42d3a456426614174000")));
     CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567-e89b-42d3-a456-42661417400")));
-    CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567-e89b-42d3-a456-4266141740000")));
+    CU_ASSERT_FALSE(
+        lda_valid_uuid(S("123e4567-e89b-42d3-a456-4266141740000")));
     CU_ASSERT_FALSE(lda_valid_uuid(S("123e4567-e89b-42d3-a456-42661417400g")));
     CU_ASSERT_FALSE(lda_valid_uuid(S("../../../../../../../../../../etc/pa")));
     CU_ASSERT_FALSE(lda_valid_uuid(S("")));
@@ -101,9 +102,9 @@ static void test_input_name(void)
     CU_ASSERT_TRUE(lda_valid_input_name(S("a_b-c.2025.csv")));
     CU_ASSERT_TRUE(lda_valid_input_name(S("x")));
     static const char *const bad[] = {
-        "",         ".",          "..",         "../x.csv", "/etc/passwd",
-        "a/b.csv",  ".hidden",    "x.csv.",     "a\\b",     "%2e%2e",
-        "x y.csv",  "caf\xc3\xa9", "x.csv/",    "~root",    "a:b",
+        "",        ".",           "..",     "../x.csv", "/etc/passwd",
+        "a/b.csv", ".hidden",     "x.csv.", "a\\b",     "%2e%2e",
+        "x y.csv", "caf\xc3\xa9", "x.csv/", "~root",    "a:b",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CU_ASSERT_FALSE(lda_valid_input_name(bad[i], strlen(bad[i])));
@@ -119,33 +120,35 @@ static void test_runs_path(void)
     char id[37];
     const char *file = NULL;
     CU_ASSERT_EQUAL(runs_path("/api/runs/123e4567-e89b-42d3-a456-"
-                                        "426614174000/detections.csv",
-                                        id, &file),
+                              "426614174000/detections.csv",
+                              id, &file),
                     RUNS_OK);
     CU_ASSERT_STRING_EQUAL(id, "123e4567-e89b-42d3-a456-426614174000");
     CU_ASSERT_STRING_EQUAL(file, "detections.csv");
     CU_ASSERT_EQUAL(runs_path("/api/runs/123e4567-e89b-42d3-a456-"
-                                        "426614174000/run.json",
-                                        id, &file),
+                              "426614174000/run.json",
+                              id, &file),
                     RUNS_OK);
     CU_ASSERT_STRING_EQUAL(file, "run.json");
     CU_ASSERT_EQUAL(runs_path("/api/runs/123e4567-e89b-42d3-a456-"
-                                        "426614174000/../run.json",
-                                        id, &file),
+                              "426614174000/../run.json",
+                              id, &file),
                     RUNS_NO_FILE);
     CU_ASSERT_EQUAL(runs_path("/api/runs/123e4567-e89b-42d3-a456-"
-                                        "426614174000/",
-                                        id, &file),
+                              "426614174000/",
+                              id, &file),
                     RUNS_NO_FILE);
     static const char *const bad[] = {
-        "/api/runs/../etc/passwd",     "/api/runs/%2e%2e/run.json",
-        "/api/runs/..%2frun.json",     "/api/runs//run.json",
-        "/api/runs/x/run.json",        "/api/runs/",
+        "/api/runs/../etc/passwd",
+        "/api/runs/%2e%2e/run.json",
+        "/api/runs/..%2frun.json",
+        "/api/runs//run.json",
+        "/api/runs/x/run.json",
+        "/api/runs/",
         "/api/other/123e4567-e89b-42d3-a456-426614174000/run.json",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        CU_ASSERT_EQUAL(runs_path(bad[i], id, &file),
-                        RUNS_BAD_ID);
+        CU_ASSERT_EQUAL(runs_path(bad[i], id, &file), RUNS_BAD_ID);
 }
 
 static void test_uuid_v4(void)
@@ -172,28 +175,24 @@ static void test_multipart_ok(void)
         "a,b\r\n1,2\r\n--XyZ--\r\n";
     const char *p;
     size_t n;
-    CU_ASSERT_EQUAL(mp_find(mp_ct, S(body), "file", &p, &n),
-                    MP_OK);
+    CU_ASSERT_EQUAL(mp_find(mp_ct, S(body), "file", &p, &n), MP_OK);
     CU_ASSERT_EQUAL(n, 8);
     CU_ASSERT_NSTRING_EQUAL(p, "a,b\r\n1,2", 8);
-    CU_ASSERT_EQUAL(mp_find(mp_ct, S(body), "note", &p, &n),
-                    MP_OK);
+    CU_ASSERT_EQUAL(mp_find(mp_ct, S(body), "note", &p, &n), MP_OK);
     CU_ASSERT_EQUAL(n, 5);
-    CU_ASSERT_EQUAL(mp_find(mp_ct, S(body), "other", &p, &n),
-                    MP_NO_PART);
+    CU_ASSERT_EQUAL(mp_find(mp_ct, S(body), "other", &p, &n), MP_NO_PART);
     /* filename="file" must not be taken for name="file" */
     static const char tricky[] =
         "--XyZ\r\nContent-Disposition: form-data; name=\"x\"; "
         "filename=\"file\"\r\n\r\nA\r\n--XyZ--";
-    CU_ASSERT_EQUAL(mp_find(mp_ct, S(tricky), "file", &p, &n),
-                    MP_NO_PART);
+    CU_ASSERT_EQUAL(mp_find(mp_ct, S(tricky), "file", &p, &n), MP_NO_PART);
     /* quoted boundary, empty content */
     static const char q[] =
         "--a b\r\nContent-Disposition: form-data; name=file\r\n\r\n"
         "\r\n--a b--\r\n";
     CU_ASSERT_EQUAL(mp_find("multipart/form-data; "
-                                       "boundary=\"a b\"",
-                                       S(q), "file", &p, &n),
+                            "boundary=\"a b\"",
+                            S(q), "file", &p, &n),
                     MP_OK);
     CU_ASSERT_EQUAL(n, 0);
 }
@@ -205,22 +204,18 @@ static void test_multipart_malformed(void)
     static const char body[] =
         "--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc";
     CU_ASSERT_EQUAL(mp_find(mp_ct, S(body), "file", &p, &n),
-                    MP_MALFORMED);               /* no closing delimiter */
-    CU_ASSERT_EQUAL(mp_find("multipart/form-data", S(body), "file",
-                                       &p, &n),
-                    MP_MALFORMED);               /* no boundary */
-    CU_ASSERT_EQUAL(mp_find("text/csv; boundary=XyZ", S(body),
-                                       "file", &p, &n),
+                    MP_MALFORMED); /* no closing delimiter */
+    CU_ASSERT_EQUAL(mp_find("multipart/form-data", S(body), "file", &p, &n),
+                    MP_MALFORMED); /* no boundary */
+    CU_ASSERT_EQUAL(mp_find("text/csv; boundary=XyZ", S(body), "file", &p, &n),
                     MP_MALFORMED);
     static const char nohdr[] = "--XyZ\r\n\r\nabc\r\n--XyZ--";
-    CU_ASSERT_EQUAL(mp_find(mp_ct, S(nohdr), "file", &p, &n),
-                    MP_MALFORMED);
-    CU_ASSERT_EQUAL(mp_find(mp_ct, "", 0, "file", &p, &n),
-                    MP_MALFORMED);
+    CU_ASSERT_EQUAL(mp_find(mp_ct, S(nohdr), "file", &p, &n), MP_MALFORMED);
+    CU_ASSERT_EQUAL(mp_find(mp_ct, "", 0, "file", &p, &n), MP_MALFORMED);
     char lb[128] = "multipart/form-data; boundary=";
     memset(lb + strlen(lb), 'b', 71);
     CU_ASSERT_EQUAL(mp_find(lb, S(body), "file", &p, &n),
-                    MP_MALFORMED);               /* boundary > 70 */
+                    MP_MALFORMED); /* boundary > 70 */
 }
 
 static const char rid[] = "123e4567-e89b-42d3-a456-426614174000";
@@ -265,7 +260,7 @@ static void test_failpoint(void)
     CU_ASSERT_TRUE(lda_failpoint("http500", NULL));
     CU_ASSERT_TRUE(lda_failpoint("http500", NULL));
     CU_ASSERT_FALSE(lda_failpoint("http500", NULL));
-    CU_ASSERT_FALSE(lda_failpoint("exit", NULL));  /* another program's */
+    CU_ASSERT_FALSE(lda_failpoint("exit", NULL)); /* another program's */
     setenv("LDA_FAILPOINTS", "detect-wash:hang:0", 1);
     CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), 0);
     for (int i = 0; i < 5; i++)
@@ -296,15 +291,15 @@ static void test_key_check(void)
     CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_USER, "user-key "));
     CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER, "user-key"));
     CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_USER, "inner-key"));
-    CU_ASSERT_TRUE(
-        lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL, "inner-key"));
-    CU_ASSERT_TRUE(
-        lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL, "user-key"));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL,
+                                      "inner-key"));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL,
+                                      "user-key"));
     CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "inner-key"));
     /* the user key never opens an internal route */
     CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "user-key"));
     CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, NULL));
-    c.api_key = NULL;       /* only an internal key: the user side is open */
+    c.api_key = NULL; /* only an internal key: the user side is open */
     CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER, NULL));
     CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_USER_OR_INTERNAL, NULL));
     CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, NULL));
@@ -316,19 +311,17 @@ static void test_key_check(void)
  * UUID. */
 static void test_run_id(void)
 {
-    static const char *const ok[] = {
-        "0b7a3a4e-5a3c-4d4e-9f00-1234567890ab",
-        "0B7A3A4E-5A3C-4D4E-AF00-1234567890AB",
-        "00000000-0000-4000-8000-000000000000",
-        "ffffffff-ffff-4fff-bfff-ffffffffffff"};
-    static const char *const bad[] = {
-        "00000000-0000-0000-0000-000000000000",
-        "0b7a3a4e-5a3c-1d4e-9f00-1234567890ab",
-        "0b7a3a4e-5a3c-4d4e-7f00-1234567890ab",
-        "0b7a3a4e-5a3c-4d4e-cf00-1234567890ab",
-        "{b7a3a4e-5a3c-4d4e-9f00-1234567890a}",
-        "0b7a3a4e-5a3c-4d4e-9f00-1234567890a",
-        "0b7a3a4e+5a3c-4d4e-9f00-1234567890ab"};
+    static const char *const ok[] = {"0b7a3a4e-5a3c-4d4e-9f00-1234567890ab",
+                                     "0B7A3A4E-5A3C-4D4E-AF00-1234567890AB",
+                                     "00000000-0000-4000-8000-000000000000",
+                                     "ffffffff-ffff-4fff-bfff-ffffffffffff"};
+    static const char *const bad[] = {"00000000-0000-0000-0000-000000000000",
+                                      "0b7a3a4e-5a3c-1d4e-9f00-1234567890ab",
+                                      "0b7a3a4e-5a3c-4d4e-7f00-1234567890ab",
+                                      "0b7a3a4e-5a3c-4d4e-cf00-1234567890ab",
+                                      "{b7a3a4e-5a3c-4d4e-9f00-1234567890a}",
+                                      "0b7a3a4e-5a3c-4d4e-9f00-1234567890a",
+                                      "0b7a3a4e+5a3c-4d4e-9f00-1234567890ab"};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
         CU_ASSERT_TRUE(run_id_ok(ok[i], strlen(ok[i])));
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -339,15 +332,13 @@ static void test_run_id(void)
  * those events, alone or two at once. */
 static void test_fingerprint_masks(void)
 {
-    static const char all[] =
-        LDA_CSV_HEADER
+    static const char all[] = LDA_CSV_HEADER
         "2025-01-01T00:00:01Z,A,P,BUY,10,5,TRADE_EXECUTED\n"
         "2025-01-01T00:00:01Z,A,P,BUY,10,5,ORDER_PLACED\n"
         "2025-01-01T00:00:01Z,A,P,SELL,11,7,TRADE_EXECUTED\n"
         "2025-01-01T00:00:00Z,B,P,SELL,9.5,1,ORDER_CANCELLED\n"
         "2025-01-01T00:00:02Z,B,Q,SELL,9.5,3,TRADE_EXECUTED\n";
-    static const char trades[] =
-        LDA_CSV_HEADER
+    static const char trades[] = LDA_CSV_HEADER
         "2025-01-01T00:00:02Z,B,Q,SELL,9.5,3,TRADE_EXECUTED\n"
         "2025-01-01T00:00:01Z,A,P,SELL,11,7,TRADE_EXECUTED\n"
         "2025-01-01T00:00:01Z,A,P,BUY,10,5,TRADE_EXECUTED\n";
@@ -382,10 +373,13 @@ static void test_fpjob(void)
         lda_text acc = {id, strlen(id)}, prod = {"P", 1};
         int64_t g = lda_set_group(&s, acc, prod, &why);
         bad += g < 0;
-        lda_values v = {(int64_t)i * 1000, 1 + i % 500, {price, strlen(price)},
-                        (uint8_t)(i & 1), (uint8_t)(i % 4 == 0 ? LDA_TRADE
-                                                                : i % 2)};
-        bad += g < 0 || lda_set_add_values(&s, (uint32_t)g, &v, &why) != LDA_OK;
+        lda_values v = {(int64_t)i * 1000,
+                        1 + i % 500,
+                        {price, strlen(price)},
+                        (uint8_t)(i & 1),
+                        (uint8_t)(i % 4 == 0 ? LDA_TRADE : i % 2)};
+        bad += g < 0 ||
+               lda_set_add_values(&s, (uint32_t)g, &v, &why) != LDA_OK;
     }
     CU_ASSERT_EQUAL_FATAL(bad, 0);
     CU_ASSERT_EQUAL(s.n, 70000);
@@ -403,8 +397,11 @@ static void test_fpjob(void)
     lda_set_free(&s);
     /* a small set: no thread, same answer */
     lda_run t;
-    CU_ASSERT_EQUAL_FATAL(lda_test_run(&t, LDA_CSV_HEADER
-        "2025-01-01T00:00:01Z,A,P,SELL,11,7,TRADE_EXECUTED\n", NULL, NULL),
+    CU_ASSERT_EQUAL_FATAL(
+        lda_test_run(&t,
+                     LDA_CSV_HEADER
+                     "2025-01-01T00:00:01Z,A,P,SELL,11,7,TRADE_EXECUTED\n",
+                     NULL, NULL),
         0);
     lda_fpjob j;
     lda_fpjob_start(&j, &t.set, LDA_FP_ALL);

@@ -57,8 +57,7 @@ static int seqs_decode(const char *p, size_t n, size_t *pos, lda_seqlist *l,
 
 /* Groups out of order, ties, a quoted id with a comma, a price longer than
  * the inline limit, times before 1970 and at both ends of the range. */
-static const char *const wire_csv =
-    LDA_CSV_HEADER
+static const char *const wire_csv = LDA_CSV_HEADER
     "2025-01-01T00:00:02+01:00,\"a,\"\"1\",P,sell,1.5e2,+7,trade_executed\n"
     "2024-12-31T23:00:01Z,\"a,\"\"1\",P,BUY,100.00,3,ORDER_PLACED\n"
     "2025-01-01T00:00:00Z,B,Q,BUY,.5,1000000000000,ORDER_CANCELLED\n"
@@ -128,8 +127,8 @@ static void test_round_trip(void)
         lda_set d;
         lda_set_init(&d);
         char err[160] = "";
-        CU_ASSERT_EQUAL(wire_decode(b.data, b.len, 0, &d, err,
-                                        sizeof err), WIRE_OK);
+        CU_ASSERT_EQUAL(wire_decode(b.data, b.len, 0, &d, err, sizeof err),
+                        WIRE_OK);
         CU_ASSERT_STRING_EQUAL(err, "");
         /* body order is group order already: finish must keep it */
         assert_masked_copy(&s, mask, &d);
@@ -159,13 +158,12 @@ static void test_exact_bytes(void)
     lda_buf_init(&b);
     CU_ASSERT_EQUAL_FATAL(lda_wire_encode(&s, LDA_FP_ALL, &b), 0);
     static const unsigned char want[] = {
-        'L', 'D', 'A', 'E', 'V', '1', '\n', 0,
-        3, 2,                               /* events, groups */
-        1, 'A', 1, 'P', 2,                  /* group A/P, 2 events */
-        0x06, 2, 0xAC, 0x02, 3, '1', '.', '5', /* SELL|TRADE, zz(1), 300 */
-        0x01, 200, 0x01, 1, 1, '2',         /* BUY|CANCELLED, +200 us */
-        1, 'B', 1, 'P', 1,                  /* group B/P, 1 event */
-        0x00, 1, 2, 1, '3',                 /* BUY|PLACED, zz(-1) = 1 */
+        'L',  'D', 'A',  'E',  'V', '1', '\n', 0,   3, 2, /* events, groups */
+        1,    'A', 1,    'P',  2,                   /* group A/P, 2 events */
+        0x06, 2,   0xAC, 0x02, 3,   '1', '.',  '5', /* SELL|TRADE, zz(1), 300 */
+        0x01, 200, 0x01, 1,    1,   '2', /* BUY|CANCELLED, +200 us */
+        1,    'B', 1,    'P',  1,        /* group B/P, 1 event */
+        0x00, 1,   2,    1,    '3',      /* BUY|PLACED, zz(-1) = 1 */
     };
     CU_ASSERT_EQUAL(b.len, sizeof want);
     CU_ASSERT(b.len == sizeof want && memcmp(b.data, want, b.len) == 0);
@@ -173,8 +171,8 @@ static void test_exact_bytes(void)
     lda_buf_reset(&b);
     CU_ASSERT_EQUAL_FATAL(lda_wire_encode(&s, 1u << LDA_TRADE, &b), 0);
     static const unsigned char trades[] = {
-        'L', 'D', 'A', 'E', 'V', '1', '\n', 0, 1, 1,
-        1, 'A', 1, 'P', 1, 0x06, 2, 0xAC, 0x02, 3, '1', '.', '5',
+        'L', 'D', 'A', 'E',  'V', '1',  '\n', 0, 1,   1,   1,   'A',
+        1,   'P', 1,   0x06, 2,   0xAC, 0x02, 3, '1', '.', '5',
     };
     CU_ASSERT(b.len == sizeof trades && memcmp(b.data, trades, b.len) == 0);
     lda_buf_free(&b);
@@ -182,8 +180,8 @@ static void test_exact_bytes(void)
 }
 
 /* Decode body[0..n) and expect status st with message msg (NULL = any). */
-static void expect(const void *body, size_t n, uint64_t max,
-                   int st, const char *msg, unsigned line)
+static void expect(const void *body, size_t n, uint64_t max, int st,
+                   const char *msg, unsigned line)
 {
     lda_set d;
     lda_set_init(&d);
@@ -204,12 +202,14 @@ static void expect(const void *body, size_t n, uint64_t max,
 #define MAGIC "LDAEV1\n\0"
 /* one group A/P with one event BUY|PLACED at t=0, quantity 1, price "1" */
 #define GROUP1 "\1A\1P\1"
-#define EVENT1 "\0\0\1\1" "1"
+#define EVENT1 \
+    "\0\0\1\1" \
+    "1"
 
 static void test_hostile(void)
 {
     EXPECT(MAGIC "\1\1" GROUP1 EVENT1, WIRE_OK, "");
-    EXPECT(MAGIC "\0\0", WIRE_OK, "");          /* no events at all */
+    EXPECT(MAGIC "\0\0", WIRE_OK, ""); /* no events at all */
     BAD("LDAEV2\n\0\0\0", "byte 0: not an lda event body");
     BAD("LDA", "byte 0: not an lda event body");
     BAD(MAGIC "\1\1" GROUP1 EVENT1 "x", "byte 20: data after the last group");
@@ -221,32 +221,45 @@ static void test_hostile(void)
     BAD(MAGIC "\1\1\1A\1P\0" EVENT1, "group 1: bad event count");
     BAD(MAGIC "\1\1\1A\1P\2" EVENT1 EVENT1, "group 1: bad event count");
     BAD(MAGIC "\1\1\0\1P\1" EVENT1, "group 1: account_id: empty");
-    BAD(MAGIC "\1\1\1\x01\1P\1" EVENT1, "group 1: account_id: control character");
+    BAD(MAGIC "\1\1\1\x01\1P\1" EVENT1,
+        "group 1: account_id: control character");
     BAD(MAGIC "\1\1\1A\1\xff\1" EVENT1, "group 1: product_id: invalid UTF-8");
     BAD(MAGIC "\1\1\1A\x7fP\1" EVENT1, "group 1: bad id");
-    BAD(MAGIC "\1\1" GROUP1 "\x08\0\1\1" "1", "event 1: bad tag");
-    BAD(MAGIC "\1\1" GROUP1 "\x03\0\1\1" "1", "event 1: bad tag");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\0\1" "1",
+    BAD(MAGIC "\1\1" GROUP1 "\x08\0\1\1"
+              "1",
+        "event 1: bad tag");
+    BAD(MAGIC "\1\1" GROUP1 "\x03\0\1\1"
+              "1",
+        "event 1: bad tag");
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\0\1"
+              "1",
         "event 1: quantity: must be a whole number from 1 to 10^12");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\x81\xa0\x94\xa5\x8d\x1d\1" "1",
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\x81\xa0\x94\xa5\x8d\x1d\1"
+              "1",
         "event 1: quantity: must be a whole number from 1 to 10^12");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\1" "0",
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\1"
+              "0",
         "event 1: price: must be a finite decimal number > 0");
     BAD(MAGIC "\1\1" GROUP1 "\0\0\1\0",
         "event 1: price: must be a finite decimal number > 0");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\2" "1",
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\2"
+              "1",
         "event 1: truncated");
     /* an 11-byte varint, and one past 64 bits */
     BAD(MAGIC "\1\1" GROUP1 "\0\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\1\1\1"
-        "1", "event 1: bad time");
+              "1",
+        "event 1: bad time");
     BAD(MAGIC "\1\1" GROUP1 "\0\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\1\1"
-        "1", "event 1: bad time");
+              "1",
+        "event 1: bad time");
     /* 10000-01-01 is out of range (zigzag of 253402300800000000) */
-    BAD(MAGIC "\1\1" GROUP1 "\0\x80\x80\x9b\xc7\x99\x83\xa2\x84\x07\1\1" "1",
+    BAD(MAGIC "\1\1" GROUP1 "\0\x80\x80\x9b\xc7\x99\x83\xa2\x84\x07\1\1"
+              "1",
         "event 1: timestamp: not a valid timestamp");
     /* the second event 2^62 + 1 us after the first */
     BAD(MAGIC "\2\1\1A\1P\2" EVENT1
-        "\0\x81\x80\x80\x80\x80\x80\x80\x80\x40\1\1" "1",
+              "\0\x81\x80\x80\x80\x80\x80\x80\x80\x40\1\1"
+              "1",
         "event 2: timestamp: not a valid timestamp");
     EXPECT(MAGIC "\2\1\1A\1P\2" EVENT1 EVENT1, WIRE_OK, "");
     /* the event count against max_events */
@@ -284,14 +297,20 @@ static void test_prefixes(void)
 static void test_repeated_group(void)
 {
     static const char body[] = MAGIC "\3\3"
-        "\1A\1P\1" "\0\x04\1\1" "1"          /* A/P at 2 us */
-        "\1B\1P\1" "\0\0\1\1" "1"            /* B/P at 0 */
-        "\1A\1P\1" "\0\x02\1\1" "2";         /* A/P at 1 us */
+                                     "\1A\1P\1"
+                                     "\0\x04\1\1"
+                                     "1" /* A/P at 2 us */
+                                     "\1B\1P\1"
+                                     "\0\0\1\1"
+                                     "1" /* B/P at 0 */
+                                     "\1A\1P\1"
+                                     "\0\x02\1\1"
+                                     "2"; /* A/P at 1 us */
     lda_set d;
     lda_set_init(&d);
     char err[160] = "";
-    CU_ASSERT_EQUAL_FATAL(wire_decode(body, sizeof body - 1, 0, &d, err,
-                                          sizeof err), WIRE_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        wire_decode(body, sizeof body - 1, 0, &d, err, sizeof err), WIRE_OK);
     CU_ASSERT_FATAL(lda_set_finish(&d));
     CU_ASSERT_EQUAL(d.ngroups, 2);
     CU_ASSERT_EQUAL(d.groups[0].count, 2);
@@ -338,8 +357,8 @@ static void assert_same_seqs(const lda_seqlist *x, const lda_seqlist *y)
     }
 }
 
-#define T_MIN (-62167219200LL * 1000000)       /* 0000-01-01T00:00:00Z */
-#define T_MAX (253402300800LL * 1000000 - 1)   /* 9999-12-31T23:59:59.999999Z */
+#define T_MIN (-62167219200LL * 1000000)     /* 0000-01-01T00:00:00Z */
+#define T_MAX (253402300800LL * 1000000 - 1) /* 9999-12-31T23:59:59.999999Z */
 
 /* Layering with orders before and after start, wash with and without a
  * price change, repeated keys, the extremes of every field. */
@@ -377,13 +396,13 @@ static void test_seqs_round_trip(void)
     CU_ASSERT_EQUAL_FATAL(lda_wire_seqs_encode(&none, &b), 0);
     size_t pos = 0;
     char err[160] = "";
-    CU_ASSERT_EQUAL(seqs_decode(b.data, b.len, &pos, &back, err,
-                                         sizeof err), WIRE_OK);
+    CU_ASSERT_EQUAL(seqs_decode(b.data, b.len, &pos, &back, err, sizeof err),
+                    WIRE_OK);
     assert_same_seqs(&l, &back);
     /* the empty list is the single byte after it */
     CU_ASSERT_EQUAL(pos, b.len - 1);
-    CU_ASSERT_EQUAL(seqs_decode(b.data, b.len, &pos, &none, err,
-                                         sizeof err), WIRE_OK);
+    CU_ASSERT_EQUAL(seqs_decode(b.data, b.len, &pos, &none, err, sizeof err),
+                    WIRE_OK);
     CU_ASSERT(pos == b.len && none.n == 0);
     /* every proper prefix of the first list is refused */
     unsigned refused = 0, total = 0;
@@ -414,23 +433,26 @@ static void test_seqs_hostile(void)
     lda_buf_init(&b);
     CU_ASSERT_EQUAL_FATAL(lda_wire_seqs_encode(&l, &b), 0);
     static const unsigned char want[] = {
-        1, 1, 'A', 1, 'P', 1,  /* count, key, WASH */
-        2, 2, 0, 0,            /* zz(1), +2, buy 0, sell 0 */
-        0, 0, 0, 0, 0, 0, 0x49, 0x40, 0,   /* 50.0, no price change */
+        1, 1, 'A', 1, 'P', 1,                /* count, key, WASH */
+        2, 2, 0,   0,                        /* zz(1), +2, buy 0, sell 0 */
+        0, 0, 0,   0, 0,   0, 0x49, 0x40, 0, /* 50.0, no price change */
     };
     CU_ASSERT(b.len == sizeof want && memcmp(b.data, want, b.len) == 0);
     lda_buf_free(&b);
     lda_seqlist_free(&l);
 
-    struct { size_t at; unsigned char v; } edits[] = {
-        {1, 0},      /* "same key" with no previous sequence */
-        {2, 0x01},   /* control character in the account */
-        {4, 0xff},   /* invalid UTF-8 in the product */
-        {5, 2},      /* detection type */
-        {17, 0x7f},  /* alternation 0x7f49... = 1.4e306 */
-        {16, 0xf0},  /* alternation 0x40f0... = 65536 */
-        {17, 0xc0},  /* alternation 0xc049... = -50 */
-        {18, 2},     /* price-change flag */
+    struct {
+        size_t at;
+        unsigned char v;
+    } edits[] = {
+        {1, 0},     /* "same key" with no previous sequence */
+        {2, 0x01},  /* control character in the account */
+        {4, 0xff},  /* invalid UTF-8 in the product */
+        {5, 2},     /* detection type */
+        {17, 0x7f}, /* alternation 0x7f49... = 1.4e306 */
+        {16, 0xf0}, /* alternation 0x40f0... = 65536 */
+        {17, 0xc0}, /* alternation 0xc049... = -50 */
+        {18, 2},    /* price-change flag */
     };
     for (size_t k = 0; k < sizeof edits / sizeof *edits; k++) {
         unsigned char body[sizeof want];
@@ -440,9 +462,8 @@ static void test_seqs_hostile(void)
         lda_seqlist_init(&t);
         size_t pos = 0;
         char err[160] = "";
-        int st = seqs_decode((const char *)body,
-                                                  sizeof body, &pos, &t, err,
-                                                  sizeof err);
+        int st = seqs_decode((const char *)body, sizeof body, &pos, &t, err,
+                             sizeof err);
         if (st != WIRE_INVALID)
             printf("\n  edit %zu accepted\n", k);
         CU_ASSERT_EQUAL(st, WIRE_INVALID);
@@ -464,20 +485,22 @@ static void test_seqs_hostile(void)
         CU_ASSERT_EQUAL(lda_wire_seqs_encode(&w, &b), 0);
         size_t p = 0;
         char e[160];
-        CU_ASSERT_EQUAL(seqs_decode(b.data, b.len, &p, &t, e,
-                                             sizeof e), WIRE_INVALID);
+        CU_ASSERT_EQUAL(seqs_decode(b.data, b.len, &p, &t, e, sizeof e),
+                        WIRE_INVALID);
         lda_buf_free(&b);
         lda_seqlist_free(&w);
         lda_seqlist_free(&t);
     }
     /* a count larger than the bytes could hold */
-    static const char many[] = "\x7f" "\1A\1P\1";
+    static const char many[] = "\x7f"
+                               "\1A\1P\1";
     lda_seqlist t;
     lda_seqlist_init(&t);
     size_t pos = 0;
     char err[160];
     CU_ASSERT_EQUAL(seqs_decode(many, sizeof many - 1, &pos, &t, err,
-                                         sizeof err), WIRE_INVALID);
+                                sizeof err),
+                    WIRE_INVALID);
     CU_ASSERT_STRING_EQUAL(err, "byte 0: more sequences than bytes");
     lda_seqlist_free(&t);
 }

@@ -1,7 +1,8 @@
 # Trade-surveillance pipeline: build, test, run, bench.
 #
 #   make            build everything (build/lda, cgi-bin/*.fcgi, tests)
-#   make test       install deps, build, run every test suite (CI runs this)
+#   make test       install deps, build, lint, run every test suite (CI runs this)
+#   make lint       clang-format, cppcheck, exported symbols (mk/lint.mk)
 #   make run        install deps, build, serve on http://127.0.0.1:8080/
 #   make bench      benchmarks (tables), not part of make test
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 120)
@@ -107,6 +108,7 @@ golden: $(B)/lda
 # 2 cores. Long soaks and fuzzing are separate targets (soak, fuzz, bench).
 test: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit golden
 	$(MAKE) integration
 	$(MAKE) browser

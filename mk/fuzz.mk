@@ -24,9 +24,12 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 # src/web sources per web target.
 FUZZ_WEB_multipart      := src/web/lda_multipart.c
 FUZZ_WEB_validate       := src/web/lda_validate.c src/web/lda_http.c
-FUZZ_WEB_detect_json    := src/web/lda_codec.c src/web/lda_validate.c
-FUZZ_WEB_aggregate_json := src/web/lda_codec.c src/web/lda_validate.c
-FUZZ_WEB_wire           := src/web/lda_codec.c src/web/lda_validate.c
+FUZZ_WEB_detect_json    := src/web/lda_codec_detect.c \
+                           src/web/lda_codec_seq.c src/web/lda_validate.c
+FUZZ_WEB_aggregate_json := src/web/lda_codec_agg.c src/web/lda_codec_seq.c \
+                           src/web/lda_validate.c
+FUZZ_WEB_wire           := src/web/lda_codec_agg.c src/web/lda_codec_seq.c \
+                           src/web/lda_codec_res.c src/web/lda_validate.c
 
 FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o) \
                  $(IO_SRC:%.c=$(FUZZ_DIR)/obj/%.o)

@@ -1,4 +1,4 @@
-# lint.mk: static checks (scripts/lint.sh), not part of make test: the
+# lint.mk: static checks (scripts/lint.sh), run by make test: the
 # sources formatted as .clang-format says (clang-format --dry-run over src/,
 # tests/unit, tests/fuzz), cppcheck over src/, and no exported symbol of a
 # src/ object that no other object of the build uses. Builds first: the

@@ -59,7 +59,7 @@ static int dec_event(const json_t *e, size_t i, lda_set *set, lda_err *err)
         return -1;
     }
     lda_text t[7];
-    char pbuf[40], qbuf[32];
+    char pbuf[40] = "", qbuf[32] = "";
     for (int k = 0; k < 7; k++) {
         const json_t *v = json_object_get(e, ev_keys[k]);
         bool isprice = k == 4, isqty = k == 5;

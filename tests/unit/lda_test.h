@@ -24,10 +24,12 @@
 
 /* Every suite, one per area, in the order they run: adding a suite is its
  * test_<area>.c and one X(<area>) here (declared below, called by main.c). */
-#define LDA_TEST_SUITES(X) \
-    X(time) \
-    X(fields) X(csv) X(layering) X(wash) X(merge) X(report) X(config) \
-        X(fingerprint) X(codec) X(wire) X(web) X(http) X(client) X(retention)
+/* clang-format off */
+#define LDA_TEST_SUITES(X)                                                  \
+    X(time) X(fields) X(csv) X(layering) X(wash) X(merge) X(report)         \
+    X(config) X(fingerprint) X(codec) X(wire) X(web) X(http) X(client)      \
+    X(retention)
+/* clang-format on */
 
 #define LDA_TEST_DECLARE(area) void lda_test_##area(void);
 LDA_TEST_SUITES(LDA_TEST_DECLARE)

@@ -51,8 +51,7 @@ static void check_list(const lda_seqlist *l)
         CHECK(q->dtype == LDA_LAYERING
                   ? (q->side == LDA_BUY || q->side == LDA_SELL) &&
                         !q->has_alt && !q->has_pc
-                  : q->side == LDA_SIDE_NULL && q->norders == 0 &&
-                        q->has_alt,
+                  : q->side == LDA_SIDE_NULL && q->norders == 0 && q->has_alt,
               "nulls where docs/api.md#suspicious-sequence-json puts them");
     }
     lda_buf text;
@@ -99,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lda_err e;
     lda_err_init(&e);
     bool ok = lda_codec_agg_req_from_json(root, &a, &e);
-    json_decref(root);       /* a must not point into the tree */
+    json_decref(root); /* a must not point into the tree */
     if (!ok)
         check_err(&e, (const int[]){400}, 1);
     if (ok) {

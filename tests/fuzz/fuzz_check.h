@@ -28,13 +28,13 @@
 #include "lda_report.h"
 #include "lda_seq.h"
 
-#define CHECK(cond, what)                                                  \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "fuzz: invariant violated: %s (%s:%d)\n",      \
-                    what, __FILE__, __LINE__);                             \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK(cond, what) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "fuzz: invariant violated: %s (%s:%d)\n", what, \
+                    __FILE__, __LINE__); \
+            abort(); \
+        } \
     } while (0)
 
 /* s[0..cap) holds a NUL-terminated, non-empty line without controls. */
@@ -67,8 +67,7 @@ static inline void check_err(const lda_err *e, const int *ok, size_t n)
           "detail is NUL-terminated");
 }
 
-static inline int cmp_bytes(const char *a, size_t an, const char *b,
-                            size_t bn)
+static inline int cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
 {
     int c = memcmp(a, b, an < bn ? an : bn);
     return c ? c : (an > bn) - (an < bn);
@@ -76,7 +75,7 @@ static inline int cmp_bytes(const char *a, size_t an, const char *b,
 
 /* Compare the (account, product, type) keys of two sequences. */
 static inline int cmp_key(const lda_seqlist *la, const lda_seq *a,
-                   const lda_seqlist *lb, const lda_seq *b)
+                          const lda_seqlist *lb, const lda_seq *b)
 {
     const lda_seqkey *ka = &la->keys[a->key], *kb = &lb->keys[b->key];
     int c = cmp_bytes(la->text.data + ka->acc_off, ka->acc_len,
@@ -89,8 +88,8 @@ static inline int cmp_key(const lda_seqlist *la, const lda_seq *a,
     return c;
 }
 
-static inline void check_merge(const lda_seqlist *const *lists,
-                               size_t nlists, const lda_ref *m, size_t nm)
+static inline void check_merge(const lda_seqlist *const *lists, size_t nlists,
+                               const lda_ref *m, size_t nm)
 {
     size_t total = 0;
     for (size_t i = 0; i < nlists; i++)
@@ -137,7 +136,7 @@ static inline void check_report(const lda_buf *b, size_t nlines,
     for (size_t i = 0; i < b->len; i++) {
         char c = b->data[i];
         if (c == '"')
-            inq = !inq;     /* "" toggles twice: still right */
+            inq = !inq; /* "" toggles twice: still right */
         else if (c == ',' && !inq)
             fields++;
         else if (c == '\r' || c == '\n') {

@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t us = -7, again = -7;
     bool ok = lda_config_seconds(s, &us);
     if (ok != want)
-        fail(ok ? "accepted, reference rejects" : "rejected, reference accepts",
+        fail(ok ? "accepted, reference rejects"
+                : "rejected, reference accepts",
              s);
     if (ok) {
         if (us != want_us || us < 1 || us > 3200000000000000LL)

@@ -58,8 +58,8 @@ static void check_load(bool ok, bool allow_empty, const lda_set *set,
         check_err(e, (const int[]){400, 413}, 2);
     else
         CHECK(e->status == 0, "no error on success");
-    CHECK(rej->kept == (rej->count < LDA_REJECT_KEEP ? rej->count
-                                                      : LDA_REJECT_KEEP),
+    CHECK(rej->kept ==
+              (rej->count < LDA_REJECT_KEEP ? rej->count : LDA_REJECT_KEEP),
           "kept rejects = min(count, 100)");
     for (size_t i = 0; i < rej->kept; i++) {
         CHECK(rej->item[i].record >= 2 && rej->item[i].record <= lfs + 1,
@@ -246,10 +246,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lda_err_init(&e);
     lda_set set;
     lda_set_init(&set);
-    bool ok =
-        lda_csv_load(buf, size, MAX_EVENTS, allow_empty, &set, &rej, &e);
+    bool ok = lda_csv_load(buf, size, MAX_EVENTS, allow_empty, &set, &rej, &e);
     check_load(ok, allow_empty, &set, &rej, &e, lfs);
-    free(buf);          /* the set must not point into the input */
+    free(buf); /* the set must not point into the input */
     if (ok && set.n > 0)
         pipeline(&set, size & 1);
     lda_set_free(&set);

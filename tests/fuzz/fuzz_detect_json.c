@@ -90,8 +90,7 @@ static void check_seq_json(const lda_seqlist *l)
     lda_err_init(&e);
     bool ok = lda_codec_seqlist_from_json(back, "results", &l2, &e);
     if (!ok)
-        fprintf(stderr, "fuzz_detect_json: decode: %d %s\n", e.status,
-                e.msg);
+        fprintf(stderr, "fuzz_detect_json: decode: %d %s\n", e.status, e.msg);
     CHECK(ok, "our results decode");
     CHECK(l2.n == l->n, "same number of sequences");
     for (size_t i = 0; i < l->n; i++)

@@ -27,13 +27,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond, what)                                                  \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "fuzz_multipart: %s (line %d)\n", what,        \
-                    __LINE__);                                             \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK(cond, what) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "fuzz_multipart: %s (line %d)\n", what, \
+                    __LINE__); \
+            abort(); \
+        } \
     } while (0)
 
 static void raw(const uint8_t *data, size_t size)

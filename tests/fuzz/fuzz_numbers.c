@@ -83,7 +83,8 @@ static bool ref_utf8(const unsigned char *s, size_t n)
             cp = cp << 6 | (s[i + k] & 0x3F);
         }
         static const unsigned long min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        if (cp < min_cp[len] || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
         i += len;
     }
@@ -119,7 +120,7 @@ static int ref_word(const char *s, size_t n, const char *const *words, int nw)
 
 static void check_trim(const char *s, size_t n)
 {
-    lda_text t = lda_trim((lda_text){s, n});  /* s: exact copy */
+    lda_text t = lda_trim((lda_text){s, n}); /* s: exact copy */
     size_t lead = 0, tail = 0;
     while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
         lead++;
@@ -183,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!s)
         return 0;
     memcpy(s, data, size);
-    s[size] = '\0';                       /* for the references only */
+    s[size] = '\0'; /* for the references only */
     /* The validators get an exact-size heap copy: ASan sees any overread. */
     char *x = malloc(size ? size : 1);
     if (!x) {
@@ -201,7 +202,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool p_want = p_gram && isfinite(p_ref) && p_ref > 0.0;
     if (p_ok != p_want)
         fail(p_ok ? "price accepted, reference rejects"
-                  : "price rejected, reference accepts", s, size);
+                  : "price rejected, reference accepts",
+             s, size);
     if (p_ok && (!isfinite(price) || !(price > 0.0) || price != p_ref))
         fail("price value wrong", s, size);
 
@@ -217,7 +219,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (q_ok != q_want)
         fail(q_ok ? "quantity accepted, reference rejects"
-                  : "quantity rejected, reference accepts", s, size);
+                  : "quantity rejected, reference accepts",
+             s, size);
     if (q_ok && (qty < 1 || qty > LDA_QTY_MAX || qty != q_ref))
         fail("quantity value wrong", s, size);
 

@@ -20,10 +20,10 @@
 
 static inline void fuzz_params_loose(lda_params *p)
 {
-    p->lay_orders_us = 1500000;      /* 1.5 s */
+    p->lay_orders_us = 1500000; /* 1.5 s */
     p->lay_cancel_us = 1;
     p->lay_trade_us = 1;
-    p->wash_window_us = 60000000;    /* 1 min */
+    p->wash_window_us = 60000000; /* 1 min */
     p->wash_min_buys = 1;
     p->wash_min_sells = 1;
     p->wash_min_alt_pct = 0.001;
@@ -214,10 +214,10 @@ static inline void print_seq(const char *who, const lda_seqlist *l,
     fprintf(stderr,
             "  %s: %.*s/%.*s type %d side %d start %lld end %lld buy %llu "
             "sell %llu cancelled %llu orders %u alt %.17g pc %s%.17g\n",
-            who, (int)k->acc_len, l->text.data + k->acc_off,
-            (int)k->prod_len, l->text.data + k->prod_off, q->dtype, q->side,
-            (long long)q->start, (long long)q->end,
-            (unsigned long long)q->buy_qty, (unsigned long long)q->sell_qty,
+            who, (int)k->acc_len, l->text.data + k->acc_off, (int)k->prod_len,
+            l->text.data + k->prod_off, q->dtype, q->side, (long long)q->start,
+            (long long)q->end, (unsigned long long)q->buy_qty,
+            (unsigned long long)q->sell_qty,
             (unsigned long long)q->num_cancelled, q->norders, q->alt_pct,
             q->has_pc ? "" : "(null) ", q->pc_pct);
 }
@@ -232,8 +232,9 @@ static inline void check_same_list(const lda_seqlist *got,
                         : got->n == want->n;
         if (ok)
             continue;
-        fprintf(stderr, "fuzz: %s differs from the docs reference at #%zu "
-                        "(detector %zu sequences, reference %zu)\n",
+        fprintf(stderr,
+                "fuzz: %s differs from the docs reference at #%zu "
+                "(detector %zu sequences, reference %zu)\n",
                 what, i, got->n, want->n);
         if (i < got->n)
             print_seq("detector ", got, &got->v[i]);

@@ -27,13 +27,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond, what)                                                  \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "fuzz_validate: %s (line %d)\n", what,         \
-                    __LINE__);                                             \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK(cond, what) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "fuzz_validate: %s (line %d)\n", what, __LINE__); \
+            abort(); \
+        } \
     } while (0)
 
 static bool hexc(char c, bool upper_ok)
@@ -81,7 +80,9 @@ static bool ref_name(const char *s, size_t n)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                    "0123456789._-", s[i]) || s[i] == '\0')
+                    "0123456789._-",
+                    s[i]) ||
+            s[i] == '\0')
             return false;
     return true;
 }
@@ -93,13 +94,13 @@ static bool ref_ctype(const char *c, const char *mime)
     size_t n = strlen(mime);
     if (strlen(c) < n || strncasecmp(c, mime, n))
         return false;
-    return strchr("; \t", c[n]) != NULL;   /* also matches the NUL */
+    return strchr("; \t", c[n]) != NULL; /* also matches the NUL */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *x = malloc(size ? size : 1);     /* exact size: ASan-checked */
-    char *z = malloc(size + 1);            /* NUL-terminated */
+    char *x = malloc(size ? size : 1); /* exact size: ASan-checked */
+    char *z = malloc(size + 1);        /* NUL-terminated */
     if (!x || !z) {
         free(x);
         free(z);

@@ -489,7 +489,8 @@ static bool aggregate(const lda_config *cfg, lda_req *r, lda_answer *out,
     memset(&g, 0, sizeof g);
     g.cfg = cfg;
     g.received = lda_now_us();
-    g.t0 = g.t_read = lda_mono_us();
+    g.t0 = r->t_start;
+    g.t_read = r->t_body;
     lda_codec_agg_req_init(&g.a);
     bool ok = parse(r, &g, e);
     free(r->body); /* decoded: the body is not needed */

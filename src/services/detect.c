@@ -277,11 +277,10 @@ static bool run(const lda_config *cfg, det *d, lda_answer *out, lda_err *e)
 static bool handle(const lda_config *cfg, lda_req *r, lda_answer *out,
                    lda_err *e)
 {
-    int64_t t_read = lda_mono_us();
     det d = {0};
     lda_set_init(&d.set);
     bool ok = parse(cfg, r, &d, e);
-    d.read_ms = ms_since(t_read);
+    d.read_ms = (int)((r->t_body - r->t_start) / 1000);
     if (ok && d.cached &&
         answer_entry(d.cached, d.cached_len, true, d.bin, out)) {
         lda_log(LDA_INFO, d.k.request_id, "cache hit",

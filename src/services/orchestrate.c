@@ -678,7 +678,7 @@ static void run_init(run *g, const lda_config *cfg, lda_req *r)
     memset(g, 0, sizeof *g);
     g->cfg = cfg;
     g->r = r;
-    g->t0 = lda_mono_us();
+    g->t0 = r->t_start;
     g->started = lda_now_us();
     lda_set_init(&g->set);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {

@@ -30,6 +30,8 @@ typedef struct lda_req {
                                   one; a handler may take it (and free it
                                   itself): set body to NULL */
     size_t body_len;
+    int64_t t_start; /* lda_mono_us() when it was accepted ... */
+    int64_t t_body;  /* ... and when its body had been read */
     bool replied;
 } lda_req;
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lda_clock.h"
 #include "lda_failpoint.h"
 #include "lda_log.h"
 #include "lda_random.h"
@@ -80,6 +81,7 @@ static bool prepare(lda_req *r, lda_err *e)
     r->replied = false;
     r->body = NULL;
     r->body_len = 0;
+    r->t_start = r->t_body = lda_mono_us();
     r->method = param_or_empty(r, "REQUEST_METHOD");
     r->content_type = param_or_empty(r, "CONTENT_TYPE");
     r->remote_addr = param_or_empty(r, "REMOTE_ADDR");
@@ -277,6 +279,7 @@ static bool dispatch(const lda_service *svc, const lda_config *cfg, lda_req *r,
     const lda_media *m = rt->media ? media_of(rt, r, e) : NULL;
     if (rt->media && (!m || !read_body(cfg, r, m, e)))
         return false;
+    r->t_body = lda_mono_us();
     return rt->handle(cfg, r, out, e);
 }
 

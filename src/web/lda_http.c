@@ -13,9 +13,64 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lda_clock.h"
+#include "lda_uuid.h"
+#include "lda_validate.h"
+
 const char *lda_http_param(const lda_req *r, const char *name)
 {
     return FCGX_GetParam(name, r->fcgx.envp);
+}
+
+static bool parse_length(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return true; /* absent: no body */
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static const char *param_or_empty(const lda_req *r, const char *name)
+{
+    const char *v = lda_http_param(r, name);
+    return v ? v : "";
+}
+
+bool lda_http_prepare(lda_req *r, lda_err *e)
+{
+    r->replied = false;
+    r->body = NULL;
+    r->body_len = 0;
+    r->t_start = r->t_body = lda_mono_us();
+    r->method = param_or_empty(r, "REQUEST_METHOD");
+    r->content_type = param_or_empty(r, "CONTENT_TYPE");
+    r->remote_addr = param_or_empty(r, "REMOTE_ADDR");
+    /* Only a version-4 UUID is taken as the request's id (never the nil
+       UUID: it would name a run), in lower case once for every use. */
+    const char *rid = lda_http_param(r, "HTTP_X_REQUEST_ID");
+    if (rid && !lda_valid_request_id(rid, strlen(rid)))
+        lda_valid_uuid_lower(rid, r->request_id);
+    else if (!lda_uuid_v4(r->request_id))
+        memcpy(r->request_id, "00000000-0000-4000-8000-000000000000", 37);
+    const char *uri = param_or_empty(r, "REQUEST_URI");
+    size_t n = strcspn(uri, "?");
+    r->path_too_long = n >= sizeof r->path;
+    if (r->path_too_long)
+        n = 0;
+    memcpy(r->path, uri, n);
+    r->path[n] = '\0';
+    r->content_length = 0;
+    if (!parse_length(lda_http_param(r, "CONTENT_LENGTH"), &r->content_length))
+        return lda_err_set(e, 400, "invalid Content-Length");
+    if (r->path_too_long)
+        return lda_err_set(e, 400, "request path too long");
+    return true;
 }
 
 static bool too_large(lda_err *e)
@@ -23,12 +78,18 @@ static bool too_large(lda_err *e)
     return lda_err_set(e, 413, "request body too large");
 }
 
-/* Make room for one more byte past n in *b of capacity *cap, up to max+1. */
-static bool body_room(char **b, size_t *cap, size_t n, size_t max, lda_err *e)
+/* The buffer b (cap bytes, n used, one kept for the NUL) is full: read
+ * one more byte to see whether the body goes on, and if so make room for
+ * it (up to max). False with e when it goes on past max or on OOM; *more
+ * says whether a byte was added. */
+static bool body_more(lda_req *r, char **b, size_t *cap, size_t *n, size_t max,
+                      bool *more, lda_err *e)
 {
-    if (n + 1 < *cap)
+    int c = FCGX_GetChar(r->fcgx.in);
+    *more = c != EOF;
+    if (!*more)
         return true;
-    if (n >= max)
+    if (*n >= max)
         return too_large(e);
     size_t ncap = *cap * 2 > max + 1 ? max + 1 : *cap * 2;
     char *nb = realloc(*b, ncap);
@@ -36,6 +97,7 @@ static bool body_room(char **b, size_t *cap, size_t n, size_t max, lda_err *e)
         return lda_err_msg(e, LDA_MSG_NOMEM);
     *b = nb;
     *cap = ncap;
+    nb[(*n)++] = (char)c;
     return true;
 }
 
@@ -43,25 +105,32 @@ bool lda_http_read_body(lda_req *r, size_t max, lda_err *e)
 {
     if (r->content_length > max)
         return too_large(e);
+    if (max > SIZE_MAX - 1)
+        max = SIZE_MAX - 1;
     size_t cap = (size_t)r->content_length + 1;
     if (cap < 4096)
         cap = 4096;
+    if (cap > max + 1)
+        cap = max + 1;
     char *b = malloc(cap);
     if (!b)
         return lda_err_msg(e, LDA_MSG_NOMEM);
     size_t n = 0;
     for (;;) {
-        if (!body_room(&b, &cap, n, max, e)) {
+        bool more = true;
+        if (n + 1 == cap && !body_more(r, &b, &cap, &n, max, &more, e)) {
             free(b);
             return false;
         }
+        if (!more)
+            break;
         size_t want = cap - 1 - n;
         if (want > (1u << 30))
             want = 1u << 30;
-        int got = FCGX_GetStr(b + n, (int)want, r->fcgx.in);
-        if (got <= 0)
+        int got = want ? FCGX_GetStr(b + n, (int)want, r->fcgx.in) : 0;
+        if (want && got <= 0)
             break;
-        n += (size_t)got;
+        n += (size_t)(got > 0 ? got : 0);
     }
     if (r->content_length && n != r->content_length) {
         free(b);

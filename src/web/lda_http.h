@@ -45,6 +45,13 @@ typedef struct lda_answer {
     size_t len;
 } lda_answer;
 
+/* Fill the request's fields from its CGI parameters (method, path up to
+ * '?', content type, client address, Content-Length, the request id: the
+ * X-Request-ID when it is a version-4 UUID, lowercased, else a new one) and
+ * note the time. False with e (400) when Content-Length is not a number or
+ * the path is too long. */
+bool lda_http_prepare(lda_req *r, lda_err *e);
+
 /* A CGI parameter of the request, e.g. "HTTP_X_EVENT_FINGERPRINT";
  * NULL when absent. */
 const char *lda_http_param(const lda_req *r, const char *name);

@@ -55,58 +55,6 @@ bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
     return ok_user || ok_inner;
 }
 
-static bool parse_length(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!s || !*s)
-        return true; /* absent: no body */
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-            return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static const char *param_or_empty(const lda_req *r, const char *name)
-{
-    const char *v = lda_http_param(r, name);
-    return v ? v : "";
-}
-
-/* Fill the request's fields; false when it is unusable (400). */
-static bool prepare(lda_req *r, lda_err *e)
-{
-    r->replied = false;
-    r->body = NULL;
-    r->body_len = 0;
-    r->t_start = r->t_body = lda_mono_us();
-    r->method = param_or_empty(r, "REQUEST_METHOD");
-    r->content_type = param_or_empty(r, "CONTENT_TYPE");
-    r->remote_addr = param_or_empty(r, "REMOTE_ADDR");
-    /* Only a version-4 UUID is taken as the request's id (never the nil
-       UUID: it would name a run), in lower case once for every use. */
-    const char *rid = lda_http_param(r, "HTTP_X_REQUEST_ID");
-    if (rid && !lda_valid_request_id(rid, strlen(rid)))
-        lda_valid_uuid_lower(rid, r->request_id);
-    else if (!lda_uuid_v4(r->request_id))
-        memcpy(r->request_id, "00000000-0000-4000-8000-000000000000", 37);
-    const char *uri = param_or_empty(r, "REQUEST_URI");
-    size_t n = strcspn(uri, "?");
-    r->path_too_long = n >= sizeof r->path;
-    if (r->path_too_long)
-        n = 0;
-    memcpy(r->path, uri, n);
-    r->path[n] = '\0';
-    r->content_length = 0;
-    if (!parse_length(lda_http_param(r, "CONTENT_LENGTH"), &r->content_length))
-        return lda_err_set(e, 400, "invalid Content-Length");
-    if (r->path_too_long)
-        return lda_err_set(e, 400, "request path too long");
-    return true;
-}
-
 static bool is_get(const lda_req *r)
 {
     return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
@@ -248,7 +196,7 @@ static bool read_body(const lda_config *cfg, lda_req *r, const lda_media *m,
 static bool dispatch(const lda_service *svc, const lda_config *cfg, lda_req *r,
                      const lda_route **admitted, lda_answer *out, lda_err *e)
 {
-    if (!prepare(r, e))
+    if (!lda_http_prepare(r, e))
         return false;
     if (is_health(svc, r)) {
         if (!is_get(r)) {
@@ -283,8 +231,8 @@ static bool dispatch(const lda_service *svc, const lda_config *cfg, lda_req *r,
     return rt->handle(cfg, r, out, e);
 }
 
-/* One request: dispatch, then the one place that answers. */
-static void serve(const lda_service *svc, const lda_config *cfg, lda_req *r)
+void lda_service_serve(const lda_service *svc, const lda_config *cfg,
+                       lda_req *r)
 {
     lda_answer out = {0};
     lda_err e;
@@ -404,7 +352,7 @@ int lda_service_main(const lda_service *svc)
     lda_log(LDA_INFO, NULL, "started", json_pack("{s:i}", "pid", getpid()));
     maybe_sweep(svc, &cfg);
     while (FCGX_Accept_r(&r.fcgx) >= 0) {
-        serve(svc, &cfg, &r);
+        lda_service_serve(svc, &cfg, &r);
         FCGX_Finish_r(&r.fcgx);
         give_back_heap();
         maybe_sweep(svc, &cfg);

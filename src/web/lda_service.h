@@ -80,6 +80,13 @@ typedef struct lda_service {
 
 int lda_service_main(const lda_service *svc);
 
+/* One accepted request of svc: dispatch it (the checks above, then the
+ * route's handler) and send the one answer, then run the route's done
+ * hook. lda_service_main's loop calls it for every request; a test may
+ * call it on a request of its own. */
+void lda_service_serve(const lda_service *svc, const lda_config *cfg,
+                       lda_req *r);
+
 /* Constant-time check of a presented key (NULL: none) against the keys
  * of class k. Both comparisons always run. */
 bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,

@@ -1,10 +1,13 @@
 /* lda_http: one FastCGI request and its answer (see lda_http.h).
  *
- * The request's CGI parameters are read through FCGX_GetParam. The body is
+ * Under FastCGI the request's CGI parameters are read through
+ * FCGX_GetParam, its body and answer through libfcgi's streams; under
+ * plain CGI (r->cgi) the parameters are the process's environment (the
+ * same NAME=value array) and the streams are stdin and stdout. The body is
  * read whole: CONTENT_LENGTH sizes the buffer up front when it is within
  * the limit (lighttpd always sends it for bodies it accepted), and a body
  * that grows past the limit anyway is refused. Answers are written with
- * FCGX_PutStr: a CGI "Status:" line, Content-Type, X-Request-ID, the extra
+ * either way: a CGI "Status:" line, Content-Type, X-Request-ID, the extra
  * headers, Content-Length and the body, flushed at once. */
 #include "lda_http.h"
 
@@ -16,6 +19,35 @@
 #include "lda_clock.h"
 #include "lda_uuid.h"
 #include "lda_validate.h"
+
+/* The request's streams: FastCGI's, or under plain CGI the process's own
+ * standard input and output. */
+static int in_getc(lda_req *r)
+{
+    return r->cgi ? getchar() : FCGX_GetChar(r->fcgx.in);
+}
+
+static int in_read(lda_req *r, char *p, size_t n)
+{
+    if (r->cgi)
+        return (int)fread(p, 1, n, stdin);
+    return FCGX_GetStr(p, (int)n, r->fcgx.in);
+}
+
+static bool out_write(lda_req *r, const void *p, size_t n)
+{
+    if (r->cgi)
+        return fwrite(p, 1, n, stdout) == n;
+    return FCGX_PutStr(p, (int)n, r->fcgx.out) == (int)n;
+}
+
+static void out_flush(lda_req *r)
+{
+    if (r->cgi)
+        fflush(stdout);
+    else
+        FCGX_FFlush(r->fcgx.out);
+}
 
 const char *lda_http_param(const lda_req *r, const char *name)
 {
@@ -85,7 +117,7 @@ static bool too_large(lda_err *e)
 static bool body_more(lda_req *r, char **b, size_t *cap, size_t *n, size_t max,
                       bool *more, lda_err *e)
 {
-    int c = FCGX_GetChar(r->fcgx.in);
+    int c = in_getc(r);
     *more = c != EOF;
     if (!*more)
         return true;
@@ -127,7 +159,7 @@ bool lda_http_read_body(lda_req *r, size_t max, lda_err *e)
         size_t want = cap - 1 - n;
         if (want > (1u << 30))
             want = 1u << 30;
-        int got = want ? FCGX_GetStr(b + n, (int)want, r->fcgx.in) : 0;
+        int got = want ? in_read(r, b + n, want) : 0;
         if (want && got <= 0)
             break;
         n += (size_t)(got > 0 ? got : 0);
@@ -205,22 +237,22 @@ static void put_reply(lda_req *r, int status, const char *ctype,
                      len);
     if (n < 0 || (size_t)n >= sizeof head)
         return;
-    FCGX_PutStr(head, n, r->fcgx.out);
+    out_write(r, head, (size_t)n);
     if (extra_headers)
-        FCGX_PutS(extra_headers, r->fcgx.out);
-    FCGX_PutStr("\r\n", 2, r->fcgx.out);
+        out_write(r, extra_headers, strlen(extra_headers));
+    out_write(r, "\r\n", 2);
     const char *p = body;
     bool head_only = strcmp(r->method, "HEAD") == 0;
     while (len && !head_only) {
         int k = len > (1u << 30) ? (1 << 30) : (int)len;
-        if (FCGX_PutStr(p, k, r->fcgx.out) != k)
+        if (!out_write(r, p, (size_t)k))
             break;
         p += k;
         len -= (size_t)k;
     }
     /* Send it now: what the program frees afterwards (a big request) need
        not delay the caller, which has the whole answer (Content-Length). */
-    FCGX_FFlush(r->fcgx.out);
+    out_flush(r);
 }
 
 void lda_http_send_answer(lda_req *r, lda_answer *a)

@@ -347,6 +347,16 @@ int lda_service_main(const lda_service *svc)
     if (FCGX_Init() != 0)
         return 1;
     static lda_req r;
+    if (FCGX_IsCGI()) {
+        /* Plain CGI (fd 0 is no FastCGI socket): one request from the
+           environment and stdin, answered on stdout, then exit. */
+        r.cgi = true;
+        r.fcgx.envp = environ;
+        lda_service_serve(svc, &cfg, &r);
+        fflush(stdout);
+        maybe_sweep(svc, &cfg);
+        return 0;
+    }
     if (FCGX_InitRequest(&r.fcgx, 0, 0) != 0)
         return 1;
     lda_log(LDA_INFO, NULL, "started", json_pack("{s:i}", "pid", getpid()));

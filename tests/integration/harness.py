@@ -116,6 +116,9 @@ CGI_DIR = os.path.abspath(os.environ.get("LDA_TEST_CGI_DIR") or
 LDA_SERVER = os.path.join(REPO, "scripts", "lda-server")
 REPORTS = ("suspicious_accounts.csv", "detections.csv")
 KEEP = os.environ.get("LDA_TEST_KEEP") == "1"
+# The web server every test server runs on (scripts/lda-server LDA_SERVER):
+# lighttpd (default), apache (mod_fcgid) or apache-cgi (plain CGI).
+SERVER = os.environ.get("LDA_TEST_SERVER") or "lighttpd"
 VERBOSE = os.environ.get("LDA_TEST_VERBOSE") == "1"
 
 # Variables of the caller's shell that must not leak into a test server.
@@ -330,6 +333,9 @@ class Server:
     def __init__(self, **env):
         self.extra = {k: str(v) for k, v in env.items()}
         self.root = tempfile.mkdtemp(prefix="lda-it-")
+        # Apache serves as www-data when started as root: it must reach
+        # the var and input directories below this one.
+        os.chmod(self.root, 0o755)
         self.var_dir = os.path.join(self.root, "var")
         self.input_dir = os.path.join(self.root, "input")
         os.makedirs(self.input_dir)
@@ -347,10 +353,18 @@ class Server:
         e = clean_env(self.extra)
         e.update(LDA_VAR_DIR=self.var_dir, LDA_INPUT_DIR=self.input_dir,
                  LDA_CGI_DIR=CGI_DIR, LDA_PORT=str(self.port),
-                 LDA_BIND="127.0.0.1", LDA_ROOT=REPO)
+                 LDA_BIND="127.0.0.1", LDA_ROOT=REPO, LDA_SERVER=SERVER)
         # A start normally takes ~1-2 s: fail a broken one quickly.
         e.setdefault("LDA_START_TIMEOUT", "10")
         return e
+
+    def own(self, path):
+        """Give path (a tree this test made) to the var dir's owner: under
+        Apache started as root the programs run as www-data."""
+        st = os.stat(self.var_dir)
+        for d, dirs, files in os.walk(path):
+            for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+                os.lchown(n, st.st_uid, st.st_gid)
 
     def _server_cmd(self, action):
         return subprocess.run([LDA_SERVER, action], env=self.env, cwd=self.root,
@@ -1098,6 +1112,17 @@ def test(arg):
     return lambda fn: reg(fn, arg)
 
 
+class Skip(Exception):
+    """Raised by a test that does not apply to this web server."""
+
+
+def only_on(*servers):
+    """Skip the running test unless SERVER is one of servers (a test of
+    one server's own behaviour, e.g. lighttpd's pre-spawned processes)."""
+    if SERVER not in servers:
+        raise Skip("only under %s" % " or ".join(servers))
+
+
 def _why(e):
     if isinstance(e, AssertionError):
         return str(e) or "assertion failed"
@@ -1121,7 +1146,7 @@ def main(argv):
     words = [a for a in argv if not a.startswith("-")]
     chosen = [(n, f) for n, f in _tests
               if not words or any(w in n for w in words)]
-    passed = failed = 0
+    passed = failed = skipped = 0
     t_all = time.monotonic()
     try:
         for name, fn in chosen:
@@ -1136,6 +1161,9 @@ def main(argv):
                 passed += 1
             except KeyboardInterrupt:
                 raise
+            except Skip as e:
+                print("skip %s: %s" % (name, e), flush=True)
+                skipped += 1
             except BaseException as e:        # noqa: B902 - report and go on
                 print("FAIL %s: %s" % (name, _why(e).replace("\n", "\n    ")),
                       flush=True)
@@ -1151,6 +1179,7 @@ def main(argv):
         for p in _problems:
             print("FAIL server: %s" % p.replace("\n", "\n    "), flush=True)
             failed += 1
-    print("%d passed, %d failed (%.1f s)" % (passed, failed,
-                                             time.monotonic() - t_all))
+    print("%d passed, %d failed%s (%.1f s, %s)"
+          % (passed, failed, ", %d skipped" % skipped if skipped else "",
+             time.monotonic() - t_all, SERVER))
     return 1 if failed or not chosen else 0

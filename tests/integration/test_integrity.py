@@ -69,7 +69,7 @@ def program_rss_kb(s):
         except OSError:
             continue
         comm = st["Name"].strip()
-        if comm == "lighttpd":
+        if comm in ("lighttpd", "apache2"):          # the web server
             continue
         out[int(pid)] = (comm, int(st["VmRSS"].split()[0]))
     return out

@@ -136,6 +136,7 @@ def retention_only_uuid_dirs_never_links():
         with open(os.path.join(crashed, "detections.csv.tmp.Ab12Cd"),
                   "wb") as f:
             f.write(b"account_id")
+        s.own(crashed)
         age_tree(crashed)
         writing = s.run_dir(H.new_uuid())               # < 1 day, no run.json
         os.makedirs(writing)

@@ -83,19 +83,24 @@ def server_slow_senders_hold_no_program():
 
 @test
 def server_own_errors_are_json():
-    """lighttpd's own 413, 431 and 400 (bad header bytes) are JSON
+    """The web server's own 413, 431 and 400 (bad header bytes) are JSON
     {"error"} (no program sees them); a static 404 stays HTML."""
     s = H.shared_server(MAX_UPLOAD_BYTES=3000, MAX_EVENTS=10)
     r = s.orchestrate_csv(b"\n" * 200000, check=False)
     eq(r.status, 413, "413")
     eq(r.json(), {"error": "request body too large"}, "413 body")
+    # Apache has no 431: a header past its limit is its 400 (README,
+    # "Deploying"), the same JSON as any 400.
+    big = (431, {"error": "request header fields too large"})
+    if H.SERVER != "lighttpd":
+        big = (400, {"error": "bad request"})
     for path in ("/api/health", "/"):
         r = s.request("GET", path, headers={"X-Big": "a" * 70000},
                       check=False)
-        eq(r.status, 431, path + " 431")
+        eq(r.status, big[0], path + " big header")
         check(r.header("content-type").startswith("application/json"),
-              "431 content type %r" % r.header("content-type"))
-        eq(r.json(), {"error": "request header fields too large"}, "431")
+              "big header content type %r" % r.header("content-type"))
+        eq(r.json(), big[1], "big header body")
     c = socket.create_connection(("127.0.0.1", s.port))
     c.sendall(b"GET /api/health HTTP/1.1\r\nHost: a\r\nBad\x01: x\r\n\r\n")
     raw = b""

@@ -301,7 +301,7 @@ static bool handle(const lda_config *cfg, lda_req *r, lda_answer *out,
 
 static int start(const lda_config *cfg)
 {
-    if (lda_cache_init(cfg->var_dir, me->name, cfg->cache_ttl) < 0) {
+    if (lda_cache_init(cfg->var_dir, me->name) < 0) {
         lda_log(LDA_ERROR, NULL, "cannot create the cache directory", NULL);
         return -1;
     }

@@ -88,13 +88,11 @@ size_t lda_cache_sweep(uint64_t ttl)
     return n;
 }
 
-int lda_cache_init(const char *var_dir, const char *service,
-                   uint64_t ttl_seconds)
+int lda_cache_init(const char *var_dir, const char *service)
 {
     if (service_dir(cache_dir, sizeof cache_dir, var_dir, service) < 0 ||
         lda_file_mkdirs(cache_dir) < 0)
         return -1;
-    lda_cache_sweep(ttl_seconds);
     return 0;
 }
 

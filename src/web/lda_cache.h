@@ -7,9 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Create the directory and sweep expired entries. 0, or -1 with errno. */
-int lda_cache_init(const char *var_dir, const char *service,
-                   uint64_t ttl_seconds);
+/* Create the directory. 0, or -1 with errno. (Expired entries go in the
+ * program's sweep, lda_service's, which also runs at start and logs what
+ * it removed.) */
+int lda_cache_init(const char *var_dir, const char *service);
 /* Remove this process's expired entries (and stale temporary files):
  * regular files directly in the cache directory at least ttl_seconds old;
  * links, directories and dot files are left alone. A file that cannot be

@@ -41,6 +41,17 @@ static bool out_write(lda_req *r, const void *p, size_t n)
     return FCGX_PutStr(p, (int)n, r->fcgx.out) == (int)n;
 }
 
+/* Under CGI, what the client sent and no one read is read and dropped
+ * before the answer: a web server that is still writing the body to a
+ * process that no longer reads it would lose the answer. */
+static void drain_input(lda_req *r)
+{
+    char buf[1 << 16];
+    while (r->cgi && !r->body_read && fread(buf, 1, sizeof buf, stdin) > 0)
+        ;
+    r->body_read = true;
+}
+
 static void out_flush(lda_req *r)
 {
     if (r->cgi)
@@ -77,6 +88,7 @@ static const char *param_or_empty(const lda_req *r, const char *name)
 bool lda_http_prepare(lda_req *r, lda_err *e)
 {
     r->replied = false;
+    r->body_read = false;
     r->body = NULL;
     r->body_len = 0;
     r->t_start = r->t_body = lda_mono_us();
@@ -171,6 +183,7 @@ bool lda_http_read_body(lda_req *r, size_t max, lda_err *e)
     b[n] = '\0';
     r->body = b;
     r->body_len = n;
+    r->body_read = true;
     return true;
 }
 
@@ -227,6 +240,7 @@ static void put_reply(lda_req *r, int status, const char *ctype,
     if (r->replied)
         return;
     r->replied = true;
+    drain_input(r);
     char head[512];
     int n = snprintf(head, sizeof head,
                      "Status: %d %s\r\nContent-Type: %s\r\n"

@@ -34,6 +34,7 @@ typedef struct lda_req {
     int64_t t_body;  /* ... and when its body had been read */
     bool replied;
     bool cgi;                  /* plain CGI: environ, stdin, stdout */
+    bool body_read;            /* the body has been read (or dropped) */
 } lda_req;
 
 /* What a handler answers; lda_service sends it and frees what it holds. */

@@ -224,7 +224,7 @@ static const char fp[] =
 
 static void test_cache(void)
 {
-    CU_ASSERT_EQUAL(lda_cache_init(web_tmp, "layering", 3600), 0);
+    CU_ASSERT_EQUAL(lda_cache_init(web_tmp, "layering"), 0);
     size_t n = 0;
     CU_ASSERT_PTR_NULL(lda_cache_get(rid, fp, 3600, &n));
     CU_ASSERT_EQUAL(lda_cache_put(rid, fp, S("{\"a\":1}")), 0);

@@ -52,15 +52,20 @@ static int service_dir(char *out, size_t n, const char *var_dir,
     return 0;
 }
 
-/* The entry is at least ttl seconds old. The clock is read in full
- * (CLOCK_REALTIME), not with time(): that one is the coarse clock, which can
- * be a tick behind the fine-grained times a file system may stamp, so a file
- * written a moment ago could look as if from the future (and a TTL of 0
- * would not expire it). A future mtime (clock set back) is never expired. */
+/* The entry is at least ttl seconds old, to the microsecond. The clock is
+ * read in full (CLOCK_REALTIME), not with time(): that one is the coarse
+ * clock, which can be a tick behind the fine-grained times a file system
+ * may stamp, so a file written a moment ago could look as if from the
+ * future (and a TTL of 0 would not expire it). A future mtime (clock set
+ * back) is never expired. */
 static bool expired(const struct stat *st, uint64_t ttl)
 {
-    time_t now = (time_t)(lda_now_us() / 1000000);
-    return now >= st->st_mtime && (uint64_t)(now - st->st_mtime) >= ttl;
+    int64_t now = lda_now_us();
+    int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000 +
+                    st->st_mtim.tv_nsec / 1000;
+    /* whole seconds of age: an entry of TTL 1 s lives a full second, not
+       until the next second of the clock */
+    return now >= mtime && (uint64_t)(now - mtime) / 1000000 >= ttl;
 }
 
 size_t lda_cache_sweep(uint64_t ttl)

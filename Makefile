@@ -111,6 +111,7 @@ test: deps
 	$(MAKE) lint
 	$(MAKE) unit golden
 	$(MAKE) integration
+	$(MAKE) integration-apache
 	$(MAKE) browser
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-asan

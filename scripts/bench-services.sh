@@ -143,4 +143,9 @@ PY=$!
 wait "$PY"
 rc=$?
 PY=""
-exit $rc
+[ "$rc" = 0 ] || exit $rc
+# The third table: the same figures on each web server lda-server runs.
+if command -v apache2 >/dev/null 2>&1; then
+    python3 scripts/bench-servers.py "$INPUT" "$BENCH_RUNS" || exit 1
+fi
+exit 0

@@ -7,7 +7,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev lighttpd
 libfcgi-dev libjansson-dev libssl-dev libcurl4-openssl-dev libcunit1-dev
-curl python3 chromium clang-format cppcheck"
+curl python3 chromium clang-format cppcheck apache2 libapache2-mod-fcgid"
 
 missing=""
 for p in $PKGS; do
@@ -25,6 +25,16 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 echo "install-deps: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Installing apache2 must not start the system's Apache (the tests run
+# private instances): without a policy-rc.d, one that refuses starts is
+# put in place for the install and removed afterwards.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    policy=1
+fi
+trap '[ -z "$policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 $SUDO apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -33,8 +33,8 @@ typedef struct lda_req {
     int64_t t_start; /* lda_mono_us() when it was accepted ... */
     int64_t t_body;  /* ... and when its body had been read */
     bool replied;
-    bool cgi;                  /* plain CGI: environ, stdin, stdout */
-    bool body_read;            /* the body has been read (or dropped) */
+    bool cgi;       /* plain CGI: environ, stdin, stdout */
+    bool body_read; /* the body has been read (or dropped) */
 } lda_req;
 
 /* What a handler answers; lda_service sends it and frees what it holds. */

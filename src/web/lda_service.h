@@ -1,5 +1,6 @@
-/* lda_service: the life cycle and the request boundary every FastCGI
- * program shares.
+/* lda_service: the life cycle and the request boundary every program
+ * shares, under FastCGI (a loop of requests) or plain CGI (fd 0 is no
+ * FastCGI socket: one request from the environment and stdin, then exit).
  *
  * A program declares, in one table, every route it serves: method, path,
  * which key opens it, the bodies it accepts with their limits, and its

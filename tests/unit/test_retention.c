@@ -145,7 +145,7 @@ static void test_cache_init_sweeps(void)
     file_aged(cdir, entry(e1, 5), 2 * TTL);
     file_aged(cdir, entry(e2, 6), 10);
     CU_ASSERT_EQUAL_FATAL(lda_cache_init(ret_tmp, "layering"), 0);
-    CU_ASSERT_TRUE(present(cdir, e1));      /* init removes nothing ... */
+    CU_ASSERT_TRUE(present(cdir, e1)); /* init removes nothing ... */
     CU_ASSERT_EQUAL(lda_cache_sweep(TTL), 1);
     CU_ASSERT_FALSE(present(cdir, e1));
     CU_ASSERT_TRUE(present(cdir, e2));

@@ -317,28 +317,25 @@ def deploy_shared_hosting_htaccess():
         shutil.rmtree(root, ignore_errors=True)
 
 
-@test
-def deploy_apache_include():
-    """An existing Apache (a private one here) that Includes the installed
-    deploy/lda-apache.conf, its three values filled in: a run."""
-    _, prefix = installed()
-    root = tempfile.mkdtemp(prefix="lda-apinc-")
+def snippet_site(prefix, name):
+    """A private root for a server that includes the installed snippet
+    deploy/<name>, its values filled in: (root, port, url, snippet path)."""
+    root = tempfile.mkdtemp(prefix="lda-inc-")
     os.chmod(root, 0o755)
     var = os.path.join(root, "var")
     os.makedirs(var)
     port = H.free_port()
     url = "http://127.0.0.1:%d" % port
-    with open(os.path.join(prefix, "share/lda/deploy/lda-apache.conf")) as f:
-        snippet = fill(f.read(), var, url, "k" * 40, prefix)
-    inc = os.path.join(root, "lda-apache.conf")
+    with open(os.path.join(prefix, "share/lda/deploy", name)) as f:
+        text = fill(f.read(), var, url, "k" * 40, prefix)
+    inc = os.path.join(root, name)
     with open(inc, "w") as f:
-        f.write(snippet + "FcgidIPCDir %s\nFcgidProcessTableFile %s/shm\n"
-                % (root, root))
+        f.write(text)
     give(var)
-    if as_root():
-        subprocess.run(["chown", "www-data", root], check=True)
-    conf = apache_conf(root, port, "Include %s\n" % inc, ("fcgid",))
-    proc = run_apache(conf)
+    return root, port, url, inc
+
+
+def serve_and_run(proc, port, url, root):
     try:
         wait_port(port, proc)
         one_run(url)
@@ -348,21 +345,26 @@ def deploy_apache_include():
 
 
 @test
+def deploy_apache_include():
+    """An existing Apache (a private one here) that Includes the installed
+    deploy/lda-apache.conf, its three values filled in: a run."""
+    _, prefix = installed()
+    root, port, url, inc = snippet_site(prefix, "lda-apache.conf")
+    with open(inc, "a") as f:
+        f.write("FcgidIPCDir %s\nFcgidProcessTableFile %s/shm\n"
+                % (root, root))
+    if as_root():
+        subprocess.run(["chown", "www-data", root], check=True)
+    conf = apache_conf(root, port, "Include %s\n" % inc, ("fcgid",))
+    serve_and_run(run_apache(conf), port, url, root)
+
+
+@test
 def deploy_lighttpd_include():
     """An existing lighttpd (a private one here) whose configuration
     includes the installed deploy/lda.conf, its values filled in: a run."""
     _, prefix = installed()
-    root = tempfile.mkdtemp(prefix="lda-ltinc-")
-    os.chmod(root, 0o755)
-    var = os.path.join(root, "var")
-    os.makedirs(var)
-    port = H.free_port()
-    url = "http://127.0.0.1:%d" % port
-    with open(os.path.join(prefix, "share/lda/deploy/lda.conf")) as f:
-        snippet = fill(f.read(), var, url, "k" * 40, prefix)
-    inc = os.path.join(root, "lda.conf")
-    with open(inc, "w") as f:
-        f.write(snippet)
+    root, port, url, inc = snippet_site(prefix, "lda.conf")
     conf = os.path.join(root, "lighttpd.conf")
     with open(conf, "w") as f:
         f.write('server.port = %d\nserver.bind = "127.0.0.1"\n'
@@ -373,9 +375,4 @@ def deploy_lighttpd_include():
                             stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        wait_port(port, proc)
-        one_run(url)
-    finally:
-        stop(proc)
-        shutil.rmtree(root, ignore_errors=True)
+    serve_and_run(proc, port, url, root)

@@ -56,22 +56,16 @@ def completed_run(s, data=None, rid=None):
 def program_rss_kb(s):
     """{pid: (comm, VmRSS kB)} of the programs of this server."""
     out = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for pid in H.var_dir_processes(s.var_dir):
         try:
-            with open("/proc/%s/environ" % pid, "rb") as f:
-                env = f.read().split(b"\0")
-            if ("LDA_VAR_DIR=" + s.var_dir).encode() not in env:
-                continue
-            with open("/proc/%s/status" % pid) as f:
+            with open("/proc/%d/status" % pid) as f:
                 st = dict(ln.split(":", 1) for ln in f if ":" in ln)
         except OSError:
             continue
         comm = st["Name"].strip()
         if comm in ("lighttpd", "apache2"):          # the web server
             continue
-        out[int(pid)] = (comm, int(st["VmRSS"].split()[0]))
+        out[pid] = (comm, int(st["VmRSS"].split()[0]))
     return out
 
 

@@ -583,7 +583,7 @@ static size_t sweep_runs(const lda_config *cfg)
     DIR *d = k < 0 || (size_t)k >= sizeof dir ? NULL : opendir(dir);
     if (!d)
         return 0;
-    time_t now = time(NULL);
+    time_t now = (time_t)(lda_now_us() / 1000000);
     uint64_t keep = cfg->run_retention_days * 86400;
     size_t n = 0;
     struct dirent *e;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lda_clock.h"
 #include "lda_sha256.h"
 
 #include "lda_file.h"
@@ -54,7 +55,7 @@ bool lda_ratelimit_allow(const char *client, uint64_t per_minute,
             close(fd);
         return true;
     }
-    time_t now = time(NULL);
+    time_t now = (time_t)(lda_now_us() / 1000000);
     uint64_t minute = (uint64_t)now / 60, stored = 0, count = 0;
     char buf[64] = {0};
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);

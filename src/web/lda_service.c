@@ -294,7 +294,7 @@ static void give_back_heap(void)
 static void maybe_sweep(const lda_service *svc, const lda_config *cfg)
 {
     static time_t next; /* this process's own next look */
-    time_t now = time(NULL);
+    time_t now = (time_t)(lda_now_us() / 1000000);
     if (!svc->sweep || now < next)
         return;
     next = now + (time_t)cfg->sweep_seconds;

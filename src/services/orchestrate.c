@@ -737,7 +737,7 @@ static bool admit(const lda_config *cfg, lda_req *r, lda_err *e)
     unsigned ra = 0;
     if (cfg->rate_limit_per_minute > 0 &&
         !lda_ratelimit_allow(r->remote_addr, cfg->rate_limit_per_minute,
-                             &ra)) {
+                             lda_now_us(), &ra)) {
         lda_err_headers(e, "Retry-After: %u\r\n", ra ? ra : 1);
         return lda_err_set(e, 429, "rate limit exceeded");
     }

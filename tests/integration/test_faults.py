@@ -763,11 +763,11 @@ def rate_limit_shared_by_processes():
         r4 = s.orchestrate_csv(data)
         expect_error(r4, 429, "rate")
         ra = r4.header("retry-after")
-        check(ra is not None and ra.isdigit() and 1 <= int(ra) <= 60,
-              "Retry-After %r" % ra)
-        left = 60 - time.time() % 60
-        check(abs(int(ra) - left) <= 2, "Retry-After %s, but %.1f s are "
-              "left in the minute" % (ra, left))
+        # A sliding window: the first run counts for 61 s from its second,
+        # so the wait is what is left of that (the runs took a few s).
+        check(ra is not None and ra.isdigit() and 50 <= int(ra) <= 61,
+              "Retry-After %r (the first run leaves the window in ~60 s)"
+              % ra)
         burst = [in_thread(s.orchestrate_csv, data) for _ in range(6)]
         for t, box in burst:
             r, _ = joined(t, box)

@@ -241,16 +241,49 @@ static void test_cache(void)
 static void test_ratelimit(void)
 {
     unsigned after = 0;
+    const int64_t s = 1000000;                 /* one second in microseconds */
+    const int64_t t0 = 1764000000 * s - s / 2; /* half a second before a
+                                                  minute of the clock */
     CU_ASSERT_EQUAL(lda_ratelimit_init(web_tmp), 0);
-    /* The window is the wall-clock minute: avoid its last second. */
-    while (time(NULL) % 60 >= 58)
-        sleep(1);
-    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 2, &after));
-    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 2, &after));
-    CU_ASSERT_FALSE(lda_ratelimit_allow("10.0.0.1", 2, &after));
-    CU_ASSERT_TRUE(after >= 1 && after <= 60);
-    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.2", 2, &after));
-    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 0, &after)); /* off */
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 2, t0, &after));
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 2, t0, &after));
+    CU_ASSERT_FALSE(lda_ratelimit_allow("10.0.0.1", 2, t0, &after));
+    CU_ASSERT_TRUE(after >= 1 && after <= 61);
+    /* across the minute of the clock: still refused (a fixed window
+       would give a second burst here) */
+    CU_ASSERT_FALSE(lda_ratelimit_allow("10.0.0.1", 2, t0 + s, &after));
+    CU_ASSERT_FALSE(lda_ratelimit_allow("10.0.0.1", 2, t0 + 59 * s, &after));
+    CU_ASSERT_EQUAL(after, 2);
+    /* 61 s after the burst's second, both requests have left the window */
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 2, t0 + 61 * s, &after));
+    /* a steady client: one request every 40 s, limit 2 -- any 60 s span
+       holds at most two */
+    for (int k = 0; k < 6; k++)
+        CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.3", 2, t0 + k * 40 * s,
+                                           &after));
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.2", 2, t0, &after));
+    CU_ASSERT_TRUE(lda_ratelimit_allow("10.0.0.1", 0, t0, &after)); /* off */
+}
+
+/* Whatever the arrival times, no 60 s span holds more than the limit. */
+static void test_ratelimit_any_span(void)
+{
+    enum { LIMIT = 5, N = 400 };
+    static int64_t accepted[N];
+    size_t n = 0;
+    unsigned after;
+    uint64_t x = 12345;
+    int64_t t = 1764000000LL * 1000000;
+    CU_ASSERT_EQUAL(lda_ratelimit_init(web_tmp), 0);
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        t += (int64_t)(x >> 33) % 9000000; /* 0 to 9 s apart */
+        if (lda_ratelimit_allow("10.9.9.9", LIMIT, t, &after))
+            accepted[n++] = t;
+    }
+    CU_ASSERT(n > LIMIT);
+    for (size_t i = 0; i + LIMIT < n; i++)
+        CU_ASSERT(accepted[i + LIMIT] - accepted[i] >= 60 * 1000000LL);
 }
 
 static void test_failpoint(void)
@@ -481,6 +514,7 @@ void lda_test_web(void)
         {"multipart malformed", test_multipart_malformed},
         {"cache", test_cache},
         {"rate limit", test_ratelimit},
+        {"rate limit: any 60 s span", test_ratelimit_any_span},
         {"failpoints", test_failpoint},
         {"api key", test_key_check},
         {"run id", test_run_id},

@@ -91,7 +91,7 @@ static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
     (void)cfg;
     bool all;
     json_t *services = lda_health_check(client, "orchestrate", r->request_id,
-                                        &all);
+                                        &r->trace, &all);
     if (!services)
         return lda_err_msg(e, LDA_MSG_NOMEM);
     if (!all)
@@ -562,6 +562,7 @@ static void aggregate(run *g)
     c->path = lda_svcs[LDA_SVC_AGGREGATE].route;
     c->content_type = LDA_WIRE_AGG_CTYPE;
     c->request_id = g->r->request_id;
+    c->trace = &g->r->trace;
     c->body = body.data;
     c->body_len = body.len;
     c->max_response = AGG_MAX_RESPONSE;
@@ -655,6 +656,7 @@ static void call_detectors(run *g)
         c->path = lda_svcs[i].route;
         c->content_type = LDA_WIRE_CTYPE;
         c->request_id = g->r->request_id;
+        c->trace = &g->r->trace;
         c->fingerprint = g->fp[i];
         c->body = g->body[i].data;
         c->body_len = g->body[i].len;

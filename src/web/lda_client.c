@@ -194,6 +194,12 @@ static bool build_headers(const lda_client *c, lda_call *call)
                  call->fingerprint);
         ok = ok && add_header(&h, line);
     }
+    if (call->trace) {
+        char tp[LDA_TRACEPARENT_LEN + 1];
+        lda_trace_child(call->trace, tp);
+        snprintf(line, sizeof line, "traceparent: %s", tp);
+        ok = ok && add_header(&h, line);
+    }
     if (c->key_header)
         ok = ok && add_header(&h, c->key_header);
     ok = ok && add_header(&h, "Expect:");

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lda_buf.h"
+#include "lda_trace.h"
 
 /* Attempt start times kept per call (later attempts are only counted). */
 #define LDA_CALL_MAX_TS 16
@@ -35,6 +36,8 @@ typedef struct lda_call {
     bool get;                 /* GET instead of POST */
     const char *content_type; /* POST: Content-Type header */
     const char *request_id;   /* X-Request-ID header and logs; may be NULL */
+    const lda_trace *trace;   /* sent as a child span's traceparent; may
+                               be NULL */
     const char *fingerprint;  /* X-Event-Fingerprint header; may be NULL */
     const char *accept;       /* Accept header; NULL = application/json */
     const char *body;         /* POST body, sent without a copy */

@@ -28,7 +28,8 @@ static bool answered_healthy(const lda_call *c)
 }
 
 json_t *lda_health_check(lda_client *c, const char *self,
-                         const char *request_id, bool *all)
+                         const char *request_id, const lda_trace *trace,
+                         bool *all)
 {
     int64_t t0 = lda_mono_us();
     lda_call calls[LDA_SVC_ALL];
@@ -43,6 +44,7 @@ json_t *lda_health_check(lda_client *c, const char *self,
         calls[n].path = paths[n];
         calls[n].get = true;
         calls[n].request_id = request_id;
+        calls[n].trace = trace;
         calls[n].max_response = HEALTH_MAX_RESPONSE;
         n++;
     }

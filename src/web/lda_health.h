@@ -14,5 +14,6 @@
  * for every program of lda_svcs, self among them; *all when every one is
  * healthy. NULL on OOM. */
 json_t *lda_health_check(lda_client *c, const char *self,
-                         const char *request_id, bool *all);
+                         const char *request_id, const lda_trace *trace,
+                         bool *all);
 #endif

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "lda_clock.h"
+#include "lda_log.h"
 #include "lda_uuid.h"
 #include "lda_validate.h"
 
@@ -102,6 +103,8 @@ bool lda_http_prepare(lda_req *r, lda_err *e)
         lda_valid_uuid_lower(rid, r->request_id);
     else if (!lda_uuid_v4(r->request_id))
         memcpy(r->request_id, "00000000-0000-4000-8000-000000000000", 37);
+    lda_trace_begin(&r->trace, lda_http_param(r, "HTTP_TRACEPARENT"));
+    lda_log_trace(&r->trace);
     const char *uri = param_or_empty(r, "REQUEST_URI");
     size_t n = strcspn(uri, "?");
     r->path_too_long = n >= sizeof r->path;
@@ -241,14 +244,16 @@ static void put_reply(lda_req *r, int status, const char *ctype,
         return;
     r->replied = true;
     drain_input(r);
-    char head[512];
+    char head[600], tp[LDA_TRACEPARENT_LEN + 1];
+    lda_trace_header(&r->trace, tp);
     int n = snprintf(head, sizeof head,
                      "Status: %d %s\r\nContent-Type: %s\r\n"
-                     "X-Request-ID: %s\r\nCache-Control: no-store\r\n"
+                     "X-Request-ID: %s\r\ntraceparent: %s\r\n"
+                     "Cache-Control: no-store\r\n"
                      "X-Content-Type-Options: nosniff\r\n"
                      "Content-Length: %zu\r\n",
                      status, lda_err_status_text(status), ctype, r->request_id,
-                     len);
+                     tp, len);
     if (n < 0 || (size_t)n >= sizeof head)
         return;
     out_write(r, head, (size_t)n);

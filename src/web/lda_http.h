@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lda_err.h"
+#include "lda_trace.h"
 
 #define LDA_PATH_MAX 1024
 
@@ -25,6 +26,7 @@ typedef struct lda_req {
     uint64_t content_length;  /* CONTENT_LENGTH, 0 when absent */
     char request_id[37];      /* incoming X-Request-ID if a v4 UUID (in
                                   lower case), else a new one */
+    lda_trace trace;          /* its traceparent, continued or new */
     char *body;               /* the body (NUL-terminated), read before
                                   the handler runs when the route takes
                                   one; a handler may take it (and free it

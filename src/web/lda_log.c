@@ -13,9 +13,16 @@
 
 static const char *log_service = "lda";
 
+static const lda_trace *log_trace;
+
 void lda_log_init(const char *service)
 {
     log_service = service;
+}
+
+void lda_log_trace(const lda_trace *t)
+{
+    log_trace = t;
 }
 
 void lda_log(lda_level lv, const char *request_id, const char *msg,
@@ -32,6 +39,11 @@ void lda_log(lda_level lv, const char *request_id, const char *msg,
         json_object_set_new(o, "request_id",
                             request_id ? json_string(request_id)
                                        : json_null());
+        if (log_trace) {
+            json_object_set_new(o, "trace_id",
+                                json_string(log_trace->trace_id));
+            json_object_set_new(o, "span_id", json_string(log_trace->span_id));
+        }
         json_object_set_new(o, "msg", json_string(msg));
         if (fields)
             json_object_update(o, fields);

@@ -261,6 +261,7 @@ void lda_service_serve(const lda_service *svc, const lda_config *cfg,
         admitted->done(cfg, r);
     free(r->body);
     r->body = NULL;
+    lda_log_trace(NULL);
 }
 
 /* Large buffers (bodies, event arrays) come from the heap, and freed memory

@@ -8,6 +8,7 @@
 #include "lda_err.h"
 #include "lda_http.h"
 #include "lda_test.h"
+#include "lda_trace.h"
 
 /* A request whose environment is env (NULL-terminated). */
 static lda_req req_with(char **env)
@@ -105,14 +106,51 @@ static void test_err(void)
     CU_ASSERT_STRING_EQUAL(lda_err_status_text(299), "Status");
 }
 
+static void test_trace(void)
+{
+    static const char ok[] =
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    CU_ASSERT_TRUE(lda_trace_valid(ok));
+    CU_ASSERT_TRUE(lda_trace_valid(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"));
+    static const char *const bad[] = {
+        "",
+        "garbage",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-011",
+        "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CU_ASSERT_FALSE(lda_trace_valid(bad[i]));
+    CU_ASSERT_FALSE(lda_trace_valid(NULL));
+    lda_trace t, u;
+    char h[LDA_TRACEPARENT_LEN + 1], c[LDA_TRACEPARENT_LEN + 1];
+    lda_trace_begin(&t, ok); /* continued: same trace, a new span */
+    CU_ASSERT_STRING_EQUAL(t.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    CU_ASSERT_STRING_NOT_EQUAL(t.span_id, "00f067aa0ba902b7");
+    lda_trace_header(&t, h);
+    CU_ASSERT_TRUE(lda_trace_valid(h));
+    CU_ASSERT_NSTRING_EQUAL(h + 36, t.span_id, 16);
+    lda_trace_child(&t, c); /* a call: same trace, another span */
+    CU_ASSERT_TRUE(lda_trace_valid(c));
+    CU_ASSERT_NSTRING_EQUAL(c, h, 36);
+    CU_ASSERT_NOT_EQUAL(memcmp(c + 36, h + 36, 16), 0);
+    lda_trace_begin(&u, "garbage"); /* started */
+    lda_trace_header(&u, h);
+    CU_ASSERT_TRUE(lda_trace_valid(h));
+    CU_ASSERT_STRING_NOT_EQUAL(u.trace_id, t.trace_id);
+}
+
 void lda_test_http(void)
 {
     static const lda_test_case cases[] = {
-        {"parameters", test_param},
-        {"Content-Type", test_ctype},
-        {"Accept is parsed", test_accept},
-        {"lda_err", test_err},
-        {NULL, NULL},
+        {"parameters", test_param},        {"Content-Type", test_ctype},
+        {"Accept is parsed", test_accept}, {"lda_err", test_err},
+        {"traceparent", test_trace},       {NULL, NULL},
     };
     lda_test_suite("http", cases, NULL, NULL, NULL, NULL);
 }

@@ -1112,7 +1112,10 @@ def dedup_repeat_is_cached():
         [t.start() for t in ts]
         [t.join() for t in ts]
         check(len(out) == 4 and out.count(False) >= 1, "parallel %r" % out)
-        check(out.count(False) <= 2, "parallel: more computations than "
+        # at most one computation per detector process (2); under plain
+        # CGI every request is a process of its own
+        most = 4 if H.SERVER == "apache-cgi" else 2
+        check(out.count(False) <= most, "parallel: more computations than "
               "processes %r" % out)
 
 

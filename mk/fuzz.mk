@@ -24,7 +24,8 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 # src/web sources per web target.
 FUZZ_WEB_multipart      := src/web/lda_multipart.c
 FUZZ_WEB_validate       := src/web/lda_validate.c src/web/lda_http.c \
-                           src/web/lda_uuid.c
+                           src/web/lda_uuid.c src/web/lda_trace.c \
+                           src/web/lda_log.c
 FUZZ_WEB_detect_json    := src/web/lda_codec_detect.c \
                            src/web/lda_codec_seq.c src/web/lda_validate.c
 FUZZ_WEB_aggregate_json := src/web/lda_codec_agg.c src/web/lda_codec_seq.c \

@@ -107,15 +107,15 @@ bool lda_http_prepare(lda_req *r, lda_err *e)
     lda_log_trace(&r->trace);
     const char *uri = param_or_empty(r, "REQUEST_URI");
     size_t n = strcspn(uri, "?");
-    r->path_too_long = n >= sizeof r->path;
-    if (r->path_too_long)
+    bool too_long = n >= sizeof r->path;
+    if (too_long)
         n = 0;
     memcpy(r->path, uri, n);
     r->path[n] = '\0';
     r->content_length = 0;
     if (!parse_length(lda_http_param(r, "CONTENT_LENGTH"), &r->content_length))
         return lda_err_set(e, 400, "invalid Content-Length");
-    if (r->path_too_long)
+    if (too_long)
         return lda_err_set(e, 400, "request path too long");
     return true;
 }

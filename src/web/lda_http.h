@@ -18,9 +18,8 @@
 
 typedef struct lda_req {
     FCGX_Request fcgx;
-    const char *method;      /* REQUEST_METHOD, "" when absent */
-    char path[LDA_PATH_MAX]; /* REQUEST_URI up to '?', not decoded */
-    bool path_too_long;
+    const char *method;       /* REQUEST_METHOD, "" when absent */
+    char path[LDA_PATH_MAX];  /* REQUEST_URI up to '?', not decoded */
     const char *content_type; /* CONTENT_TYPE, "" when absent */
     const char *remote_addr;  /* REMOTE_ADDR, "" when absent */
     uint64_t content_length;  /* CONTENT_LENGTH, 0 when absent */

@@ -152,19 +152,19 @@ static bool fire_generic(const lda_config *cfg, lda_req *r, lda_err *e)
 static const lda_media *media_of(const lda_route *rt, const lda_req *r,
                                  lda_err *e)
 {
+    size_t count = 0;
+    for (; rt->media[count].type; count++)
+        if (lda_http_ctype_is(r->content_type, rt->media[count].type))
+            return &rt->media[count];
+    /* refused: the words list the types the route takes */
     char list[160] = "";
-    size_t n = 0, count = 0;
-    while (rt->media[count].type)
-        count++;
-    for (size_t i = 0; i < count; i++) {
-        if (lda_http_ctype_is(r->content_type, rt->media[i].type))
-            return &rt->media[i];
+    size_t n = 0;
+    for (size_t i = 0; i < count && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
                               i == 0           ? ""
                               : i + 1 == count ? " or "
                                                : ", ",
                               rt->media[i].type);
-    }
     lda_err_set(e, 415, "Content-Type must be %s", list);
     return NULL;
 }

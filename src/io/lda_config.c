@@ -176,6 +176,12 @@ static void load_service(loader *l, lda_config *c)
     get_count(l, "LDA_SWEEP_SECONDS", 300, true, &c->sweep_seconds);
     if (c->sweep_seconds > 31536000) /* a year; keeps now + it in time_t */
         fail(l, "LDA_SWEEP_SECONDS", "must be at most 31536000");
+    get_count(l, "CIRCUIT_FAILURE_THRESHOLD", 5, true,
+              &c->circuit_failure_threshold);
+    get_positive(l, "CIRCUIT_OPEN_SECONDS", 30, &c->circuit_open_seconds);
+    if (c->circuit_open_seconds > 86400)
+        fail(l, "CIRCUIT_OPEN_SECONDS", "must be at most 86400");
+    c->metrics_api_key = env("METRICS_API_KEY");
     get_flag(l, "PSEUDONYMIZE_LOGS", &c->pseudonymize);
     c->salt = env("PSEUDONYMIZATION_SALT");
     if (c->pseudonymize && !c->salt)

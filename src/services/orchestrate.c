@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "lda_cache.h"
+#include "lda_circuit.h"
 #include "lda_client.h"
 #include "lda_clock.h"
 #include "lda_codec_agg.h"
@@ -63,6 +64,7 @@
 #include "lda_http.h"
 #include "lda_input.h"
 #include "lda_log.h"
+#include "lda_metrics.h"
 #include "lda_ratelimit.h"
 #include "lda_runrec.h"
 #include "lda_service.h"
@@ -75,8 +77,9 @@
 #define ERR_MAX 200
 
 static lda_client *client;
-static int inflight_fd = -1;         /* run/inflight.lock */
-static char draining_path[PATH_MAX]; /* run/draining */
+static lda_breaker_policy circuit_policy; /* CIRCUIT_* */
+static int inflight_fd = -1;              /* run/inflight.lock */
+static char draining_path[PATH_MAX];      /* run/draining */
 
 static json_int_t ms_of(int64_t from, int64_t to)
 {
@@ -85,10 +88,24 @@ static json_int_t ms_of(int64_t from, int64_t to)
 
 /* ------------------------------------------------------------------ health */
 
+/* The circuit of every detector service as shown now. */
+static void circuits_now(lda_breaker_state st[LDA_SVC_COUNT])
+{
+    int64_t now = lda_now_us();
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        st[i] = lda_circuit_shown(i, &circuit_policy, now);
+}
+
 static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
                    lda_err *e)
 {
     (void)cfg;
+    lda_breaker_state st[LDA_SVC_COUNT];
+    circuits_now(st);
+    json_t *circuits = json_object();
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        json_object_set_new(circuits, lda_svcs[i].name,
+                            json_string(lda_circuit_name(st[i])));
     bool all;
     json_t *services = lda_health_check(client, "orchestrate", r->request_id,
                                         &r->trace, &all);
@@ -98,8 +115,31 @@ static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
         lda_log(LDA_WARN, r->request_id, "health check: unhealthy",
                 json_pack("{s:O}", "services", services));
     out->status = all ? 200 : 503;
-    out->json = json_pack("{s:s,s:o}", "status", all ? "healthy" : "unhealthy",
-                          "services", services);
+    out->json = json_pack("{s:s,s:o,s:o}", "status",
+                          all ? "healthy" : "unhealthy", "services", services,
+                          "circuits", circuits);
+    return true;
+}
+
+/* ----------------------------------------------------------------- metrics */
+
+static bool metrics(const lda_config *cfg, lda_req *r, lda_answer *out,
+                    lda_err *e)
+{
+    (void)cfg;
+    (void)r;
+    lda_breaker_state st[LDA_SVC_COUNT];
+    circuits_now(st);
+    lda_buf b;
+    lda_buf_init(&b);
+    if (!lda_metrics_write(st, &b)) {
+        bool oom = b.oom;
+        lda_buf_free(&b);
+        return oom ? lda_err_msg(e, LDA_MSG_NOMEM)
+                   : lda_err_set(e, 503, "metrics are not available");
+    }
+    out->ctype = "text/plain; version=0.0.4; charset=utf-8";
+    out->body = lda_buf_take(&b, &out->len);
     return true;
 }
 
@@ -144,6 +184,8 @@ typedef struct run {
     char fp[LDA_SVC_COUNT][65];  /* of what each detector receives */
     lda_buf body[LDA_SVC_COUNT]; /* detector request bodies */
     lda_call det[LDA_SVC_COUNT];
+    lda_breaker_pass pass[LDA_SVC_COUNT]; /* the circuits' word */
+    int64_t entered[LDA_SVC_COUNT];       /* when each was asked */
     det_outcome out[LDA_SVC_COUNT];
     det_parse parsed[LDA_SVC_COUNT];
     lda_call agg;
@@ -430,7 +472,7 @@ static json_t *result_entry(run *g, int i)
     if (!e)
         e = json_pack("{s:s,s:s,s:s,s:n,s:s,s:b}", "request_id",
                       g->r->request_id, "service_name", lda_svcs[i].name,
-                      "status", "exhausted", "results", "error", o->error,
+                      "status", o->status, "results", "error", o->error,
                       "final_status", 1);
     if (e && json_object_set_new(e, "retry_count",
                                  json_integer((json_int_t)c->retry_count))) {
@@ -568,7 +610,7 @@ static void aggregate(run *g)
     c->max_response = AGG_MAX_RESPONSE;
     lda_client_policy p = {g->cfg->algorithm_timeout, g->cfg->max_retries,
                            g->cfg->retry_backoff_base};
-    lda_client_run(client, c, 1, &p);
+    lda_client_run(client, &c, 1, &p);
     lda_buf_free(&body);
     json_t *j = c->response.len
                     ? json_loadb(c->response.data, c->response.len, 0, NULL)
@@ -634,6 +676,13 @@ static bool answer(run *g, lda_answer *out)
         outputs = outputs_json(r->request_id);
     g->t_done = lda_mono_us();
     log_run(g, done, failed);
+    unsigned retries[LDA_SVC_COUNT];
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        retries[i] = g->out[i].retry_count;
+    lda_metrics_run(!done        ? LDA_RUN_FAILED
+                    : g->partial ? LDA_RUN_PARTIAL
+                                 : LDA_RUN_COMPLETED,
+                    g->event_count, g->rej.count, retries);
     json_t *j = json_pack(
         "{s:s,s:s,s:I,s:I,s:o,s:I,s:b,s:o,s:o,s:o,s:o}", "request_id",
         r->request_id, "status", done ? "completed" : "failed", "event_count",
@@ -647,10 +696,48 @@ static bool answer(run *g, lda_answer *out)
     return true;
 }
 
-/* Call every detector at once and judge each answer. */
+/* A detector its circuit keeps this run from calling. */
+static void refused_by_circuit(run *g, int i)
+{
+    det_outcome *o = &g->out[i];
+    snprintf(o->status, sizeof o->status, "circuit_open");
+    snprintf(o->error, sizeof o->error,
+             "not called: its circuit is open after repeated failures");
+    lda_log(LDA_WARN, g->r->request_id, "service not called: circuit open",
+            json_pack("{s:s}", "target", lda_svcs[i].name));
+}
+
+/* Tell each called detector's circuit how it ended: success, exhausted
+ * (a failure), or anything else (the detector reported a failure of its
+ * own: it answered, so it counts for nothing). */
+static void report_circuits(const run *g)
+{
+    int64_t now = lda_now_us();
+    for (int i = 0; i < LDA_SVC_COUNT; i++) {
+        const det_outcome *o = &g->out[i];
+        lda_breaker_outcome how = o->ok ? LDA_BREAKER_SUCCESS
+                                  : strcmp(o->status, "exhausted") == 0
+                                      ? LDA_BREAKER_FAILURE
+                                      : LDA_BREAKER_OTHER;
+        lda_circuit_leave(i, &circuit_policy, g->pass[i], g->entered[i], how,
+                          g->r->request_id, now);
+    }
+}
+
+/* Call every detector its circuit lets through, all at once, and judge
+ * each answer. */
 static void call_detectors(run *g)
 {
+    lda_call *calls[LDA_SVC_COUNT];
+    size_t n = 0;
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
+        g->entered[i] = lda_now_us();
+        g->pass[i] = lda_circuit_enter(i, &circuit_policy, g->r->request_id,
+                                       g->entered[i]);
+        if (g->pass[i] == LDA_BREAKER_REFUSED) {
+            refused_by_circuit(g, i);
+            continue;
+        }
         lda_call *c = &g->det[i];
         c->service = lda_svcs[i].name;
         c->path = lda_svcs[i].route;
@@ -664,15 +751,19 @@ static void call_detectors(run *g)
         c->accept = LDA_WIRE_RES_CTYPE;
         c->on_final = on_detector_final;
         c->on_final_arg = &g->parsed[i];
+        calls[n++] = c;
     }
     lda_client_policy p = {g->cfg->algorithm_timeout, g->cfg->max_retries,
                            g->cfg->retry_backoff_base};
-    lda_client_run(client, g->det, LDA_SVC_COUNT, &p);
+    lda_client_run(client, calls, n, &p);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         lda_buf_free(&g->body[i]);
+        if (g->pass[i] == LDA_BREAKER_REFUSED)
+            continue;
         g->call_ms[i] = g->det[i].elapsed_ms;
         judge_detector(g, i);
     }
+    report_circuits(g);
 }
 
 static void run_init(run *g, const lda_config *cfg, lda_req *r)
@@ -773,6 +864,7 @@ static int start(const lda_config *cfg)
                 NULL);
         return -1;
     }
+    lda_circuit_policy(cfg, &circuit_policy);
     client = lda_client_new(cfg->internal_url, cfg->internal_api_key);
     if (!client) {
         lda_log(LDA_ERROR, NULL, "cannot initialise the HTTP client", NULL);
@@ -790,6 +882,7 @@ static const lda_media input_media[] = {
 
 static const lda_route routes[] = {
     {"GET", "/api/health", LDA_KEY_NONE, NULL, NULL, NULL, health},
+    {"GET", "/api/metrics", LDA_KEY_METRICS, NULL, NULL, NULL, metrics},
     {"POST", "/api/orchestrate", LDA_KEY_USER, input_media, admit, done,
      orchestrate},
     {NULL, NULL, 0, NULL, NULL, NULL, NULL},

@@ -398,10 +398,10 @@ static void release(lda_client *c, lda_call *call)
     call->headers_ = NULL;
 }
 
-static void fail_all(lda_client *c, lda_call *calls, size_t n)
+static void fail_all(lda_client *c, lda_call *const *calls, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        lda_call *call = &calls[i];
+        lda_call *call = calls[i];
         if (call->phase_ == PH_RUNNING)
             curl_multi_remove_handle(c->multi, call->easy_);
         if (call->phase_ != PH_DONE)
@@ -410,12 +410,12 @@ static void fail_all(lda_client *c, lda_call *calls, size_t n)
 }
 
 /* Reset the calls and start their first attempts; how many started. */
-static size_t start_batch(lda_client *c, lda_call *calls, size_t n,
+static size_t start_batch(lda_client *c, lda_call *const *calls, size_t n,
                           const lda_client_policy *p)
 {
     size_t active = 0;
     for (size_t i = 0; i < n; i++) {
-        lda_call *call = &calls[i];
+        lda_call *call = calls[i];
         call->state = LDA_CALL_SUCCESS;
         call->http_status = 0;
         call->retry_count = 0;
@@ -453,13 +453,13 @@ static size_t collect_finished(lda_client *c, const lda_client_policy *p)
 
 /* Start the waiting calls that are due; how many could not start (made
  * final). *next gets the nearest due time still ahead, or -1. */
-static size_t start_due(lda_client *c, lda_call *calls, size_t n, int64_t now,
-                        int64_t *next)
+static size_t start_due(lda_client *c, lda_call *const *calls, size_t n,
+                        int64_t now, int64_t *next)
 {
     size_t failed = 0;
     *next = -1;
     for (size_t i = 0; i < n; i++) {
-        lda_call *call = &calls[i];
+        lda_call *call = calls[i];
         if (call->phase_ != PH_WAITING)
             continue;
         if (call->due_us_ <= now) {
@@ -479,7 +479,7 @@ static int poll_ms(int64_t now, int64_t next)
     return ms < 1000 ? (int)ms : 1000;
 }
 
-int lda_client_run(lda_client *c, lda_call *calls, size_t n,
+int lda_client_run(lda_client *c, lda_call *const *calls, size_t n,
                    const lda_client_policy *p)
 {
     size_t active = start_batch(c, calls, n, p);
@@ -502,11 +502,11 @@ int lda_client_run(lda_client *c, lda_call *calls, size_t n,
         }
     }
     if (rc < 0) {
-        lda_log(LDA_ERROR, n ? calls[0].request_id : NULL,
+        lda_log(LDA_ERROR, n ? calls[0]->request_id : NULL,
                 "client event loop failed", NULL);
         fail_all(c, calls, n);
     }
     for (size_t i = 0; i < n; i++)
-        release(c, &calls[i]);
+        release(c, calls[i]);
     return rc;
 }

@@ -92,10 +92,10 @@ void lda_call_init(lda_call *call);
 /* Free a call's results (the response body). */
 void lda_call_free(lda_call *call);
 
-/* Run calls[0..n) concurrently until every call is final. Every call ends
+/* Run *calls[0..n) concurrently until every call is final. Every call ends
  * with a state, even when the client fails internally (then REJECTED with
  * an error). Returns 0, or -1 when the event loop itself failed. */
-int lda_client_run(lda_client *c, lda_call *calls, size_t n,
+int lda_client_run(lda_client *c, lda_call *const *calls, size_t n,
                    const lda_client_policy *p);
 
 /* Wait before retry number attempt+1 (attempt = 0, 1, ...), milliseconds:

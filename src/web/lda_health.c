@@ -32,7 +32,7 @@ json_t *lda_health_check(lda_client *c, const char *self,
                          bool *all)
 {
     int64_t t0 = lda_mono_us();
-    lda_call calls[LDA_SVC_ALL];
+    lda_call calls[LDA_SVC_ALL], *run[LDA_SVC_ALL];
     char paths[LDA_SVC_ALL][128];
     size_t n = 0;
     for (int i = 0; i < LDA_SVC_ALL; i++) {
@@ -46,13 +46,14 @@ json_t *lda_health_check(lda_client *c, const char *self,
         calls[n].request_id = request_id;
         calls[n].trace = trace;
         calls[n].max_response = HEALTH_MAX_RESPONSE;
+        run[n] = &calls[n];
         n++;
     }
     json_t *services = json_object();
     json_object_set_new(services, self,
                         entry("healthy", (lda_mono_us() - t0 + 500) / 1000));
     lda_client_policy p = {HEALTH_TIMEOUT_S, 0, 1};
-    lda_client_run(c, calls, n, &p);
+    lda_client_run(c, run, n, &p);
     *all = true;
     for (size_t i = 0; i < n; i++) {
         bool ok = answered_healthy(&calls[i]);

@@ -88,7 +88,7 @@ static const char *param_or_empty(const lda_req *r, const char *name)
 
 bool lda_http_prepare(lda_req *r, lda_err *e)
 {
-    r->replied = false;
+    r->status = 0;
     r->body_read = false;
     r->body = NULL;
     r->body_len = 0;
@@ -240,9 +240,9 @@ bool lda_http_accepts(const lda_req *r, const char *mime)
 static void put_reply(lda_req *r, int status, const char *ctype,
                       const char *extra_headers, const void *body, size_t len)
 {
-    if (r->replied)
+    if (r->status)
         return;
-    r->replied = true;
+    r->status = status;
     drain_input(r);
     char head[600], tp[LDA_TRACEPARENT_LEN + 1];
     lda_trace_header(&r->trace, tp);

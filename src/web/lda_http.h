@@ -33,9 +33,9 @@ typedef struct lda_req {
     size_t body_len;
     int64_t t_start; /* lda_mono_us() when it was accepted ... */
     int64_t t_body;  /* ... and when its body had been read */
-    bool replied;
-    bool cgi;       /* plain CGI: environ, stdin, stdout */
-    bool body_read; /* the body has been read (or dropped) */
+    int status;      /* the status sent; 0 until the answer is sent */
+    bool cgi;        /* plain CGI: environ, stdin, stdout */
+    bool body_read;  /* the body has been read (or dropped) */
 } lda_req;
 
 /* What a handler answers; lda_service sends it and frees what it holds. */

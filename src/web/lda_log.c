@@ -36,6 +36,7 @@ void lda_log(lda_level lv, const char *request_id, const char *msg,
         json_object_set_new(o, "ts", json_string(ts));
         json_object_set_new(o, "level", json_string(levels[lv]));
         json_object_set_new(o, "service", json_string(log_service));
+        json_object_set_new(o, "pid", json_integer((json_int_t)getpid()));
         json_object_set_new(o, "request_id",
                             request_id ? json_string(request_id)
                                        : json_null());

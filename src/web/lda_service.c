@@ -20,11 +20,13 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lda_clock.h"
 #include "lda_failpoint.h"
 #include "lda_log.h"
+#include "lda_metrics.h"
 #include "lda_random.h"
 #include "lda_sha256.h"
 #include "lda_uuid.h"
@@ -43,6 +45,9 @@ bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
 {
     if (k == LDA_KEY_NONE)
         return true;
+    if (k == LDA_KEY_METRICS)
+        return !cfg->metrics_api_key ||
+               (presented && key_equal(cfg->metrics_api_key, presented));
     const char *user = k == LDA_KEY_INTERNAL ? NULL : cfg->api_key;
     const char *inner = k == LDA_KEY_USER ? NULL : cfg->internal_api_key;
     if (k != LDA_KEY_INTERNAL && !user)
@@ -53,6 +58,20 @@ bool lda_service_key_ok(const lda_config *cfg, lda_key_class k,
     bool ok_user = key_equal(user ? user : "", presented) && user;
     bool ok_inner = key_equal(inner ? inner : "", presented) && inner;
     return ok_user || ok_inner;
+}
+
+/* The key the request presents: X-API-Key, else an Authorization
+ * bearer token; NULL when none. */
+static const char *presented_key(const lda_req *r)
+{
+    const char *k = lda_http_param(r, "HTTP_X_API_KEY");
+    const char *a = lda_http_param(r, "HTTP_AUTHORIZATION");
+    if (k || !a || strncasecmp(a, "Bearer ", 7) != 0)
+        return k;
+    a += 7;
+    while (*a == ' ')
+        a++;
+    return a;
 }
 
 static bool is_get(const lda_req *r)
@@ -208,8 +227,7 @@ static bool dispatch(const lda_service *svc, const lda_config *cfg, lda_req *r,
         return true;
     }
     const lda_route *by_path, *rt = find_route(svc, r, &by_path);
-    if (!lda_service_key_ok(cfg, key_of(svc, rt, by_path),
-                            lda_http_param(r, "HTTP_X_API_KEY"))) {
+    if (!lda_service_key_ok(cfg, key_of(svc, rt, by_path), presented_key(r))) {
         lda_log(LDA_WARN, r->request_id, "unauthorised request",
                 json_pack("{s:s,s:s}", "path", r->path, "client",
                           r->remote_addr));
@@ -257,6 +275,7 @@ void lda_service_serve(const lda_service *svc, const lda_config *cfg,
         free(out.body);
         lda_http_send_error(r, &e);
     }
+    lda_metrics_request(r->status, lda_mono_us() - r->t_start);
     if (admitted && admitted->done)
         admitted->done(cfg, r);
     free(r->body);
@@ -341,6 +360,10 @@ int lda_service_main(const lda_service *svc)
         return 1;
     }
     lda_random_seed_core();
+    const lda_svc *me = lda_svc_program(svc->program);
+    if (!me || !lda_shm_open(cfg.var_dir, (int)(me - lda_svcs)))
+        lda_log(LDA_WARN, NULL, "no shared state: metrics and circuits off",
+                json_pack("{s:s}", "detail", strerror(errno)));
     if (svc->start && svc->start(&cfg) < 0)
         return 1;
     signal(SIGPIPE, SIG_IGN);

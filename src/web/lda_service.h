@@ -4,7 +4,8 @@
  *
  * A program declares, in one table, every route it serves: method, path,
  * which key opens it, the bodies it accepts with their limits, and its
- * handler. lda_service_main() loads and validates the configuration (exit
+ * handler. A key is presented as X-API-Key, or as "Authorization: Bearer
+ * <key>" (what a Prometheus scrape config sends). lda_service_main() loads and validates the configuration (exit
  * 1 with a log line when invalid), then accepts requests one at a time and
  * for each, in this order:
  *   400  a Content-Length that is not a number, a path too long;
@@ -17,7 +18,9 @@
  *   413  a body past the route's limit (400 when cut short);
  * then the handler, which parses and acts, and returns an answer or an
  * lda_err; this file sends either, once, and then calls the route's done
- * hook. Nothing else in a program writes to the client. */
+ * hook. Nothing else in a program writes to the client. Every answer is
+ * counted (lda_metrics: status and duration) once it has been sent; the
+ * host's shared file (lda_shm) is mapped at start. */
 #ifndef LDA_SERVICE_H
 #define LDA_SERVICE_H
 #include <stdbool.h>
@@ -30,7 +33,8 @@ typedef enum lda_key_class {
     LDA_KEY_NONE,             /* open to all */
     LDA_KEY_USER,             /* API_KEY; open when API_KEY is unset */
     LDA_KEY_USER_OR_INTERNAL, /* the same, and INTERNAL_API_KEY too */
-    LDA_KEY_INTERNAL          /* INTERNAL_API_KEY only; closed when unset */
+    LDA_KEY_INTERNAL,         /* INTERNAL_API_KEY only; closed when unset */
+    LDA_KEY_METRICS           /* METRICS_API_KEY; open when it is unset */
 } lda_key_class;
 
 /* The limit on a body, and the words of its 413. */

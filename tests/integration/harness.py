@@ -122,12 +122,13 @@ SERVER = os.environ.get("LDA_TEST_SERVER") or "lighttpd"
 VERBOSE = os.environ.get("LDA_TEST_VERBOSE") == "1"
 
 # Variables of the caller's shell that must not leak into a test server.
-_CLEAN_PREFIXES = ("LDA_", "LAYERING_", "WASH_")
+_CLEAN_PREFIXES = ("LDA_", "LAYERING_", "WASH_", "CIRCUIT_")
 _CLEAN_NAMES = {
     "API_KEY", "INTERNAL_API_KEY", "MAX_UPLOAD_BYTES", "MAX_EVENTS",
     "RATE_LIMIT_PER_MINUTE", "MAX_RETRIES", "RETRY_BACKOFF_BASE_SECONDS",
     "ALGORITHM_TIMEOUT_SECONDS", "ALLOW_PARTIAL_RESULTS", "CACHE_TTL_SECONDS",
-    "PSEUDONYMIZE_LOGS", "PSEUDONYMIZATION_SALT"}
+    "PSEUDONYMIZE_LOGS", "PSEUDONYMIZATION_SALT", "METRICS_API_KEY",
+    "MAX_JSON_BODY_BYTES", "RUN_RETENTION_DAYS"}
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

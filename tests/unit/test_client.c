@@ -436,7 +436,11 @@ static int run_on(lda_client *c, size_t n, double timeout_s, uint64_t retries,
     CU_ASSERT_FATAL(saved >= 0 && fd >= 0);
     CU_ASSERT_FATAL(dup2(fd, STDERR_FILENO) >= 0);
     close(fd);
-    int rc = lda_client_run(c, calls, n, &p);
+    lda_call *run[NCALLS];
+    CU_ASSERT_FATAL(n <= sizeof run / sizeof *run);
+    for (size_t i = 0; i < n; i++)
+        run[i] = &calls[i];
+    int rc = lda_client_run(c, run, n, &p);
     CU_ASSERT_FATAL(dup2(saved, STDERR_FILENO) >= 0);
     close(saved);
     logtext[0] = '\0';

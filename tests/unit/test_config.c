@@ -38,7 +38,10 @@ static const char *const vars[] = {"LDA_PORT",
                                    "WASH_PRICE_CHANGE_PCT",
                                    "MAX_JSON_BODY_BYTES",
                                    "RUN_RETENTION_DAYS",
-                                   "LDA_SWEEP_SECONDS"};
+                                   "LDA_SWEEP_SECONDS",
+                                   "CIRCUIT_FAILURE_THRESHOLD",
+                                   "CIRCUIT_OPEN_SECONDS",
+                                   "METRICS_API_KEY"};
 #define NVARS (sizeof vars / sizeof vars[0])
 static char *saved[NVARS];
 
@@ -109,6 +112,9 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.max_json_body_bytes, 33554432);
     CU_ASSERT_EQUAL(c.run_retention_days, 0);
     CU_ASSERT_EQUAL(c.sweep_seconds, 300);
+    CU_ASSERT_EQUAL(c.circuit_failure_threshold, 5);
+    CU_ASSERT_EQUAL(c.circuit_open_seconds, 30.0);
+    CU_ASSERT_PTR_NULL(c.metrics_api_key);
     CU_ASSERT_FALSE(c.pseudonymize);
     CU_ASSERT_PTR_NULL(c.salt);
     /* the detector defaults are the same as lda_params_default's */
@@ -208,6 +214,11 @@ static void test_service_invalid(void)
     REJECTED("LDA_SWEEP_SECONDS", "-1");
     REJECTED("LDA_SWEEP_SECONDS", "31536001");
     REJECTED("LDA_SWEEP_SECONDS", "9223372036854775807");
+    REJECTED("CIRCUIT_FAILURE_THRESHOLD", "-1");
+    REJECTED("CIRCUIT_FAILURE_THRESHOLD", "five");
+    REJECTED("CIRCUIT_OPEN_SECONDS", "0");
+    REJECTED("CIRCUIT_OPEN_SECONDS", "86401");
+    REJECTED("CIRCUIT_OPEN_SECONDS", "30s");
 }
 
 static void test_salt_required(void)
@@ -296,9 +307,15 @@ static void test_service_values(void)
     setenv("ALLOW_PARTIAL_RESULTS", "1", 1);
     setenv("RETRY_BACKOFF_BASE_SECONDS", "0.5", 1);
     setenv("LDA_VAR_DIR", "/tmp/v", 1);
-    setenv("RUN_RETENTION_DAYS", "36500", 1); /* the largest */
-    setenv("LDA_SWEEP_SECONDS", "0", 1);      /* after every request */
+    setenv("RUN_RETENTION_DAYS", "36500", 1);    /* the largest */
+    setenv("LDA_SWEEP_SECONDS", "0", 1);         /* after every request */
+    setenv("CIRCUIT_FAILURE_THRESHOLD", "0", 1); /* no breaker */
+    setenv("CIRCUIT_OPEN_SECONDS", "0.5", 1);
+    setenv("METRICS_API_KEY", "m1", 1);
     CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.circuit_failure_threshold, 0);
+    CU_ASSERT_EQUAL(c.circuit_open_seconds, 0.5);
+    LDA_ASSERT_STR(c.metrics_api_key, "m1");
     CU_ASSERT_EQUAL(c.run_retention_days, 36500);
     CU_ASSERT_EQUAL(c.sweep_seconds, 0);
     LDA_ASSERT_STR(c.api_key, "k1");

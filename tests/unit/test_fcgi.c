@@ -500,11 +500,11 @@ typedef struct reply_probe {
 static void h_reply(lda_req *r, void *arg)
 {
     reply_probe *p = arg;
-    p->replied_before = r->replied;
+    p->replied_before = r->status != 0;
     send_bytes(r, 200, "text/csv; charset=utf-8",
                "X-One: 1\r\nContent-Disposition: attachment\r\n", p->body,
                p->len);
-    p->replied_after = r->replied;
+    p->replied_after = r->status != 0;
 }
 
 /* Send a request with method to h_reply answering the len bytes at body. */

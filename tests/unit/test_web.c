@@ -338,6 +338,14 @@ static void test_key_check(void)
     CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, NULL));
     CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "x"));
     CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_INTERNAL, "inner-key"));
+    /* metrics: open without METRICS_API_KEY, whatever the other keys */
+    c.api_key = "user-key";
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_METRICS, NULL));
+    c.metrics_api_key = "scrape-key";
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_METRICS, NULL));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_METRICS, "user-key"));
+    CU_ASSERT_FALSE(lda_service_key_ok(&c, LDA_KEY_METRICS, "inner-key"));
+    CU_ASSERT_TRUE(lda_service_key_ok(&c, LDA_KEY_METRICS, "scrape-key"));
 }
 
 /* Run ids are version-4 UUIDs of the RFC 4122 variant: never the nil

@@ -255,6 +255,11 @@ def scale_backend_start_stop_status():
         eq(p.returncode, 0, "start again")
         check("already running" in p.stdout, "start again: %r" % p.stdout)
         eq(sorted(a.processes()), sorted(pids), "processes after start again")
+        # One var dir is one host's: lda-server (a front) refuses it.
+        p = subprocess.run([H.LDA_SERVER, "start"], env=a.env,
+                           capture_output=True, text=True, timeout=60)
+        eq(p.returncode, 1, "lda-server start on a detector host's var dir")
+        check("runs a detector host" in p.stderr, p.stderr)
         b_pids = sorted(b.processes())
         a.stop()
         eq(a.processes(), [], "processes left by lda-backend stop")

@@ -193,8 +193,8 @@ def deploy_make_install():
     installed lda-server (LDA_ROOT found from its own place, no checkout)
     serves the page and a run; make uninstall leaves nothing."""
     dest, prefix = installed()
-    for f in ("bin/lda", "bin/lda-server", "bin/lda-detect",
-              "share/lda/programs", "share/lda/www/index.html",
+    for f in ("bin/lda", "bin/lda-server", "bin/lda-backend", "bin/lda-detect",
+              "share/lda/scripts/lighttpd-routes.sh", "share/lda/programs", "share/lda/www/index.html",
               "share/lda/deploy/lda.conf", "share/lda/deploy/lda-apache.conf",
               "share/lda/deploy/htaccess"):
         check(os.path.isfile(os.path.join(prefix, f)), f + " not installed")

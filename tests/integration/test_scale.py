@@ -1,0 +1,324 @@
+"""test_scale: scaling out across hosts (SPEC 10; README, "Scaling out").
+
+Two detector hosts (scripts/lda-backend) on distinct loopback addresses,
+127.0.0.2 and 127.0.0.3 (Linux routes all of 127/8 to lo), each with its own
+var dir, and a front (scripts/lda-server with LDA_DETECT_HOSTS) on
+127.0.0.1 whose lighttpd sends /api/detect/* to them through mod_proxy's
+host list:
+
+- runs through the front are byte-identical to build/lda; both hosts did
+  work (their own logs), the front ran no detector;
+- every process of one host SIGKILLed while it holds a detector request:
+  the run completes (the orchestrator's retry meets the other host),
+  identical; the next runs go to the surviving host; the host started again
+  receives work again;
+- lda-backend start/stop/status and the settings both scripts refuse.
+
+lighttpd only (a detector host is a lighttpd; a front with detector hosts
+too): skipped under Apache. Every server is private (free ports, temp var
+dirs) and stopped by the test that started it."""
+import os
+import signal
+import subprocess
+import threading
+import time
+import http.client
+
+import harness as H
+from harness import check, eq, test
+
+BACKEND = os.path.join(H.REPO, "scripts", "lda-backend")
+EXAMPLE = os.path.join(H.DATA, "transactions.csv")
+KEY = "scale-test-internal-key-0123456789abcdef"
+DETECTORS = ("detect-layering", "detect-wash")
+
+
+class Backend(H.Server):
+    """A detector host: scripts/lda-backend on its own loopback address."""
+
+    def __init__(self, bind, **env):
+        env.setdefault("INTERNAL_API_KEY", KEY)
+        env.setdefault("LDA_PROCS_DETECT", 1)
+        super().__init__(**env)
+        self.bind = bind
+
+    @property
+    def env(self):
+        e = H.Server.env.fget(self)
+        e["LDA_BIND"] = self.bind
+        return e
+
+    def _server_cmd(self, action):
+        return subprocess.run([BACKEND, action], env=self.env, cwd=self.root,
+                              capture_output=True, text=True, timeout=60)
+
+    def start(self):
+        super().start()
+        self.url = "http://%s:%d" % (self.bind, self.port)
+        return self
+
+    @property
+    def hostport(self):
+        return "%s:%d" % (self.bind, self.port)
+
+    def get(self, path):
+        c = http.client.HTTPConnection(self.bind, self.port, timeout=10)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def detections(self):
+        """Detector requests this host answered (its own log)."""
+        return len(self.logs(msg="detection run"))
+
+    def processes(self):
+        return H.var_dir_processes(self.var_dir)
+
+    def kill_all(self):
+        """SIGKILL every process of this host (lighttpd and its detectors;
+        again for any lighttpd spawned before it died)."""
+        for _ in range(50):
+            pids = self.processes()
+            if not pids:
+                return
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        raise AssertionError("processes of %s survive SIGKILL" % self.hostport)
+
+
+def front(backends, **env):
+    env.update(LDA_DETECT_HOSTS=" ".join(b.hostport for b in backends),
+               INTERNAL_API_KEY=KEY)
+    return H.Server(**env)
+
+
+def example():
+    with open(EXAMPLE, "rb") as f:
+        return f.read()
+
+
+def run_identical(f, data, what):
+    """One run of data through the front; its reports are build/lda's.
+    Returns the answer (JSON)."""
+    r = f.orchestrate_csv(data)
+    eq(r.status, 200, "%s: %r" % (what, r.body[:300]))
+    j = r.json()
+    eq(j["status"], "completed", what + " status")
+    ref = H.run_lda(data)
+    eq(ref.rc, 0, "build/lda exit status")
+    eq(f.download(j["request_id"]), ref.files, what + " reports")
+    return j
+
+
+def front_detectors(f):
+    """Detector processes (running now) and detector log lines of the front."""
+    procs = []
+    for p in H.var_dir_processes(f.var_dir):
+        try:
+            with open("/proc/%d/comm" % p) as fh:
+                comm = fh.read().strip()
+        except OSError:
+            continue
+        if comm.startswith(DETECTORS):
+            procs.append(p)
+    return procs, f.logs(service="detect-")
+
+
+def wait_for(cond, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not cond():
+        check(time.monotonic() < deadline, what)
+        time.sleep(0.05)
+
+
+@test
+def scale_two_hosts_identical():
+    """A front and two detector hosts: runs identical to build/lda, both
+    hosts did work, the front ran no detector; each host answers its own
+    health; the front's /api/health is healthy through them."""
+    H.only_on("lighttpd")
+    with Backend("127.0.0.2") as a, Backend("127.0.0.3") as b:
+        for bk in (a, b):
+            for d in ("layering", "wash"):
+                st, body = bk.get("/api/detect/%s/health" % d)
+                eq(st, 200, "%s %s health" % (bk.hostport, d))
+        with front((a, b)) as f:
+            eq(f.get("/api/health").status, 200, "front health")
+            inputs = [("example", example())] + \
+                [("seed %d" % s, H.gen_input(s).data) for s in (11, 12, 13)]
+            for what, data in inputs:
+                run_identical(f, data, what)
+            na, nb = a.detections(), b.detections()
+            # 4 runs x 2 detector calls, round-robin over the two hosts
+            eq(na + nb, 2 * len(inputs), "detector requests on the hosts")
+            check(na > 0 and nb > 0,
+                  "both hosts did work (%d and %d requests)" % (na, nb))
+            procs, lines = front_detectors(f)
+            eq(procs, [], "detector processes of the front")
+            eq(lines, [], "detector log lines on the front")
+            # each host keeps its own result cache
+            for bk in (a, b):
+                check(os.listdir(os.path.join(bk.var_dir, "cache")),
+                      "%s has no cache" % bk.hostport)
+
+
+@test
+def scale_host_killed_mid_run():
+    """Every process of one host SIGKILLed while it holds a detector
+    request: the run completes identical (the orchestrator's retry meets
+    the other host); the next runs go to the survivor with no retry
+    (lighttpd leaves the dead host out); started again, the host receives
+    work again."""
+    H.only_on("lighttpd")
+    hang = "detect-layering:hang:0,detect-wash:hang:0"
+    with Backend("127.0.0.2", LDA_FAILPOINTS=hang) as a, \
+            Backend("127.0.0.3") as b, \
+            front((a, b), LDA_DETECT_DISABLE_TIME=1,
+                  RETRY_BACKOFF_BASE_SECONDS=0.2) as f:
+        data = H.gen_input(21).data
+        out = {}
+
+        def run():
+            try:
+                out["j"] = run_identical(f, data, "run with a host killed")
+            except BaseException as e:     # noqa: B902 - reported below
+                out["e"] = e
+            finally:
+                f.close_thread_connection()
+
+        t = threading.Thread(target=run)
+        t.start()
+        # Round-robin: one of the run's two detector calls is on host a,
+        # which holds it (failpoint hang) until it is killed.
+        wait_for(lambda: a.logs(msg="failpoint fired"), 20,
+                 "no detector request reached host a")
+        a.kill_all()
+        t.join(120)
+        check(not t.is_alive(), "the run did not end")
+        if "e" in out:
+            raise out["e"]
+        retries = sum(s["retry_count"] for s in out["j"]["services"].values())
+        check(retries >= 1, "the killed call was retried: %r"
+              % out["j"]["services"])
+        # The next runs: all on b, and no retry at all (lighttpd's own
+        # failover: a refused connection goes to the other host).
+        nb = b.detections()
+        for s in (22, 23):
+            j = run_identical(f, H.gen_input(s).data, "run after the kill")
+            eq([v["retry_count"] for v in j["services"].values()], [0, 0],
+               "retries after the kill")
+        eq(b.detections() - nb, 4, "detector requests on the survivor")
+        eq(a.processes(), [], "processes of the killed host")
+        # Host a comes back (without the failpoint) and gets work again.
+        a.extra.pop("LDA_FAILPOINTS")
+        p = a._server_cmd("start")
+        eq(p.returncode, 0, "lda-backend start again: %s" % p.stderr)
+        na = a.detections()
+        deadline = time.monotonic() + 20
+        n = 0
+        while a.detections() == na:
+            check(time.monotonic() < deadline,
+                  "host a got no work within 20 s (%d runs)" % n)
+            run_identical(f, H.gen_input(30 + n % 3).data, "run after restart")
+            n += 1
+        procs, lines = front_detectors(f)
+        eq((procs, lines), ([], []), "detectors on the front")
+
+
+def backend_cmd(env, action):
+    e = H.clean_env(env)
+    return subprocess.run([BACKEND, action], env=e, capture_output=True,
+                          text=True, timeout=60)
+
+
+@test
+def scale_backend_start_stop_status():
+    """lda-backend: status says whether it runs (exit 0 / 3); start is
+    idempotent; stop leaves no process of its var dir behind, and stops
+    exactly its own host (another host of the same machine keeps running)."""
+    H.only_on("lighttpd")
+    with Backend("127.0.0.2") as a, Backend("127.0.0.3") as b:
+        p = a._server_cmd("status")
+        eq(p.returncode, 0, "status of a running host")
+        check("running at " + a.url in p.stdout and "detector host" in
+              p.stdout, "status text: %r" % p.stdout)
+        pids = a.processes()
+        eq(len(pids), 3, "lighttpd and one process per detector")
+        p = a._server_cmd("start")
+        eq(p.returncode, 0, "start again")
+        check("already running" in p.stdout, "start again: %r" % p.stdout)
+        eq(sorted(a.processes()), sorted(pids), "processes after start again")
+        # One var dir is one host's: lda-server (a front) refuses it.
+        p = subprocess.run([H.LDA_SERVER, "start"], env=a.env,
+                           capture_output=True, text=True, timeout=60)
+        eq(p.returncode, 1, "lda-server start on a detector host's var dir")
+        check("runs a detector host" in p.stderr, p.stderr)
+        b_pids = sorted(b.processes())
+        a.stop()
+        eq(a.processes(), [], "processes left by lda-backend stop")
+        eq(sorted(b.processes()), b_pids, "the other host's processes")
+        p = a._server_cmd("status")
+        eq(p.returncode, 3, "status of a stopped host")
+        check("not running" in p.stdout, "status text: %r" % p.stdout)
+        p = a._server_cmd("stop")
+        eq(p.returncode, 0, "stop of a stopped host")
+        try:
+            a.get("/api/detect/wash/health")
+            raise AssertionError("a stopped host answers")
+        except OSError:
+            pass
+        st, _ = b.get("/api/detect/wash/health")
+        eq(st, 200, "the other host's health")
+
+
+@test
+def scale_settings_refused():
+    """Without INTERNAL_API_KEY (it must be the same on every host) neither
+    a detector host nor a front of detector hosts starts; a bad host list,
+    Apache with detector hosts, and a front whose hosts all are down are
+    refused with a one-line reason that says so. Nothing is left running."""
+    H.only_on("lighttpd")
+    s = H.Server()          # only for its private dirs and port
+    s.port = H.free_port()
+    env = dict(s.env)
+    try:
+        p = backend_cmd(env, "start")
+        eq(p.returncode, 1, "lda-backend start without INTERNAL_API_KEY")
+        check("INTERNAL_API_KEY must be set" in p.stderr, p.stderr)
+        cases = [
+            ({"LDA_DETECT_HOSTS": "127.0.0.2:1"}, "INTERNAL_API_KEY must be set"),
+            ({"LDA_DETECT_HOSTS": "127.0.0.2", "INTERNAL_API_KEY": KEY},
+             "'127.0.0.2' is not host:port"),
+            ({"LDA_DETECT_HOSTS": "a/b:80", "INTERNAL_API_KEY": KEY},
+             "is not host:port"),
+            ({"LDA_DETECT_HOSTS": "127.0.0.2:1", "INTERNAL_API_KEY": KEY,
+              "LDA_SERVER": "apache"}, "need LDA_SERVER=lighttpd"),
+            ({"LDA_DETECT_HOSTS": "127.0.0.2:1", "INTERNAL_API_KEY": KEY,
+              "LDA_DETECT_BALANCE": "random"}, "LDA_DETECT_BALANCE must be"),
+        ]
+        for extra, words in cases:
+            e = dict(env, **extra)
+            p = subprocess.run([H.LDA_SERVER, "start"], env=e,
+                               capture_output=True, text=True, timeout=60)
+            eq(p.returncode, 1, "lda-server start with %r" % extra)
+            check(words in p.stderr, "%r: %r" % (extra, p.stderr))
+        # Every detector host down: start fails, naming them.
+        dead = "127.0.0.2:%d 127.0.0.3:%d" % (H.free_port(), H.free_port())
+        e = dict(env, LDA_DETECT_HOSTS=dead, INTERNAL_API_KEY=KEY,
+                 LDA_START_TIMEOUT="2")
+        p = subprocess.run([H.LDA_SERVER, "start"], env=e,
+                           capture_output=True, text=True, timeout=60)
+        eq(p.returncode, 1, "front start with every host down")
+        for hp in dead.split():
+            check("detector host %s does not answer" % hp in p.stderr,
+                  "%s not named: %r" % (hp, p.stderr))
+        eq(H.var_dir_processes(s.var_dir), [], "processes left")
+    finally:
+        s.cleanup()

@@ -121,28 +121,6 @@ static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
     return true;
 }
 
-/* ----------------------------------------------------------------- metrics */
-
-static bool metrics(const lda_config *cfg, lda_req *r, lda_answer *out,
-                    lda_err *e)
-{
-    (void)cfg;
-    (void)r;
-    lda_breaker_state st[LDA_SVC_COUNT];
-    circuits_now(st);
-    lda_buf b;
-    lda_buf_init(&b);
-    if (!lda_metrics_write(st, &b)) {
-        bool oom = b.oom;
-        lda_buf_free(&b);
-        return oom ? lda_err_msg(e, LDA_MSG_NOMEM)
-                   : lda_err_set(e, 503, "metrics are not available");
-    }
-    out->ctype = "text/plain; version=0.0.4; charset=utf-8";
-    out->body = lda_buf_take(&b, &out->len);
-    return true;
-}
-
 /* ----------------------------------------------------------------- the run */
 
 
@@ -882,7 +860,6 @@ static const lda_media input_media[] = {
 
 static const lda_route routes[] = {
     {"GET", "/api/health", LDA_KEY_NONE, NULL, NULL, NULL, health},
-    {"GET", "/api/metrics", LDA_KEY_METRICS, NULL, NULL, NULL, metrics},
     {"POST", "/api/orchestrate", LDA_KEY_USER, input_media, admit, done,
      orchestrate},
     {NULL, NULL, 0, NULL, NULL, NULL, NULL},

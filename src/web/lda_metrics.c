@@ -64,7 +64,8 @@ typedef struct totals {
     uint64_t events, rejected;
     uint64_t retries[LDA_SVC_COUNT];
     uint64_t rss[LDA_SVC_ALL]; /* of the live processes */
-    bool live[LDA_SVC_ALL];    /* the program has a live process */
+    bool seen[LDA_SVC_ALL];    /* the program has a slot (ran here) */
+    bool live[LDA_SVC_ALL];    /* ... and a live process */
 } totals;
 
 /* Resident bytes of process pid (0 when it cannot be read). */
@@ -89,6 +90,7 @@ static uint64_t rss_of(pid_t pid)
 
 static void sum_slot(totals *t, int i, const lda_shm_slot *s, int p)
 {
+    t->seen[p] = true;
     for (int c = 0; c < LDA_SHM_CODES; c++)
         t->requests[p][c] += get(&s->requests[c]);
     for (int b = 0; b < LDA_SHM_BUCKETS; b++)
@@ -140,6 +142,8 @@ static void write_http(const totals *t, lda_buf *b)
     for (int p = 0; p < LDA_SVC_ALL; p++) {
         const char *prog = lda_svcs[p].program;
         uint64_t cum = 0;
+        if (!t->seen[p])
+            continue; /* never ran on this host */
         for (int k = 0; k < LDA_SHM_BUCKETS; k++) {
             cum += t->buckets[p][k];
             char le[32];

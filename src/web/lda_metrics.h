@@ -14,6 +14,9 @@
 #include "lda_buf.h"
 #include "lda_shm.h"
 
+/* The media type of the exposition. */
+#define LDA_METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
+
 /* The upper bounds of the duration buckets, microseconds: 1 ms to 60 s
  * (+Inf after them). */
 #define LDA_METRICS_BOUNDS_US \

@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "lda_circuit.h"
 #include "lda_clock.h"
 #include "lda_failpoint.h"
 #include "lda_log.h"
@@ -74,6 +75,43 @@ static const char *presented_key(const lda_req *r)
     return a;
 }
 
+/* GET /api/metrics, which every program answers: the host's metrics
+ * (lda_metrics), the circuits as the configuration shows them. */
+static bool metrics(const lda_config *cfg, lda_req *r, lda_answer *out,
+                    lda_err *e)
+{
+    (void)r;
+    lda_breaker_policy p;
+    lda_circuit_policy(cfg, &p);
+    lda_breaker_state st[LDA_SVC_COUNT];
+    int64_t now = lda_now_us();
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        st[i] = lda_circuit_shown(i, &p, now);
+    lda_buf b;
+    lda_buf_init(&b);
+    if (!lda_metrics_write(st, &b)) {
+        bool oom = b.oom;
+        lda_buf_free(&b);
+        return oom ? lda_err_msg(e, LDA_MSG_NOMEM)
+                   : lda_err_set(e, 503, "metrics are not available");
+    }
+    out->ctype = LDA_METRICS_CTYPE;
+    out->body = lda_buf_take(&b, &out->len);
+    return true;
+}
+
+/* The routes of every program, after its own. */
+static const lda_route builtin[] = {
+    {"GET", "/api/metrics", LDA_KEY_METRICS, NULL, NULL, NULL, metrics},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};
+
+/* The route tables of a program: its own, then the built-in ones. */
+#define TABLES(svc) \
+    { \
+        (svc)->routes, builtin \
+    }
+
 static bool is_get(const lda_req *r)
 {
     return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
@@ -105,15 +143,17 @@ static bool method_matches(const lda_route *rt, const lda_req *r)
 static const lda_route *find_route(const lda_service *svc, const lda_req *r,
                                    const lda_route **by_path)
 {
+    const lda_route *tables[] = TABLES(svc);
     *by_path = NULL;
-    for (const lda_route *rt = svc->routes; rt->path; rt++) {
-        if (!path_matches(rt, r->path))
-            continue;
-        if (!*by_path)
-            *by_path = rt;
-        if (method_matches(rt, r))
-            return rt;
-    }
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+        for (const lda_route *rt = tables[t]; rt->path; rt++) {
+            if (!path_matches(rt, r->path))
+                continue;
+            if (!*by_path)
+                *by_path = rt;
+            if (method_matches(rt, r))
+                return rt;
+        }
     return NULL;
 }
 
@@ -132,14 +172,15 @@ static lda_key_class key_of(const lda_service *svc, const lda_route *rt,
 /* 405 with Allow: the methods of the routes of this path. */
 static bool not_allowed(const lda_service *svc, const lda_req *r, lda_err *e)
 {
+    const lda_route *tables[] = TABLES(svc);
     char allow[64] = "";
     size_t n = 0;
-    for (const lda_route *rt = svc->routes; rt->path; rt++)
-        if (path_matches(rt, r->path))
-            n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s",
-                                  n ? ", " : "",
-                                  strcmp(rt->method, "GET") == 0 ? "GET, HEAD"
-                                                                 : rt->method);
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+        for (const lda_route *rt = tables[t]; rt->path; rt++)
+            if (path_matches(rt, r->path) && n < sizeof allow)
+                n += (size_t)snprintf(
+                    allow + n, sizeof allow - n, "%s%s", n ? ", " : "",
+                    strcmp(rt->method, "GET") == 0 ? "GET, HEAD" : rt->method);
     lda_err_headers(e, "Allow: %s\r\n", allow);
     return lda_err_msg(e, LDA_MSG_METHOD);
 }

@@ -10,6 +10,8 @@
  * for each, in this order:
  *   400  a Content-Length that is not a number, a path too long;
  *   200  GET|HEAD <program route>/health, answered here (405 otherwise);
+ *        (GET /api/metrics, the host's metrics, is a route of every
+ *        program, after its own: it goes through the checks below);
  *   401  the key of the route (constant time; docs/api.md#keys-per-route);
  *        the generic failpoints (http500, http429, http400, hang, exit);
  *   404  no route has this path; 405 (with Allow) none has this method;

@@ -207,6 +207,10 @@ def metrics_key():
         text, _ = scrape(s, {"Authorization": "Bearer scrape-key"})
         check("lda_runs_total" in text, "metrics body")
         expect_status(s.get("/api/health"), 200)
+        r = s.post("/api/metrics", b"", "text/plain",
+                   headers={"X-API-Key": "scrape-key"})
+        H.expect_error(r, 405)
+        eq(r.header("allow"), "GET, HEAD", "Allow of /api/metrics")
 
 
 def prom_query(port, q):

@@ -163,10 +163,23 @@ def scale_two_hosts_identical():
             procs, lines = front_detectors(f)
             eq(procs, [], "detector processes of the front")
             eq(lines, [], "detector log lines on the front")
-            # each host keeps its own result cache
+            # each host keeps its own result cache, and answers the
+            # metrics of its own detectors
             for bk in (a, b):
                 check(os.listdir(os.path.join(bk.var_dir, "cache")),
                       "%s has no cache" % bk.hostport)
+                st, body = bk.get("/api/metrics")
+                eq(st, 200, "%s metrics" % bk.hostport)
+                served = sum(
+                    int(float(x.rsplit(" ", 1)[1]))
+                    for x in body.decode().splitlines()
+                    if x.startswith('lda_http_requests_total{program="detect-')
+                    and 'code="200"' in x)
+                check(served >= (na if bk is a else nb),
+                      "%s metrics count %d detector answers"
+                      % (bk.hostport, served))
+                check('program="orchestrate"' not in body.decode(),
+                      "%s metrics name an orchestrator" % bk.hostport)
 
 
 @test

@@ -34,7 +34,12 @@
  * takes the lock exclusively (so it waits for the runs in flight), then
  * stops the server.
  *
- * GET /api/health: lda_health. */
+ * Each detector has a circuit breaker shared by the orchestrators of the
+ * host (lda_circuit): a detector whose circuit is open is not called, and
+ * ends "circuit_open" at once; each called detector's outcome is reported
+ * to its circuit. Every finished run is counted (lda_metrics_run).
+ *
+ * GET /api/health: lda_health, and the circuits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -88,24 +93,22 @@ static json_int_t ms_of(int64_t from, int64_t to)
 
 /* ------------------------------------------------------------------ health */
 
-/* The circuit of every detector service as shown now. */
-static void circuits_now(lda_breaker_state st[LDA_SVC_COUNT])
+/* {"layering": "closed", ...}: each detector's circuit as shown now. */
+static json_t *circuits_json(void)
 {
-    int64_t now = lda_now_us();
+    lda_breaker_state st[LDA_SVC_COUNT];
+    lda_circuit_shown(&circuit_policy, st);
+    json_t *j = json_object();
     for (int i = 0; i < LDA_SVC_COUNT; i++)
-        st[i] = lda_circuit_shown(i, &circuit_policy, now);
+        json_object_set_new(j, lda_svcs[i].name,
+                            json_string(lda_circuit_name(st[i])));
+    return j;
 }
 
 static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
                    lda_err *e)
 {
     (void)cfg;
-    lda_breaker_state st[LDA_SVC_COUNT];
-    circuits_now(st);
-    json_t *circuits = json_object();
-    for (int i = 0; i < LDA_SVC_COUNT; i++)
-        json_object_set_new(circuits, lda_svcs[i].name,
-                            json_string(lda_circuit_name(st[i])));
     bool all;
     json_t *services = lda_health_check(client, "orchestrate", r->request_id,
                                         &r->trace, &all);
@@ -117,7 +120,7 @@ static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
     out->status = all ? 200 : 503;
     out->json = json_pack("{s:s,s:o,s:o}", "status",
                           all ? "healthy" : "unhealthy", "services", services,
-                          "circuits", circuits);
+                          "circuits", circuits_json());
     return true;
 }
 

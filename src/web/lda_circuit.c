@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "lda_clock.h"
 #include "lda_log.h"
 #include "lda_shm.h"
 #include "lda_svc.h"
@@ -73,14 +74,18 @@ void lda_circuit_leave(int s, const lda_breaker_policy *p,
     log_change(s, from, &after, request_id);
 }
 
-lda_breaker_state lda_circuit_shown(int s, const lda_breaker_policy *p,
-                                    int64_t now_us)
+void lda_circuit_shown(const lda_breaker_policy *p,
+                       lda_breaker_state st[LDA_SVC_COUNT])
 {
     lda_shm *shm = lda_shm_get();
-    if (!shm)
-        return LDA_BREAKER_CLOSED;
-    lda_shm_lock(s, true);
-    lda_breaker b = shm->circuit[s];
-    lda_shm_lock(s, false);
-    return lda_breaker_shown(&b, p, now_us);
+    int64_t now = lda_now_us();
+    for (int s = 0; s < LDA_SVC_COUNT; s++) {
+        lda_breaker b = {0};
+        if (shm) {
+            lda_shm_lock(s, true);
+            b = shm->circuit[s];
+            lda_shm_lock(s, false);
+        }
+        st[s] = lda_breaker_shown(&b, p, now);
+    }
 }

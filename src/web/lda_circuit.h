@@ -8,6 +8,7 @@
 #define LDA_CIRCUIT_H
 #include "lda_breaker.h"
 #include "lda_config.h"
+#include "lda_svc.h"
 
 /* The policy of the configuration: CIRCUIT_FAILURE_THRESHOLD,
  * CIRCUIT_OPEN_SECONDS, and a probe's lease (the longest one detector call
@@ -21,9 +22,10 @@ void lda_circuit_leave(int s, const lda_breaker_policy *p,
                        lda_breaker_pass pass, int64_t entered_us,
                        lda_breaker_outcome o, const char *request_id,
                        int64_t now_us);
-/* The state of service s to show (lda_breaker_shown). */
-lda_breaker_state lda_circuit_shown(int s, const lda_breaker_policy *p,
-                                    int64_t now_us);
+/* The state of every detector service to show now (lda_breaker_shown):
+ * st[s] for service s. */
+void lda_circuit_shown(const lda_breaker_policy *p,
+                       lda_breaker_state st[LDA_SVC_COUNT]);
 /* Its name in health answers: "closed", "open", "half-open". */
 const char *lda_circuit_name(lda_breaker_state st);
 #endif

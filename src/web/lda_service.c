@@ -84,9 +84,7 @@ static bool metrics(const lda_config *cfg, lda_req *r, lda_answer *out,
     lda_breaker_policy p;
     lda_circuit_policy(cfg, &p);
     lda_breaker_state st[LDA_SVC_COUNT];
-    int64_t now = lda_now_us();
-    for (int i = 0; i < LDA_SVC_COUNT; i++)
-        st[i] = lda_circuit_shown(i, &p, now);
+    lda_circuit_shown(&p, st);
     lda_buf b;
     lda_buf_init(&b);
     if (!lda_metrics_write(st, &b)) {

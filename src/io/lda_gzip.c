@@ -7,9 +7,10 @@
  * Z_STREAM_END with input left the stream is reset for the next member
  * (zlib then checks its header: non-gzip bytes are a data error). The
  * first allocation is sized from the last member's ISIZE trailer (the
- * uncompressed size mod 2^32) when it is within the cap, so a typical
- * single-member file is inflated without a copy; a lying trailer costs
- * nothing more than the cap allows. */
+ * uncompressed size mod 2^32) when it is within the cap and within what
+ * deflate can expand the input to, so a typical single-member file is
+ * inflated without a copy; a lying trailer costs nothing more than the
+ * cap allows. */
 #include "lda_gzip.h"
 
 #include <errno.h>
@@ -182,15 +183,16 @@ static bool inflate_all(source *s, sink *k, lda_err *e)
     return ok;
 }
 
-/* First allocation: the ISIZE hint + 1 when it fits the cap (else the
- * cap + 1, or MIN_OUT for a small cap). */
-static bool start_sink(sink *k, size_t cap, uint32_t isize, bool have_isize,
+/* First allocation: the ISIZE hint + 1, when deflate could reach it
+ * from n compressed bytes (at most ~1032:1) and it fits the cap; else
+ * MIN_OUT (or the cap + 1, when smaller). */
+static bool start_sink(sink *k, size_t cap, uint32_t isize, size_t n,
                        lda_err *e)
 {
     memset(k, 0, sizeof *k);
-    k->cap = cap < SIZE_MAX - 1 ? cap : SIZE_MAX - 2;
+    k->cap = cap < SIZE_MAX - 2 ? cap : SIZE_MAX - 2;
     size_t room = MIN_OUT;
-    if (have_isize && (size_t)isize + 1 > room)
+    if (n >= 18 && isize >= room && isize / 1032 <= n)
         room = (size_t)isize + 1;
     if (room > k->cap + 1)
         room = k->cap + 1;
@@ -254,7 +256,8 @@ bool lda_gzip_inflate_fd(int fd, size_t cap, char **out, size_t *len,
     sink k;
     if (!s.buf)
         return lda_err_msg(e, LDA_MSG_NOMEM);
-    if (!start_sink(&k, cap, have ? le32(tail) : 0, have, e)) {
+    if (!start_sink(&k, cap, have ? le32(tail) : 0,
+                    have ? (size_t)st.st_size : 0, e)) {
         free(s.buf);
         return false;
     }

@@ -15,7 +15,7 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -D_GNU_SOURCE
 # Every header, for what sits on top of all layers (tests, fuzzers).
 INC     := -Isrc/core -Isrc/io -Isrc/web
-LIBS    := -lfcgi -lcurl -ljansson -lcrypto -lm -lpthread
+LIBS    := -lfcgi -lcurl -ljansson -lcrypto -lz -lm -lpthread
 
 ifeq ($(MODE),asan)
 B       := build/asan

@@ -19,6 +19,9 @@
 #      (http.client): p50/p99 latency of sequential runs and runs/s with
 #      concurrent clients, once with the var dir on disk (each run fsyncs its
 #      run files, docs/reports.md) and once on tmpfs.
+# Then scripts/bench-servers.py (the same on Apache) and
+# scripts/bench-gzip.py (the 1M file uploaded plain and gzip-compressed:
+# bytes sent, end-to-end time, inflate time).
 #
 # Exit status: 0 whatever the figures (benchmarks report); 1 when a server
 # cannot start or a tool is missing; 2 when the 1M run failed or its reports
@@ -148,4 +151,6 @@ PY=""
 if command -v apache2 >/dev/null 2>&1; then
     python3 scripts/bench-servers.py "$INPUT" "$BENCH_RUNS" || exit 1
 fi
+# The fourth table: the same input uploaded plain and gzip-compressed.
+python3 scripts/bench-gzip.py "$INPUT" "$BENCH_RUNS" || exit 1
 exit 0

@@ -9,6 +9,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev lighttpd
 libfcgi-dev libjansson-dev libssl-dev libcurl4-openssl-dev libcunit1-dev
 curl python3 chromium clang-format cppcheck apache2 libapache2-mod-fcgid
 prometheus"
+PKGS="$PKGS zlib1g-dev"
 
 missing=""
 for p in $PKGS; do

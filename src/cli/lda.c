@@ -4,7 +4,8 @@
  * reports -- and writes OUTDIR/suspicious_accounts.csv,
  * OUTDIR/detections.csv and OUTDIR/run.json, each atomically. It is the
  * reference the server's output is compared with, and the benchmark
- * baseline. Exit 0 on success, 1 with a one-line reason when the input is
+ * baseline. A gzip input (by its magic bytes) is inflated first, at most
+ * MAX_UPLOAD_BYTES of it (lda_gzip). Exit 0 on success, 1 with a one-line reason when the input is
  * unusable, 2 on usage, configuration or I/O errors. */
 #include <errno.h>
 #include <jansson.h>
@@ -20,6 +21,7 @@
 #include "lda_detect.h"
 #include "lda_file.h"
 #include "lda_fingerprint.h"
+#include "lda_gzip.h"
 #include "lda_merge.h"
 #include "lda_random.h"
 #include "lda_report.h"
@@ -89,6 +91,24 @@ static int load_input(run *r, const char *path)
     }
     lda_err e;
     lda_err_init(&e);
+    if (lda_gzip_magic(in.data, in.len)) { /* a .gz file: by its magic */
+        lda_filemap plain = {0};
+        size_t cap = (size_t)(r->cfg->max_upload_bytes < SIZE_MAX - 2
+                                  ? r->cfg->max_upload_bytes
+                                  : SIZE_MAX - 2);
+        bool inflated = lda_gzip_inflate(in.data, in.len, cap, &plain.data,
+                                         &plain.len, &e);
+        lda_file_unmap(&in);
+        if (!inflated && e.status == 500) {
+            fprintf(stderr, "lda: out of memory\n");
+            return 2;
+        }
+        if (!inflated) { /* corrupt, truncated, too big: unusable */
+            snprintf(r->error, sizeof r->error, "%s", e.msg);
+            return 1;
+        }
+        in = plain;
+    }
     bool ok = lda_csv_load(in.data, in.len, r->cfg->max_events, false, &r->set,
                            &r->rej, &e);
     lda_file_unmap(&in);

@@ -314,6 +314,109 @@ static bool resolve_header(const record *rec, size_t col[NCOLS], lda_err *e)
     return true;
 }
 
+/* What an input whose header is unusable looks like, when it is
+ * recognisably not comma-separated UTF-8 text (docs/input.md#what-the-
+ * file-looks-like): a compressed file or archive, UTF-16/32, or fields
+ * separated by ';', tabs or '|'. The words replace the header error; NULL
+ * when nothing is recognised. Looks only at the first bytes and the first
+ * line (at most 64 KiB), before the header is parsed (which edits it). */
+static const char *const compressed[][2] = {
+    {"\x1f\x8b", "this looks like a gzip file, not CSV text: decompress it "
+                 "first"},
+    {"PK\x03\x04", "this looks like a zip archive (an .xlsx workbook is "
+                   "one), not CSV text: export or extract the CSV first"},
+    {"BZh", "this looks like a bzip2 file, not CSV text: decompress it "
+            "first (only gzip is decompressed)"},
+    {"\xfd\x37\x7a\x58\x5a", "this looks like an xz file, not CSV text: "
+                             "decompress it first (only gzip is "
+                             "decompressed)"},
+    {"\x28\xb5\x2f\xfd", "this looks like a zstd file, not CSV text: "
+                         "decompress it first (only gzip is decompressed)"},
+};
+
+/* Required names in line[0..n) split at sep (blanks, CR and quotes
+ * around each piece ignored). */
+static int names_split_by(const char *line, size_t n, char sep)
+{
+    int found = 0;
+    size_t i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && line[j] != sep)
+            j++;
+        size_t a = i, b = j;
+        while (a < b && strchr(" \t\r\"", line[a]))
+            a++;
+        while (b > a && strchr(" \t\r\"", line[b - 1]))
+            b--;
+        for (int k = 0; k < NCOLS; k++)
+            if (strlen(col_names[k]) == b - a &&
+                strncasecmp(line + a, col_names[k], b - a) == 0)
+                found++;
+        i = j + 1;
+    }
+    return found;
+}
+
+static const char *sniff_separator(const char *line, size_t n)
+{
+    static const char seps[] = {';', '\t', '|'};
+    static const char *const words[] = {
+        "fields seem separated by ';', not ',': save the file as "
+        "comma-separated CSV",
+        "fields seem separated by tabs, not ',': save the file as "
+        "comma-separated CSV",
+        "fields seem separated by '|', not ',': save the file as "
+        "comma-separated CSV",
+    };
+    size_t commas = 0, count[3] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 3; k++)
+            count[k] += line[i] == seps[k];
+    commas = (size_t)(memchr(line, ',', n) != NULL);
+    int comma_names = names_split_by(line, n, ','), best = -1, best_names = 0;
+    for (int k = 0; k < 3; k++) {
+        int m = count[k] ? names_split_by(line, n, seps[k]) : 0;
+        if (count[k] && (best < 0 || m > best_names ||
+                         (m == best_names && count[k] > count[best]))) {
+            best = k;
+            best_names = m;
+        }
+    }
+    if (best < 0)
+        return NULL;
+    if (best_names > comma_names || (!commas && count[best] >= 2))
+        return words[best];
+    return NULL;
+}
+
+static const char *sniff(const char *buf, size_t len)
+{
+    for (size_t k = 0; k < sizeof compressed / sizeof compressed[0]; k++) {
+        size_t m = strlen(compressed[k][0]);
+        if (len >= m && memcmp(buf, compressed[k][0], m) == 0)
+            return compressed[k][1];
+    }
+    if (len >= 4 && (memcmp(buf, "\xff\xfe\0\0", 4) == 0 ||
+                     memcmp(buf, "\0\0\xfe\xff", 4) == 0))
+        return "the file is UTF-32, not UTF-8: save it as UTF-8";
+    if (len >= 2 &&
+        (memcmp(buf, "\xff\xfe", 2) == 0 || memcmp(buf, "\xfe\xff", 2) == 0))
+        return "the file is UTF-16, not UTF-8: save it as UTF-8";
+    size_t skip = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    const char *line = buf + skip;
+    size_t n = len - skip < 65536 ? len - skip : 65536, nul = 0;
+    const char *lf = memchr(line, '\n', n);
+    if (lf)
+        n = (size_t)(lf - line);
+    for (size_t i = 0; i < n; i++)
+        nul += line[i] == '\0';
+    if (nul > 0 && nul * 4 >= n)
+        return "the file seems to be UTF-16 (its first line is full of NUL "
+               "bytes), not UTF-8: save it as UTF-8";
+    return sniff_separator(line, n);
+}
+
 /* Read and resolve the header; the record struct is sized for it. */
 static bool load_header(reader *r, record *rec, size_t col[NCOLS],
                         size_t *ncols, lda_err *e)
@@ -400,8 +503,11 @@ bool lda_csv_load(char *buf, size_t len, size_t max_events, bool allow_empty,
     rej->kept = 0;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         r.pos = 3;
-    bool ok = load_header(&r, &rec, col, &ncols, e) &&
-              reserve(set, len, max_events, e) &&
+    const char *looks = sniff(buf, len); /* before the header is edited */
+    bool header = load_header(&r, &rec, col, &ncols, e);
+    if (!header && e->status == 400 && looks)
+        lda_err_set(e, 400, "%s", looks);
+    bool ok = header && reserve(set, len, max_events, e) &&
               load_records(&r, &rec, col, ncols, max_events, set, rej, e);
     free(rec.f);
     if (ok && !allow_empty && set->n == before)

@@ -2,7 +2,11 @@
  * forms (docs/api.md#orchestrate-input-forms): the body itself (text/csv),
  * the "file" part of a multipart/form-data body, or {"input_file":
  * "<name>.csv"} naming a regular file of LDA_INPUT_DIR, which is read only
- * when it resolves (links followed) to a file inside that directory. */
+ * when it resolves (links followed) to a file inside that directory.
+ * Compressed input (docs/input.md#compressed-input): a body with
+ * Content-Encoding: gzip is inflated before anything else, and the CSV of
+ * any form is inflated when it starts with the gzip magic bytes; output
+ * capped at MAX_UPLOAD_BYTES (lda_gzip). */
 #ifndef LDA_INPUT_H
 #define LDA_INPUT_H
 #include <stdbool.h>
@@ -19,9 +23,11 @@ typedef struct lda_input {
 } lda_input;
 
 /* The CSV of the request, whose body has been read (the request's body is
- * taken: r->body becomes NULL). False with e: 400 (malformed multipart,
- * bad input_file), 404 (no such input file), 413 (file larger than
- * MAX_UPLOAD_BYTES), 500. */
+ * taken: r->body becomes NULL), inflated when it is gzip. False with e
+ * (and nothing left to free): 400 (malformed multipart, bad input_file,
+ * corrupt or truncated gzip, Content-Encoding gzip on a body that is not),
+ * 404 (no such input file), 413 (file, or inflated input, larger than
+ * MAX_UPLOAD_BYTES), 415 (a Content-Encoding other than gzip), 500. */
 bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
                     lda_err *e);
 #endif

@@ -5,6 +5,7 @@
 #   make lint       clang-format, cppcheck, exported symbols (mk/lint.mk)
 #   make run        install deps, build, serve on http://127.0.0.1:8080/
 #   make bench      benchmarks (tables), not part of make test
+#   make bench-compare BASE=<rev>  20-event p50 against another revision
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 120)
 #
 # MODE=asan builds everything with AddressSanitizer + UBSan under build/asan/.
@@ -59,7 +60,7 @@ PROGRAMS := $(PROGRAM_NAMES:%=$(CGI)/%.fcgi)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(B)/test/unit
 
-.PHONY: all deps test unit golden test-asan run bench fuzz soak clean
+.PHONY: all deps test unit golden test-asan run bench bench-compare fuzz soak clean
 all: $(B)/lda $(PROGRAMS) $(if $(UNIT_SRC),$(UNIT_BIN))
 
 deps:
@@ -106,8 +107,10 @@ golden: $(B)/lda
 
 # The whole suite, cheap and precise first; stays under 10 minutes on
 # 2 cores. Long soaks and fuzzing are separate targets (soak, fuzz, bench).
+# Builds use every core (JOBS); the suites run one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	$(MAKE) lint
 	$(MAKE) unit golden
 	$(MAKE) integration
@@ -119,13 +122,19 @@ test: deps
 # Unit, golden and the whole HTTP integration suite again, every program
 # built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan:
-	$(MAKE) MODE=asan all unit golden integration
+	$(MAKE) MODE=asan -j$(JOBS) all
+	$(MAKE) MODE=asan unit golden integration
 
 run: deps all
 	@sh scripts/lda-server run
 
 bench: deps all
 	@sh scripts/bench.sh
+
+# The 20-event p50 of this tree against another revision's (BASE).
+BASE ?= HEAD~1
+bench-compare: deps all
+	@python3 scripts/bench-compare.py $(BASE)
 
 FUZZ_SECONDS ?= 120
 fuzz: deps

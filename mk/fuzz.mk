@@ -7,7 +7,7 @@
 # still being written cannot break the others).
 #
 #   make fuzz-build          build every build/fuzz/fuzz_<target>
-#   make fuzz-smoke          regressions + 10 s per target (fuzz.sh --smoke)
+#   make fuzz-smoke          regressions + 5 s per target (fuzz.sh --smoke)
 #   sh scripts/fuzz.sh 300   longer runs, see the script header
 
 FUZZ_CC      ?= $(shell command -v clang-14 >/dev/null 2>&1 && \

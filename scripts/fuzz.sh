@@ -2,7 +2,7 @@
 # fuzz.sh: build and run every libFuzzer target of tests/fuzz/.
 #
 #   sh scripts/fuzz.sh [SECONDS|--smoke]    (default 120 s per target;
-#                                            --smoke = 10 s per target)
+#                                            --smoke = 5 s per target)
 #
 # For each target T (tests/fuzz/fuzz_T.c, built by `make fuzz-build` into
 # build/fuzz/fuzz_T):
@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 SMOKE=0
 case "${1:-120}" in
---smoke) SECS=10 SMOKE=1 ;;
+--smoke) SECS=5 SMOKE=1 ;;
 *[!0-9]* | "" | 0)
     echo "usage: sh scripts/fuzz.sh [SECONDS|--smoke]" >&2
     exit 2
@@ -34,7 +34,7 @@ case "${1:-120}" in
 esac
 
 FZ=build/fuzz
-if ! make -s fuzz-build; then
+if ! make -s -j"$(nproc 2>/dev/null || echo 2)" fuzz-build; then
     echo "fuzz: build failed" >&2
     exit 2
 fi

@@ -7,7 +7,7 @@ answer). BASE is built in a temporary git worktree; both servers run at
 once, each with its var dir on tmpfs, and are measured in alternating
 rounds (ROUNDS of RUNS sequential runs each, on one keep-alive
 connection), so load from elsewhere falls on both alike. Prints each
-round's p50 and the ratio of the medians. Reports, never fails on
+round's p50 and the median of the per-round ratios. Reports, never fails on
 figures.
 
 usage: bench-compare.py BASE [ROUNDS] [RUNS]"""
@@ -83,8 +83,12 @@ def main():
         for label, v in p50.items():
             print("  %-24s %s   median %.3f" % (
                 label, " ".join("%.3f" % x for x in v), statistics.median(v)))
-        a, b = (statistics.median(p50[label]) for label, _, _ in servers)
-        print("  this tree / base: %.3f (%+.1f %%)" % (b / a, (b / a - 1) * 100))
+        # each round measures both back to back: the median of the
+        # per-round ratios cancels load that changes between rounds
+        a, b = (p50[label] for label, _, _ in servers)
+        r = statistics.median(y / x for x, y in zip(a, b))
+        print("  this tree / base, median of the per-round ratios: %.3f "
+              "(%+.1f %%)" % (r, (r - 1) * 100))
         return 0
     finally:
         for _, _, env in servers:

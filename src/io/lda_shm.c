@@ -16,7 +16,7 @@
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
                "counters in shared memory need lock-free atomics");
 
-#define SHM_MAGIC 0x314d48532d41444cull /* "LDA-SHM1" */
+#define SHM_MAGIC 0x324d48532d41444cull /* "LDA-SHM2" */
 
 static lda_shm *shm;
 static int shm_fd = -1;

@@ -14,7 +14,8 @@
  * held, a process shares one (atomics keep the counts exact).
  *
  * The circuits are changed under a short OFD lock on their own bytes
- * (lda_shm_lock). The file is created atomically (link of a complete
+ * (lda_shm_lock); a flag per circuit lets the usual case (closed, nothing
+ * failed) go by without it. The file is created atomically (link of a complete
  * temporary); a file of another layout (an older build) is replaced by a
  * new one, whose counts start at zero. */
 #ifndef LDA_SHM_H
@@ -59,6 +60,10 @@ typedef struct lda_shm {
     uint64_t magic;
     uint64_t size; /* sizeof(lda_shm): the layout */
     lda_breaker circuit[LDA_SVC_COUNT];
+    /* 0 while circuit[s] is closed with no failure counted: then a run
+       may call, and a success changes nothing, without the lock. Written
+       under the lock, read without it. */
+    _Atomic uint32_t circuit_dirty[LDA_SVC_COUNT];
     lda_shm_slot slot[LDA_SHM_SLOTS];
 } lda_shm;
 

@@ -41,17 +41,34 @@ static void log_change(int s, uint32_t from, const lda_breaker *b,
                       lda_circuit_name((lda_breaker_state)b->state)));
 }
 
+/* Whether circuit s is closed with no failure counted (no lock). */
+static bool clean(const lda_shm *shm, int s)
+{
+    return atomic_load_explicit(&shm->circuit_dirty[s],
+                                memory_order_acquire) == 0;
+}
+
+/* After a transition, under the lock. */
+static void mark(lda_shm *shm, int s)
+{
+    const lda_breaker *b = &shm->circuit[s];
+    atomic_store_explicit(&shm->circuit_dirty[s],
+                          b->state != LDA_BREAKER_CLOSED || b->failures != 0,
+                          memory_order_release);
+}
+
 lda_breaker_pass lda_circuit_enter(int s, const lda_breaker_policy *p,
                                    const char *request_id, int64_t now_us)
 {
     lda_shm *shm = lda_shm_get();
-    if (!shm || p->threshold == 0)
+    if (!shm || p->threshold == 0 || clean(shm, s))
         return LDA_BREAKER_CALL;
     lda_shm_lock(s, true);
     lda_breaker *b = &shm->circuit[s];
     uint32_t from = b->state;
     lda_breaker_pass pass = lda_breaker_enter(b, p, now_us);
     lda_breaker after = *b;
+    mark(shm, s);
     lda_shm_lock(s, false);
     log_change(s, from, &after, request_id);
     return pass;
@@ -63,13 +80,16 @@ void lda_circuit_leave(int s, const lda_breaker_policy *p,
                        int64_t now_us)
 {
     lda_shm *shm = lda_shm_get();
-    if (!shm || p->threshold == 0 || pass == LDA_BREAKER_REFUSED)
-        return;
+    if (!shm || p->threshold == 0 || pass == LDA_BREAKER_REFUSED ||
+        (pass == LDA_BREAKER_CALL && o == LDA_BREAKER_SUCCESS &&
+         clean(shm, s)))
+        return; /* nothing to change */
     lda_shm_lock(s, true);
     lda_breaker *b = &shm->circuit[s];
     uint32_t from = b->state;
     lda_breaker_leave(b, p, pass, entered_us, o, now_us);
     lda_breaker after = *b;
+    mark(shm, s);
     lda_shm_lock(s, false);
     log_change(s, from, &after, request_id);
 }
@@ -81,7 +101,7 @@ void lda_circuit_shown(const lda_breaker_policy *p,
     int64_t now = lda_now_us();
     for (int s = 0; s < LDA_SVC_COUNT; s++) {
         lda_breaker b = {0};
-        if (shm) {
+        if (shm && !clean(shm, s)) {
             lda_shm_lock(s, true);
             b = shm->circuit[s];
             lda_shm_lock(s, false);

@@ -1117,6 +1117,18 @@ class Skip(Exception):
     """Raised by a test that does not apply to this web server."""
 
 
+# The ASan+UBSan build's programs (make test-asan).
+ASAN = os.sep + "asan" + os.sep in CGI_DIR + os.sep
+
+
+def not_under_asan(why):
+    """Skip the running test in the ASan+UBSan run: for tests of scripts,
+    configuration or timing, where the sanitizers watch no program code
+    the rest of the suite does not already run (make test's time budget)."""
+    if ASAN:
+        raise Skip("not under ASan: " + why)
+
+
 def only_on(*servers):
     """Skip the running test unless SERVER is one of servers (a test of
     one server's own behaviour, e.g. lighttpd's pre-spawned processes)."""

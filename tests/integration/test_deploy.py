@@ -284,6 +284,7 @@ def deploy_shared_hosting_htaccess():
     """Shared hosting: the page, the installed htaccess and the programs in
     a document root's cgi-bin/, under an Apache configured only with that
     document root, AllowOverride and stock modules; a run end to end."""
+    H.not_under_asan("Apache configuration")
     _, prefix = installed()
     share = os.path.join(prefix, "share/lda")
     root = tempfile.mkdtemp(prefix="lda-shared-")

@@ -232,6 +232,7 @@ def prometheus_scrapes():
     bearer token every second; its query API then has the runs. (Once,
     under lighttpd: the exposition is the programs' own under every web
     server, and the bearer token's way through Apache is metrics_key's.)"""
+    H.not_under_asan("the exposition is checked by metrics_counts_and_promtool")
     H.only_on("lighttpd")
     exe = shutil.which("prometheus")
     check(exe, "prometheus is not installed (scripts/install-deps.sh)")

@@ -163,6 +163,7 @@ def server_ctrl_c_lets_run_finish():
     """Ctrl-C (SIGINT to the process group) on `lda-server run` during a
     run, three times (the orphan was intermittent): the answer arrives
     whole and no process of the var dir is left."""
+    H.not_under_asan("lda-server and signals; every stop exits the programs")
     for i in range(3):
         s = H.Server(**_slow_run_env())
         s.port = H.free_port()
@@ -201,6 +202,7 @@ def server_ctrl_c_lets_run_finish():
 def server_internal_key_per_start():
     """Unset INTERNAL_API_KEY: a new key per start (file 0600, never in
     the log); set: the file holds that key."""
+    H.not_under_asan("the key file is lda-server's")
     with H.Server() as s:
         k1 = s.internal_key
         s.restart()

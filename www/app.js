@@ -1,15 +1,21 @@
 /* Upload page of the trade-surveillance pipeline (docs/reports.md,
  * docs/api.md).
  *
- * Flow: the analyst picks or drops a CSV; it is posted as multipart/form-data
- * (part "file") to /api/orchestrate with XMLHttpRequest so the upload can show
- * real progress; the JSON answer fills the summary, then the run's
- * suspicious_accounts.csv and detections.csv are fetched and parsed here
- * (RFC 4180) into a sortable, filterable table. Selecting an alert draws an
- * SVG timeline of that account/product's events, read again from the local
- * file with the input rules of docs/input.md. A 401 asks for the API key,
- * which is kept in sessionStorage and sent as X-API-Key on every call.
- * No framework, no build step, no external resource. */
+ * Flow: the analyst picks or drops a CSV (or a .csv.gz); it is posted with
+ * XMLHttpRequest so the upload can show real progress: as multipart/form-data
+ * (part "file", also a gzip file, which the server recognises by its magic
+ * bytes), or, for a plain CSV over COMPRESS_OVER when CompressionStream
+ * exists, gzip-compressed here and sent as a text/csv body with
+ * Content-Encoding: gzip (docs/input.md "Compressed input"). The JSON answer
+ * goes to loadRun(), which fetches the run's suspicious_accounts.csv,
+ * detections.csv and run.json and hands them to renderRun(): summary (run
+ * id, when it ran, a warning when most records were rejected) and a
+ * sortable, filterable table shown 100 rows a page. Selecting an alert
+ * draws an SVG timeline (time across, price up, size by quantity, colour by
+ * side) of that account/product's events, read again from the local file
+ * (inflated when gzip) with the input rules of docs/input.md. A 401 asks
+ * for the API key, which is kept in sessionStorage and sent as X-API-Key on
+ * every call. No framework, no build step, no external resource. */
 (function () {
   'use strict';
 
@@ -603,17 +609,23 @@
    * ticked); the server inflates them (docs/input.md "Compressed input"). */
   var COMPRESS_OVER = 4 * 1024 * 1024;
   function canCompress() { return typeof CompressionStream === 'function'; }
-  function looksGzipName(f) { return /\.gz$/i.test(f.name || ''); }
+  function looksGzipName(f) { return /\.gz$/i.test(f.name || ''); }   /* until the bytes are read */
 
   function chooseFile(f) {
     state.file = f || null;
     var p = $('file-chosen');
     if (f) {
-      var how = '';
-      if (looksGzipName(f)) how = '; gzip-compressed, sent as it is';
-      else if (f.size > COMPRESS_OVER && canCompress() && $('compress').checked)
-        how = '; will be gzip-compressed before sending';
-      p.textContent = 'Selected: ' + f.name + ' (' + bytes(f.size) + how + ')';
+      var words = function (gz) {
+        var how = '';
+        if (gz) how = '; gzip-compressed, sent as it is';
+        else if (f.size > COMPRESS_OVER && canCompress() && $('compress').checked)
+          how = '; will be gzip-compressed before sending';
+        return 'Selected: ' + f.name + ' (' + bytes(f.size) + how + ')';
+      };
+      p.textContent = words(looksGzipName(f));
+      /* gzip is told by the magic bytes, as the server does, not the name */
+      readHead(f, 3).then(function (b) { if (state.file === f) p.textContent = words(isGzip(b)); },
+                          function () { /* unreadable: the upload says so */ });
       p.hidden = false;
       say('File selected: ' + f.name + '. Press "Upload and analyse" to start.');
     } else {

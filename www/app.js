@@ -808,7 +808,7 @@
             'No result could be shown (HTTP ' + status + ').');
         return;
       }
-      loadRun(answer, { sent: how, answeredAt: new Date() });
+      loadRun(answer, { file: f, sent: how, answeredAt: new Date() });
     };
     xhr.onerror = function () {
       setBusy(false);
@@ -826,10 +826,16 @@
    * them. `answer` has the shape of the POST /api/orchestrate answer
    * (request_id, outputs, event_count, rejected_count, rejected, services);
    * this is the seam a later "reopen run" (GET /api/runs, not served yet)
-   * calls with a run it lists. `ctx`: {sent, answeredAt}, both optional. */
+   * calls with a run it lists. `ctx`: {file, sent, answeredAt}, all
+   * optional: `file` is the local input the timeline reads (none for a
+   * reopened run: the timeline then asks for the file again). */
   function loadRun(answer, ctx) {
     ctx = ctx || {};
     state.run = answer;
+    if (state.runFile !== (ctx.file || null)) {
+      state.runFile = ctx.file || null;
+      state.groupCache = null;
+    }
     say('Analysis finished. Loading the alerts…');
     var runJson = answer.request_id ?
       apiGet(runUrl('run.json')).then(function (r) { return r.status === 200 ? parseJson(r.body) : null; },

@@ -1,15 +1,21 @@
 /* Upload page of the trade-surveillance pipeline (docs/reports.md,
  * docs/api.md).
  *
- * Flow: the analyst picks or drops a CSV; it is posted as multipart/form-data
- * (part "file") to /api/orchestrate with XMLHttpRequest so the upload can show
- * real progress; the JSON answer fills the summary, then the run's
- * suspicious_accounts.csv and detections.csv are fetched and parsed here
- * (RFC 4180) into a sortable, filterable table. Selecting an alert draws an
- * SVG timeline of that account/product's events, read again from the local
- * file with the input rules of docs/input.md. A 401 asks for the API key,
- * which is kept in sessionStorage and sent as X-API-Key on every call.
- * No framework, no build step, no external resource. */
+ * Flow: the analyst picks or drops a CSV (or a .csv.gz); it is posted with
+ * XMLHttpRequest so the upload can show real progress: as multipart/form-data
+ * (part "file", also a gzip file, which the server recognises by its magic
+ * bytes), or, for a plain CSV over COMPRESS_OVER when CompressionStream
+ * exists, gzip-compressed here and sent as a text/csv body with
+ * Content-Encoding: gzip (docs/input.md "Compressed input"). The JSON answer
+ * goes to loadRun(), which fetches the run's suspicious_accounts.csv,
+ * detections.csv and run.json and hands them to renderRun(): summary (run
+ * id, when it ran, a warning when most records were rejected) and a
+ * sortable, filterable table shown 100 rows a page. Selecting an alert
+ * draws an SVG timeline (time across, price up, size by quantity, colour by
+ * side) of that account/product's events, read again from the local file
+ * (inflated when gzip) with the input rules of docs/input.md. A 401 asks
+ * for the API key, which is kept in sessionStorage and sent as X-API-Key on
+ * every call. No framework, no build step, no external resource. */
 (function () {
   'use strict';
 
@@ -51,7 +57,9 @@
     sortDir: 'ascending',
     selected: -1,
     groupCache: null,    /* {file, promise, map}: events around every alert */
-    retryTimer: null
+    retryTimer: null,
+    page: 0,             /* page of the alerts table */
+    sending: null        /* how the last file was sent (sizes) */
   };
 
   /* ------------------------------------------------------------------ */
@@ -347,6 +355,72 @@
     return s.length && '=+-@\t\r'.indexOf(s.charAt(0)) >= 0 ? "'" + s : s;
   }
 
+  /* What a file whose header is unusable looks like: the server's words
+   * (docs/input.md "What the file looks like", src/core/lda_csv.c sniff()),
+   * so the page never contradicts the server. `b` holds the first bytes of
+   * the input (inflated when it was gzip); null when nothing is recognised. */
+  var LOOKS = [
+    [[0x1f, 0x8b], 'this looks like a gzip file, not CSV text: decompress it first'],
+    [[0x50, 0x4b, 0x03, 0x04], 'this looks like a zip archive (an .xlsx workbook is one), not CSV text: export or extract the CSV first'],
+    [[0x42, 0x5a, 0x68], 'this looks like a bzip2 file, not CSV text: decompress it first (only gzip is decompressed)'],
+    [[0xfd, 0x37, 0x7a, 0x58, 0x5a], 'this looks like an xz file, not CSV text: decompress it first (only gzip is decompressed)'],
+    [[0x28, 0xb5, 0x2f, 0xfd], 'this looks like a zstd file, not CSV text: decompress it first (only gzip is decompressed)']
+  ];
+
+  function startsWith(b, sig) {
+    if (b.length < sig.length) return false;
+    for (var i = 0; i < sig.length; i++) if (b[i] !== sig[i]) return false;
+    return true;
+  }
+
+  function isGzip(b) { return startsWith(b, [0x1f, 0x8b, 0x08]); }
+
+  /* Required names in a line split at sep (blanks, CR, quotes ignored). */
+  function namesSplitBy(line, sep) {
+    var found = 0;
+    line.split(sep).forEach(function (piece) {
+      var t = piece.replace(/^[ \t\r"]+|[ \t\r"]+$/g, '').toLowerCase();
+      REQUIRED.forEach(function (k) { if (k === t) found++; });
+    });
+    return found;
+  }
+
+  function sniffSeparator(line) {
+    var seps = [';', '\t', '|'];
+    var words = ["fields seem separated by ';', not ','", "fields seem separated by tabs, not ','",
+                 "fields seem separated by '|', not ','"];
+    var commas = line.indexOf(',') >= 0;
+    var commaNames = namesSplitBy(line, ','), best = -1, bestNames = 0, counts = [];
+    for (var k = 0; k < 3; k++) {
+      counts[k] = line.split(seps[k]).length - 1;
+      var m = counts[k] ? namesSplitBy(line, seps[k]) : 0;
+      if (counts[k] && (best < 0 || m > bestNames || (m === bestNames && counts[k] > counts[best]))) {
+        best = k;
+        bestNames = m;
+      }
+    }
+    if (best < 0) return null;
+    if (bestNames > commaNames || (!commas && counts[best] >= 2))
+      return words[best] + ': save the file as comma-separated CSV';
+    return null;
+  }
+
+  function describeLook(b) {
+    for (var k = 0; k < LOOKS.length; k++) if (startsWith(b, LOOKS[k][0])) return LOOKS[k][1];
+    if (startsWith(b, [0xff, 0xfe, 0, 0]) || startsWith(b, [0, 0, 0xfe, 0xff]))
+      return 'the file is UTF-32, not UTF-8: save it as UTF-8';
+    if (startsWith(b, [0xff, 0xfe]) || startsWith(b, [0xfe, 0xff]))
+      return 'the file is UTF-16, not UTF-8: save it as UTF-8';
+    var skip = startsWith(b, [0xef, 0xbb, 0xbf]) ? 3 : 0;
+    var n = Math.min(b.length - skip, 65536), nul = 0, i;
+    for (i = 0; i < n; i++) if (b[skip + i] === 0x0a) { n = i; break; }
+    for (i = 0; i < n; i++) if (b[skip + i] === 0) nul++;
+    if (nul > 0 && nul * 4 >= n)
+      return 'the file seems to be UTF-16 (its first line is full of NUL bytes), not UTF-8: save it as UTF-8';
+    var line = new TextDecoder('latin1').decode(b.subarray(skip, skip + n));
+    return sniffSeparator(line);
+  }
+
   /* ------------------------------------------------------------------ */
   /* HTTP                                                                */
 
@@ -439,7 +513,9 @@
       showError('Not found.', (reason ? reason + '. ' : '') + 'The run or file does not exist on the server (HTTP 404).');
       return;
     case 413:
-      var size = state.file ? ' Your file is ' + bytes(state.file.size) + '.' : '';
+      var size = state.file ? ' Your file is ' + bytes(state.file.size) +
+        (state.sending && state.sending.how === 'compressed' ? ' (' + bytes(state.sending.sent) +
+          ' once compressed; the limit counts the decompressed size)' : '') + '.' : '';
       showError('The file is too large for this server.',
         'The server\'s size limit (upload bytes or number of events) was exceeded.' + size +
         (reason ? ' Server says: ' + reason + '.' : '') + ' Split the file and upload the parts separately.');
@@ -528,11 +604,28 @@
   /* ------------------------------------------------------------------ */
   /* Upload                                                              */
 
+  /* Plain CSV files larger than this are gzip-compressed in the browser
+   * before they are sent (when CompressionStream exists and the box is
+   * ticked); the server inflates them (docs/input.md "Compressed input"). */
+  var COMPRESS_OVER = 4 * 1024 * 1024;
+  function canCompress() { return typeof CompressionStream === 'function'; }
+  function looksGzipName(f) { return /\.gz$/i.test(f.name || ''); }   /* until the bytes are read */
+
   function chooseFile(f) {
     state.file = f || null;
     var p = $('file-chosen');
     if (f) {
-      p.textContent = 'Selected: ' + f.name + ' (' + bytes(f.size) + ')';
+      var words = function (gz) {
+        var how = '';
+        if (gz) how = '; gzip-compressed, sent as it is';
+        else if (f.size > COMPRESS_OVER && canCompress() && $('compress').checked)
+          how = '; will be gzip-compressed before sending';
+        return 'Selected: ' + f.name + ' (' + bytes(f.size) + how + ')';
+      };
+      p.textContent = words(looksGzipName(f));
+      /* gzip is told by the magic bytes, as the server does, not the name */
+      readHead(f, 3).then(function (b) { if (state.file === f) p.textContent = words(isGzip(b)); },
+                          function () { /* unreadable: the upload says so */ });
       p.hidden = false;
       say('File selected: ' + f.name + '. Press "Upload and analyse" to start.');
     } else {
@@ -563,7 +656,77 @@
     prog.value = Math.min(loaded, prog.max);
     var pct = total > 0 ? Math.floor(100 * loaded / total) : 0;
     $('progress-text').textContent = 'Uploading: ' + bytes(loaded) + ' of ' +
-      bytes(total) + ' (' + pct + ' %)';
+      bytes(total) + ' (' + pct + ' %)' + sentNote();
+  }
+
+  /* ", gzip of 8.7 MiB of CSV" while a compressed body is on its way. */
+  function sentNote() {
+    var s = state.sending;
+    if (!s) return '';
+    if (s.how === 'compressed') return ', gzip of ' + bytes(s.original) + ' of CSV';
+    if (s.how === 'gzip-file') return ', a gzip file' + (s.original ? ' of about ' + bytes(s.original) + ' of CSV' : '');
+    return '';
+  }
+
+  /* What was sent, for the summary: both sizes when compressed. */
+  function sentWords(s) {
+    if (!s) return '';
+    if (s.how === 'compressed')
+      return 'Sent ' + bytes(s.sent) + ': ' + s.name + ' (' + bytes(s.original) + ') gzip-compressed in this browser, ' +
+        Math.max(1, Math.round(100 * s.sent / s.original)) + ' % of its size, in ' + s.ms + ' ms.';
+    if (s.how === 'gzip-file')
+      return 'Sent ' + s.name + ' as it is: ' + bytes(s.sent) + ' of gzip' +
+        (s.original ? ', about ' + bytes(s.original) + ' of CSV once decompressed' : '') + '.';
+    return 'Sent ' + s.name + ' (' + bytes(s.sent) + ').';
+  }
+
+  /* Uncompressed size from a gzip trailer (ISIZE, mod 2^32; exact for one
+   * member under 4 GiB), or 0. */
+  function gzipSize(f) {
+    if (f.size < 18) return Promise.resolve(0);
+    return f.slice(f.size - 4).arrayBuffer().then(function (a) {
+      return new DataView(a).getUint32(0, true);
+    }, function () { return 0; });
+  }
+
+  /* Read the file through CompressionStream, counting bytes read for the
+   * progress line; resolves a Blob of gzip. */
+  function compress(f) {
+    var read = 0;
+    var count = new TransformStream({ transform: function (chunk, ctl) {
+      read += chunk.length;
+      $('progress').value = Math.min(read, $('progress').max);
+      $('progress-text').textContent = 'Compressing before sending: ' + bytes(read) + ' of ' + bytes(f.size) +
+        ' (' + Math.floor(100 * read / (f.size || 1)) + ' %)';
+      ctl.enqueue(chunk);
+    } });
+    var gz = f.stream().pipeThrough(count).pipeThrough(new CompressionStream('gzip'));
+    return new Response(gz).blob();
+  }
+
+  /* Decide how to send the file: as it is (multipart, also a .csv.gz the
+   * server recognises by its magic bytes) or compressed here first (a
+   * text/csv body with Content-Encoding: gzip). */
+  function prepareBody(f) {
+    return readHead(f, 3).then(function (head) {
+      if (isGzip(head)) {
+        return gzipSize(f).then(function (n) {
+          return { how: 'gzip-file', name: f.name, original: n, sent: f.size };
+        });
+      }
+      if (f.size > COMPRESS_OVER && canCompress() && $('compress').checked) {
+        var t0 = performance.now();
+        $('progress-label').textContent = 'Compression of ' + f.name;
+        $('progress').max = f.size;
+        $('progress').value = 0;
+        say('Compressing ' + f.name + ' (' + bytes(f.size) + ') before sending…');
+        return compress(f).then(function (blob) {
+          return { how: 'compressed', name: f.name, original: f.size, sent: blob.size, blob: blob,
+                   ms: Math.round(performance.now() - t0) };
+        });
+      }
+      return { how: 'plain', name: f.name, original: f.size, sent: f.size };
+    });
   }
 
   function upload() {
@@ -574,25 +737,45 @@
     resetResults();
     state.runFile = f;
     state.groupCache = null;
+    state.sending = null;
     setBusy(true);
     setState('uploading');
     $('progress-panel').hidden = false;
     $('progress-label').textContent = 'Upload of ' + f.name;
     showProgress(0, f.size);
     say('Uploading ' + f.name + '…');
+    prepareBody(f).then(function (how) { send(f, how); }, function (err) {
+      setBusy(false);
+      $('progress-panel').hidden = true;
+      showError('The file could not be read.', 'This browser could not read ' + f.name +
+        (err && err.message ? ': ' + err.message : '') + '. Choose it again and retry.');
+    });
+  }
 
-    var fd = new FormData();
-    fd.append('file', f, f.name);
+  function send(f, how) {
+    state.sending = how;
+    var body;
     var xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/orchestrate');
+    if (how.how === 'compressed') {
+      $('progress-label').textContent = 'Upload of ' + f.name + ' (gzip)';
+      xhr.setRequestHeader('Content-Type', 'text/csv');
+      xhr.setRequestHeader('Content-Encoding', 'gzip');
+      body = how.blob;
+    } else {
+      body = new FormData();
+      body.append('file', f, f.name);
+    }
     var k = apiKey();
     if (k) xhr.setRequestHeader('X-API-Key', k);
     xhr.setRequestHeader('Accept', 'application/json');
-    var total = f.size;
+    var total = how.sent;
+    showProgress(0, total);
+    say('Uploading ' + f.name + (how.how === 'compressed' ? ' (' + bytes(how.sent) + ' after compression)' : '') + '…');
     var processing = function () {
       if (document.body.getAttribute('data-state') !== 'uploading') return;
       showProgress(total, total);
-      $('progress-text').textContent = 'Uploaded ' + bytes(total) + '. Processing on the server…';
+      $('progress-text').textContent = 'Uploaded ' + bytes(total) + sentNote() + '. Processing on the server…';
       setState('processing');
       say('Upload complete. The server is analysing the events…');
     };
@@ -614,18 +797,18 @@
         explainFailure(status, xhr.responseText, xhr.getResponseHeader('Retry-After'), 'uploading');
         return;
       }
-      var body = parseJson(xhr.responseText);
-      if (!body || !body.outputs || !body.outputs.suspicious_accounts) {
+      var answer = parseJson(xhr.responseText);
+      if (!answer || !answer.outputs || !answer.outputs.suspicious_accounts) {
         $('progress-panel').hidden = true;
-        if (body && (body.status === 'failed' || body.error))
-          showError('The analysis could not be completed.', serverReason(body) || 'No report was produced.',
-                    describeServices(body));
+        if (answer && (answer.status === 'failed' || answer.error))
+          showError('The analysis could not be completed.', serverReason(answer) || 'No report was produced.',
+                    describeServices(answer));
         else
           showError('The server gave an answer this page does not understand.',
             'No result could be shown (HTTP ' + status + ').');
         return;
       }
-      received(body);
+      loadRun(answer, { file: f, sent: how, answeredAt: new Date() });
     };
     xhr.onerror = function () {
       setBusy(false);
@@ -633,34 +816,100 @@
       explainFailure(0, '', null, 'uploading ' + f.name);
     };
     xhr.ontimeout = xhr.onerror;
-    xhr.send(fd);
+    xhr.send(body);
   }
 
   /* ------------------------------------------------------------------ */
   /* Result                                                              */
 
-  function received(body) {
-    state.run = body;
+  /* Fetch a run's reports (and its run.json, for when it ran) and show
+   * them. `answer` has the shape of the POST /api/orchestrate answer
+   * (request_id, outputs, event_count, rejected_count, rejected, services);
+   * this is the seam a later "reopen run" (GET /api/runs, not served yet)
+   * calls with a run it lists. `ctx`: {file, sent, answeredAt}, all
+   * optional: `file` is the local input the timeline reads (none for a
+   * reopened run: the timeline then asks for the file again). */
+  function loadRun(answer, ctx) {
+    ctx = ctx || {};
+    state.run = answer;
+    if (state.runFile !== (ctx.file || null)) {
+      state.runFile = ctx.file || null;
+      state.groupCache = null;
+    }
     say('Analysis finished. Loading the alerts…');
-    Promise.all([apiGet(body.outputs.suspicious_accounts),
-                 body.outputs.detections ? apiGet(body.outputs.detections) : Promise.resolve(null)])
+    var runJson = answer.request_id ?
+      apiGet(runUrl('run.json')).then(function (r) { return r.status === 200 ? parseJson(r.body) : null; },
+                                      function () { return null; }) : Promise.resolve(null);
+    Promise.all([apiGet(answer.outputs.suspicious_accounts),
+                 answer.outputs.detections ? apiGet(answer.outputs.detections) : Promise.resolve(null),
+                 runJson])
       .then(function (res) {
         var sus = res[0], det = res[1];
         if (sus.status !== 200) {
           explainFailure(sus.status, sus.body, sus.retryAfter, 'loading the alerts');
           return;
         }
-        loadReports(sus.body, det && det.status === 200 ? det.body : null);
-        showSummary();
-        $('progress-panel').hidden = true;
-        setState('done');
-        var n = state.rows.length;
-        say('Done: ' + plural(n, 'alert', 'alerts') + ' found in ' +
-            plural(body.event_count || 0, 'event', 'events') + '.');
-        $('summary-title').focus();
+        renderRun(answer, { suspicious: sus.body, detections: det && det.status === 200 ? det.body : null,
+                            run: res[2], sent: ctx.sent, answeredAt: ctx.answeredAt });
       }, function () {
         explainFailure(0, '', null, 'loading the alerts');
       });
+  }
+
+  /* Show a run from its answer and its reports' text (synchronous). */
+  function renderRun(answer, reports) {
+    performance.mark('lda-render-start');
+    state.run = answer;
+    loadReports(reports.suspicious, reports.detections);
+    showSummary(reports);
+    $('progress-panel').hidden = true;
+    setState('done');
+    var n = state.rows.length;
+    say('Done: ' + plural(n, 'alert', 'alerts') + ' found in ' +
+        plural(answer.event_count || 0, 'event', 'events') + '.' +
+        (mostlyRejected(answer) ? ' Warning: most records were rejected.' : ''));
+    $('summary-title').focus();
+    performance.mark('lda-render-end');
+    try { performance.measure('lda-render', 'lda-render-start', 'lda-render-end'); } catch (e) { /* old browsers */ }
+  }
+
+  /* More than half of the data records were rejected. */
+  function mostlyRejected(r) {
+    var rej = r.rejected_count || 0, ok = r.event_count || 0;
+    return rej > 0 && rej > ok;
+  }
+
+  function pct(a, b) {
+    var p = 100 * a / (b || 1);
+    return (p >= 99.5 && a < b ? '>99' : p < 1 && a > 0 ? '<1' : String(Math.round(p))) + ' %';
+  }
+
+  /* "Run <id>, started <local> (<UTC>), took N s" from run.json, else the
+   * time the answer arrived. */
+  function showRunMeta(answer, reports) {
+    var id = answer.request_id || '';
+    $('run-id').textContent = id || '(no id)';
+    var run = reports && reports.run;
+    var started = run && typeof run.started === 'string' ? run.started : null;
+    var when = started ? new Date(started) : (reports && reports.answeredAt) || null;
+    var t = $('run-time');
+    if (when && !isNaN(when.getTime())) {
+      t.setAttribute('datetime', started || when.toISOString());
+      t.textContent = when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) +
+        ' (' + when.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '') + ' UTC)';
+    } else {
+      t.removeAttribute('datetime');
+      t.textContent = 'at an unknown time';
+    }
+    var took = '';
+    if (run && started && typeof run.finished === 'string') {
+      var ms = new Date(run.finished) - new Date(started);
+      if (ms >= 0) took = ms < 1000 ? ms + ' ms' : (ms / 1000).toFixed(1) + ' s';
+    }
+    $('run-took').textContent = took ? ', took ' + took + ' on the server' : '';
+    var sent = $('run-sent');
+    sent.textContent = sentWords(reports && reports.sent);
+    sent.hidden = !sent.textContent;
   }
 
   function runUrl(name) {
@@ -672,8 +921,9 @@
     return '/api/runs/' + encodeURIComponent(id) + '/' + name;
   }
 
-  function showSummary() {
+  function showSummary(reports) {
     var r = state.run;
+    showRunMeta(r, reports);
     $('sum-events').textContent = String(r.event_count != null ? r.event_count : '?');
     var rejCount = r.rejected_count || 0;
     $('sum-rejected').textContent = String(rejCount);
@@ -703,7 +953,20 @@
     }).map(function (s) {
       return 'The ' + serviceName(s) + ' succeeded after ' + plural(services[s].retry_count, 'retry', 'retries') + '.';
     });
-    if (!lines.length) {
+    var mostly = mostlyRejected(r);
+    var qw = $('quality-warn');
+    qw.hidden = !mostly;
+    if (mostly) {
+      var records = rejCount + (r.event_count || 0);
+      $('quality-text').textContent = rejCount + ' of ' + records + ' data records (' + pct(rejCount, records) +
+        ') could not be read and were left out; the alerts below come from the other ' +
+        plural(r.event_count || 0, 'record', 'records') + ' only. The reasons are listed below: check the file\'s columns and formats, then upload it again.';
+    }
+    if (!lines.length && mostly) {
+      sv.className = 'services warn';
+      sv.appendChild(el('p', null, 'The detectors and the aggregator completed, on ' +
+        plural(r.event_count || 0, 'readable record', 'readable records') + ' only.'));
+    } else if (!lines.length) {
       sv.className = 'services ok';
       sv.appendChild(el('p', null, 'Both detectors and the aggregator completed.'));
     } else {
@@ -717,7 +980,7 @@
     clear(list);
     var rej = Array.isArray(r.rejected) ? r.rejected : [];
     det.hidden = rejCount === 0;
-    det.open = false;
+    det.open = mostly;
     $('rejected-summary').textContent = 'Rejected records (' + rejCount + ')';
     $('rejected-note').textContent = rej.length < rejCount ?
       'The first ' + rej.length + ' of ' + rejCount + ' are listed. The header is record 1.' :
@@ -786,6 +1049,7 @@
     state.sortCol = -1;
     state.sortDir = 'ascending';
     state.selected = -1;
+    state.page = 0;
     state.groupCache = null;
     buildHead();
     buildTypeFilter();
@@ -838,32 +1102,48 @@
     }
     var name = state.header[col];
     var dir = state.sortDir === 'ascending' ? 1 : -1;
+    var keys = new Map();   /* one key per row, not one per comparison */
+    state.rows.forEach(function (r) { keys.set(r, sortKey(name, r.cells[col] || '')); });
     state.rows.sort(function (ra, rb) {
-      var a = sortKey(name, ra.cells[col] || ''), b = sortKey(name, rb.cells[col] || '');
+      var a = keys.get(ra), b = keys.get(rb);
       var c;
       if (a === null || b === null) c = a === null ? (b === null ? 0 : 1) : -1;  /* empty last */
       else c = dir * (typeof a === 'string' || typeof b === 'string' ? cmpText(String(a), String(b)) : (a < b ? -1 : a > b ? 1 : 0));
       return c || ra.index - rb.index;
     });
+    state.page = 0;
     renderRows();
     var label = COLUMN_LABELS[name] || name;
     say('Sorted by ' + label + ', ' + state.sortDir + '.');
+  }
+
+  /* Lower-case "account\u0000product" of a row, computed once. */
+  function searchText(r) {
+    if (r.search === undefined) {
+      var ai = state.header.indexOf('account_id'), pi = state.header.indexOf('product_id');
+      r.search = (r.cells[ai] || '').toLowerCase() + '\u0000' + (r.cells[pi] || '').toLowerCase();
+    }
+    return r.search;
   }
 
   function visibleRows() {
     var type = $('type-filter').value;
     var text = $('text-filter').value.trim().toLowerCase();
     var ti = state.header.indexOf('detection_type');
-    var ai = state.header.indexOf('account_id');
-    var pi = state.header.indexOf('product_id');
+    if (!type && !text) return state.rows;
     return state.rows.filter(function (r) {
       if (type && r.cells[ti] !== type) return false;
-      if (text) {
-        var acc = (r.cells[ai] || '').toLowerCase(), prod = (r.cells[pi] || '').toLowerCase();
-        if (acc.indexOf(text) < 0 && prod.indexOf(text) < 0) return false;
-      }
-      return true;
+      return !text || searchText(r).indexOf(text) >= 0;
     });
+  }
+
+  /* The table shows one page of PAGE_ROWS rows: 20,000 alerts would
+   * otherwise take seconds to lay out, on every filter keystroke. */
+  var PAGE_ROWS = 100;
+
+  function filtersChanged() {
+    state.page = 0;
+    renderRows();
   }
 
   function renderRows() {
@@ -880,13 +1160,17 @@
       }
     }
     var body = $('alerts-body');
-    clear(body);
     var rows = visibleRows();
+    var pages = Math.max(1, Math.ceil(rows.length / PAGE_ROWS));
+    if (!(state.page >= 0)) state.page = 0;
+    if (state.page >= pages) state.page = pages - 1;
+    var from = state.page * PAGE_ROWS;
+    var shown = rows.slice(from, from + PAGE_ROWS);
     var ai = state.header.indexOf('account_id');
     var pi = state.header.indexOf('product_id');
     var di = state.header.indexOf('detected_timestamp');
     var frag = document.createDocumentFragment();
-    rows.forEach(function (r) {
+    shown.forEach(function (r) {
       var tr = el('tr', { 'data-index': String(r.index) });
       if (r.index === state.selected) tr.className = 'selected';
       r.cells.forEach(function (v, i) {
@@ -909,15 +1193,26 @@
         'aria-label': 'Timeline of ' + (r.cells[ai] || '') + ' / ' + (r.cells[pi] || '') +
           ' at ' + (r.cells[di] || '')
       }, 'Timeline');
-      b.addEventListener('click', function () { selectAlert(r.index); });
       td.appendChild(b);
       tr.appendChild(td);
       frag.appendChild(tr);
     });
+    clear(body);
     body.appendChild(frag);
     var total = state.rows.length;
-    $('alert-count').textContent = rows.length + ' of ' + total + ' alerts';
+    $('alert-count').textContent = rows.length + ' of ' + total + ' alerts' +
+      (pages > 1 ? ', rows ' + (from + 1) + '–' + (from + shown.length) + ' shown' : '');
     $('alerts-empty').hidden = rows.length > 0 || total === 0;
+    $('pager').hidden = pages <= 1;
+    $('page-info').textContent = 'Page ' + (state.page + 1) + ' of ' + pages;
+    $('page-prev').disabled = state.page <= 0;
+    $('page-next').disabled = state.page >= pages - 1;
+  }
+
+  function turnPage(d) {
+    state.page += d;
+    renderRows();
+    say($('page-info').textContent + ': ' + $('alert-count').textContent + '.');
   }
 
   /* ------------------------------------------------------------------ */
@@ -984,14 +1279,31 @@
         found.get(key).push({ ts: ts, side: side, price: price, qty: qty.replace(/^\+/, ''),
                               type: type, recno: recno, order: order++ });
       });
-      var stream = file.stream().pipeThrough(new TextDecoderStream('utf-8'));
-      var rd = stream.getReader();
-      (function pump() {
+      var head = null;   /* first bytes of the (inflated) input, for describeLook */
+      var rd = null;
+      inputBytes(file).then(function (bytes) {
+        var keep = new TransformStream({ transform: function (chunk, ctl) {
+          if (!head) head = chunk.slice(0, 65536);
+          else if (head.length < 65536) {
+            var m = new Uint8Array(Math.min(65536, head.length + chunk.length));
+            m.set(head);
+            m.set(chunk.subarray(0, m.length - head.length), head.length);
+            head = m;
+          }
+          ctl.enqueue(chunk);
+        } });
+        rd = bytes.pipeThrough(keep).pipeThrough(new TextDecoderStream('utf-8')).getReader();
+        pump();
+      }, reject);
+      function pump() {
         rd.read().then(function (x) {
           if (x.done || reader.stopped) {
             if (!reader.stopped) reader.end();
             else rd.cancel();
-            if (headerError) { reject(new Error(headerError)); return; }
+            if (headerError) {
+              reject(new Error((head && describeLook(head)) || headerError));
+              return;
+            }
             found.forEach(function (events) {
               events.sort(function (a, b) { return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.order - b.order; });
             });
@@ -1001,8 +1313,23 @@
           reader.push(x.value);
           pump();
         }, reject);
-      })();
+      }
     });
+  }
+
+  /* The bytes of a chosen file as the server reads them: a gzip file
+   * (magic bytes, not the name) is inflated, as the server does. */
+  function inputBytes(file) {
+    return readHead(file, 3).then(function (b) {
+      if (!isGzip(b)) return file.stream();
+      if (typeof DecompressionStream !== 'function')
+        throw new Error('this browser cannot decompress the gzip file');
+      return file.stream().pipeThrough(new DecompressionStream('gzip'));
+    });
+  }
+
+  function readHead(blob, n) {
+    return blob.slice(0, n).arrayBuffer().then(function (a) { return new Uint8Array(a); });
   }
 
   function alertWindow(row) {
@@ -1095,39 +1422,89 @@
                     1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 15e6, 3e7, 6e7, 12e7, 3e8, 6e8, 9e8, 18e8,
                     36e8, 72e8, 108e8, 216e8, 432e8, 864e8, 1728e8, 6048e8];
 
+  /* A "nice" step (1, 2 or 5 times a power of ten) giving about n steps. */
+  function niceStep(range, n) {
+    var raw = range / Math.max(1, n);
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+  }
+
+  /* Marker shape of an event type, r its half-size. */
+  function shapeFor(cls, r) {
+    var f = function (v) { return (Math.round(v * 10) / 10).toString(); };
+    if (cls === 'placed') return svg('circle', { 'class': 'shape placed', r: f(r) });
+    if (cls === 'cancelled') {
+      var c = r;
+      return svg('path', { 'class': 'shape cancelled',
+        d: 'M' + f(-c) + ',' + f(-c) + 'L' + f(c) + ',' + f(c) + 'M' + f(-c) + ',' + f(c) + 'L' + f(c) + ',' + f(-c) });
+    }
+    var d = r * 1.2;
+    return svg('path', { 'class': 'shape traded',
+      d: 'M0,' + f(-d) + 'L' + f(d) + ',0L0,' + f(d) + 'L' + f(-d) + ',0Z' });
+  }
+
+  /* Time runs left to right; each event sits at its price (axis on the
+   * left) with a size growing with its quantity (area ~ quantity); colour
+   * is the side, shape the event type, as the legend shows. */
   function drawTimeline(host, events, win, account, product) {
     var width = Math.max(300, Math.min(1100, host.clientWidth || 600));
     var narrow = width < 480;
-    var ml = narrow ? 40 : 52, mr = 16, mt = 14, mb = 44;
-    var laneH = 18, lanes = 3;
-    var axisY = mt + lanes * laneH + 16;
-    var height = axisY + lanes * laneH + 16 + mb;
+    var prices = events.map(function (e) { return parseFloat(e.price); });
+    var lo = prices.length ? Math.min.apply(null, prices) : 1;
+    var hi = prices.length ? Math.max.apply(null, prices) : 1;
+    if (hi - lo < Math.abs(hi) * 1e-6 || hi === lo) {
+      var d0 = Math.max(Math.abs(hi) * 0.005, 0.01);
+      lo -= d0; hi += d0;
+    }
+    var pstep = niceStep(hi - lo, narrow ? 4 : 5);
+    lo = Math.floor(lo / pstep) * pstep;
+    hi = Math.ceil(hi / pstep) * pstep;
+    if (hi - lo < pstep * 2) hi = lo + pstep * 2;
+    var pdigits = Math.max(0, Math.min(8, -Math.floor(Math.log10(pstep) + 1e-9)));
+    var labelW = Math.max(String(hi.toFixed(pdigits)).length, String(lo.toFixed(pdigits)).length) * 7 + 10;
+    var ml = Math.max(narrow ? 40 : 52, labelW), mr = 16, mt = 22, mb = 44;
+    var plotH = narrow ? 200 : 260;
+    var axisY = mt + plotH;
+    var height = axisY + mb;
     var span = Number(win.to - win.from) || 1;
     var plotW = width - ml - mr;
     var x = function (us) { return ml + plotW * Number(us - win.from) / span; };
+    var y = function (p) { return axisY - 8 - (plotH - 16) * (p - lo) / (hi - lo); };
+    var qmax = 1;
+    events.forEach(function (e) { var q = Number(e.qty); if (q > qmax) qmax = q; });
+    var size = function (q) { return 3 + 6 * Math.sqrt(Math.max(0, Number(q)) / qmax); };
 
     var root = svg('svg', {
       id: 'timeline-svg', 'class': 'timeline-svg', width: String(width), height: String(height),
       viewBox: '0 0 ' + width + ' ' + height, role: 'img',
       'aria-labelledby': 'timeline-svg-title timeline-caption',
-      'data-from': String(win.from), 'data-to': String(win.to)
+      'data-from': String(win.from), 'data-to': String(win.to),
+      'data-price-low': String(lo), 'data-price-high': String(hi)
     });
     root.appendChild(svg('title', { id: 'timeline-svg-title' },
-      'Events of ' + account + ' / ' + product + ' around the alert'));
+      'Events of ' + account + ' / ' + product + ' around the alert, by time and price'));
 
     /* detection window */
     var wx = x(win.start), ww = Math.max(2, x(win.end) - wx);
-    var winTop = mt - 4, winBottom = axisY + lanes * laneH + 8;
-    root.appendChild(svg('rect', { 'class': 'window', x: wx.toFixed(1), y: String(winTop),
-      width: ww.toFixed(1), height: String(winBottom - winTop) }));
+    root.appendChild(svg('rect', { 'class': 'window', x: wx.toFixed(1), y: String(mt),
+      width: ww.toFixed(1), height: String(plotH) }));
 
-    /* side labels and axis */
-    root.appendChild(svg('text', { 'class': 'side-label', x: '4', y: String(axisY - lanes * laneH / 2) }, 'BUY'));
-    root.appendChild(svg('text', { 'class': 'side-label', x: '4', y: String(axisY + lanes * laneH / 2 + 10) }, 'SELL'));
-    root.appendChild(svg('line', { 'class': 'axis', x1: String(ml), x2: String(width - mr),
+    /* price axis: grid lines and labels on the left */
+    var pticks = root.appendChild(svg('g', { 'class': 'price-ticks' }));
+    for (var pv = lo; pv <= hi + pstep / 2; pv += pstep) {
+      var py = y(pv).toFixed(1);
+      pticks.appendChild(svg('line', { 'class': 'tick price-tick', x1: String(ml), x2: String(width - mr), y1: py, y2: py }));
+      pticks.appendChild(svg('text', { 'class': 'tick-label price-label', x: String(ml - 5), y: String(+py + 4),
+        'text-anchor': 'end' }, pv.toFixed(pdigits)));
+    }
+    root.appendChild(svg('text', { 'class': 'axis-title', x: '2', y: '12' }, 'Price'));
+    root.appendChild(svg('line', { 'class': 'axis price-axis', x1: String(ml), x2: String(ml),
+      y1: String(mt), y2: String(axisY) }));
+
+    /* time axis: ticks, the smallest step giving at most width/95 ticks */
+    root.appendChild(svg('line', { 'class': 'axis time-axis', x1: String(ml), x2: String(width - mr),
       y1: String(axisY), y2: String(axisY) }));
-
-    /* ticks: the smallest step giving at most width/95 ticks */
     var maxTicks = Math.max(2, Math.floor(plotW / (narrow ? 80 : 95)));
     var stepUs = TICK_STEPS[TICK_STEPS.length - 1];
     for (var s = 0; s < TICK_STEPS.length; s++) {
@@ -1142,46 +1519,41 @@
     var lastDate = '';
     for (var t = first; t <= win.to; t += step) {
       var tx = x(t).toFixed(1);
-      var bottom = height - mb;
-      ticks.appendChild(svg('line', { 'class': 'tick', x1: tx, x2: tx, y1: String(mt - 4), y2: String(bottom) }));
+      ticks.appendChild(svg('line', { 'class': 'tick', x1: tx, x2: tx, y1: String(mt), y2: String(axisY + 4) }));
       var f = fmtTime(t, digits);
-      ticks.appendChild(svg('text', { 'class': 'tick-label', x: tx, y: String(bottom + 14), 'text-anchor': 'middle' }, f.time));
+      ticks.appendChild(svg('text', { 'class': 'tick-label', x: tx, y: String(axisY + 16), 'text-anchor': 'middle' }, f.time));
       if (f.date !== lastDate) {
-        ticks.appendChild(svg('text', { 'class': 'tick-date', x: tx, y: String(bottom + 28), 'text-anchor': 'middle' }, f.date));
+        ticks.appendChild(svg('text', { 'class': 'tick-date', x: tx, y: String(axisY + 30), 'text-anchor': 'middle' }, f.date));
         lastDate = f.date;
       }
     }
 
-    /* markers: BUY above, SELL below; close markers are stacked in lanes */
-    var lastX = { BUY: [], SELL: [] };
+    /* markers: larger quantities first, so small markers stay on top */
     var marks = root.appendChild(svg('g', { 'class': 'markers' }));
     var tbody = $('events-body');
-    events.forEach(function (e) {
-      var mx = x(e.ts);
-      var lx = lastX[e.side];
-      var lane = 0;
-      while (lane < lanes - 1 && lx[lane] !== undefined && mx - lx[lane] < 12) lane++;
-      lx[lane] = mx;
-      var dy = (lane + 1) * laneH - 4;
-      var my = e.side === 'BUY' ? axisY - dy : axisY + dy;
+    var order = events.map(function (e, i) { return i; });
+    order.sort(function (i, j) { return Number(events[j].qty) - Number(events[i].qty) || i - j; });
+    var groups = [];
+    events.forEach(function (e, i) {
+      var mx = x(e.ts), my = y(parseFloat(e.price));
       var cls = EVENT_CLASS[e.type];
       var ft = fmtTime(e.ts, 6);
       var words = ft.date + ' ' + ft.time + ' UTC, ' + e.side + ' ' + EVENT_WORDS[e.type] +
         ', ' + e.qty + ' @ ' + e.price + ' (record ' + e.recno + ')';
       var g = svg('g', { 'class': 'marker ' + cls + ' ' + e.side.toLowerCase(),
         'data-type': e.type, 'data-side': e.side, 'data-record': String(e.recno),
+        'data-price': e.price, 'data-qty': e.qty,
         transform: 'translate(' + mx.toFixed(1) + ',' + my.toFixed(1) + ')' });
       g.appendChild(svg('title', null, words));
-      if (cls === 'placed') g.appendChild(svg('circle', { 'class': 'shape placed', r: '5' }));
-      else if (cls === 'cancelled') g.appendChild(svg('path', { 'class': 'shape cancelled', d: 'M-5,-5L5,5M-5,5L5,-5' }));
-      else g.appendChild(svg('path', { 'class': 'shape traded', d: 'M0,-6L6,0L0,6L-6,0Z' }));
-      marks.appendChild(g);
+      g.appendChild(shapeFor(cls, size(e.qty)));
+      groups[i] = g;
 
       var tr = el('tr');
       [ft.date + ' ' + ft.time, EVENT_WORDS[e.type], e.side, e.price, e.qty, String(e.recno)]
         .forEach(function (v) { tr.appendChild(el('td', null, v)); });
       tbody.appendChild(tr);
     });
+    order.forEach(function (i) { marks.appendChild(groups[i]); });
     host.appendChild(root);
 
     var a = fmtTime(win.from, 3), b = fmtTime(win.to, 3);
@@ -1190,7 +1562,8 @@
     cap.setAttribute('data-count', String(events.length));
     cap.textContent = 'Showing ' + plural(events.length, 'event', 'events') + ' of ' + account + ' / ' +
       product + ' from ' + a.date + ' ' + a.time + ' to ' + (b.date !== a.date ? b.date + ' ' : '') + b.time +
-      ' UTC. The shaded detection window runs ' + ws.time + '–' + we.time + ' (' +
+      ' UTC, each at its price (' + lo.toFixed(pdigits) + ' to ' + hi.toFixed(pdigits) +
+      ') and sized by its quantity (largest ' + qmax + '). The shaded detection window runs ' + ws.time + '–' + we.time + ' (' +
       (Number(win.end - win.start) / US_PER_S).toFixed(3) + ' s), padded by ' +
       (Number(win.pad) / US_PER_S).toFixed(0) + ' s on each side.';
   }
@@ -1234,8 +1607,17 @@
     ['dl-suspicious', 'dl-detections', 'dl-run'].forEach(function (id) {
       $(id).addEventListener('click', download);
     });
-    $('type-filter').addEventListener('change', renderRows);
-    $('text-filter').addEventListener('input', renderRows);
+    $('type-filter').addEventListener('change', filtersChanged);
+    $('text-filter').addEventListener('input', filtersChanged);
+    $('page-prev').addEventListener('click', function () { turnPage(-1); });
+    $('page-next').addEventListener('click', function () { turnPage(1); });
+    /* one listener for every row's Timeline button */
+    $('alerts-body').addEventListener('click', function (e) {
+      var b = e.target.closest && e.target.closest('button.show-timeline');
+      if (b) selectAlert(+b.getAttribute('data-index'));
+    });
+    $('compress').addEventListener('change', function () { if (state.file) chooseFile(state.file); });
+    if (!canCompress()) $('compress-field').hidden = true;
 
     /* Drop anywhere on the page. */
     var dz = $('dropzone');
@@ -1290,7 +1672,7 @@
   }
 
   /* Exposed for the browser test's parser checks; no effect on the page. */
-  window.ldaPage = { parseCsvText: parseCsvText, parseTimestamp: parseTimestamp };
+  window.ldaPage = { parseCsvText: parseCsvText, parseTimestamp: parseTimestamp, describeLook: describeLook };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();

@@ -255,7 +255,8 @@ static bool run(const lda_config *cfg, det *d, lda_answer *out, lda_err *e)
                 json_pack("{s:I,s:I,s:i,s:i}", "event_count",
                           (json_int_t)d->set.n, "sequences", (json_int_t)nseq,
                           "read_ms", d->read_ms, "ms", ms_since(t0)));
-    if (ok && lda_failpoint("exit-after-cache", d->k.request_id))
+    if (ok && lda_failpoint_for("exit-after-cache", d->k.request_id,
+                                d->k.fingerprint))
         _exit(1);
     ok = ok && answer_entry(text, tlen, false, d->bin, out);
     free(text);

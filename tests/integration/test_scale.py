@@ -150,7 +150,8 @@ def run_identical(f, data, what):
     """One run of data through the front; its reports are build/lda's.
     Returns the answer (JSON)."""
     r = f.orchestrate_csv(data)
-    eq(r.status, 200, "%s: %r" % (what, r.body[:300]))
+    eq(r.status, 200, "%s: %r" % (what, r.json().get("error")
+                                  if r.is_json() else r.body[:300]))
     j = r.json()
     eq(j["status"], "completed", what + " status")
     ref = H.run_lda(data)
@@ -461,10 +462,13 @@ def scale_shard_dedup():
     first = min(s for (svc, s) in parts(g.events, shards)
                 if svc == "layering")
     fp = H.fingerprint(parts(g.events, shards)[("layering", first)])
-    env = dict(LDA_FAILPOINTS="detect-layering:exit-after-cache:1:fp=" + fp)
+    # two processes per detector: one answers while the host's lighttpd
+    # replaces the one that died (503s meanwhile, retried)
+    env = dict(LDA_FAILPOINTS="detect-layering:exit-after-cache:1:fp=" + fp,
+               LDA_PROCS_DETECT=2)
     with Backend("127.0.0.2", **env) as a, Backend("127.0.0.3", **env) as b, \
             front((a, b), LDA_SHARDS=shards, LDA_DETECT_BALANCE="hash",
-                  RETRY_BACKOFF_BASE_SECONDS=0.2) as f:
+                  RETRY_BACKOFF_BASE_SECONDS=0.2, MAX_RETRIES=5) as f:
         j = run_identical(f, g.data, "a shard retried")
         rid = j["request_id"]
         sr = j["services"]["layering"]["shard_retries"]
@@ -497,6 +501,7 @@ def scale_local_shards():
                 if svc == "layering")
     fp = H.fingerprint(parts(g.events, shards)[("layering", first)])
     with H.Server(LDA_SHARDS=shards, RETRY_BACKOFF_BASE_SECONDS=0.2,
+                  MAX_RETRIES=5,
                   LDA_FAILPOINTS="detect-layering:exit-after-cache:1:fp=" +
                   fp[:12]) as s:
         j = run_identical(s, g.data, "3 local shards")

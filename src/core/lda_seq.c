@@ -97,7 +97,8 @@ bool lda_seqlist_append(lda_seqlist *dst, const lda_seqlist *src)
         const lda_seq *s = &src->v[i];
         const lda_seqkey *k = &src->keys[s->key];
         uint32_t key = lda_seqlist_key(dst, src->text.data + k->acc_off,
-                                       k->acc_len, src->text.data + k->prod_off,
+                                       k->acc_len,
+                                       src->text.data + k->prod_off,
                                        k->prod_len);
         lda_seq *q = key == UINT32_MAX ? NULL : lda_seqlist_push(dst);
         if (!q)
@@ -105,9 +106,8 @@ bool lda_seqlist_append(lda_seqlist *dst, const lda_seqlist *src)
         *q = *s;
         q->key = key;
         q->orders_off = 0;
-        if (s->norders &&
-            !lda_seqlist_set_orders(dst, q, src->orders + s->orders_off,
-                                    s->norders))
+        if (s->norders && !lda_seqlist_set_orders(
+                              dst, q, src->orders + s->orders_off, s->norders))
             return false;
     }
     return true;

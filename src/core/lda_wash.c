@@ -15,7 +15,7 @@ typedef struct trade_view {
     int64_t *ts;
     double *price;
     uint64_t *buys, *vol, *buyvol, *sw; /* prefix sums, n + 1 entries */
-    uint8_t *vol_hi, *buyvol_hi;        /* wraps of vol, buyvol (lda_lanes.h) */
+    uint8_t *vol_hi, *buyvol_hi; /* wraps of vol, buyvol (lda_lanes.h) */
     size_t n;
 } trade_view;
 

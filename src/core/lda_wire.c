@@ -110,8 +110,8 @@ int lda_wire_encode_sel(const lda_set *s, const lda_select *sel, lda_buf *out,
     add_varint(out, ngr);
     for (size_t gi = 0; gi < s->ngroups && !out->oom; gi++) {
         const lda_group *g = &s->groups[gi];
-        size_t k =
-            lda_select_group(sel, gi) ? group_count(s, g, sel->mask) : 0;
+        size_t k = lda_select_group(sel, gi) ? group_count(s, g, sel->mask)
+                                             : 0;
         if (k == 0)
             continue;
         add_text(out, lda_set_str(s, g->acc_off), g->acc_len);

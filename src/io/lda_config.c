@@ -152,7 +152,8 @@ static unsigned count_words(const char *v)
 {
     unsigned n = 0;
     for (const char *p = v; p && *p; p++)
-        if (*p != ' ' && *p != '\t' && (p == v || p[-1] == ' ' || p[-1] == '\t'))
+        if (*p != ' ' && *p != '\t' &&
+            (p == v || p[-1] == ' ' || p[-1] == '\t'))
             n++;
     return n;
 }
@@ -163,7 +164,7 @@ static void load_shards(loader *l, lda_config *c)
     unsigned hosts = count_words(env("LDA_DETECT_HOSTS"));
     uint64_t v;
     get_count(l, "LDA_SHARDS",
-              hosts == 0                ? 1
+              hosts == 0               ? 1
               : hosts > LDA_SHARDS_MAX ? LDA_SHARDS_MAX
                                        : hosts,
               false, &v);

@@ -132,9 +132,9 @@ typedef struct det_outcome {
                                      when ok (the sequences of every shard
                                      are in seqs) */
     lda_seqlist seqs;
-    char status[16];     /* reported in "services" */
-    char error[ERR_MAX]; /* safe words, "" when none */
-    unsigned retry_count;                 /* the sum over its shards */
+    char status[16];                        /* reported in "services" */
+    char error[ERR_MAX];                    /* safe words, "" when none */
+    unsigned retry_count;                   /* the sum over its shards */
     unsigned shard_retries[LDA_SHARDS_MAX]; /* each shard's */
 } det_outcome;
 
@@ -174,8 +174,8 @@ typedef struct run {
     char fp_all[65]; /* of every event: the run's */
     unsigned shards; /* LDA_SHARDS */
     det_part part[LDA_SVC_COUNT][LDA_SHARDS_MAX]; /* [detector][shard] */
-    lda_breaker_pass pass[LDA_SVC_COUNT]; /* the circuits' word */
-    int64_t entered[LDA_SVC_COUNT];       /* when each was asked */
+    lda_breaker_pass pass[LDA_SVC_COUNT];         /* the circuits' word */
+    int64_t entered[LDA_SVC_COUNT];               /* when each was asked */
     det_outcome out[LDA_SVC_COUNT];
     lda_call agg;
     bool agg_ok;     /* aggregator answered "completed" */
@@ -308,8 +308,8 @@ static bool encode(run *g)
 {
     lda_fpjob all;
     lda_fpjob_start(&all, &g->set, LDA_FP_ALL);
-    uint8_t *shard_of =
-        g->shards > 1 ? lda_shard_groups(&g->set, g->shards) : NULL;
+    uint8_t *shard_of = g->shards > 1 ? lda_shard_groups(&g->set, g->shards)
+                                      : NULL;
     bool ok = g->shards == 1 || shard_of;
     for (int i = 0; ok && i < LDA_SVC_COUNT; i++)
         ok = encode_service(g, i, shard_of);
@@ -582,12 +582,12 @@ static json_t *result_entry(run *g, int i)
                       g->r->request_id, "service_name", lda_svcs[i].name,
                       "status", o->status, "results", "error", o->error,
                       "final_status", 1);
-    if (e && (json_object_set_new(e, "retry_count",
-                                  json_integer((json_int_t)o->retry_count)) ||
-              json_object_set_new(e, "shards",
-                                  json_integer((json_int_t)g->shards)) ||
-              json_object_set_new(e, "shard_retries",
-                                  shard_retries_json(g, i)))) {
+    if (e &&
+        (json_object_set_new(e, "retry_count",
+                             json_integer((json_int_t)o->retry_count)) ||
+         json_object_set_new(e, "shards",
+                             json_integer((json_int_t)g->shards)) ||
+         json_object_set_new(e, "shard_retries", shard_retries_json(g, i)))) {
         json_decref(e);
         e = NULL;
     }
@@ -645,9 +645,9 @@ static void forget_cached(const run *g)
             if (g->part[i][s].called &&
                 lda_cache_forget(g->cfg->var_dir, lda_svcs[i].name,
                                  g->r->request_id, g->part[i][s].fp) < 0)
-            lda_log(LDA_WARN, g->r->request_id, "cache entry not removed",
-                    json_pack("{s:s,s:s}", "service", lda_svcs[i].name,
-                              "detail", strerror(errno)));
+                lda_log(LDA_WARN, g->r->request_id, "cache entry not removed",
+                        json_pack("{s:s,s:s}", "service", lda_svcs[i].name,
+                                  "detail", strerror(errno)));
 }
 
 /* The aggregator answered 200: completed, or why not. */
@@ -770,13 +770,13 @@ static bool answer(run *g, lda_answer *out)
     error[0] = '\0';
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         const det_outcome *o = &g->out[i];
-        json_object_set_new(
-            services, lda_svcs[i].name,
-            json_pack("{s:s,s:I,s:o,s:I,s:o*}", "status", o->status,
-                      "retry_count", (json_int_t)o->retry_count, "error",
-                      lda_runrec_str(o->error), "shards",
-                      (json_int_t)g->shards, "shard_retries",
-                      shard_retries_json(g, i)));
+        json_object_set_new(services, lda_svcs[i].name,
+                            json_pack("{s:s,s:I,s:o,s:I,s:o*}", "status",
+                                      o->status, "retry_count",
+                                      (json_int_t)o->retry_count, "error",
+                                      lda_runrec_str(o->error), "shards",
+                                      (json_int_t)g->shards, "shard_retries",
+                                      shard_retries_json(g, i)));
         if (!o->ok) {
             json_array_append_new(failed, json_string(lda_svcs[i].name));
             el += (size_t)snprintf(error + el, sizeof error - el, "%s%s: %s",

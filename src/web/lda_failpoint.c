@@ -113,8 +113,8 @@ int lda_failpoint_init(const char *prog, const char *var_dir)
 static bool take_count(const fp_entry *f)
 {
     char path[4200];
-    if (snprintf(path, sizeof path, "%s/%s.%s%s%s", fp_dir, fp_prog,
-                 f->action, f->fp[0] ? "." : "", f->fp) >= (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/%s.%s%s%s", fp_dir, fp_prog, f->action,
+                 f->fp[0] ? "." : "", f->fp) >= (int)sizeof path)
         return false;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0)

@@ -45,8 +45,7 @@ static void test_hash_spread(void)
                 char acc[16], prod[16];
                 int la = snprintf(acc, sizeof acc, "ACC%04d", a);
                 int lp = snprintf(prod, sizeof prod, "SYM%02d", p);
-                count[lda_shard_hash(acc, (size_t)la, prod, (size_t)lp) %
-                      n]++;
+                count[lda_shard_hash(acc, (size_t)la, prod, (size_t)lp) % n]++;
             }
         unsigned mean = 6400 / n;
         for (unsigned s = 0; s < n; s++)
@@ -172,13 +171,12 @@ static void test_shards_identical(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(gs);
         for (size_t g = 0; g < r.set.ngroups; g++) {
             const lda_group *gr = &r.set.groups[g];
-            CU_ASSERT_EQUAL(gs[g], lda_shard_hash(lda_set_str(&r.set,
-                                                              gr->acc_off),
-                                                  gr->acc_len,
-                                                  lda_set_str(&r.set,
-                                                              gr->prod_off),
-                                                  gr->prod_len) %
-                                       n);
+            CU_ASSERT_EQUAL(gs[g],
+                            lda_shard_hash(lda_set_str(&r.set, gr->acc_off),
+                                           gr->acc_len,
+                                           lda_set_str(&r.set, gr->prod_off),
+                                           gr->prod_len) %
+                                n);
         }
         lda_seqlist lay, wash;
         lda_seqlist_init(&lay);
@@ -217,12 +215,12 @@ static void test_shards_identical(void)
 static void test_empty_selection(void)
 {
     lda_run r;
-    CU_ASSERT_EQUAL_FATAL(
-        lda_test_run(&r,
-                     LDA_CSV_HEADER "2025-01-02T10:00:00Z,A,P,BUY,1,1,"
-                                    "ORDER_PLACED\n",
-                     NULL, NULL),
-        0);
+    CU_ASSERT_EQUAL_FATAL(lda_test_run(&r,
+                                       LDA_CSV_HEADER
+                                       "2025-01-02T10:00:00Z,A,P,BUY,1,1,"
+                                       "ORDER_PLACED\n",
+                                       NULL, NULL),
+                          0);
     uint8_t gs[1] = {1};
     lda_select sel = {LDA_FP_ALL, gs, 0};
     lda_buf b;
@@ -233,7 +231,8 @@ static void test_empty_selection(void)
     char hex[65];
     CU_ASSERT_EQUAL(lda_fingerprint_sel(&r.set, &sel, hex), 0);
     CU_ASSERT_STRING_EQUAL(
-        hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        hex,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     lda_buf_free(&b);
     lda_test_run_free(&r);
 }

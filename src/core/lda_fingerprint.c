@@ -1,7 +1,8 @@
 /* lda_fingerprint: SHA-256 of the canonical event lines (see the header).
  *
- * The sorted order of the lines is produced without sorting text: groups
- * are sorted by (account, product) bytewise (TAB sorts below every byte an
+ * The sorted order of the lines is produced without sorting text: the
+ * groups the selection takes (lda_select: all, or one shard's) are sorted
+ * by (account, product) bytewise (TAB sorts below every byte an
  * id may hold, so this equals the line order), events inside a group are
  * already in time order (the fixed-width timestamp makes that the line
  * order), and only runs of equal timestamps are sorted by their tails.

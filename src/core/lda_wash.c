@@ -1,7 +1,8 @@
 /* lda_wash: the wash-trading detector, docs/detection.md#wash-trading.
  *
  * A group's trades are copied, in group order, into a scratch array with
- * prefix sums of BUY count, volume, BUY volume and side switches. The
+ * prefix sums of BUY count, volume, BUY volume and side switches (the
+ * volumes exact past 2^64: lda_sum_push / lda_sum_range, lda_lanes.h). The
  * window [s, e] of every trade s is found with a sliding end pointer (the
  * window end never moves back), and every window statistic is a
  * difference of two prefix sums: O(n) per group after the sort. */

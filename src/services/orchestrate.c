@@ -6,9 +6,14 @@
  * parse it in place (lda_csv_load), group it (lda_set_finish) and
  * fingerprint it. Each detector of the list of services (lda_svc) gets the
  * binary internal form (lda_wire) of the events it receives, with the
- * fingerprint of exactly those. The calls run in parallel on one
- * lda_client event loop with the retry rules (docs/api.md#retries);
- * each ends success or exhausted. The detectors are asked for their binary
+ * fingerprint of exactly those -- once per shard with LDA_SHARDS > 1
+ * (docs/api.md#shards: the groups split by lda_shard's hash; a shard with
+ * no event for a detector is not called). All the calls run in parallel on
+ * one lda_client event loop with the retry rules (docs/api.md#retries),
+ * each retrying on its own; each ends success or exhausted, and a detector
+ * succeeds when all its shards do, their sequences put together in shard
+ * order (reports byte-identical to one shard). Its circuit is asked once
+ * per run, not per shard. The detectors are asked for their binary
  * answer (a JSON envelope and the sequences in lda_wire form; a plain JSON
  * answer is read as well), which is decoded as soon as it arrives (on a
  * second thread when it is big, while another detector still runs). Then

@@ -16,11 +16,16 @@
 # Benchmarks report, they do not fail: the script exits 0 whatever the
 # figures (a case whose lda run failed shows FAIL). Afterwards it runs
 # scripts/bench-services.sh when that exists and is executable (second
-# table: the whole server), with BENCH_DIR and BENCH_LDA exported.
+# table: the whole server), with BENCH_DIR and BENCH_LDA exported, then
+# scripts/bench-shards.py (the scale-out table: 4M events, local detectors
+# vs two detector hosts at LDA_SHARDS 1, 2, 4, and one 20M-event run; its
+# header says more).
 #
 # Environment: BENCH_LDA (default build/lda), BENCH_RUNS (default 5),
 # BENCH_DIR (default build/bench), BENCH_METER=python (force the python3
-# meter), BENCH_SERVICES=0 (skip scripts/bench-services.sh). Run from the
+# meter), BENCH_SERVICES=0 (skip scripts/bench-services.sh), BENCH_SHARDS=0
+# (skip scripts/bench-shards.py; BENCH_BIG_EVENTS=0 skips only its 20M
+# run). Run from the
 # repository root.
 
 set -u
@@ -175,5 +180,10 @@ done
 if [ "${BENCH_SERVICES:-1}" != 0 ] && [ -x scripts/bench-services.sh ]; then
     echo
     scripts/bench-services.sh || echo "bench: scripts/bench-services.sh exited $?"
+fi
+if [ "${BENCH_SHARDS:-1}" != 0 ] && [ -x scripts/bench-shards.py ]; then
+    echo
+    BENCH_DIR=$BENCH_DIR BENCH_LDA=$BENCH_LDA python3 scripts/bench-shards.py ||
+        echo "bench: scripts/bench-shards.py exited $?"
 fi
 exit 0

@@ -177,11 +177,18 @@ int main(int argc, char **argv)
     else if ((rc = load_input(&r, argv[1])) == 1) {
         fprintf(stderr, "lda: %s\n", r.error);
         write_run_json(&r, false);
-    } else if (rc == 0) {
-        rc = detect(&r) == 0 && write_reports(&r) == 0 &&
-                     write_run_json(&r, true) == 0
-                 ? 0
-                 : 2;
+    } else if (rc == 0 && (rc = detect(&r) == 0 ? 0 : 2) == 0) {
+        if (!lda_seqlist_reportable(&r.lay) ||
+            !lda_seqlist_reportable(&r.wash)) {
+            /* as the detectors answer (docs/api.md#detector-answer) */
+            snprintf(r.error, sizeof r.error,
+                     "a total is too large to report");
+            fprintf(stderr, "lda: %s\n", r.error);
+            write_run_json(&r, false);
+            rc = 1;
+        } else
+            rc = write_reports(&r) == 0 && write_run_json(&r, true) == 0 ? 0
+                                                                         : 2;
     }
     free(r.merged);
     lda_seqlist_free(&r.lay);

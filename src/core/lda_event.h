@@ -24,6 +24,10 @@ enum { LDA_PLACED = 0, LDA_CANCELLED = 1, LDA_TRADE = 2 };
 
 #define LDA_ID_MAX 256               /* bytes, account_id / product_id */
 #define LDA_QTY_MAX 1000000000000ULL /* 10^12 */
+/* Events of one set at most (MAX_EVENTS is capped at it): positions inside
+ * a group are 32-bit, and any sum of this many quantities is below 2^72,
+ * which the detectors' exact sums rely on (lda_lanes.h). */
+#define LDA_EVENTS_MAX 1000000000ULL /* 10^9 */
 
 typedef struct lda_text {
     const char *p;

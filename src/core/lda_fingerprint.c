@@ -1,7 +1,8 @@
 /* lda_fingerprint: SHA-256 of the canonical event lines (see the header).
  *
- * The sorted order of the lines is produced without sorting text: groups
- * are sorted by (account, product) bytewise (TAB sorts below every byte an
+ * The sorted order of the lines is produced without sorting text: the
+ * groups the selection takes (lda_select: all, or one shard's) are sorted
+ * by (account, product) bytewise (TAB sorts below every byte an
  * id may hold, so this equals the line order), events inside a group are
  * already in time order (the fixed-width timestamp makes that the line
  * order), and only runs of equal timestamps are sorted by their tails.
@@ -274,21 +275,29 @@ int lda_fingerprint(const lda_set *s, char hex[65])
 
 int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65])
 {
+    lda_select all = {mask, NULL, 0};
+    return lda_fingerprint_sel(s, &all, hex);
+}
+
+int lda_fingerprint_sel(const lda_set *s, const lda_select *sel, char hex[65])
+{
     fp_ctx c = {.s = s};
     fp_sink *k = &c.sink;
     lda_buf prefix;
     lda_buf_init(&prefix);
     lda_buf_init(&c.tails);
     uint32_t *gs = malloc((s->ngroups ? s->ngroups : 1) * sizeof *gs);
-    k->mask = mask;
+    k->mask = sel->mask;
     k->stage = malloc(STAGE);
     bool md_ok = lda_sha256_init(&k->md);
     c.failed = !gs || !k->stage || !md_ok;
     if (!c.failed) {
+        size_t ng = 0;
         for (size_t g = 0; g < s->ngroups; g++)
-            gs[g] = (uint32_t)g;
-        qsort_r(gs, s->ngroups, sizeof *gs, cmp_group, (void *)s);
-        for (size_t g = 0; g < s->ngroups && !c.failed; g++)
+            if (lda_select_group(sel, g))
+                gs[ng++] = (uint32_t)g;
+        qsort_r(gs, ng, sizeof *gs, cmp_group, (void *)s);
+        for (size_t g = 0; g < ng && !c.failed; g++)
             put_group(&c, &s->groups[gs[g]], &prefix);
     }
     if (md_ok) {

@@ -13,6 +13,7 @@
 #ifndef LDA_FINGERPRINT_H
 #define LDA_FINGERPRINT_H
 #include "lda_event.h"
+#include "lda_shard.h"
 
 /* s must be finished. Returns 0, or -1 on OOM or OpenSSL failure. */
 int lda_fingerprint(const lda_set *s, char hex[65]);
@@ -22,5 +23,10 @@ int lda_fingerprint(const lda_set *s, char hex[65]);
  * equals lda_fingerprint() of a set holding just those events. */
 #define LDA_FP_ALL 7u
 int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65]);
+/* The fingerprint of the events sel selects (type mask, and the groups of
+ * one shard when sel->group_shard; lda_shard.h). It equals lda_fingerprint()
+ * of a set holding just those events: what a detector that receives them
+ * checks. */
+int lda_fingerprint_sel(const lda_set *s, const lda_select *sel, char hex[65]);
 
 #endif

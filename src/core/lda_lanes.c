@@ -13,8 +13,9 @@ bool lda_lanes_init(lda_lanes *l, size_t max_events)
     l->ts = malloc(n * sizeof *l->ts);
     l->pos = malloc(n * sizeof *l->pos);
     l->cum = malloc((n + 6) * sizeof *l->cum);
+    l->cum_hi = malloc(n + 6);
     l->cap = n;
-    if (!l->ts || !l->pos || !l->cum) {
+    if (!l->ts || !l->pos || !l->cum || !l->cum_hi) {
         lda_lanes_free(l);
         return false;
     }
@@ -26,6 +27,7 @@ void lda_lanes_free(lda_lanes *l)
     free(l->ts);
     free(l->pos);
     free(l->cum);
+    free(l->cum_hi);
     memset(l, 0, sizeof *l);
 }
 
@@ -45,8 +47,10 @@ void lda_lanes_fill(lda_lanes *l, const lda_set *s, const lda_group *g)
             ln->ts = l->ts + off;
             ln->pos = l->pos + off;
             ln->cum = l->cum + off + k;
+            ln->cum_hi = l->cum_hi + off + k;
             ln->n = count[t][sd];
             l->cum[off + k] = 0;
+            l->cum_hi[off + k] = 0;
             off += count[t][sd];
         }
     for (size_t i = 0; i < g->count; i++) {
@@ -55,7 +59,7 @@ void lda_lanes_fill(lda_lanes *l, const lda_set *s, const lda_group *g)
         size_t c = cumat[e->type][e->side]++;
         l->ts[k] = e->ts;
         l->pos[k] = (uint32_t)i;
-        l->cum[c + 1] = l->cum[c] + e->qty;
+        lda_sum_push(l->cum, l->cum_hi, c, e->qty);
     }
 }
 

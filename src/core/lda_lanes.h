@@ -10,10 +10,35 @@
 #include <stdint.h>
 #include "lda_event.h"
 
+/* Exact sums of quantities over ranges, with no overflow (a sum of up to
+ * LDA_EVENTS_MAX quantities of up to LDA_QTY_MAX exceeds 2^64 but not
+ * 2^72). A prefix sum is kept in two parts: lo, the sum modulo 2^64
+ * (unsigned arithmetic: it wraps, defined behaviour), and hi, how often lo
+ * wrapped, modulo 256. The sum of a range is then the 72-bit difference
+ * (hi, lo)[b] - (hi, lo)[a], exact because it is below 2^72. */
+static inline void lda_sum_push(uint64_t *lo, uint8_t *hi, size_t k,
+                                uint64_t q)
+{
+    lo[k + 1] = lo[k] + q;
+    hi[k + 1] = (uint8_t)(hi[k] + (lo[k + 1] < lo[k]));
+}
+
+/* prefix[b] - prefix[a] for a <= b (the quantities a .. b-1): exact, or
+ * UINT64_MAX when it is 2^64 - 1 or more. Such a total is too large to
+ * report (the detectors answer failure: docs/api.md#detector-answer). */
+static inline uint64_t lda_sum_range(const uint64_t *lo, const uint8_t *hi,
+                                     size_t a, size_t b)
+{
+    uint64_t d = lo[b] - lo[a];
+    uint8_t h = (uint8_t)(hi[b] - hi[a] - (lo[b] < lo[a]));
+    return h || d == UINT64_MAX ? UINT64_MAX : d;
+}
+
 typedef struct lda_lane {
-    const int64_t *ts;   /* n timestamps, non-decreasing */
-    const uint32_t *pos; /* n positions in the group */
-    const uint64_t *cum; /* n + 1 prefix sums of quantity */
+    const int64_t *ts;     /* n timestamps, non-decreasing */
+    const uint32_t *pos;   /* n positions in the group */
+    const uint64_t *cum;   /* n + 1 prefix sums of quantity (lda_sum_push) */
+    const uint8_t *cum_hi; /* ... and their wraps */
     size_t n;
 } lda_lane;
 
@@ -22,6 +47,7 @@ typedef struct lda_lanes {
     int64_t *ts;         /* storage, sized for the largest group */
     uint32_t *pos;
     uint64_t *cum;
+    uint8_t *cum_hi;
     size_t cap;
 } lda_lanes;
 

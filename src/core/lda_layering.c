@@ -53,8 +53,8 @@ static bool emit(layer_ctx *c, int side, size_t r, size_t hi, int64_t end)
     size_t c0 = lda_lane_lower(cancel, start),
            c1 = lda_lane_upper(cancel, end);
     size_t t0 = lda_lane_lower(trade, start), t1 = lda_lane_upper(trade, end);
-    uint64_t cancelled = cancel->cum[c1] - cancel->cum[c0];
-    uint64_t traded = trade->cum[t1] - trade->cum[t0];
+    uint64_t cancelled = lda_sum_range(cancel->cum, cancel->cum_hi, c0, c1);
+    uint64_t traded = lda_sum_range(trade->cum, trade->cum_hi, t0, t1);
     q->key = c->key;
     q->dtype = LDA_LAYERING;
     q->side = (int8_t)side;

@@ -4,6 +4,7 @@
 #include "lda_seq.h"
 #include "lda_mem.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,5 +78,37 @@ bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
     q->orders_off = l->norders;
     q->norders = (uint32_t)n;
     l->norders += n;
+    return true;
+}
+
+bool lda_seqlist_reportable(const lda_seqlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].buy_qty > (uint64_t)INT64_MAX ||
+            l->v[i].sell_qty > (uint64_t)INT64_MAX ||
+            l->v[i].num_cancelled > (uint64_t)INT64_MAX)
+            return false;
+    return true;
+}
+
+bool lda_seqlist_append(lda_seqlist *dst, const lda_seqlist *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        const lda_seq *s = &src->v[i];
+        const lda_seqkey *k = &src->keys[s->key];
+        uint32_t key = lda_seqlist_key(dst, src->text.data + k->acc_off,
+                                       k->acc_len,
+                                       src->text.data + k->prod_off,
+                                       k->prod_len);
+        lda_seq *q = key == UINT32_MAX ? NULL : lda_seqlist_push(dst);
+        if (!q)
+            return false;
+        *q = *s;
+        q->key = key;
+        q->orders_off = 0;
+        if (s->norders && !lda_seqlist_set_orders(
+                              dst, q, src->orders + s->orders_off, s->norders))
+            return false;
+    }
     return true;
 }

@@ -55,6 +55,17 @@ lda_seq *lda_seqlist_push(lda_seqlist *l);
 /* Give q (the last pushed) its order timestamps. False on OOM. */
 bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
                             size_t n);
+/* Append a copy of every sequence of src to dst, in src's order (keys
+ * interned in dst, order timestamps copied): the orchestrator puts the
+ * shards' lists of one service together this way. False on OOM (dst then
+ * holds a prefix of src's sequences; free it). */
+bool lda_seqlist_append(lda_seqlist *dst, const lda_seqlist *src);
+
+/* True when every count of l is at most INT64_MAX, so that it fits a JSON
+ * integer an int64 reader takes (a sum over millions of quantities of up
+ * to 10^12 each can pass it; one of 2^64 or more is UINT64_MAX). Otherwise
+ * a total is too large to report and the run fails with those words. */
+bool lda_seqlist_reportable(const lda_seqlist *l);
 
 extern const char *const lda_dtype_names[2]; /* "LAYERING", "WASH_TRADING" */
 

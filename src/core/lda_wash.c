@@ -1,7 +1,8 @@
 /* lda_wash: the wash-trading detector, docs/detection.md#wash-trading.
  *
  * A group's trades are copied, in group order, into a scratch array with
- * prefix sums of BUY count, volume, BUY volume and side switches. The
+ * prefix sums of BUY count, volume, BUY volume and side switches (the
+ * volumes exact past 2^64: lda_sum_push / lda_sum_range, lda_lanes.h). The
  * window [s, e] of every trade s is found with a sliding end pointer (the
  * window end never moves back), and every window statistic is a
  * difference of two prefix sums: O(n) per group after the sort. */
@@ -15,6 +16,7 @@ typedef struct trade_view {
     int64_t *ts;
     double *price;
     uint64_t *buys, *vol, *buyvol, *sw; /* prefix sums, n + 1 entries */
+    uint8_t *vol_hi, *buyvol_hi; /* wraps of vol, buyvol (lda_lanes.h) */
     size_t n;
 } trade_view;
 
@@ -27,7 +29,10 @@ static bool view_init(trade_view *v, size_t cap)
     v->vol = malloc((n + 1) * sizeof *v->vol);
     v->buyvol = malloc((n + 1) * sizeof *v->buyvol);
     v->sw = malloc((n + 1) * sizeof *v->sw);
-    return v->ts && v->price && v->buys && v->vol && v->buyvol && v->sw;
+    v->vol_hi = malloc(n + 1);
+    v->buyvol_hi = malloc(n + 1);
+    return v->ts && v->price && v->buys && v->vol && v->buyvol && v->sw &&
+           v->vol_hi && v->buyvol_hi;
 }
 
 static void view_free(trade_view *v)
@@ -38,6 +43,8 @@ static void view_free(trade_view *v)
     free(v->vol);
     free(v->buyvol);
     free(v->sw);
+    free(v->vol_hi);
+    free(v->buyvol_hi);
 }
 
 /* sw[k] = switches between adjacent trades among the first k trades. */
@@ -46,6 +53,7 @@ static void view_fill(trade_view *v, const lda_set *s, const lda_group *g)
     int prev = -1;
     v->n = 0;
     v->buys[0] = v->vol[0] = v->buyvol[0] = v->sw[0] = 0;
+    v->vol_hi[0] = v->buyvol_hi[0] = 0;
     for (size_t i = 0; i < g->count; i++) {
         const lda_event *e = lda_group_ev(s, g, i);
         if (e->type != LDA_TRADE)
@@ -55,8 +63,8 @@ static void view_fill(trade_view *v, const lda_set *s, const lda_group *g)
         v->ts[k] = e->ts;
         v->price[k] = e->price;
         v->buys[k + 1] = v->buys[k] + buy;
-        v->vol[k + 1] = v->vol[k] + e->qty;
-        v->buyvol[k + 1] = v->buyvol[k] + (buy ? e->qty : 0);
+        lda_sum_push(v->vol, v->vol_hi, k, e->qty);
+        lda_sum_push(v->buyvol, v->buyvol_hi, k, buy ? e->qty : 0);
         v->sw[k + 1] = v->sw[k] + (prev >= 0 && prev != e->side);
         prev = e->side;
     }
@@ -69,7 +77,7 @@ static bool check_window(const trade_view *v, size_t a, size_t b,
 {
     uint64_t n = b - a + 1;
     uint64_t buys = v->buys[b + 1] - v->buys[a], sells = n - buys;
-    uint64_t vol = v->vol[b + 1] - v->vol[a];
+    uint64_t vol = lda_sum_range(v->vol, v->vol_hi, a, b + 1);
     if (buys < p->wash_min_buys || sells < p->wash_min_sells ||
         !((double)vol >= p->wash_min_volume) || n < 2)
         return true;
@@ -87,8 +95,9 @@ static bool check_window(const trade_view *v, size_t a, size_t b,
     q->dtype = LDA_WASH;
     q->start = v->ts[a];
     q->end = v->ts[b];
-    q->buy_qty = v->buyvol[b + 1] - v->buyvol[a];
-    q->sell_qty = vol - q->buy_qty;
+    q->buy_qty = lda_sum_range(v->buyvol, v->buyvol_hi, a, b + 1);
+    /* a total of 2^64 - 1 or more stays UINT64_MAX (too large to report) */
+    q->sell_qty = vol == UINT64_MAX ? UINT64_MAX : vol - q->buy_qty;
     q->has_alt = true;
     q->alt_pct = alt;
     q->has_pc = pc >= p->wash_min_pc_pct;

@@ -2,7 +2,8 @@
  * header).
  *
  * Encoding walks the finished set group by group: a first pass over a
- * group counts its events in the mask (the group is skipped when none),
+ * selected group counts its events in the mask (the group is skipped when
+ * none, or when the selection leaves it out),
  * the second writes them. Each event is written straight into the output
  * buffer after one reserve of its largest size.
  *
@@ -88,23 +89,29 @@ static void add_event(lda_buf *b, const lda_set *s, const lda_event *e,
     b->data[b->len] = '\0';
 }
 
-int lda_wire_encode(const lda_set *s, unsigned mask, lda_buf *out)
+int lda_wire_encode_sel(const lda_set *s, const lda_select *sel, lda_buf *out,
+                        size_t *nevents)
 {
     if (!s->finished)
         return -1;
     size_t nev = 0, ngr = 0;
     for (size_t g = 0; g < s->ngroups; g++) {
-        size_t k = group_count(s, &s->groups[g], mask);
+        size_t k = lda_select_group(sel, g)
+                       ? group_count(s, &s->groups[g], sel->mask)
+                       : 0;
         nev += k;
         ngr += k > 0;
     }
+    if (nevents)
+        *nevents = nev;
     lda_buf_reserve(out, sizeof wire_magic + 2 * VARINT_MAX + nev * 16);
     lda_buf_add(out, wire_magic, sizeof wire_magic);
     add_varint(out, nev);
     add_varint(out, ngr);
     for (size_t gi = 0; gi < s->ngroups && !out->oom; gi++) {
         const lda_group *g = &s->groups[gi];
-        size_t k = group_count(s, g, mask);
+        size_t k = lda_select_group(sel, gi) ? group_count(s, g, sel->mask)
+                                             : 0;
         if (k == 0)
             continue;
         add_text(out, lda_set_str(s, g->acc_off), g->acc_len);
@@ -113,13 +120,19 @@ int lda_wire_encode(const lda_set *s, unsigned mask, lda_buf *out)
         const int64_t *prev = NULL;
         for (size_t i = 0; i < g->count; i++) {
             const lda_event *e = lda_group_ev(s, g, i);
-            if (!((mask >> e->type) & 1u))
+            if (!((sel->mask >> e->type) & 1u))
                 continue;
             add_event(out, s, e, prev);
             prev = &e->ts;
         }
     }
     return out->oom ? -1 : 0;
+}
+
+int lda_wire_encode(const lda_set *s, unsigned mask, lda_buf *out)
+{
+    lda_select all = {mask, NULL, 0};
+    return lda_wire_encode_sel(s, &all, out, NULL);
 }
 
 /* ---- decoding ---------------------------------------------------------- */

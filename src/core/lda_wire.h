@@ -34,12 +34,18 @@
 #include "lda_err.h"
 #include "lda_event.h"
 #include "lda_seq.h"
+#include "lda_shard.h"
 
 #define LDA_WIRE_CTYPE "application/x-lda-events"
 
-/* Append the events of the FINISHED set s whose type bit (1u << type) is
- * in mask, in group order; groups with no such event are left out. 0, or
- * -1 on OOM. */
+/* Append the events of the FINISHED set s that sel selects (type mask,
+ * and the groups of one shard when sel->group_shard; lda_shard.h), in group
+ * order; groups with no such event are left out. *nevents (when not NULL)
+ * is set to the number of events written. 0, or -1 on OOM. */
+int lda_wire_encode_sel(const lda_set *s, const lda_select *sel, lda_buf *out,
+                        size_t *nevents);
+/* The same for every group: the events whose type bit (1u << type) is in
+ * mask. */
 int lda_wire_encode(const lda_set *s, unsigned mask, lda_buf *out);
 
 /* Decode p[0..n) into set (initialised, empty; not finished). max_events 0

@@ -2,6 +2,7 @@
  * has one named parser (count, seconds, window, flag, text); the first invalid
  * value stops the load with a message naming the variable. */
 #include "lda_config.h"
+#include "lda_shard.h"
 
 #include <errno.h>
 #include <math.h>
@@ -146,6 +147,32 @@ static void load_params(loader *l, lda_params *p)
                  &p->wash_min_pc_pct);
 }
 
+/* The number of entries of a blank-separated list (LDA_DETECT_HOSTS). */
+static unsigned count_words(const char *v)
+{
+    unsigned n = 0;
+    for (const char *p = v; p && *p; p++)
+        if (*p != ' ' && *p != '\t' &&
+            (p == v || p[-1] == ' ' || p[-1] == '\t'))
+            n++;
+    return n;
+}
+
+/* LDA_SHARDS; by default one shard per detector host. */
+static void load_shards(loader *l, lda_config *c)
+{
+    unsigned hosts = count_words(env("LDA_DETECT_HOSTS"));
+    uint64_t v;
+    get_count(l, "LDA_SHARDS",
+              hosts == 0               ? 1
+              : hosts > LDA_SHARDS_MAX ? LDA_SHARDS_MAX
+                                       : hosts,
+              false, &v);
+    if (v > LDA_SHARDS_MAX)
+        fail(l, "LDA_SHARDS", "must be a whole number from 1 to 64");
+    c->shards = v > LDA_SHARDS_MAX ? 1 : (unsigned)v;
+}
+
 static void load_service(loader *l, lda_config *c)
 {
     uint64_t port;
@@ -160,8 +187,9 @@ static void load_service(loader *l, lda_config *c)
     c->internal_api_key = get_text("INTERNAL_API_KEY", c->api_key);
     get_count(l, "MAX_UPLOAD_BYTES", 268435456, false, &c->max_upload_bytes);
     get_count(l, "MAX_EVENTS", 5000000, false, &c->max_events);
-    if (c->max_events > 18000000) /* keeps quantity sums below 2^64 */
-        fail(l, "MAX_EVENTS", "must be at most 18000000");
+    if (c->max_events > LDA_EVENTS_MAX)
+        fail(l, "MAX_EVENTS", "must be at most 1000000000");
+    load_shards(l, c);
     get_count(l, "RATE_LIMIT_PER_MINUTE", 0, true, &c->rate_limit_per_minute);
     get_count(l, "MAX_RETRIES", 3, true, &c->max_retries);
     get_positive(l, "RETRY_BACKOFF_BASE_SECONDS", 1, &c->retry_backoff_base);

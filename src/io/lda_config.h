@@ -23,7 +23,12 @@ typedef struct lda_config {
                                        the only key POST /api/aggregate
                                        takes */
     uint64_t max_upload_bytes;          /* MAX_UPLOAD_BYTES, 268435456 */
-    uint64_t max_events;                /* MAX_EVENTS, 5000000 */
+    uint64_t max_events;                /* MAX_EVENTS, 5000000 (at most
+                                           LDA_EVENTS_MAX) */
+    unsigned shards;                    /* LDA_SHARDS 1..LDA_SHARDS_MAX;
+                                           default: the number of hosts in
+                                           LDA_DETECT_HOSTS (at most
+                                           LDA_SHARDS_MAX), 1 without */
     uint64_t rate_limit_per_minute;     /* RATE_LIMIT_PER_MINUTE, 0 = off */
     uint64_t max_retries;               /* MAX_RETRIES, 3 (0 allowed) */
     double retry_backoff_base;          /* RETRY_BACKOFF_BASE_SECONDS, 1 */

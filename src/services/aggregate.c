@@ -115,10 +115,19 @@ static json_t *services_json(const agg *g)
         const lda_agg_result *res = &g->a.res[s];
         if (!g->a.expected[s] && !res->present)
             continue;
+        json_t *sr = json_array();
+        for (unsigned k = 0; sr && k < res->shards; k++)
+            if (json_array_append_new(
+                    sr, json_integer((json_int_t)res->shard_retries[k]))) {
+                json_decref(sr);
+                sr = NULL;
+            }
         json_t *v = json_pack(
-            "{s:s,s:I,s:o}", "status", res->present ? res->status : "missing",
-            "retry_count", (json_int_t)res->retry_count, "error",
-            res->has_error ? json_string(res->error) : json_null());
+            "{s:s,s:I,s:o,s:I,s:o*}", "status",
+            res->present ? res->status : "missing", "retry_count",
+            (json_int_t)res->retry_count, "error",
+            res->has_error ? json_string(res->error) : json_null(), "shards",
+            (json_int_t)res->shards, "shard_retries", sr);
         if (!v || json_object_set_new(o, lda_svcs[s].name, v) < 0) {
             json_decref(o);
             return NULL;

@@ -111,18 +111,6 @@ static bool answer_entry(const char *e, size_t len, bool cached, bool bin,
     return true;
 }
 
-/* True when every count of l fits a JSON integer an int64 reader takes
- * (sums over millions of events of up to 10^12 each could pass it). */
-static bool counts_fit(const lda_seqlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].buy_qty > (uint64_t)INT64_MAX ||
-            l->v[i].sell_qty > (uint64_t)INT64_MAX ||
-            l->v[i].num_cancelled > (uint64_t)INT64_MAX)
-            return false;
-    return true;
-}
-
 /* Run the detector over a finished set. Returns the result entry
  * (malloc'd): the binary answer frame without "cached" -- the envelope
  * {"request_id","service_name","status","error","final_status"} and, on
@@ -136,7 +124,7 @@ static char *detect(const lda_config *cfg, const lda_set *set,
     lda_seqlist out;
     lda_seqlist_init(&out);
     int rc = me->detect(set, &cfg->params, &out);
-    bool ok = rc == 0 && counts_fit(&out);
+    bool ok = rc == 0 && lda_seqlist_reportable(&out);
     *nseq = out.n;
     char env[256];
     int n = snprintf(env, sizeof env,
@@ -267,7 +255,8 @@ static bool run(const lda_config *cfg, det *d, lda_answer *out, lda_err *e)
                 json_pack("{s:I,s:I,s:i,s:i}", "event_count",
                           (json_int_t)d->set.n, "sequences", (json_int_t)nseq,
                           "read_ms", d->read_ms, "ms", ms_since(t0)));
-    if (ok && lda_failpoint("exit-after-cache", d->k.request_id))
+    if (ok && lda_failpoint_for("exit-after-cache", d->k.request_id,
+                                d->k.fingerprint))
         _exit(1);
     ok = ok && answer_entry(text, tlen, false, d->bin, out);
     free(text);

@@ -6,9 +6,14 @@
  * parse it in place (lda_csv_load), group it (lda_set_finish) and
  * fingerprint it. Each detector of the list of services (lda_svc) gets the
  * binary internal form (lda_wire) of the events it receives, with the
- * fingerprint of exactly those. The calls run in parallel on one
- * lda_client event loop with the retry rules (docs/api.md#retries);
- * each ends success or exhausted. The detectors are asked for their binary
+ * fingerprint of exactly those -- once per shard with LDA_SHARDS > 1
+ * (docs/api.md#shards: the groups split by lda_shard's hash; a shard with
+ * no event for a detector is not called). All the calls run in parallel on
+ * one lda_client event loop with the retry rules (docs/api.md#retries),
+ * each retrying on its own; each ends success or exhausted, and a detector
+ * succeeds when all its shards do, their sequences put together in shard
+ * order (reports byte-identical to one shard). Its circuit is asked once
+ * per run, not per shard. The detectors are asked for their binary
  * answer (a JSON envelope and the sequences in lda_wire form; a plain JSON
  * answer is read as well), which is decoded as soon as it arrives (on a
  * second thread when it is big, while another detector still runs). Then
@@ -73,6 +78,7 @@
 #include "lda_ratelimit.h"
 #include "lda_runrec.h"
 #include "lda_service.h"
+#include "lda_shard.h"
 #include "lda_svc.h"
 #include "lda_time.h"
 #include "lda_wire.h"
@@ -127,14 +133,17 @@ static bool health(const lda_config *cfg, lda_req *r, lda_answer *out,
 /* ----------------------------------------------------------------- the run */
 
 
+/* How one detector service ended, over all its shards. */
 typedef struct det_outcome {
-    bool ok;        /* status "success" */
+    bool ok;        /* status "success" (every shard's) */
     json_t *answer; /* a valid response, without "results"
-                                     when ok (its sequences are in seqs) */
+                                     when ok (the sequences of every shard
+                                     are in seqs) */
     lda_seqlist seqs;
-    char status[16];     /* reported in "services" */
-    char error[ERR_MAX]; /* safe words, "" when none */
-    unsigned retry_count;
+    char status[16];                        /* reported in "services" */
+    char error[ERR_MAX];                    /* safe words, "" when none */
+    unsigned retry_count;                   /* the sum over its shards */
+    unsigned shard_retries[LDA_SHARDS_MAX]; /* each shard's */
 } det_outcome;
 
 /* A detector's response parsed as soon as its call is final (lda_call
@@ -152,6 +161,15 @@ typedef struct det_parse {
     pthread_t thread;
 } det_parse;
 
+/* One shard's call to one detector. */
+typedef struct det_part {
+    char fp[65];  /* of exactly its events */
+    lda_buf body; /* its request body (lda_wire) */
+    bool called;  /* it has events, or it is its detector's only call */
+    lda_call call;
+    det_parse parsed;
+} det_part;
+
 typedef struct run {
     const lda_config *cfg;
     lda_req *r;
@@ -161,14 +179,12 @@ typedef struct run {
     lda_set set;
     lda_rejects rej;
     uint64_t event_count;
-    char fp_all[65];             /* of every event: the run's */
-    char fp[LDA_SVC_COUNT][65];  /* of what each detector receives */
-    lda_buf body[LDA_SVC_COUNT]; /* detector request bodies */
-    lda_call det[LDA_SVC_COUNT];
-    lda_breaker_pass pass[LDA_SVC_COUNT]; /* the circuits' word */
-    int64_t entered[LDA_SVC_COUNT];       /* when each was asked */
+    char fp_all[65]; /* of every event: the run's */
+    unsigned shards; /* LDA_SHARDS */
+    det_part part[LDA_SVC_COUNT][LDA_SHARDS_MAX]; /* [detector][shard] */
+    lda_breaker_pass pass[LDA_SVC_COUNT];         /* the circuits' word */
+    int64_t entered[LDA_SVC_COUNT];               /* when each was asked */
     det_outcome out[LDA_SVC_COUNT];
-    det_parse parsed[LDA_SVC_COUNT];
     lda_call agg;
     bool agg_ok;     /* aggregator answered "completed" */
     bool agg_failed; /* unreachable, or answered "failed" */
@@ -260,27 +276,57 @@ static bool answered_by_existing_run(run *g, lda_answer *out, lda_err *e)
     return true;
 }
 
-/* Fingerprints and detector bodies (lda_wire) of the finished set: each
- * detector gets the event types it receives (lda_svc), with the
- * fingerprint of exactly those. The full fingerprint, the longest of
- * these steps, runs on a second thread while this one writes the bodies
+/* Detector i's body and fingerprint for each shard (docs/api.md#shards):
+ * the events of the types it receives (lda_svc) in the shard's groups. A
+ * shard with no such event is not called; when no shard has one, shard 1
+ * is (with no events), so that every detector is asked once per run, as
+ * with one shard. A part that holds every event (one shard, a detector of
+ * every type) gets the run's fingerprint from encode(). False on OOM. */
+static bool encode_service(run *g, int i, const uint8_t *shard_of)
+{
+    unsigned mask = lda_svcs[i].receives, called = 0;
+    for (unsigned s = 0; s < g->shards; s++) {
+        det_part *p = &g->part[i][s];
+        lda_select sel = {mask, shard_of, s};
+        size_t nev;
+        if (lda_wire_encode_sel(&g->set, &sel, &p->body, &nev) < 0)
+            return false;
+        p->called = nev > 0;
+        called += p->called;
+    }
+    if (called == 0)
+        g->part[i][0].called = true;
+    for (unsigned s = 0; s < g->shards; s++) {
+        det_part *p = &g->part[i][s];
+        lda_select sel = {mask, shard_of, s};
+        if (!p->called)
+            lda_buf_free(&p->body);
+        else if ((mask != LDA_FP_ALL || shard_of) &&
+                 lda_fingerprint_sel(&g->set, &sel, p->fp) < 0)
+            return false;
+    }
+    return true;
+}
+
+/* Fingerprints and detector bodies (lda_wire) of the finished set, per
+ * detector and shard (encode_service). The full fingerprint, the longest
+ * of these steps, runs on a second thread while this one writes the bodies
  * and the other fingerprints. False on OOM. */
 static bool encode(run *g)
 {
     lda_fpjob all;
     lda_fpjob_start(&all, &g->set, LDA_FP_ALL);
-    bool ok = true;
-    for (int i = 0; ok && i < LDA_SVC_COUNT; i++) {
-        unsigned mask = lda_svcs[i].receives;
-        ok = lda_wire_encode(&g->set, mask, &g->body[i]) == 0 &&
-             (mask == LDA_FP_ALL ||
-              lda_fingerprint_mask(&g->set, mask, g->fp[i]) == 0);
-    }
+    uint8_t *shard_of = g->shards > 1 ? lda_shard_groups(&g->set, g->shards)
+                                      : NULL;
+    bool ok = g->shards == 1 || shard_of;
+    for (int i = 0; ok && i < LDA_SVC_COUNT; i++)
+        ok = encode_service(g, i, shard_of);
     ok = lda_fpjob_finish(&all) == 0 && ok;
+    free(shard_of);
     memcpy(g->fp_all, all.hex, sizeof g->fp_all);
     for (int i = 0; i < LDA_SVC_COUNT; i++)
-        if (lda_svcs[i].receives == LDA_FP_ALL)
-            memcpy(g->fp[i], all.hex, sizeof g->fp[i]);
+        if (lda_svcs[i].receives == LDA_FP_ALL && g->shards == 1)
+            memcpy(g->part[i][0].fp, all.hex, sizeof g->fp_all);
     return ok;
 }
 
@@ -380,31 +426,44 @@ static void on_detector_final(lda_call *c, void *arg)
         parse_response(p);
 }
 
-/* Wait for detector i's parse; its tree (NULL if none) is the caller's. */
-static json_t *parsed_response(run *g, int i)
+/* Wait for a part's parse; its tree (NULL if none) is the caller's. */
+static json_t *parsed_response(det_part *p)
 {
-    det_parse *p = &g->parsed[i];
-    if (p->threaded)
-        pthread_join(p->thread, NULL);
-    p->threaded = false;
-    json_t *j = p->root;
-    p->root = NULL;
+    det_parse *d = &p->parsed;
+    if (d->threaded)
+        pthread_join(d->thread, NULL);
+    d->threaded = false;
+    json_t *j = d->root;
+    d->root = NULL;
     return j;
 }
 
-/* Classify detector i's final call. */
-static void judge_detector(run *g, int i)
+/* A shard's failure in safe words: "shard 2 of 4: HTTP 500, 3 retries"
+ * (with one shard, the words alone, as they always were). */
+static void shard_words(const run *g, unsigned s, char *error)
 {
-    lda_call *c = &g->det[i];
-    det_outcome *o = &g->out[i];
+    char w[ERR_MAX];
+    if (g->shards == 1)
+        return;
+    snprintf(w, sizeof w, "shard %u of %u: %s", s + 1, g->shards, error);
+    memcpy(error, w, ERR_MAX);
+}
+
+/* Classify the final call of detector i's shard s into t (zeroed, seqs
+ * initialised). */
+static void judge_part(run *g, int i, unsigned s, det_outcome *t)
+{
+    det_part *p = &g->part[i][s];
+    lda_call *c = &p->call;
     const char *name = lda_svcs[i].name;
-    json_t *j = parsed_response(g, i);
-    o->retry_count = c->retry_count;
+    json_t *j = parsed_response(p);
+    t->retry_count = c->retry_count;
     if (c->state != LDA_CALL_SUCCESS) {
         json_decref(j);
-        snprintf(o->status, sizeof o->status, "exhausted");
-        describe(c, o->error, sizeof o->error);
-        log_call_failure(g, c, o->error);
+        snprintf(t->status, sizeof t->status, "exhausted");
+        describe(c, t->error, sizeof t->error);
+        shard_words(g, s, t->error);
+        log_call_failure(g, c, t->error);
         return;
     }
     const char *st = json_string_value(json_object_get(j, "status"));
@@ -414,39 +473,115 @@ static void judge_detector(run *g, int i)
                  strcmp(rid, g->r->request_id) == 0 &&
                  json_is_true(json_object_get(j, "final_status")) &&
                  !json_object_get(j, "retry_count") && strlen(st) < 16;
-    if (valid && strcmp(st, "success") == 0 && !g->parsed[i].seqs_ok)
+    if (valid && strcmp(st, "success") == 0 && !p->parsed.seqs_ok)
         valid = false;
     if (!valid) {
-        snprintf(o->status, sizeof o->status, "exhausted");
-        snprintf(o->error, sizeof o->error,
+        json_decref(j);
+        snprintf(t->status, sizeof t->status, "exhausted");
+        snprintf(t->error, sizeof t->error,
                  c->http_status == 200 ? "invalid response"
                                        : "unexpected HTTP %ld",
                  c->http_status);
-        log_call_failure(g, c, o->error);
-    } else {
-        o->ok = strcmp(st, "success") == 0;
-        snprintf(o->status, sizeof o->status, "%s", st);
-        if (!o->ok) {
-            const char *e = json_string_value(json_object_get(j, "error"));
-            snprintf(o->error, sizeof o->error, "detector reported %s%s%s", st,
-                     e ? ": " : "", e ? e : "");
-            log_call_failure(g, c, o->error);
-        }
-        o->answer = j; /* forwarded to the aggregator */
-        lda_seqlist t = o->seqs;
-        o->seqs = g->parsed[i].seqs;
-        g->parsed[i].seqs = t;
+        shard_words(g, s, t->error);
+        log_call_failure(g, c, t->error);
         return;
     }
-    json_decref(j);
+    t->ok = strcmp(st, "success") == 0;
+    snprintf(t->status, sizeof t->status, "%s", st);
+    if (!t->ok) {
+        const char *e = json_string_value(json_object_get(j, "error"));
+        snprintf(t->error, sizeof t->error, "detector reported %s%s%s", st,
+                 e ? ": " : "", e ? e : "");
+        shard_words(g, s, t->error);
+        log_call_failure(g, c, t->error);
+        if (g->shards > 1 && e) { /* the forwarded answer names it too */
+            char w[ERR_MAX];
+            snprintf(w, sizeof w, "%s", e);
+            shard_words(g, s, w);
+            json_object_set_new(j, "error", json_string(w));
+        }
+    }
+    t->answer = j; /* forwarded to the aggregator */
+    lda_seqlist tmp = t->seqs;
+    t->seqs = p->parsed.seqs;
+    p->parsed.seqs = tmp;
+}
+
+/* Add a successful shard's outcome t (used up) to o. False on OOM. */
+static bool add_shard(det_outcome *o, det_outcome *t)
+{
+    if (!o->answer) {
+        o->answer = t->answer;
+        t->answer = NULL;
+    }
+    if (o->seqs.n == 0 && o->seqs.nkeys == 0) { /* the first: moved */
+        lda_seqlist tmp = o->seqs;
+        o->seqs = t->seqs;
+        t->seqs = tmp;
+        return true;
+    }
+    return lda_seqlist_append(&o->seqs, &t->seqs);
+}
+
+/* Classify detector i from its shards' final calls: success when every
+ * called shard succeeded (their sequences put together in shard order),
+ * else the status and words of the first shard that did not. */
+static void judge_detector(run *g, int i)
+{
+    det_outcome *o = &g->out[i];
+    bool failed = false;
+    for (unsigned s = 0; s < g->shards; s++) {
+        if (!g->part[i][s].called)
+            continue;
+        det_outcome t;
+        memset(&t, 0, sizeof t);
+        lda_seqlist_init(&t.seqs);
+        judge_part(g, i, s, &t);
+        o->shard_retries[s] = t.retry_count;
+        o->retry_count += t.retry_count;
+        if (!failed && t.ok && !add_shard(o, &t)) {
+            snprintf(t.status, sizeof t.status, "exhausted");
+            snprintf(t.error, sizeof t.error, "out of memory");
+            t.ok = false;
+            lda_log(LDA_ERROR, g->r->request_id,
+                    "out of memory putting the shards together", NULL);
+        }
+        if (!failed && !t.ok) { /* the first failing shard speaks */
+            failed = true;
+            memcpy(o->status, t.status, sizeof o->status);
+            memcpy(o->error, t.error, sizeof o->error);
+            json_decref(o->answer);
+            o->answer = t.answer;
+            t.answer = NULL;
+            lda_seqlist_free(&o->seqs);
+        }
+        json_decref(t.answer);
+        lda_seqlist_free(&t.seqs);
+    }
+    o->ok = !failed;
+    if (o->ok)
+        snprintf(o->status, sizeof o->status, "success");
+}
+
+/* services.<name>.shard_retries: each shard's retry count. */
+static json_t *shard_retries_json(const run *g, int i)
+{
+    json_t *a = json_array();
+    for (unsigned s = 0; a && s < g->shards; s++)
+        if (json_array_append_new(
+                a, json_integer((json_int_t)g->out[i].shard_retries[s]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
 }
 
 /* One "results" entry of the aggregate request: a valid answer as the
  * detector sent it (minus its sequences, which travel in binary), or an
- * "exhausted" entry. NULL on OOM. */
+ * "exhausted" entry; with the retry counts and the shard count. NULL on
+ * OOM. */
 static json_t *result_entry(run *g, int i)
 {
-    const lda_call *c = &g->det[i];
     det_outcome *o = &g->out[i];
     json_t *e = o->answer;
     o->answer = NULL;
@@ -455,8 +590,12 @@ static json_t *result_entry(run *g, int i)
                       g->r->request_id, "service_name", lda_svcs[i].name,
                       "status", o->status, "results", "error", o->error,
                       "final_status", 1);
-    if (e && json_object_set_new(e, "retry_count",
-                                 json_integer((json_int_t)c->retry_count))) {
+    if (e &&
+        (json_object_set_new(e, "retry_count",
+                             json_integer((json_int_t)o->retry_count)) ||
+         json_object_set_new(e, "shards",
+                             json_integer((json_int_t)g->shards)) ||
+         json_object_set_new(e, "shard_retries", shard_retries_json(g, i)))) {
         json_decref(e);
         e = NULL;
     }
@@ -497,22 +636,26 @@ static bool aggregate_body(run *g, lda_buf *out)
     json_decref(results);
     bool ok = head && lda_codec_agg_req_to_bin(head, lists, n, out) == 0;
     json_decref(head);
-    for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        lda_call_free(&g->det[i]); /* the answers are used up */
-        lda_call_init(&g->det[i]);
-    }
+    for (int i = 0; i < LDA_SVC_COUNT; i++)
+        for (unsigned s = 0; s < g->shards; s++) {
+            lda_call_free(&g->part[i][s].call); /* the answers are used up */
+            lda_call_init(&g->part[i][s].call);
+        }
     return ok;
 }
 
-/* Remove the detectors' cache entries of this run (same host). */
+/* Remove the detectors' cache entries of this run (same host): one per
+ * shard called. */
 static void forget_cached(const run *g)
 {
     for (int i = 0; i < LDA_SVC_COUNT; i++)
-        if (lda_cache_forget(g->cfg->var_dir, lda_svcs[i].name,
-                             g->r->request_id, g->fp[i]) < 0)
-            lda_log(LDA_WARN, g->r->request_id, "cache entry not removed",
-                    json_pack("{s:s,s:s}", "service", lda_svcs[i].name,
-                              "detail", strerror(errno)));
+        for (unsigned s = 0; s < g->shards; s++)
+            if (g->part[i][s].called &&
+                lda_cache_forget(g->cfg->var_dir, lda_svcs[i].name,
+                                 g->r->request_id, g->part[i][s].fp) < 0)
+                lda_log(LDA_WARN, g->r->request_id, "cache entry not removed",
+                        json_pack("{s:s,s:s}", "service", lda_svcs[i].name,
+                                  "detail", strerror(errno)));
 }
 
 /* The aggregator answered 200: completed, or why not. */
@@ -636,10 +779,12 @@ static bool answer(run *g, lda_answer *out)
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         const det_outcome *o = &g->out[i];
         json_object_set_new(services, lda_svcs[i].name,
-                            json_pack("{s:s,s:I,s:o}", "status", o->status,
-                                      "retry_count",
+                            json_pack("{s:s,s:I,s:o,s:I,s:o*}", "status",
+                                      o->status, "retry_count",
                                       (json_int_t)o->retry_count, "error",
-                                      lda_runrec_str(o->error)));
+                                      lda_runrec_str(o->error), "shards",
+                                      (json_int_t)g->shards, "shard_retries",
+                                      shard_retries_json(g, i)));
         if (!o->ok) {
             json_array_append_new(failed, json_string(lda_svcs[i].name));
             el += (size_t)snprintf(error + el, sizeof error - el, "%s%s: %s",
@@ -705,11 +850,11 @@ static void report_circuits(const run *g)
     }
 }
 
-/* Call every detector its circuit lets through, all at once, and judge
- * each answer. */
+/* Call every shard of every detector its circuit lets through, all at
+ * once (each call retries on its own), and judge each detector. */
 static void call_detectors(run *g)
 {
-    lda_call *calls[LDA_SVC_COUNT];
+    lda_call *calls[LDA_SVC_COUNT * LDA_SHARDS_MAX];
     size_t n = 0;
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         g->entered[i] = lda_now_us();
@@ -719,30 +864,39 @@ static void call_detectors(run *g)
             refused_by_circuit(g, i);
             continue;
         }
-        lda_call *c = &g->det[i];
-        c->service = lda_svcs[i].name;
-        c->path = lda_svcs[i].route;
-        c->content_type = LDA_WIRE_CTYPE;
-        c->request_id = g->r->request_id;
-        c->trace = &g->r->trace;
-        c->fingerprint = g->fp[i];
-        c->body = g->body[i].data;
-        c->body_len = g->body[i].len;
-        c->max_response = DETECT_MAX_RESPONSE;
-        c->accept = LDA_WIRE_RES_CTYPE;
-        c->on_final = on_detector_final;
-        c->on_final_arg = &g->parsed[i];
-        calls[n++] = c;
+        for (unsigned s = 0; s < g->shards; s++) {
+            det_part *p = &g->part[i][s];
+            if (!p->called)
+                continue;
+            lda_call *c = &p->call;
+            c->service = lda_svcs[i].name;
+            c->path = lda_svcs[i].route;
+            c->content_type = LDA_WIRE_CTYPE;
+            c->request_id = g->r->request_id;
+            c->trace = &g->r->trace;
+            c->fingerprint = p->fp;
+            c->body = p->body.data;
+            c->body_len = p->body.len;
+            c->max_response = DETECT_MAX_RESPONSE;
+            c->accept = LDA_WIRE_RES_CTYPE;
+            c->on_final = on_detector_final;
+            c->on_final_arg = &p->parsed;
+            calls[n++] = c;
+        }
     }
     lda_client_policy p = {g->cfg->algorithm_timeout, g->cfg->max_retries,
                            g->cfg->retry_backoff_base};
     lda_client_run(client, calls, n, &p);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        lda_buf_free(&g->body[i]);
-        if (g->pass[i] == LDA_BREAKER_REFUSED)
-            continue;
-        g->call_ms[i] = g->det[i].elapsed_ms;
-        judge_detector(g, i);
+        for (unsigned s = 0; s < g->shards; s++) {
+            det_part *part = &g->part[i][s];
+            lda_buf_free(&part->body);
+            if (part->called && g->pass[i] != LDA_BREAKER_REFUSED &&
+                part->call.elapsed_ms > g->call_ms[i])
+                g->call_ms[i] = part->call.elapsed_ms;
+        }
+        if (g->pass[i] != LDA_BREAKER_REFUSED)
+            judge_detector(g, i);
     }
     report_circuits(g);
 }
@@ -754,11 +908,15 @@ static void run_init(run *g, const lda_config *cfg, lda_req *r)
     g->r = r;
     g->t0 = r->t_start;
     g->started = lda_now_us();
+    g->shards = cfg->shards;
     lda_set_init(&g->set);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        lda_buf_init(&g->body[i]);
-        lda_call_init(&g->det[i]);
-        lda_seqlist_init(&g->parsed[i].seqs);
+        for (unsigned s = 0; s < LDA_SHARDS_MAX; s++) {
+            det_part *p = &g->part[i][s];
+            lda_buf_init(&p->body);
+            lda_call_init(&p->call);
+            lda_seqlist_init(&p->parsed.seqs);
+        }
         lda_seqlist_init(&g->out[i].seqs);
     }
 }
@@ -766,12 +924,15 @@ static void run_init(run *g, const lda_config *cfg, lda_req *r)
 static void run_free(run *g)
 {
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        json_decref(parsed_response(g, i)); /* joins a parse, if any */
-        lda_seqlist_free(&g->parsed[i].seqs);
+        for (unsigned s = 0; s < LDA_SHARDS_MAX; s++) {
+            det_part *p = &g->part[i][s];
+            json_decref(parsed_response(p)); /* joins a parse, if any */
+            lda_seqlist_free(&p->parsed.seqs);
+            lda_buf_free(&p->body);
+            lda_call_free(&p->call);
+        }
         lda_seqlist_free(&g->out[i].seqs);
         json_decref(g->out[i].answer);
-        lda_buf_free(&g->body[i]);
-        lda_call_free(&g->det[i]);
     }
     lda_set_free(&g->set);
 }

@@ -23,8 +23,10 @@
 void lda_codec_agg_req_init(lda_agg_req *a)
 {
     memset(a, 0, sizeof *a);
-    for (int i = 0; i < LDA_SVC_COUNT; i++)
+    for (int i = 0; i < LDA_SVC_COUNT; i++) {
         lda_seqlist_init(&a->res[i].seqs);
+        a->res[i].shards = 1;
+    }
 }
 
 void lda_codec_agg_req_free(lda_agg_req *a)
@@ -92,6 +94,47 @@ static bool take_seqs(agg_bin *bin, lda_seqlist *tmp, lda_err *e)
     return false;
 }
 
+/* "shards" (1 .. LDA_SHARDS_MAX, default 1) and "shard_retries" (that many
+ * counts adding up to retry_count; default [retry_count]) of an entry
+ * whose retry_count is read. False (400) when malformed. */
+static bool entry_shards(lda_agg_result *r, const char *name, const json_t *o,
+                         lda_err *e)
+{
+    const json_t *sh = json_object_get(o, "shards");
+    const json_t *sr = json_object_get(o, "shard_retries");
+    r->shards = 1;
+    r->shard_retries[0] = r->retry_count;
+    if (sh && !json_is_null(sh)) {
+        if (!json_is_integer(sh) || json_integer_value(sh) < 1 ||
+            json_integer_value(sh) > LDA_SHARDS_MAX)
+            return lda_err_set(e, 400, "%s: shards must be 1 to %d", name,
+                               LDA_SHARDS_MAX);
+        r->shards = (unsigned)json_integer_value(sh);
+    }
+    if (!sr || json_is_null(sr)) {
+        if (r->shards != 1)
+            return lda_err_set(e, 400, "%s: shard_retries is missing", name);
+        return true;
+    }
+    uint64_t sum = 0;
+    bool ok = json_is_array(sr) && json_array_size(sr) == r->shards;
+    for (size_t i = 0; ok && i < r->shards; i++) {
+        const json_t *v = json_array_get(sr, i);
+        ok = json_is_integer(v) && json_integer_value(v) >= 0 &&
+             (uint64_t)json_integer_value(v) <= r->retry_count - sum;
+        if (ok) {
+            r->shard_retries[i] = (uint64_t)json_integer_value(v);
+            sum += r->shard_retries[i];
+        }
+    }
+    if (!ok || sum != r->retry_count)
+        return lda_err_set(e, 400,
+                           "%s: shard_retries must be one count per shard, "
+                           "adding up to retry_count",
+                           name);
+    return true;
+}
+
 /* The members of a result entry that are not its sequences. False (400)
  * when one is of the wrong type. */
 static bool entry_fields(lda_agg_result *r, const char *name, const json_t *o,
@@ -115,6 +158,8 @@ static bool entry_fields(lda_agg_result *r, const char *name, const json_t *o,
                                name);
         r->retry_count = (uint64_t)json_integer_value(rc);
     }
+    if (!entry_shards(r, name, o, e))
+        return false;
     const json_t *er = json_object_get(o, "error");
     if (er && !json_is_null(er)) {
         if (!json_is_string(er))

@@ -17,6 +17,7 @@
 #include "lda_buf.h"
 #include "lda_err.h"
 #include "lda_seq.h"
+#include "lda_shard.h"
 #include "lda_svc.h"
 
 #define LDA_AGG_ERROR_MAX 256
@@ -27,8 +28,11 @@ typedef struct lda_agg_result {
                                         "exhausted", ... (truncated) */
     bool success;    /* status == "success" */
     bool final_status;
-    uint64_t retry_count;          /* 0 when absent */
-    char error[LDA_AGG_ERROR_MAX]; /* "" when null/absent */
+    uint64_t retry_count;                   /* 0 when absent */
+    unsigned shards;                        /* "shards", 1 when absent */
+    uint64_t shard_retries[LDA_SHARDS_MAX]; /* "shard_retries"; when
+                                               absent, [retry_count] */
+    char error[LDA_AGG_ERROR_MAX];          /* "" when null/absent */
     bool has_error;
     lda_seqlist seqs; /* decoded "results" when success */
 } lda_agg_result;

@@ -26,6 +26,7 @@
 typedef struct fp_entry {
     char action[FP_NAME];
     unsigned long count; /* 0 = always */
+    char fp[65];         /* fingerprint prefix, "" = every request */
 } fp_entry;
 
 static fp_entry fp_table[FP_MAX];
@@ -33,22 +34,43 @@ static size_t fp_n;
 static char fp_prog[FP_NAME];
 static char fp_dir[4096];
 
+/* One option after the action: a count, or fp=HEX. */
+static bool parse_option(char *o, unsigned long *count, char fp[65])
+{
+    if (strncmp(o, "fp=", 3) == 0) {
+        size_t n = strlen(o + 3);
+        if (n == 0 || n > 64 || strspn(o + 3, "0123456789abcdef") != n)
+            return false;
+        memcpy(fp, o + 3, n + 1);
+        return true;
+    }
+    char *end;
+    errno = 0;
+    *count = strtoul(o, &end, 10);
+    return !errno && end != o && !*end && *o >= '0' && *o <= '9';
+}
+
 static bool parse_entry(char *e)
 {
     char *prog = e, *action = strchr(e, ':');
     if (!action)
         return false;
     *action++ = '\0';
-    char *count = strchr(action, ':');
+    char *opt = strchr(action, ':');
     unsigned long c = 1;
-    if (count) {
-        *count++ = '\0';
-        char *end;
-        errno = 0;
-        c = strtoul(count, &end, 10);
-        if (errno || end == count || *end)
+    char fp[65] = "";
+    if (opt)
+        *opt++ = '\0';
+    for (int k = 0; opt && k < 2; k++) {
+        char *next = strchr(opt, ':');
+        if (next)
+            *next++ = '\0';
+        if (!parse_option(opt, &c, fp))
             return false;
+        opt = next;
     }
+    if (opt)
+        return false;
     if (!*prog || !*action || strlen(action) >= FP_NAME ||
         strspn(action, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
             strlen(action))
@@ -58,6 +80,7 @@ static bool parse_entry(char *e)
     if (fp_n == FP_MAX)
         return false;
     memcpy(fp_table[fp_n].action, action, strlen(action) + 1);
+    memcpy(fp_table[fp_n].fp, fp, sizeof fp);
     fp_table[fp_n++].count = c;
     return true;
 }
@@ -90,8 +113,8 @@ int lda_failpoint_init(const char *prog, const char *var_dir)
 static bool take_count(const fp_entry *f)
 {
     char path[4200];
-    if (snprintf(path, sizeof path, "%s/%s.%s", fp_dir, fp_prog, f->action) >=
-        (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/%s.%s%s%s", fp_dir, fp_prog, f->action,
+                 f->fp[0] ? "." : "", f->fp) >= (int)sizeof path)
         return false;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0)
@@ -112,9 +135,17 @@ static bool take_count(const fp_entry *f)
 
 bool lda_failpoint(const char *action, const char *request_id)
 {
+    return lda_failpoint_for(action, request_id, NULL);
+}
+
+bool lda_failpoint_for(const char *action, const char *request_id,
+                       const char *fingerprint)
+{
     for (size_t i = 0; i < fp_n; i++) {
         const fp_entry *f = &fp_table[i];
-        if (strcmp(f->action, action) != 0)
+        if (strcmp(f->action, action) != 0 ||
+            (f->fp[0] && (!fingerprint ||
+                          strncmp(fingerprint, f->fp, strlen(f->fp)) != 0)))
             continue;
         if (f->count != 0 && !take_count(f))
             return false;

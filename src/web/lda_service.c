@@ -187,21 +187,22 @@ static bool not_allowed(const lda_service *svc, const lda_req *r, lda_err *e)
  * request must be refused, or was dropped). */
 static bool fire_generic(const lda_config *cfg, lda_req *r, lda_err *e)
 {
-    if (lda_failpoint("exit", r->request_id))
+    const char *fp = lda_http_param(r, "HTTP_X_EVENT_FINGERPRINT");
+    if (lda_failpoint_for("exit", r->request_id, fp))
         _exit(1);
-    if (lda_failpoint("hang", r->request_id)) {
+    if (lda_failpoint_for("hang", r->request_id, fp)) {
         /* Hold the request past every client timeout, then go away. */
         unsigned s = (unsigned)(cfg->algorithm_timeout * 2) + 5;
         sleep(s > 600 ? 600 : s);
         _exit(1);
     }
-    if (lda_failpoint("http500", r->request_id))
+    if (lda_failpoint_for("http500", r->request_id, fp))
         return lda_err_set(e, 500, "injected failure");
-    if (lda_failpoint("http429", r->request_id)) {
+    if (lda_failpoint_for("http429", r->request_id, fp)) {
         lda_err_headers(e, "Retry-After: 1\r\n");
         return lda_err_set(e, 429, "injected rate limit");
     }
-    if (lda_failpoint("http400", r->request_id))
+    if (lda_failpoint_for("http400", r->request_id, fp))
         return lda_err_set(e, 400, "injected bad request");
     return true;
 }

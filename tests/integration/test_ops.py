@@ -297,10 +297,11 @@ def wash_calls(s):
 @test
 def circuit_breaker():
     """detect-wash fails its first 6 requests; 2 attempts per run, a
-    threshold of 2, open for 2 s."""
+    threshold of 2, open for 4 s (room for the open-phase runs on a busy
+    machine under plain CGI, where each run starts four processes)."""
     with H.Server(LDA_FAILPOINTS="detect-wash:http500:6", MAX_RETRIES=1,
                   RETRY_BACKOFF_BASE_SECONDS=0.5,
-                  CIRCUIT_FAILURE_THRESHOLD=2, CIRCUIT_OPEN_SECONDS=2) as s:
+                  CIRCUIT_FAILURE_THRESHOLD=2, CIRCUIT_OPEN_SECONDS=4) as s:
         def run(i):
             rid = H.new_uuid()
             r = s.orchestrate_csv(example(), headers={"X-Request-ID": rid})
@@ -329,8 +330,8 @@ def circuit_breaker():
         eq(wash_calls(s), 4, "wash requests while closed")
         # open: runs fail at once, and detect-wash sees none of them (one
         # after the other: mod_fcgid queues a request a second when all
-        # its processes are busy, and the circuit is open for 2 s only)
-        for _, r in map(run, range(4)):
+        # its processes are busy, and the circuit is open for 4 s only)
+        for _, r in map(run, range(2)):
             expect_status(r, 502)
             j = r.json()
             eq((wash(r)["status"], wash(r)["retry_count"]),
@@ -341,14 +342,14 @@ def circuit_breaker():
         eq(wash_calls(s), 4, "requests that reached detect-wash while open")
         # half-open: of three runs at once exactly one calls (and fails:
         # open again)
-        wait_circuit(s, "wash_trading", "half-open")
+        wait_circuit(s, "wash_trading", "half-open", within=12)
         states = sorted(wash(r)["status"] for _, r in parallel(run, 3))
         eq(states, ["circuit_open", "circuit_open", "exhausted"],
            "three runs while half-open")
         eq(wash_calls(s), 6, "wash requests of the one probe")
         eq(circuits(s)["wash_trading"], "open", "reopened by the probe")
         # the service works again: the next probe closes the circuit
-        wait_circuit(s, "wash_trading", "half-open")
+        wait_circuit(s, "wash_trading", "half-open", within=12)
         _, r = run(0)
         expect_status(r, 200)
         eq(circuits(s)["wash_trading"], "closed", "closed by a success")
@@ -356,7 +357,7 @@ def circuit_breaker():
         expect_status(r, 200)
         _, v = scrape(s)
         eq(v['lda_circuit_state{service="wash_trading"}'], 0, "gauge closed")
-        eq(v['lda_runs_total{status="failed"}'], 9, "failed runs")
+        eq(v['lda_runs_total{status="failed"}'], 7, "failed runs")
         eq(v['lda_runs_total{status="completed"}'], 2, "completed runs")
         changes = [(x["from"], x["to"]) for x in s.logs(msg="circuit changed")
                    if x["target"] == "wash_trading"]

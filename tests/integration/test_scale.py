@@ -12,7 +12,17 @@ host list:
   the run completes (the orchestrator's retry meets the other host),
   identical; the next runs go to the surviving host; the host started again
   receives work again;
-- lda-backend start/stop/status and the settings both scripts refuse.
+- lda-backend start/stop/status and the settings both scripts refuse;
+- sharded runs (LDA_SHARDS 1, 2, 4, 7 over two hosts) byte-identical to
+  build/lda, every non-empty shard of each detector one request, the
+  answer and run.json showing the shards and their retries; one shard
+  failing every time (a failpoint keyed by that shard's fingerprint):
+  502 naming the service and the shard, no report; a shard retried after
+  its detector died past its cache write is answered from that host's
+  cache.
+
+test_scale_local (below, every server): the same sharding with the local
+detectors.
 
 lighttpd only (a detector host is a lighttpd; a front with detector hosts
 too): skipped under Apache. Every server is private (free ports, temp var
@@ -23,6 +33,7 @@ import subprocess
 import threading
 import time
 import http.client
+import json
 
 import harness as H
 from harness import check, eq, test
@@ -93,6 +104,37 @@ class Backend(H.Server):
         raise AssertionError("processes of %s survive SIGKILL" % self.hostport)
 
 
+def shard_of(account, product, shards):
+    """docs/api.md#shards: FNV-1a 64 of account, a 0 byte, product."""
+    h = 0xcbf29ce484222325
+    for b in account.encode() + b"\0" + product.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h % shards
+
+
+def parts(events, shards):
+    """{(service, shard): its events}: the detector calls of a run (a shard
+    with no event for a detector is not called)."""
+    out = {}
+    for e in events:
+        s = shard_of(e.account, e.product, shards)
+        out.setdefault(("layering", s), []).append(e)
+        if e.event_type.strip().upper() == "TRADE_EXECUTED":
+            out.setdefault(("wash_trading", s), []).append(e)
+    return out
+
+
+def check_shards(j, shards, what):
+    """The answer's (or run.json's) services show the shards; retry_count
+    is the sum of shard_retries."""
+    for name, v in j["services"].items():
+        eq(v["shards"], shards, "%s: %s shards" % (what, name))
+        eq(len(v["shard_retries"]), shards, "%s: %s shard_retries"
+           % (what, name))
+        eq(sum(v["shard_retries"]), v["retry_count"], "%s: %s retry sum"
+           % (what, name))
+
+
 def front(backends, **env):
     env.update(LDA_DETECT_HOSTS=" ".join(b.hostport for b in backends),
                INTERNAL_API_KEY=KEY)
@@ -108,7 +150,8 @@ def run_identical(f, data, what):
     """One run of data through the front; its reports are build/lda's.
     Returns the answer (JSON)."""
     r = f.orchestrate_csv(data)
-    eq(r.status, 200, "%s: %r" % (what, r.body[:300]))
+    eq(r.status, 200, "%s: %r" % (what, r.json().get("error")
+                                  if r.is_json() else r.body[:300]))
     j = r.json()
     eq(j["status"], "completed", what + " status")
     ref = H.run_lda(data)
@@ -151,13 +194,17 @@ def scale_two_hosts_identical():
                 eq(st, 200, "%s %s health" % (bk.hostport, d))
         with front((a, b)) as f:
             eq(f.get("/api/health").status, 200, "front health")
-            inputs = [("example", example())] + \
-                [("seed %d" % s, H.gen_input(s).data) for s in (11, 12, 13)]
-            for what, data in inputs:
-                run_identical(f, data, what)
+            gens = [H.gen_input(s) for s in (11, 12, 13)]
+            inputs = [("example", example(), H.parse_events(example()))] + \
+                [("seed %d" % s, g.data, g.events)
+                 for s, g in zip((11, 12, 13), gens)]
+            for what, data, _ in inputs:
+                check_shards(run_identical(f, data, what), 2, what)
             na, nb = a.detections(), b.detections()
-            # 4 runs x 2 detector calls, round-robin over the two hosts
-            eq(na + nb, 2 * len(inputs), "detector requests on the hosts")
+            # LDA_SHARDS defaults to the 2 hosts: 2 shards x 2 detectors
+            # per run, round-robin over the two hosts
+            eq(na + nb, sum(len(parts(ev, 2)) for _, _, ev in inputs),
+               "detector requests on the hosts")
             check(na > 0 and nb > 0,
                   "both hosts did work (%d and %d requests)" % (na, nb))
             procs, lines = front_detectors(f)
@@ -223,11 +270,14 @@ def scale_host_killed_mid_run():
         # The next runs: all on b, and no retry at all (lighttpd's own
         # failover: a refused connection goes to the other host).
         nb = b.detections()
+        want = 0
         for s in (22, 23):
-            j = run_identical(f, H.gen_input(s).data, "run after the kill")
+            g = H.gen_input(s)
+            j = run_identical(f, g.data, "run after the kill")
             eq([v["retry_count"] for v in j["services"].values()], [0, 0],
                "retries after the kill")
-        eq(b.detections() - nb, 4, "detector requests on the survivor")
+            want += len(parts(g.events, 2))
+        eq(b.detections() - nb, want, "detector requests on the survivor")
         eq(a.processes(), [], "processes of the killed host")
         # Host a comes back (without the failpoint) and gets work again.
         a.extra.pop("LDA_FAILPOINTS")
@@ -335,3 +385,135 @@ def scale_settings_refused():
         eq(H.var_dir_processes(s.var_dir), [], "processes left")
     finally:
         s.cleanup()
+
+
+def run_json(f, rid):
+    return json.loads(f.download(rid, names=("run.json",))["run.json"])
+
+
+@test
+def scale_shards_identical():
+    """Two detector hosts, LDA_SHARDS 1, 2, 4 and 7: reports byte-identical
+    to build/lda; every non-empty (detector, shard) is one request on the
+    hosts, both hosts did work, the front none; the answer and run.json
+    show the shards, each with its retry count."""
+    H.only_on("lighttpd")
+    g = H.gen_input(41)
+    with Backend("127.0.0.2") as a, Backend("127.0.0.3") as b:
+        for shards in (1, 2, 4, 7):
+            n0 = a.detections() + b.detections()
+            with front((a, b), LDA_SHARDS=shards) as f:
+                what = "%d shards" % shards
+                j = run_identical(f, g.data, what)
+                check_shards(j, shards, what)
+                rec = run_json(f, j["request_id"])
+                check_shards(rec, shards, what + " run.json")
+                eq(rec["services"], j["services"], what + ": run.json")
+                eq(a.detections() + b.detections() - n0,
+                   len(parts(g.events, shards)), what + ": requests")
+                eq(front_detectors(f), ([], []), "detectors on the front")
+        check(a.detections() > 0 and b.detections() > 0,
+              "both hosts did work")
+
+
+@test
+def scale_shard_failing():
+    """One shard of layering fails every time (http500 on both hosts, keyed
+    by that shard's fingerprint): 502 naming the service and the shard with
+    its retries, no report files; the other shards and wash succeeded."""
+    H.only_on("lighttpd")
+    g = H.gen_input(42)
+    shards = 4
+    bad = sorted(s for (svc, s) in parts(g.events, shards)
+                 if svc == "layering")[1]
+    fp = H.fingerprint(parts(g.events, shards)[("layering", bad)])
+    env = dict(LDA_FAILPOINTS="detect-layering:http500:0:fp=" + fp[:16])
+    with Backend("127.0.0.2", **env) as a, Backend("127.0.0.3", **env) as b, \
+            front((a, b), LDA_SHARDS=shards, MAX_RETRIES=2,
+                  RETRY_BACKOFF_BASE_SECONDS=0.05) as f:
+        rid = H.new_uuid()
+        r = f.orchestrate_csv(g.data, headers={"X-Request-ID": rid})
+        eq(r.status, 502, "a shard failing every time: %r" % r.body[:300])
+        j = r.json()
+        eq(j["failed_services"], ["layering"], "failed services")
+        words = "shard %d of %d: HTTP 500, 2 retries" % (bad + 1, shards)
+        eq(j["services"]["layering"]["error"], words, "layering error")
+        check("layering: " + words in j["error"], "error: %r" % j["error"])
+        eq(j["services"]["layering"]["status"], "exhausted", "status")
+        want = [0] * shards
+        want[bad] = 2
+        eq(j["services"]["layering"]["shard_retries"], want, "shard retries")
+        eq(j["services"]["wash_trading"]["status"], "success", "wash")
+        check(not os.path.exists(os.path.join(f.run_dir(rid),
+                                              H.REPORTS[0])), "no report")
+        for n in H.REPORTS:
+            eq(f.get("/api/runs/%s/%s" % (rid, n)).status, 404, n)
+
+
+@test
+def scale_shard_dedup():
+    """A shard retried after its detector died past its cache write is
+    answered from that host's cache (proxy.balance hash: the retry meets
+    the same host): "cache hit" there, each shard computed once, reports
+    identical."""
+    H.only_on("lighttpd")
+    g = H.gen_input(43)
+    shards = 3
+    first = min(s for (svc, s) in parts(g.events, shards)
+                if svc == "layering")
+    fp = H.fingerprint(parts(g.events, shards)[("layering", first)])
+    # two processes per detector: one answers while the host's lighttpd
+    # replaces the one that died (503s meanwhile, retried)
+    env = dict(LDA_FAILPOINTS="detect-layering:exit-after-cache:1:fp=" + fp,
+               LDA_PROCS_DETECT=2)
+    with Backend("127.0.0.2", **env) as a, Backend("127.0.0.3", **env) as b, \
+            front((a, b), LDA_SHARDS=shards, LDA_DETECT_BALANCE="hash",
+                  RETRY_BACKOFF_BASE_SECONDS=0.2, MAX_RETRIES=5) as f:
+        j = run_identical(f, g.data, "a shard retried")
+        rid = j["request_id"]
+        sr = j["services"]["layering"]["shard_retries"]
+        # the other shards queued behind that process may be retried too
+        check(sr[first] >= 1, "shard %d retried: %r" % (first, sr))
+        fired = [x for bk in (a, b) for x in bk.logs(msg="failpoint fired",
+                                                     request_id=rid)]
+        eq(len(fired), 1, "exit-after-cache firings")
+        host = a if a.logs(msg="failpoint fired", request_id=rid) else b
+        eq(len(host.logs(msg="cache hit", request_id=rid,
+                         service="detect-layering")), 1,
+           "cache hit on the host that computed the shard")
+        lay = sum(1 for (svc, _) in parts(g.events, shards)
+                  if svc == "layering")
+        eq(sum(len(bk.logs(msg="detection run", request_id=rid,
+                           service="detect-layering")) for bk in (a, b)),
+           lay, "each layering shard computed once")
+
+
+@test
+def scale_local_shards():
+    """One host, local detectors, LDA_SHARDS=3 (every server): reports
+    byte-identical to build/lda, one detector request per non-empty shard,
+    the shards in the answer and run.json; the first layering shard's
+    detector dies after its cache write (a failpoint keyed by its
+    fingerprint) and the retry is answered from the cache."""
+    g = H.gen_input(44)
+    shards = 3
+    first = min(s for (svc, s) in parts(g.events, shards)
+                if svc == "layering")
+    fp = H.fingerprint(parts(g.events, shards)[("layering", first)])
+    with H.Server(LDA_SHARDS=shards, RETRY_BACKOFF_BASE_SECONDS=0.2,
+                  MAX_RETRIES=5,
+                  LDA_FAILPOINTS="detect-layering:exit-after-cache:1:fp=" +
+                  fp[:12]) as s:
+        j = run_identical(s, g.data, "3 local shards")
+        rid = j["request_id"]
+        check_shards(j, shards, "answer")
+        rec = run_json(s, rid)
+        eq(rec["services"], j["services"], "run.json services")
+        sr = j["services"]["layering"]["shard_retries"]
+        # the other shards queued behind that process may be retried too
+        check(sr[first] >= 1, "shard %d retried: %r" % (first, sr))
+        eq(len(s.logs(msg="detection run", request_id=rid)),
+           len(parts(g.events, shards)), "each shard computed once")
+        eq(len(s.logs(msg="cache hit", request_id=rid,
+                      service="detect-layering")), 1, "cache hit")
+        run_identical(s, example(), "example, 3 local shards")

@@ -736,6 +736,24 @@ static json_t *agg_doc(void)
     return root;
 }
 
+/* Shards: "shards" and "shard_retries" are recorded. */
+static void test_agg_request_shards(void)
+{
+    json_t *root = agg_doc();
+    json_t *l = json_array_get(json_object_get(root, "results"), 0);
+    json_object_set_new(l, "shards", json_integer(3));
+    json_object_set_new(l, "shard_retries", json_pack("[i,i,i]", 0, 2, 0));
+    lda_agg_req a;
+    lda_codec_agg_req_init(&a);
+    char err[256] = "";
+    CU_ASSERT_EQUAL(agg_req_from_json(root, &a, err, sizeof err), 0);
+    const lda_agg_result *r = &a.res[LDA_SVC_LAYERING];
+    CU_ASSERT(r->shards == 3 && r->shard_retries[0] == 0 &&
+              r->shard_retries[1] == 2 && r->shard_retries[2] == 0);
+    lda_codec_agg_req_free(&a);
+    json_decref(root);
+}
+
 static void test_agg_request(void)
 {
     json_t *root = agg_doc();
@@ -758,6 +776,9 @@ static void test_agg_request(void)
               strcmp(w->error, "timed out after 4 attempts") == 0);
     CU_ASSERT_EQUAL(w->retry_count, 3);
     CU_ASSERT_EQUAL(w->seqs.n, 0);
+    /* no "shards": one shard, with every retry */
+    CU_ASSERT(l->shards == 1 && l->shard_retries[0] == 2);
+    CU_ASSERT(w->shards == 1 && w->shard_retries[0] == 3);
     CU_ASSERT(a.has_event_count && a.event_count == 10);
     CU_ASSERT(a.has_rejected_count && a.rejected_count == 1);
     CU_ASSERT(json_array_size(a.rejected) == 1);
@@ -849,6 +870,35 @@ static void e_retry(json_t *root)
 {
     json_object_set_new(res_of(root, 0), "retry_count", json_integer(-1));
 }
+static void e_shards_zero(json_t *root)
+{
+    json_object_set_new(res_of(root, 0), "shards", json_integer(0));
+}
+static void e_shards_65(json_t *root)
+{
+    json_object_set_new(res_of(root, 0), "shards", json_integer(65));
+}
+static void e_shards_alone(json_t *root)
+{
+    json_object_set_new(res_of(root, 0), "shards", json_integer(2));
+}
+static void e_shard_retries_len(json_t *root)
+{
+    json_object_set_new(res_of(root, 0), "shards", json_integer(2));
+    json_object_set_new(res_of(root, 0), "shard_retries", json_pack("[i]", 2));
+}
+static void e_shard_retries_sum(json_t *root)
+{
+    json_object_set_new(res_of(root, 0), "shards", json_integer(2));
+    json_object_set_new(res_of(root, 0), "shard_retries",
+                        json_pack("[i,i]", 2, 1));
+}
+static void e_shard_retries_neg(json_t *root)
+{
+    json_object_set_new(res_of(root, 0), "shards", json_integer(2));
+    json_object_set_new(res_of(root, 0), "shard_retries",
+                        json_pack("[i,i]", 3, -1));
+}
 static void e_started(json_t *root)
 {
     json_object_set_new(root, "started", json_string("yesterday"));
@@ -883,6 +933,14 @@ static void test_agg_request_invalid(void)
             "integer",
             __LINE__);
     agg_bad(e_started, "started must be a timestamp", __LINE__);
+    agg_bad(e_shards_zero, "layering: shards must be 1 to 64", __LINE__);
+    agg_bad(e_shards_65, "layering: shards must be 1 to 64", __LINE__);
+    agg_bad(e_shards_alone, "layering: shard_retries is missing", __LINE__);
+    static const char *const sr = "layering: shard_retries must be one "
+                                  "count per shard, adding up to retry_count";
+    agg_bad(e_shard_retries_len, sr, __LINE__);
+    agg_bad(e_shard_retries_sum, sr, __LINE__);
+    agg_bad(e_shard_retries_neg, sr, __LINE__);
 
     /* malformed: -1 with a message, nothing to validate */
     lda_agg_req a;
@@ -1029,6 +1087,7 @@ void lda_test_codec(void)
         {"detector JSON request errors", test_detect_request_errors},
         {"detector JSON request streamed", test_detect_request_streamed},
         {"aggregate request", test_agg_request},
+        {"aggregate request: shards", test_agg_request_shards},
         {"aggregate request validation failures", test_agg_request_invalid},
         {"binary aggregate request", test_agg_request_bin},
         {"binary detector answer frame", test_res_frame},

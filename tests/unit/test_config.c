@@ -41,7 +41,9 @@ static const char *const vars[] = {"LDA_PORT",
                                    "LDA_SWEEP_SECONDS",
                                    "CIRCUIT_FAILURE_THRESHOLD",
                                    "CIRCUIT_OPEN_SECONDS",
-                                   "METRICS_API_KEY"};
+                                   "METRICS_API_KEY",
+                                   "LDA_SHARDS",
+                                   "LDA_DETECT_HOSTS"};
 #define NVARS (sizeof vars / sizeof vars[0])
 static char *saved[NVARS];
 
@@ -103,6 +105,7 @@ static void test_defaults(void)
     CU_ASSERT_PTR_NULL(c.internal_api_key);
     CU_ASSERT_EQUAL(c.max_upload_bytes, 268435456);
     CU_ASSERT_EQUAL(c.max_events, 5000000);
+    CU_ASSERT_EQUAL(c.shards, 1);
     CU_ASSERT_EQUAL(c.rate_limit_per_minute, 0);
     CU_ASSERT_EQUAL(c.max_retries, 3);
     CU_ASSERT_EQUAL(c.retry_backoff_base, 1.0);
@@ -193,6 +196,12 @@ static void test_service_invalid(void)
     REJECTED("MAX_UPLOAD_BYTES", "1MB");
     REJECTED("MAX_EVENTS", "0");
     REJECTED("MAX_EVENTS", "-5");
+    REJECTED("MAX_EVENTS", "1000000001"); /* past LDA_EVENTS_MAX */
+    REJECTED("LDA_SHARDS", "0");
+    REJECTED("LDA_SHARDS", "65");
+    REJECTED("LDA_SHARDS", "-1");
+    REJECTED("LDA_SHARDS", "2.5");
+    REJECTED("LDA_SHARDS", "two");
     REJECTED("RATE_LIMIT_PER_MINUTE", "-1");
     REJECTED("RATE_LIMIT_PER_MINUTE", "ten");
     REJECTED("MAX_RETRIES", "-1");
@@ -341,6 +350,47 @@ static void test_service_values(void)
     LDA_ASSERT_STR(c.internal_url, "http://lb:1");
 }
 
+/* LDA_SHARDS: 1..64; by default one shard per host of LDA_DETECT_HOSTS
+ * (at most 64), 1 without it. MAX_EVENTS up to 10^9. */
+static void test_shards(void)
+{
+    lda_config c;
+    char err[256];
+    setenv("LDA_SHARDS", "7", 1);
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.shards, 7);
+    setenv("LDA_SHARDS", "64", 1);
+    setenv("LDA_DETECT_HOSTS", "h1:1 h2:2", 1); /* the variable wins */
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.shards, 64);
+    unsetenv("LDA_SHARDS");
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.shards, 2);
+    setenv("LDA_DETECT_HOSTS", "  10.0.0.2:8081\t[fd00::3]:8081 h:3  ", 1);
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.shards, 3);
+    setenv("LDA_DETECT_HOSTS", "   ", 1); /* blank: unset */
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.shards, 1);
+    lda_buf b;
+    lda_buf_init(&b);
+    for (int i = 0; i < 70; i++)
+        lda_buf_printf(&b, "h%d:1 ", i);
+    CU_ASSERT_FATAL(!b.oom);
+    setenv("LDA_DETECT_HOSTS", b.data, 1);
+    lda_buf_free(&b);
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.shards, 64); /* at most */
+    unsetenv("LDA_DETECT_HOSTS");
+    setenv("MAX_EVENTS", "1000000000", 1);
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.max_events, 1000000000);
+    setenv("LDA_SHARDS", "65", 1);
+    CU_ASSERT_EQUAL(load(&c, err, sizeof err), -1);
+    LDA_ASSERT_STR(err, "invalid LDA_SHARDS: must be a whole number from 1 "
+                        "to 64");
+}
+
 void lda_test_config(void)
 {
     static const lda_test_case cases[] = {
@@ -352,6 +402,7 @@ void lda_test_config(void)
         {"fractional windows and thresholds", test_fractional_windows},
         {"lda_config_seconds", test_seconds_parser},
         {"service values", test_service_values},
+        {"LDA_SHARDS and its default", test_shards},
         {NULL, NULL}};
     lda_test_suite("config", cases, save_env, restore_env, clear_env, NULL);
 }

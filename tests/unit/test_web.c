@@ -302,6 +302,30 @@ static void test_failpoint(void)
     CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), -1);
     setenv("LDA_FAILPOINTS", "detect-wash:http500:x", 1);
     CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), -1);
+    /* fp=HEX: only requests whose fingerprint starts with it (one shard);
+       the count is its own */
+    setenv("LDA_FAILPOINTS", "detect-wash:http500:fp=ab12,detect-wash:exit:0",
+           1);
+    CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), 0);
+    CU_ASSERT_FALSE(lda_failpoint("http500", NULL));
+    CU_ASSERT_FALSE(lda_failpoint_for("http500", NULL, "ab13ff"));
+    CU_ASSERT_TRUE(lda_failpoint_for("exit", NULL, "ab13ff"));
+    CU_ASSERT_TRUE(lda_failpoint_for("http500", NULL, "ab12ff"));
+    CU_ASSERT_FALSE(lda_failpoint_for("http500", NULL, "ab12ff")); /* 1 */
+    setenv("LDA_FAILPOINTS", "detect-wash:http400:0:fp=cd", 1);
+    CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), 0);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_TRUE(lda_failpoint_for("http400", NULL, "cdef"));
+    CU_ASSERT_FALSE(lda_failpoint_for("http400", NULL, "c"));
+    static const char *const bad[] = {
+        "detect-wash:http500:fp=",     "detect-wash:http500:fp=AB",
+        "detect-wash:http500:fp=xyz",  "detect-wash:http500:1:fp=ab:2",
+        "detect-wash:http500:fp=ab:x",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        setenv("LDA_FAILPOINTS", bad[i], 1);
+        CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), -1);
+    }
     unsetenv("LDA_FAILPOINTS");
     CU_ASSERT_EQUAL(lda_failpoint_init("detect-wash", web_tmp), 0);
     CU_ASSERT_FALSE(lda_failpoint("http500", NULL));

@@ -11,29 +11,15 @@ round's p50 and the median of the per-round ratios. Reports, never fails on
 figures.
 
 usage: bench-compare.py BASE [ROUNDS] [RUNS]"""
-import importlib.util
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER = os.path.join(ROOT, "scripts", "lda-server")
-spec = importlib.util.spec_from_file_location(
-    "bench_services", os.path.join(ROOT, "scripts", "bench-services.py"))
-bs = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bs)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from benchlib import ROOT, SERVER, free_port
+from benchlib import bench_services as bs
 
 
 def build_base(rev, where):

@@ -24,25 +24,16 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER = os.path.join(ROOT, "scripts", "lda-server")
+from benchlib import ROOT, SERVER, free_port
+
 REPORTS = ("suspicious_accounts.csv", "detections.csv")
 LINK_BPS = 100e6
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def gz_of(inp):

@@ -10,29 +10,14 @@ Reports, never fails on figures; exit 1 when a server does not start.
 
 usage: bench-servers.py INPUT [RUNS]  (environment: BENCH_SVC_LAT_RUNS)"""
 import http.client
-import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER = os.path.join(ROOT, "scripts", "lda-server")
-spec = importlib.util.spec_from_file_location(
-    "bench_services", os.path.join(ROOT, "scripts", "bench-services.py"))
-bench_services = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench_services)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from benchlib import ROOT, SERVER, bench_services, free_port
 
 
 def post(conn, body):

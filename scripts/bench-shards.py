@@ -26,7 +26,6 @@ Environment: BENCH_LDA (build/lda), BENCH_DIR (build/bench), LDA_CGI_DIR
 (<repo>/cgi-bin), BENCH_SHARD_EVENTS, BENCH_BIG_EVENTS, BENCH_SHARD_RUNS.
 """
 
-import importlib.util
 import json
 import os
 import secrets
@@ -38,21 +37,11 @@ import time
 import urllib.request
 import uuid
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, free_port
+from benchlib import bench_services as BS
+
 REPORTS = ("suspicious_accounts.csv", "detections.csv")
 HOSTS = ("127.0.0.2", "127.0.0.3")
-
-
-def _bench_services():
-    """scripts/bench-services.py, for its RSS sampler and report check."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_services", os.path.join(ROOT, "scripts", "bench-services.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-BS = _bench_services()
 
 
 def env_int(name, default, zero_ok=False):
@@ -61,15 +50,6 @@ def env_int(name, default, zero_ok=False):
     except ValueError:
         v = default
     return v if v > 0 or (zero_ok and v == 0) else default
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 # Settings that would change the results or the access: unset.

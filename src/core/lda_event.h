@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "lda_buf.h"
 #include "lda_intern.h"
+#include "lda_quality.h"
 
 enum { LDA_BUY = 0, LDA_SELL = 1 };
 enum { LDA_PLACED = 0, LDA_CANCELLED = 1, LDA_TRADE = 2 };
@@ -64,6 +65,7 @@ typedef struct lda_set {
     lda_buf text; /* arena for ids and price texts */
     lda_strtab accounts, products;
     lda_pairtab pairs; /* (account id, product id) -> group */
+    lda_quality quality; /* noted per event; duplicates by finish */
     bool finished;
 } lda_set;
 
@@ -109,6 +111,11 @@ bool lda_set_reserve(lda_set *s, size_t n);
 /* Reorder the events into group order (see above). Returns false on OOM;
  * no event may be added after it. */
 bool lda_set_finish(lda_set *s);
+
+/* The data-quality figures of the events added so far (lda_quality.h),
+ * with the distinct account and product counts; duplicates are counted
+ * by lda_set_finish(), so they are 0 before it. */
+lda_quality lda_set_quality(const lda_set *s);
 
 static inline const char *lda_set_str(const lda_set *s, size_t off)
 {

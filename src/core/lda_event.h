@@ -64,7 +64,7 @@ typedef struct lda_set {
     size_t ngroups, gcap;
     lda_buf text; /* arena for ids and price texts */
     lda_strtab accounts, products;
-    lda_pairtab pairs; /* (account id, product id) -> group */
+    lda_pairtab pairs;   /* (account id, product id) -> group */
     lda_quality quality; /* noted per event; duplicates by finish */
     bool finished;
 } lda_set;

@@ -35,8 +35,7 @@ static int key_cmp(const void *pa, const void *pb)
     return (int)a->type - (int)b->type;
 }
 
-bool lda_quality_run_dups(const struct lda_event *ev, size_t n,
-                          uint64_t *dups)
+bool lda_quality_run_dups(const struct lda_event *ev, size_t n, uint64_t *dups)
 {
     uint64_t d = 0;
     if (n <= PAIRWISE_MAX) {

@@ -4,9 +4,10 @@
  * page of the newest runs costs a read of the file's tail, whatever its
  * length. A chunk is scanned from its end for RS bytes; the bytes before
  * the first RS of a chunk wait, in front of the next chunk read, for the RS
- * that starts their record. A run's id is read from the fixed start of its
- * record ({"request_id":"<36 bytes>") without parsing; only the records a
- * page shows are parsed. */
+ * that starts their record. Nothing is parsed: every record starts with
+ * {"request_id":"<36 bytes>" (the writer makes sure of it), a removal is
+ * exactly {"request_id":"<id>","removed":true}, and a page is the records'
+ * own bytes joined into {"runs":[...]}. */
 #include "lda_runidx.h"
 
 #include <errno.h>
@@ -28,6 +29,8 @@
 
 static const char id_prefix[] = "{\"request_id\":\"";
 #define ID_AT (sizeof id_prefix - 1)
+static const char removed_tail[] = "\",\"removed\":true}";
+#define REMOVED_LEN (ID_AT + 36 + sizeof removed_tail - 1)
 
 static bool index_path(const char *var_dir, const char *suffix, char *out,
                        size_t cap)
@@ -79,7 +82,9 @@ int lda_runidx_append(const char *var_dir, const json_t *entry)
     size_t n = strlen(text);
     char path[PATH_MAX];
     int rc = -1;
-    if (n + 2 > LDA_RUNIDX_REC_MAX)
+    if (n < ID_AT || memcmp(text, id_prefix, ID_AT) != 0)
+        errno = EINVAL; /* "request_id" must come first */
+    else if (n + 2 > LDA_RUNIDX_REC_MAX)
         errno = EMSGSIZE;
     else if (!index_path(var_dir, "", path, sizeof path))
         errno = ENAMETOOLONG;
@@ -192,22 +197,23 @@ static int scan_back(int fd, rec_fn fn, void *arg)
     return rc < 0 ? -1 : 0;
 }
 
-/* The run id of a record, from its fixed start (or by parsing it). */
+/* The run id of a record (a JSON object starting with the id), or false
+ * when it is not one of ours. */
 static bool rec_id(const char *p, size_t n, char id[37])
 {
-    if (n > ID_AT + 37 && memcmp(p, id_prefix, ID_AT) == 0 &&
-        p[ID_AT + 36] == '"') {
-        memcpy(id, p + ID_AT, 36);
-        id[36] = '\0';
-        return memchr(id, '"', 36) == NULL && memchr(id, '\\', 36) == NULL;
-    }
-    json_t *j = json_loadb(p, n, 0, NULL);
-    const char *s = json_string_value(json_object_get(j, "request_id"));
-    bool ok = s && strlen(s) == 36;
-    if (ok)
-        memcpy(id, s, 37);
-    json_decref(j);
-    return ok;
+    if (n < ID_AT + 38 || memcmp(p, id_prefix, ID_AT) != 0 ||
+        p[ID_AT + 36] != '"' || p[n - 1] != '}')
+        return false;
+    memcpy(id, p + ID_AT, 36);
+    id[36] = '\0';
+    return strcspn(id, "\"\\") == 36;
+}
+
+/* The record is a removal. */
+static bool rec_removed(const char *p, size_t n)
+{
+    return n == REMOVED_LEN &&
+           memcmp(p + ID_AT + 36, removed_tail, sizeof removed_tail - 1) == 0;
 }
 
 /* Mark id seen; false when it was already (or on OOM: *oom). */
@@ -220,17 +226,13 @@ static bool first_sight(json_t *seen, const char *id, bool *oom)
     return !*oom;
 }
 
-static bool is_removal(const json_t *j)
-{
-    return json_is_true(json_object_get(j, "removed"));
-}
-
 typedef struct lister {
     const char *before; /* NULL: from the newest */
     bool past;          /* before has been passed */
     bool before_gone;   /* before's latest record is a removal */
-    size_t limit;
-    json_t *runs, *seen;
+    size_t limit, listed;
+    lda_buf *out; /* the page so far */
+    json_t *seen;
     bool oom;
 } lister;
 
@@ -243,38 +245,38 @@ static int list_one(const char *p, size_t n, void *arg)
     bool is_before = !l->past && strcmp(id, l->before) == 0;
     if (!l->past && !is_before)
         return 0;
-    json_t *j = json_loadb(p, n, 0, NULL);
-    if (!json_is_object(j) || is_removal(j)) {
+    if (rec_removed(p, n)) {
         l->before_gone = is_before;
-        json_decref(j);
         return is_before; /* a removed before is not in the history */
     }
     if (is_before) {
         l->past = true;
-        json_decref(j);
         return 0;
     }
-    if (json_array_append_new(l->runs, j) < 0) {
+    if (l->listed++)
+        lda_buf_addc(l->out, ',');
+    lda_buf_add(l->out, p, n);
+    if (l->out->oom) {
         errno = ENOMEM;
         return -1;
     }
-    return json_array_size(l->runs) >= l->limit;
+    return l->listed >= l->limit;
 }
 
 int lda_runidx_list(const char *var_dir, const char *before, size_t limit,
-                    json_t **runs)
+                    lda_buf *out)
 {
     char path[PATH_MAX];
-    *runs = NULL;
     if (!index_path(var_dir, "", path, sizeof path)) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    lister l = {before, before == NULL, false, limit, json_array(),
-                json_object(), false};
+    lister l = {before, before == NULL, false, limit, 0,
+                out,    json_object(),  false};
+    lda_buf_adds(out, "{\"runs\":[");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc = 0;
-    if (!l.runs || !l.seen) {
+    if (!l.seen) {
         errno = ENOMEM;
         rc = -1;
     } else if (fd < 0 && errno != ENOENT)
@@ -284,23 +286,21 @@ int lda_runidx_list(const char *var_dir, const char *before, size_t limit,
     if (fd >= 0)
         close(fd);
     json_decref(l.seen);
-    if (rc == 0 && before && (!l.past || l.before_gone)) {
-        json_decref(l.runs);
+    lda_buf_adds(out, "]}");
+    if (rc == 0 && out->oom) {
+        errno = ENOMEM;
+        rc = -1;
+    }
+    if (rc == 0 && before && (!l.past || l.before_gone))
         return 1;
-    }
-    if (rc < 0) {
-        json_decref(l.runs);
-        return -1;
-    }
-    *runs = l.runs;
-    return 0;
+    return rc;
 }
 
 /* ---- compaction ------------------------------------------------------- */
 
 typedef struct keeper {
-    lda_buf text;  /* kept records, newest first, each ending in LF */
-    size_t *ends;  /* end of each in text */
+    lda_buf text; /* kept records, newest first, each ending in LF */
+    size_t *ends; /* end of each in text */
     size_t n, cap;
     json_t *seen;
     bool oom;
@@ -312,10 +312,7 @@ static int keep_one(const char *p, size_t n, void *arg)
     char id[37];
     if (!rec_id(p, n, id) || !first_sight(k->seen, id, &k->oom))
         return k->oom ? (errno = ENOMEM, -1) : 0;
-    json_t *j = json_loadb(p, n, 0, NULL);
-    bool keep = json_is_object(j) && !is_removal(j);
-    json_decref(j);
-    if (!keep)
+    if (rec_removed(p, n))
         return 0;
     if (!lda_mem_grow((void **)&k->ends, &k->cap, sizeof *k->ends, k->n + 1)) {
         errno = ENOMEM;

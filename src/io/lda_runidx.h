@@ -24,12 +24,13 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "lda_buf.h"
 
 #define LDA_RUNIDX_REC_MAX 8192 /* bytes of one record, RS and LF included */
 
-/* Append entry (an object with a 36-byte string "request_id") as one
- * record. 0, or -1 with errno (EINVAL for a bad entry, EMSGSIZE past
- * LDA_RUNIDX_REC_MAX, ENOMEM). */
+/* Append entry (an object whose first member is a 36-byte string
+ * "request_id") as one record. 0, or -1 with errno (EINVAL for a bad
+ * entry, EMSGSIZE past LDA_RUNIDX_REC_MAX, ENOMEM). */
 int lda_runidx_append(const char *var_dir, const json_t *entry);
 /* Append the removal of run id (36 bytes). 0 or -1 with errno. */
 int lda_runidx_remove(const char *var_dir, const char *id);
@@ -38,11 +39,11 @@ int lda_runidx_remove(const char *var_dir, const char *id);
  * with errno (the index is then unchanged). */
 int lda_runidx_compact(const char *var_dir);
 
-/* One page of the history, newest first: up to limit entries (each a
- * history entry as appended), after the run before (NULL: from the
- * newest). 0 with *runs a new array; 1 when before is not in the history
- * (*runs NULL); -1 with errno on a read error or OOM. A missing index is
- * an empty history. */
+/* One page of the history, newest first, appended to out as the JSON text
+ * {"runs":[...]}: up to limit (>= 1) entries, each the bytes of a history
+ * entry as appended, after the run before (NULL: from the newest). 0; 1
+ * when before is not in the history; -1 with errno on a read error or OOM
+ * (out then holds no usable text). A missing index is an empty history. */
 int lda_runidx_list(const char *var_dir, const char *before, size_t limit,
-                    json_t **runs);
+                    lda_buf *out);
 #endif

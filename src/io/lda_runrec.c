@@ -97,8 +97,8 @@ json_t *lda_runrec_json(lda_runrec *r)
         lda_runrec_str(r->error));
     bool ok = j != NULL && put(j, "alerts", alerts_json(r->alerts)) &&
               put(j, "input_name", lda_runrec_str(r->input_name)) &&
-              put(j, "params", r->params ? lda_runrec_params(r->params)
-                                         : json_null());
+              put(j, "params",
+                  r->params ? lda_runrec_params(r->params) : json_null());
     if (ok && r->quality)
         ok = put(j, "data_quality", lda_runrec_quality(r->quality));
     if (ok && r->services)
@@ -132,8 +132,8 @@ json_t *lda_runrec_summary(const json_t *run)
     json_t *s = json_object();
     for (size_t i = 0; s && i < sizeof keys / sizeof *keys; i++) {
         json_t *v = json_object_get(run, keys[i]);
-        if (json_object_set_new(s, keys[i],
-                                v ? json_incref(v) : json_null()) < 0) {
+        if (json_object_set_new(s, keys[i], v ? json_incref(v) : json_null()) <
+            0) {
             json_decref(s);
             s = NULL;
         }

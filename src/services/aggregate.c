@@ -652,35 +652,41 @@ static bool history(const lda_config *cfg, lda_req *r, lda_answer *out,
         return false;
     int hl = query_param(q, "limit", lim, sizeof lim);
     if (hl < 0)
-        return lda_err_set(e, 400, "limit must be a whole number from 1 to "
-                                   "1000, given once");
+        return lda_err_set(e, 400,
+                           "limit must be a whole number from 1 to "
+                           "1000, given once");
     if (hl > 0) {
         char *end;
         errno = 0;
         unsigned long v = strtoul(lim, &end, 10);
         if (!isdigit((unsigned char)lim[0]) || *end || errno || v < 1 ||
             v > HISTORY_MAX)
-            return lda_err_set(e, 400, "limit must be a whole number from 1 "
-                                       "to 1000, given once");
+            return lda_err_set(e, 400,
+                               "limit must be a whole number from 1 "
+                               "to 1000, given once");
         limit = (size_t)v;
     }
     int hb = query_param(q, "before", bef, sizeof bef);
     if (hb < 0 || (hb > 0 && lda_valid_request_id(bef, strlen(bef))))
-        return lda_err_set(e, 400, "before must be a run id (a version-4 "
-                                   "UUID), given once");
+        return lda_err_set(e, 400,
+                           "before must be a run id (a version-4 "
+                           "UUID), given once");
     if (hb > 0)
         lda_valid_uuid_lower(bef, before);
-    json_t *runs;
+    lda_buf page;
+    lda_buf_init(&page);
     int rc = lda_runidx_list(cfg->var_dir, hb > 0 ? before : NULL, limit,
-                             &runs);
+                             &page);
+    if (rc == 0) {
+        out->body = lda_buf_take(&page, &out->len);
+        out->ctype = "application/json";
+        return true;
+    }
+    lda_buf_free(&page);
     if (rc > 0)
         return lda_err_set(e, 404, "before: no such run in the history");
-    if (rc < 0) {
-        lda_err_detail(e, "run history unreadable: %s", strerror(errno));
-        return lda_err_set(e, 500, "could not read the run history");
-    }
-    out->json = json_pack("{s:o}", "runs", runs);
-    return out->json != NULL || lda_err_msg(e, LDA_MSG_NOMEM);
+    lda_err_detail(e, "run history unreadable: %s", strerror(errno));
+    return lda_err_set(e, 500, "could not read the run history");
 }
 
 /* ---- retention ------------------------------------------------------ */

@@ -234,9 +234,9 @@ static bool dq_time(const json_t *o, const char *k, bool *has, int64_t *ts,
 {
     const json_t *j = json_object_get(o, k);
     *has = j && !json_is_null(j);
-    if (j && (json_is_null(j) ||
-              (json_is_string(j) && lda_time_parse(json_string_value(j),
-                                                   json_string_length(j), ts))))
+    if (j && (json_is_null(j) || (json_is_string(j) &&
+                                  lda_time_parse(json_string_value(j),
+                                                 json_string_length(j), ts))))
         return true;
     return lda_err_set(e, 400, "data_quality.%s must be a timestamp or null",
                        k);

@@ -149,10 +149,10 @@ bool lda_multipart_find(const char *content_type, const char *body, size_t len,
                               &fn, &fnl, e);
 }
 
-bool lda_multipart_file(const char *content_type, const char *body,
-                        size_t len, const char *name, const char **part,
-                        size_t *part_len, const char **filename,
-                        size_t *filename_len, lda_err *e)
+bool lda_multipart_file(const char *content_type, const char *body, size_t len,
+                        const char *name, const char **part, size_t *part_len,
+                        const char **filename, size_t *filename_len,
+                        lda_err *e)
 {
     span b;
     if (!boundary_of(content_type, &b))
@@ -187,9 +187,8 @@ bool lda_multipart_file(const char *content_type, const char *body,
         span pname, fname;
         if (len - pos >= 2 && memcmp(body + pos, "\r\n", 2) == 0)
             return malformed(e); /* a part needs headers */
-        if (!hend ||
-            part_name(body + pos, (size_t)(hend - body) - pos, &pname,
-                      &fname) < 0)
+        if (!hend || part_name(body + pos, (size_t)(hend - body) - pos, &pname,
+                               &fname) < 0)
             return malformed(e);
         content = hend + 4;
         size_t cpos = (size_t)(content - body);

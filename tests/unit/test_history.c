@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lda_codec_agg.h"
+#include "lda_multipart.h"
 #include "lda_runidx.h"
 #include "lda_runrec.h"
 #include "lda_test.h"
@@ -230,6 +231,29 @@ static void test_dq_codec(void)
         }
         lda_codec_agg_req_free(&a);
     }
+}
+
+/* input_name of a form upload: the file part's filename, as sent. */
+static void test_multipart_filename(void)
+{
+    static const char ct[] = "multipart/form-data; boundary=XyZ";
+    static const char body[] =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+        "hi\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; "
+        "filename=\"day 1.csv\"\r\nContent-Type: text/csv\r\n\r\nA,B\r\n"
+        "--XyZ--\r\n";
+    const char *part, *fn;
+    size_t n, fnl;
+    lda_err e;
+    lda_err_init(&e);
+    CU_ASSERT_FATAL(lda_multipart_file(ct, body, sizeof body - 1, "file",
+                                       &part, &n, &fn, &fnl, &e));
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_EQUAL(fnl, 9);
+    CU_ASSERT(fnl == 9 && memcmp(fn, "day 1.csv", 9) == 0);
+    CU_ASSERT_FATAL(lda_multipart_file(ct, body, sizeof body - 1, "note",
+                                       &part, &n, &fn, &fnl, &e));
+    CU_ASSERT_EQUAL(fnl, 0); /* no filename */
 }
 
 /* ---- the index -------------------------------------------------------- */
@@ -470,6 +494,7 @@ void lda_test_history(void)
         {"dq_duplicates_long_run", test_dq_duplicates_long_run},
         {"dq_json", test_dq_json},
         {"dq_codec", test_dq_codec},
+        {"multipart_filename", test_multipart_filename},
         {"idx_order_and_pages", test_idx_order_and_pages},
         {"idx_remove_compact", test_idx_remove_compact},
         {"idx_torn", test_idx_torn},

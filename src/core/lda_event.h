@@ -10,7 +10,9 @@
  * a group stably sorted by timestamp (ties keep input order), so every
  * later pass over a group reads memory sequentially. Events that arrive
  * already in that order (the binary internal form) are left in place.
- * Every field is checked by a named validator before it is stored. */
+ * Every field is checked by a named validator before it is stored. The set
+ * also keeps the data-quality figures of what it was given (lda_quality):
+ * per event as it is added, duplicates when it is finished. */
 #ifndef LDA_EVENT_H
 #define LDA_EVENT_H
 #include <stdbool.h>

@@ -115,10 +115,15 @@ json_t *lda_runrec_json(lda_runrec *r)
     return j;
 }
 
+char *lda_runrec_dumps(const json_t *run)
+{
+    return run ? json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+}
+
 char *lda_runrec_text(lda_runrec *r)
 {
     json_t *j = lda_runrec_json(r);
-    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    char *text = lda_runrec_dumps(j);
     json_decref(j);
     return text;
 }

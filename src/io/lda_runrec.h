@@ -44,6 +44,9 @@ json_t *lda_runrec_json(lda_runrec *r);
 /* run.json's text (malloc'd, NUL-terminated), or NULL on OOM. Takes the
  * references r holds either way. */
 char *lda_runrec_text(lda_runrec *r);
+/* The text of a run.json object as run.json is written (sorted keys,
+ * two-space indentation); NULL when run is NULL or on OOM. */
+char *lda_runrec_dumps(const json_t *run);
 /* The history entry of a run (docs/api.md#run-history) from its run.json
  * object: request_id, status, started, finished, event_count,
  * rejected_count, alerts, params, input_name (absent members: null). A

@@ -25,7 +25,15 @@
  *
  * GET|HEAD /api/runs/<uuid>/<file>: serves the file whole (reports are
  * small next to the input), text/csv as an attachment or run.json as
- * application/json. Only API_KEY opens it, not INTERNAL_API_KEY. */
+ * application/json. Only API_KEY opens it, not INTERNAL_API_KEY.
+ *
+ * GET|HEAD /api/runs?limit=N&before=<id> (docs/api.md#run-history): the
+ * run history, newest first, from the index $LDA_VAR_DIR/runs.index
+ * (lda_runidx), which this program keeps: a "running" entry when a run
+ * directory is claimed, the run's entry (lda_runrec_summary of its
+ * run.json) once run.json is written, a removal when a failed write takes
+ * the run back or retention removes it (then the index is compacted). A
+ * page never looks at the run directories. Same key as the downloads. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -262,7 +270,7 @@ static json_t *run_json(const agg *g, bool finished)
 /* run.json's text (malloc'd), or NULL (logged) on OOM. */
 static char *run_json_text(const json_t *run)
 {
-    char *text = run ? json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    char *text = lda_runrec_dumps(run);
     if (run && !text)
         lda_log(LDA_ERROR, NULL, "out of memory", NULL);
     return text;

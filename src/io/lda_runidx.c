@@ -134,6 +134,52 @@ int lda_runidx_remove(const char *var_dir, const char *id)
     return rc;
 }
 
+int lda_runidx_init(const char *var_dir, json_t *(*entries)(void *arg),
+                    void *arg)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (!index_path(var_dir, "", path, sizeof path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (stat(path, &st) == 0)
+        return 0;
+    int lk = lock_index(var_dir, LOCK_EX);
+    if (lk < 0)
+        return -1;
+    int rc = 0;
+    if (stat(path, &st) < 0) { /* still missing, now that it is ours */
+        json_t *all = entries(arg);
+        lda_buf out;
+        lda_buf_init(&out);
+        for (size_t i = 0; all && i < json_array_size(all); i++) {
+            char *t = json_dumps(json_array_get(all, i),
+                                 JSON_COMPACT | JSON_PRESERVE_ORDER);
+            size_t n = t ? strlen(t) : 0;
+            if (!t)
+                out.oom = true;
+            else if (n >= ID_AT && memcmp(t, id_prefix, ID_AT) == 0 &&
+                     n + 2 <= LDA_RUNIDX_REC_MAX) {
+                lda_buf_addc(&out, RS);
+                lda_buf_add(&out, t, n);
+                lda_buf_addc(&out, '\n');
+            }
+            free(t);
+        }
+        if (!all || out.oom) {
+            errno = ENOMEM;
+            rc = -1;
+        } else
+            rc = lda_file_write(path, out.len ? out.data : "", out.len,
+                                LDA_WRITE_FSYNC | LDA_WRITE_DIRSYNC);
+        json_decref(all);
+        lda_buf_free(&out);
+    }
+    unlock_index(lk);
+    return rc;
+}
+
 /* ---- reading backwards ------------------------------------------------ */
 
 /* Called with each complete record's JSON text (RS and LF stripped), newest

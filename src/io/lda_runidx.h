@@ -39,6 +39,15 @@ int lda_runidx_remove(const char *var_dir, const char *id);
  * with errno (the index is then unchanged). */
 int lda_runidx_compact(const char *var_dir);
 
+/* When the index does not exist yet (a var dir from before it): create it
+ * from entries[0..n) (history entries, oldest first), written whole
+ * (temporary file, fsync, rename) under the exclusive lock, so that of
+ * several processes starting together one creates it and the others find
+ * it. entries is called only then, and returns a new array (NULL on OOM,
+ * errno set). 0 (created, or it existed), or -1 with errno. */
+int lda_runidx_init(const char *var_dir, json_t *(*entries)(void *arg),
+                    void *arg);
+
 /* One page of the history, newest first, appended to out as the JSON text
  * {"runs":[...]}: up to limit (>= 1) entries, each the bytes of a history
  * entry as appended, after the run before (NULL: from the newest). 0; 1

@@ -53,6 +53,7 @@
 #include "lda_file.h"
 #include "lda_http.h"
 #include "lda_log.h"
+#include "lda_mem.h"
 #include "lda_merge.h"
 #include "lda_wire.h"
 #include "lda_report.h"
@@ -771,6 +772,77 @@ static size_t sweep_runs(const lda_config *cfg)
 
 /* ---- program -------------------------------------------------------- */
 
+typedef struct dated {
+    int64_t t; /* finished, else started */
+    json_t *entry;
+} dated;
+
+static int dated_cmp(const void *pa, const void *pb)
+{
+    const dated *a = pa, *b = pb;
+    return (a->t > b->t) - (a->t < b->t);
+}
+
+/* When the history is indexed for the first time (a var dir from before
+ * the index): the entry of every run that has a run.json, oldest first.
+ * Once, at start, by the process that creates the index. */
+static json_t *existing_entries(void *arg)
+{
+    const lda_config *cfg = arg;
+    char dir[PATH_MAX];
+    int k = snprintf(dir, sizeof dir, "%s/runs", cfg->var_dir);
+    DIR *d = k < 0 || (size_t)k >= sizeof dir ? NULL : opendir(dir);
+    dated *v = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    struct dirent *e;
+    while (d && !oom && (e = readdir(d))) {
+        char rj[PATH_MAX], *text = NULL;
+        size_t len;
+        struct stat ds;
+        if (!lda_valid_uuid(e->d_name, strlen(e->d_name)) ||
+            fstatat(dirfd(d), e->d_name, &ds, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(ds.st_mode))
+            continue;
+        int m = snprintf(rj, sizeof rj, "%s/%s/%s", dir, e->d_name, f_run);
+        json_t *run = m > 0 && (size_t)m < sizeof rj &&
+                              lda_file_read(rj, (size_t)1 << 24, &text,
+                                            &len) == 0
+                          ? json_loadb(text, len, 0, NULL)
+                          : NULL;
+        free(text);
+        json_t *entry = json_is_object(run) ? lda_runrec_summary(run) : NULL;
+        const char *t = json_string_value(json_object_get(run, "finished"));
+        if (!t)
+            t = json_string_value(json_object_get(run, "started"));
+        dated one = {0, entry};
+        if (entry && (!t || !lda_time_parse(t, strlen(t), &one.t)))
+            one.t = 0;
+        if (entry && !lda_mem_grow((void **)&v, &cap, sizeof *v, n + 1)) {
+            json_decref(entry);
+            oom = true;
+        } else if (entry)
+            v[n++] = one;
+        json_decref(run);
+    }
+    if (d)
+        closedir(d);
+    if (n)
+        qsort(v, n, sizeof *v, dated_cmp);
+    json_t *all = oom ? NULL : json_array();
+    for (size_t i = 0; i < n; i++)
+        if (all && json_array_append(all, v[i].entry) < 0) {
+            json_decref(all);
+            all = NULL;
+        }
+    for (size_t i = 0; i < n; i++)
+        json_decref(v[i].entry);
+    free(v);
+    if (!all)
+        errno = ENOMEM;
+    return all;
+}
+
 static int start(const lda_config *cfg)
 {
     char dir[PATH_MAX];
@@ -781,6 +853,10 @@ static int start(const lda_config *cfg)
                           strerror(errno)));
         return -1;
     }
+    /* a var dir from before the history: index the runs it has, once */
+    if (lda_runidx_init(cfg->var_dir, existing_entries, (void *)cfg) < 0)
+        lda_log(LDA_WARN, NULL, "run history not created",
+                json_pack("{s:s}", "detail", strerror(errno)));
     return 0;
 }
 

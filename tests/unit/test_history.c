@@ -10,7 +10,8 @@
  * The index (lda_runidx): records appended are listed newest first, a
  * run's later record replaces its earlier one, pages with limit and
  * before, removals (and before naming a removed or unknown run),
- * compaction, a record cut short by a crash ignored, and 1,000 runs
+ * compaction, creation from a var dir's runs, a record cut short by a
+ * crash ignored, and 1,000 runs
  * listed (the time is printed: the < 50 ms figure of the README). */
 #include <errno.h>
 #include <fcntl.h>
@@ -392,6 +393,36 @@ static void test_idx_remove_compact(void)
     LDA_ASSERT_STR(got, "6r,5");
 }
 
+static int init_calls;
+
+/* Runs 7 and 8 (a var dir's runs, oldest first), for lda_runidx_init. */
+static json_t *two_entries(void *arg)
+{
+    (void)arg;
+    char a[37], b[37];
+    init_calls++;
+    return json_pack("[{s:s,s:s},{s:s,s:s}]", "request_id", run_id(7, a),
+                     "status", "completed", "request_id", run_id(8, b),
+                     "status", "validation_failed");
+}
+
+/* Without an index, lda_runidx_init makes one from the entries given;
+ * with one, it leaves it alone (and does not ask for the entries). */
+static void test_idx_init(void)
+{
+    char got[64];
+    idx_reset();
+    init_calls = 0;
+    CU_ASSERT_EQUAL(lda_runidx_init(var, two_entries, NULL), 0);
+    page(NULL, 0, 50, got, sizeof got);
+    LDA_ASSERT_STR(got, "8,7");
+    put(9, "running");
+    CU_ASSERT_EQUAL(lda_runidx_init(var, two_entries, NULL), 0);
+    CU_ASSERT_EQUAL(init_calls, 1);
+    page(NULL, 0, 50, got, sizeof got);
+    LDA_ASSERT_STR(got, "9r,8,7");
+}
+
 /* A record cut short by a crash, at the end or followed by more records,
  * and bytes that are no record at all, are skipped. */
 static void test_idx_torn(void)
@@ -498,6 +529,7 @@ void lda_test_history(void)
         {"idx_order_and_pages", test_idx_order_and_pages},
         {"idx_remove_compact", test_idx_remove_compact},
         {"idx_torn", test_idx_torn},
+        {"idx_init", test_idx_init},
         {"idx_thousand", test_idx_thousand},
         {NULL, NULL},
     };

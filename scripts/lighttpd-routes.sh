@@ -21,7 +21,7 @@
 #   front, LDA_DETECT_HOSTS unset (the default, one host):
 #     /api/detect/layering[/...]   -> detect-layering.fcgi (local FastCGI)
 #     /api/detect/wash[/...]       -> detect-wash.fcgi
-#     /api/aggregate[/...], /api/runs/...        -> aggregate.fcgi
+#     /api/aggregate[/...], /api/runs[/...]       -> aggregate.fcgi
 #     /api/orchestrate[/...], /api/health[/...], /api/metrics -> orchestrate.fcgi
 #   front, LDA_DETECT_HOSTS set: the same, except that /api/detect/* go to
 #     the detector hosts through mod_proxy's host list (balance,
@@ -115,7 +115,7 @@ detectors_remote() {
 # queued behind a long run must not be cut off).
 front_programs() {
     cat <<EOF
-${sep}\$HTTP["url"] =~ "^/api/(aggregate(/|\$)|runs/)" {
+${sep}\$HTTP["url"] =~ "^/api/(aggregate(/|\$)|runs(/|\$))" {
   fastcgi.server = ( "/api/" => ( "aggregate" => (
     "bin-path"           => var.lda_cgi + "aggregate.fcgi",
     "socket"             => var.lda_sock + "aggregate.sock",

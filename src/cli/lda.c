@@ -31,6 +31,7 @@
 typedef struct run {
     const lda_config *cfg;
     const char *outdir;
+    const char *input_name; /* the input's file name; NULL for stdin */
     lda_set set;
     lda_rejects rej;
     lda_seqlist lay, wash;
@@ -56,6 +57,9 @@ static int write_out(const run *r, const char *name, const char *data,
 
 static int write_run_json(const run *r, bool ok)
 {
+    uint64_t alerts[2];
+    lda_merge_count(r->merged, r->nmerged, alerts);
+    lda_quality q = lda_set_quality(&r->set);
     lda_runrec rec = {
         .status = ok ? "completed" : "failed",
         .started = r->started,
@@ -67,7 +71,11 @@ static int write_run_json(const run *r, bool ok)
         .layering_count = {true, r->lay.n},
         .wash_count = {true, r->wash.n},
         .merged_count = r->nmerged,
+        .alerts = {{ok, alerts[0]}, {ok, alerts[1]}},
         .error = ok ? NULL : r->error,
+        .input_name = r->input_name,
+        .params = &r->cfg->params,
+        .quality = &q,
     };
     char *text = rec.rejected ? lda_runrec_text(&rec) : NULL;
     if (!text) {
@@ -166,7 +174,13 @@ int main(int argc, char **argv)
         return 2;
     }
     lda_random_seed_core();
-    run r = {.cfg = &cfg, .outdir = argv[2], .started = lda_now_us()};
+    const char *slash = strrchr(argv[1], '/');
+    run r = {.cfg = &cfg,
+             .outdir = argv[2],
+             .input_name = strcmp(argv[1], "-") == 0 ? NULL
+                           : slash                   ? slash + 1
+                                                     : argv[1],
+             .started = lda_now_us()};
     lda_set_init(&r.set);
     lda_seqlist_init(&r.lay);
     lda_seqlist_init(&r.wash);

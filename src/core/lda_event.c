@@ -16,7 +16,9 @@
  * (skipped when it is the identity: events that arrive grouped);
  * then each group that is not already in time order is sorted stably by
  * timestamp through (ts, position) keys: insertion sort for the usual
- * nearly-sorted group, a merge sort when that would get slow. */
+ * nearly-sorted group, a merge sort when that would get slow. The pass
+ * that checks a group's time order also counts its duplicate events
+ * (lda_quality): equal events share a group and a timestamp. */
 #include "lda_event.h"
 #include "lda_mem.h"
 #include "lda_time.h"
@@ -436,6 +438,7 @@ static lda_status append_event(lda_set *s, uint32_t g, lda_event *ev,
     if (s->text.oom)
         return LDA_NOMEM;
     s->ev[s->n++] = *ev;
+    lda_quality_note(&s->quality, ev->ts, ev->type);
     return LDA_OK;
 }
 
@@ -597,12 +600,37 @@ static void sort_group(lda_event *ev, size_t n, ts_key *keys, ts_key *tmp,
     permute(ev, order, n);
 }
 
-static bool time_sorted(const lda_event *ev, size_t n)
+/* 1 when the group's events ev[0..n) are in time order, each run of
+ * equal timestamps then handed to lda_quality_run_dups() (duplicates added
+ * to *dups); 0 when they are not (nothing added); -1 on OOM. */
+static int scan_group(const lda_event *ev, size_t n, uint64_t *dups)
 {
-    for (size_t i = 1; i < n; i++)
+    uint64_t d = 0;
+    size_t i = 1;
+    while (i < n) {
+        if (ev[i].ts > ev[i - 1].ts) {
+            i++;
+            continue;
+        }
         if (ev[i].ts < ev[i - 1].ts)
-            return false;
-    return true;
+            return 0;
+        size_t a = i - 1, b = i + 1;
+        while (b < n && ev[b].ts == ev[a].ts)
+            b++;
+        if (!lda_quality_run_dups(ev + a, b - a, &d))
+            return -1;
+        i = b;
+    }
+    *dups += d;
+    return 1;
+}
+
+lda_quality lda_set_quality(const lda_set *s)
+{
+    lda_quality q = s->quality;
+    q.accounts = s->accounts.n;
+    q.products = s->products.n;
+    return q;
 }
 
 /* True when every group's events are already contiguous and the groups
@@ -660,16 +688,22 @@ bool lda_set_finish(lda_set *s)
         permute(s->ev, order, s->n);
     }
     bool ok = true;
+    uint64_t dups = 0;
     for (size_t g = 0; g < s->ngroups && ok; g++) {
         lda_event *ev = s->ev + s->groups[g].first;
         size_t n = s->groups[g].count;
-        if (time_sorted(ev, n))
-            continue;
-        if (!keys && !(keys = malloc(2 * most * sizeof *keys)))
-            ok = false;
-        else
-            sort_group(ev, n, keys, keys + most, order);
+        int sorted = scan_group(ev, n, &dups);
+        if (sorted == 0) {
+            if (!keys && !(keys = malloc(2 * most * sizeof *keys)))
+                sorted = -1;
+            else {
+                sort_group(ev, n, keys, keys + most, order);
+                sorted = scan_group(ev, n, &dups);
+            }
+        }
+        ok = sorted > 0;
     }
+    s->quality.duplicates = dups;
     free(keys);
     free(order);
     s->finished = ok;

@@ -10,7 +10,9 @@
  * a group stably sorted by timestamp (ties keep input order), so every
  * later pass over a group reads memory sequentially. Events that arrive
  * already in that order (the binary internal form) are left in place.
- * Every field is checked by a named validator before it is stored. */
+ * Every field is checked by a named validator before it is stored. The set
+ * also keeps the data-quality figures of what it was given (lda_quality):
+ * per event as it is added, duplicates when it is finished. */
 #ifndef LDA_EVENT_H
 #define LDA_EVENT_H
 #include <stdbool.h>
@@ -18,6 +20,7 @@
 #include <stdint.h>
 #include "lda_buf.h"
 #include "lda_intern.h"
+#include "lda_quality.h"
 
 enum { LDA_BUY = 0, LDA_SELL = 1 };
 enum { LDA_PLACED = 0, LDA_CANCELLED = 1, LDA_TRADE = 2 };
@@ -67,7 +70,8 @@ typedef struct lda_set {
     size_t ngroups, gcap;
     lda_buf text; /* arena for ids and price texts */
     lda_strtab accounts, products;
-    lda_pairtab pairs; /* (account id, product id) -> group */
+    lda_pairtab pairs;   /* (account id, product id) -> group */
+    lda_quality quality; /* noted per event; duplicates by finish */
     bool finished;
 } lda_set;
 
@@ -113,6 +117,11 @@ bool lda_set_reserve(lda_set *s, size_t n);
 /* Reorder the events into group order (see above). Returns false on OOM;
  * no event may be added after it. */
 bool lda_set_finish(lda_set *s);
+
+/* The data-quality figures of the events added so far (lda_quality.h),
+ * with the distinct account and product counts; duplicates are counted
+ * by lda_set_finish(), so they are 0 before it. */
+lda_quality lda_set_quality(const lda_set *s);
 
 static inline const char *lda_set_str(const lda_set *s, size_t off)
 {

@@ -100,3 +100,10 @@ int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,
     *nout = kept;
     return 0;
 }
+
+void lda_merge_count(const lda_ref *refs, size_t n, uint64_t out[2])
+{
+    out[0] = out[1] = 0;
+    for (size_t i = 0; i < n; i++)
+        out[refs[i].seq->dtype == LDA_WASH]++;
+}

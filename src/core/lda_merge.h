@@ -5,6 +5,7 @@
 #ifndef LDA_MERGE_H
 #define LDA_MERGE_H
 #include <stddef.h>
+#include <stdint.h>
 #include "lda_seq.h"
 
 typedef struct lda_ref {
@@ -16,5 +17,9 @@ typedef struct lda_ref {
  * array of *nout references in report order (caller frees); -1 on OOM. */
 int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,
               size_t *nout);
+
+/* The report rows of refs[0..n) per detection type: out[LDA_LAYERING],
+ * out[LDA_WASH] (run.json "alerts"). */
+void lda_merge_count(const lda_ref *refs, size_t n, uint64_t out[2]);
 
 #endif

@@ -25,7 +25,15 @@
  *
  * GET|HEAD /api/runs/<uuid>/<file>: serves the file whole (reports are
  * small next to the input), text/csv as an attachment or run.json as
- * application/json. Only API_KEY opens it, not INTERNAL_API_KEY. */
+ * application/json. Only API_KEY opens it, not INTERNAL_API_KEY.
+ *
+ * GET|HEAD /api/runs?limit=N&before=<id> (docs/api.md#run-history): the
+ * run history, newest first, from the index $LDA_VAR_DIR/runs.index
+ * (lda_runidx), which this program keeps: a "running" entry when a run
+ * directory is claimed, the run's entry (lda_runrec_summary of its
+ * run.json) once run.json is written, a removal when a failed write takes
+ * the run back or retention removes it (then the index is compacted). A
+ * page never looks at the run directories. Same key as the downloads. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -45,9 +53,11 @@
 #include "lda_file.h"
 #include "lda_http.h"
 #include "lda_log.h"
+#include "lda_mem.h"
 #include "lda_merge.h"
 #include "lda_wire.h"
 #include "lda_report.h"
+#include "lda_runidx.h"
 #include "lda_runrec.h"
 #include "lda_service.h"
 #include "lda_time.h"
@@ -85,6 +95,7 @@ typedef struct agg {
     const char *status; /* "completed" | "validation_failed" */
     bool partial;
     size_t merged;
+    uint64_t alerts[2];            /* report rows per type, once merged */
     char error[LDA_AGG_ERROR_MAX]; /* "" = null */
     char dir[PATH_MAX];
     bool claimed;   /* this request created dir */
@@ -154,12 +165,27 @@ static void remove_file(agg *g, const char *name)
         log_errno(g, "cleanup", path, errno);
 }
 
+/* Append the history entry of run (its run.json object) to the index;
+ * a failure is logged, the run stands. */
+static void index_run(const agg *g, const json_t *run)
+{
+    json_t *entry = run ? lda_runrec_summary(run) : NULL;
+    if (!entry || lda_runidx_append(g->cfg->var_dir, entry) < 0)
+        lda_log(LDA_WARN, g->a.request_id, "run history not updated",
+                json_pack("{s:s}", "detail",
+                          entry ? strerror(errno) : "out of memory"));
+    json_decref(entry);
+}
+
 /* After a failed write: leave no trace of the run this request claimed
- * (never touch a directory it did not create). */
+ * (never touch a directory it did not create), in the history neither. */
 static void remove_run(agg *g)
 {
     if (!g->claimed)
         return;
+    if (lda_runidx_remove(g->cfg->var_dir, g->a.request_id) < 0)
+        lda_log(LDA_WARN, g->a.request_id, "run history not updated",
+                json_pack("{s:s}", "detail", strerror(errno)));
     remove_file(g, f_sus);
     remove_file(g, f_det);
     remove_file(g, f_run);
@@ -210,8 +236,9 @@ static int claim_dir(agg *g)
     return -1;
 }
 
-/* run.json's text (malloc'd), or NULL (logged) on OOM. */
-static char *run_json_text(const agg *g)
+/* run.json as an object, or NULL (logged) on OOM. finished: false for the
+ * entry of a run being written (status "running", no finish time). */
+static json_t *run_json(const agg *g, bool finished)
 {
     const lda_agg_req *a = &g->a;
     bool done = strcmp(g->status, "completed") == 0;
@@ -222,7 +249,7 @@ static char *run_json_text(const agg *g)
         .status = g->status,
         .partial = g->partial,
         .started = a->has_started ? a->started : g->received,
-        .finished = lda_now_us(),
+        .finished = finished ? lda_now_us() : 0,
         .event_count = {a->has_event_count, a->event_count},
         .rejected_count = {a->has_rejected_count, a->rejected_count},
         .rejected = a->rejected ? json_incref(a->rejected) : json_array(),
@@ -230,29 +257,56 @@ static char *run_json_text(const agg *g)
         .layering_count = {done && lay->success, lay->seqs.n},
         .wash_count = {done && wash->success, wash->seqs.n},
         .merged_count = g->merged,
+        .alerts = {{done, g->alerts[0]}, {done, g->alerts[1]}},
         .error = g->error,
+        .input_name = a->input_name,
+        .params = &g->cfg->params,
+        .quality = a->has_quality ? &a->quality : NULL,
         .services = services_json(g),
         .failed_services = failed_services(g),
     };
-    char *text = rec.rejected && rec.services && rec.failed_services
-                     ? lda_runrec_text(&rec)
-                     : NULL;
-    if (!text) {
+    json_t *j = rec.rejected && rec.services && rec.failed_services
+                    ? lda_runrec_json(&rec)
+                    : NULL;
+    if (!j) {
         json_decref(rec.rejected);
         json_decref(rec.services);
         json_decref(rec.failed_services);
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
     }
+    return j;
+}
+
+/* run.json's text (malloc'd), or NULL (logged) on OOM. */
+static char *run_json_text(const json_t *run)
+{
+    char *text = lda_runrec_dumps(run);
+    if (run && !text)
+        lda_log(LDA_ERROR, NULL, "out of memory", NULL);
     return text;
+}
+
+/* The run is claimed: it shows in the history as "running". */
+static void index_claimed(agg *g)
+{
+    const char *status = g->status;
+    g->status = "running";
+    json_t *run = run_json(g, false);
+    g->status = status;
+    index_run(g, run);
+    json_decref(run);
 }
 
 static int write_run_json(agg *g)
 {
-    char *text = run_json_text(g);
-    if (!text)
-        return -1;
-    int rc = write_step(g, "enospc-runjson", f_run, text, strlen(text));
+    json_t *run = run_json(g, true);
+    char *text = run_json_text(run);
+    int rc = text ? write_step(g, "enospc-runjson", f_run, text, strlen(text))
+                  : -1;
+    if (rc == 0)
+        index_run(g, run);
     free(text);
+    json_decref(run);
     return rc;
 }
 
@@ -265,9 +319,12 @@ static int write_reports(agg *g, const lda_buf *sus, const lda_buf *det)
                                        "enospc-detections", "enospc-runjson"};
     const char *const names[3] = {f_sus, f_det, f_run};
     char paths[3][PATH_MAX];
-    char *text = run_json_text(g);
-    if (!text)
+    json_t *run = run_json(g, true);
+    char *text = run_json_text(run);
+    if (!text) {
+        json_decref(run);
         return -1;
+    }
     lda_file_part parts[3] = {{paths[0], sus->data, sus->len},
                               {paths[1], det->data, det->len},
                               {paths[2], text, strlen(text)}};
@@ -287,7 +344,10 @@ static int write_reports(agg *g, const lda_buf *sus, const lda_buf *det)
         log_errno(g, names[bad], paths[bad], errno);
         rc = -1;
     }
+    if (rc == 0)
+        index_run(g, run);
     free(text);
+    json_decref(run);
     return rc;
 }
 
@@ -310,6 +370,8 @@ static int build_reports(agg *g, lda_buf *sus, lda_buf *det)
         lda_report_detections(refs, nrefs, &o, det) == 0)
         rc = 0;
     g->merged = nrefs;
+    if (refs)
+        lda_merge_count(refs, nrefs, g->alerts);
     free(refs);
     return rc;
 }
@@ -486,6 +548,7 @@ static bool act(agg *g, lda_answer *out, lda_err *e)
         return write_failure(g, out);
     if (c > 0)
         return existing_run(g, out, e);
+    index_claimed(g);
     if (g->a.invalid[0])
         return validation_failed(g, out);
     return complete(g, out, e);
@@ -551,6 +614,99 @@ static bool runs(const lda_config *cfg, lda_req *r, lda_answer *out,
     return true;
 }
 
+/* ---- history -------------------------------------------------------- */
+
+#define HISTORY_DEFAULT 50
+#define HISTORY_MAX 1000
+
+/* The value of query parameter name in q (raw, not decoded) into out
+ * (cap bytes): 0 absent, 1 found, -1 repeated or too long. */
+static int query_param(const char *q, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    int found = 0;
+    while (q && *q) {
+        size_t n = strcspn(q, "&");
+        if (n > nl && strncmp(q, name, nl) == 0 && q[nl] == '=') {
+            size_t vl = n - nl - 1;
+            if (found || vl >= cap)
+                return -1;
+            memcpy(out, q + nl + 1, vl);
+            out[vl] = '\0';
+            found = 1;
+        } else if (n == nl && strncmp(q, name, nl) == 0)
+            return -1; /* "limit" without a value */
+        q += n;
+        q += *q == '&';
+    }
+    return found;
+}
+
+/* Every parameter of q is limit or before; false (400) otherwise. */
+static bool known_params(const char *q, lda_err *e)
+{
+    while (q && *q) {
+        size_t n = strcspn(q, "&");
+        if (n && !(n >= 6 && strncmp(q, "limit=", 6) == 0) &&
+            !(n >= 7 && strncmp(q, "before=", 7) == 0))
+            return lda_err_set(e, 400,
+                               "unknown query parameter (only limit and "
+                               "before are taken)");
+        q += n;
+        q += *q == '&';
+    }
+    return true;
+}
+
+/* GET /api/runs?limit=N&before=<id>: the history, newest first, from the
+ * index (lda_runidx): never a look at the run directories. */
+static bool history(const lda_config *cfg, lda_req *r, lda_answer *out,
+                    lda_err *e)
+{
+    const char *q = lda_http_param(r, "QUERY_STRING");
+    char lim[16], bef[40], before[37];
+    size_t limit = HISTORY_DEFAULT;
+    if (!known_params(q, e))
+        return false;
+    int hl = query_param(q, "limit", lim, sizeof lim);
+    if (hl < 0)
+        return lda_err_set(e, 400,
+                           "limit must be a whole number from 1 to "
+                           "1000, given once");
+    if (hl > 0) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(lim, &end, 10);
+        if (!isdigit((unsigned char)lim[0]) || *end || errno || v < 1 ||
+            v > HISTORY_MAX)
+            return lda_err_set(e, 400,
+                               "limit must be a whole number from 1 "
+                               "to 1000, given once");
+        limit = (size_t)v;
+    }
+    int hb = query_param(q, "before", bef, sizeof bef);
+    if (hb < 0 || (hb > 0 && lda_valid_request_id(bef, strlen(bef))))
+        return lda_err_set(e, 400,
+                           "before must be a run id (a version-4 "
+                           "UUID), given once");
+    if (hb > 0)
+        lda_valid_uuid_lower(bef, before);
+    lda_buf page;
+    lda_buf_init(&page);
+    int rc = lda_runidx_list(cfg->var_dir, hb > 0 ? before : NULL, limit,
+                             &page);
+    if (rc == 0) {
+        out->body = lda_buf_take(&page, &out->len);
+        out->ctype = "application/json";
+        return true;
+    }
+    lda_buf_free(&page);
+    if (rc > 0)
+        return lda_err_set(e, 404, "before: no such run in the history");
+    lda_err_detail(e, "run history unreadable: %s", strerror(errno));
+    return lda_err_set(e, 500, "could not read the run history");
+}
+
 /* ---- retention ------------------------------------------------------ */
 
 #define ABANDONED_S 86400 /* a run directory without run.json */
@@ -608,14 +764,93 @@ static size_t sweep_runs(const lda_config *cfg)
         const struct stat *st = has_run ? &rs : &ds;
         uint64_t limit = has_run ? keep : ABANDONED_S;
         if (now > st->st_mtime && (uint64_t)(now - st->st_mtime) >= limit &&
-            remove_run_dir(dirfd(d), e->d_name))
+            remove_run_dir(dirfd(d), e->d_name)) {
             n++;
+            if (lda_runidx_remove(cfg->var_dir, e->d_name) < 0)
+                lda_log(LDA_WARN, e->d_name, "run history not updated",
+                        json_pack("{s:s}", "detail", strerror(errno)));
+        }
     }
     closedir(d);
+    /* the removals drop out of the index, with every superseded record */
+    if (n && lda_runidx_compact(cfg->var_dir) < 0)
+        lda_log(LDA_WARN, NULL, "run history not compacted",
+                json_pack("{s:s}", "detail", strerror(errno)));
     return n;
 }
 
 /* ---- program -------------------------------------------------------- */
+
+typedef struct dated {
+    int64_t t; /* finished, else started */
+    json_t *entry;
+} dated;
+
+static int dated_cmp(const void *pa, const void *pb)
+{
+    const dated *a = pa, *b = pb;
+    return (a->t > b->t) - (a->t < b->t);
+}
+
+/* When the history is indexed for the first time (a var dir from before
+ * the index): the entry of every run that has a run.json, oldest first.
+ * Once, at start, by the process that creates the index. */
+static json_t *existing_entries(void *arg)
+{
+    const lda_config *cfg = arg;
+    char dir[PATH_MAX];
+    int k = snprintf(dir, sizeof dir, "%s/runs", cfg->var_dir);
+    DIR *d = k < 0 || (size_t)k >= sizeof dir ? NULL : opendir(dir);
+    dated *v = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    struct dirent *e;
+    while (d && !oom && (e = readdir(d))) {
+        char rj[PATH_MAX], *text = NULL;
+        size_t len;
+        struct stat ds;
+        if (!lda_valid_uuid(e->d_name, strlen(e->d_name)) ||
+            fstatat(dirfd(d), e->d_name, &ds, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(ds.st_mode))
+            continue;
+        int m = snprintf(rj, sizeof rj, "%s/%s/%s", dir, e->d_name, f_run);
+        json_t *run = m > 0 && (size_t)m < sizeof rj &&
+                              lda_file_read(rj, (size_t)1 << 24, &text,
+                                            &len) == 0
+                          ? json_loadb(text, len, 0, NULL)
+                          : NULL;
+        free(text);
+        json_t *entry = json_is_object(run) ? lda_runrec_summary(run) : NULL;
+        const char *t = json_string_value(json_object_get(run, "finished"));
+        if (!t)
+            t = json_string_value(json_object_get(run, "started"));
+        dated one = {0, entry};
+        if (entry && (!t || !lda_time_parse(t, strlen(t), &one.t)))
+            one.t = 0;
+        if (entry && !lda_mem_grow((void **)&v, &cap, sizeof *v, n + 1)) {
+            json_decref(entry);
+            oom = true;
+        } else if (entry)
+            v[n++] = one;
+        json_decref(run);
+    }
+    if (d)
+        closedir(d);
+    if (n)
+        qsort(v, n, sizeof *v, dated_cmp);
+    json_t *all = oom ? NULL : json_array();
+    for (size_t i = 0; i < n; i++)
+        if (all && json_array_append(all, v[i].entry) < 0) {
+            json_decref(all);
+            all = NULL;
+        }
+    for (size_t i = 0; i < n; i++)
+        json_decref(v[i].entry);
+    free(v);
+    if (!all)
+        errno = ENOMEM;
+    return all;
+}
 
 static int start(const lda_config *cfg)
 {
@@ -627,6 +862,10 @@ static int start(const lda_config *cfg)
                           strerror(errno)));
         return -1;
     }
+    /* a var dir from before the history: index the runs it has, once */
+    if (lda_runidx_init(cfg->var_dir, existing_entries, (void *)cfg) < 0)
+        lda_log(LDA_WARN, NULL, "run history not created",
+                json_pack("{s:s}", "detail", strerror(errno)));
     return 0;
 }
 
@@ -639,6 +878,7 @@ static const lda_media agg_media[] = {
 static const lda_route routes[] = {
     {"POST", "/api/aggregate", LDA_KEY_INTERNAL, agg_media, NULL, NULL,
      aggregate},
+    {"GET", "/api/runs", LDA_KEY_USER, NULL, NULL, NULL, history},
     {"GET", "/api/runs/", LDA_KEY_USER, NULL, NULL, NULL, runs},
     {NULL, NULL, 0, NULL, NULL, NULL, NULL},
 };

@@ -179,6 +179,8 @@ typedef struct run {
     lda_set set;
     lda_rejects rej;
     uint64_t event_count;
+    lda_quality quality;  /* data_quality, for the aggregate request */
+    char input_name[256]; /* lda_input's name, "" when unknown */
     char fp_all[65]; /* of every event: the run's */
     unsigned shards; /* LDA_SHARDS */
     det_part part[LDA_SVC_COUNT][LDA_SHARDS_MAX]; /* [detector][shard] */
@@ -346,10 +348,12 @@ static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
         return stop;
     }
     g->event_count = g->set.n;
+    snprintf(g->input_name, sizeof g->input_name, "%s", in->name);
     if (!lda_set_finish(&g->set) || !encode(g)) {
         lda_err_detail(e, "out of memory while encoding");
         return lda_err_msg(e, LDA_MSG_NOMEM);
     }
+    g->quality = lda_set_quality(&g->set);
     lda_set_free(&g->set); /* the bodies hold everything now */
     lda_set_init(&g->set);
     return !answered_by_existing_run(g, out, e);
@@ -622,16 +626,17 @@ static bool aggregate_body(run *g, lda_buf *out)
     for (int i = 0; expected && i < LDA_SVC_COUNT; i++)
         if (json_array_append_new(expected, json_string(lda_svcs[i].name)))
             break;
-    json_t *head = results && expected
-                       ? json_pack("{s:s,s:O,s:I,s:I,s:o,s:s,s:s,s:O}",
-                                   "request_id", g->r->request_id,
-                                   "expected_services", expected,
-                                   "event_count", (json_int_t)g->event_count,
-                                   "rejected_count", (json_int_t)g->rej.count,
-                                   "rejected", lda_runrec_rejected(&g->rej),
-                                   "event_fingerprint", g->fp_all, "started",
-                                   started, "results", results)
-                       : NULL;
+    json_t *head =
+        results && expected
+            ? json_pack("{s:s,s:O,s:I,s:I,s:o,s:s,s:s,s:o,s:o,s:O}",
+                        "request_id", g->r->request_id, "expected_services",
+                        expected, "event_count", (json_int_t)g->event_count,
+                        "rejected_count", (json_int_t)g->rej.count, "rejected",
+                        lda_runrec_rejected(&g->rej), "event_fingerprint",
+                        g->fp_all, "started", started, "data_quality",
+                        lda_runrec_quality(&g->quality), "input_name",
+                        lda_runrec_str(g->input_name), "results", results)
+            : NULL;
     json_decref(expected);
     json_decref(results);
     bool ok = head && lda_codec_agg_req_to_bin(head, lists, n, out) == 0;

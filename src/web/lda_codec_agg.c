@@ -259,6 +259,94 @@ static bool valid_rejected(const json_t *v)
     return ok;
 }
 
+/* A non-negative integer member k of o into *v; false (400 naming
+ * "data_quality.<path>") when absent or not one. */
+static bool dq_count(const json_t *o, const char *path, const char *k,
+                     uint64_t *v, lda_err *e)
+{
+    const json_t *j = json_object_get(o, k);
+    if (!json_is_integer(j) || json_integer_value(j) < 0)
+        return lda_err_set(e, 400,
+                           "data_quality.%s%s must be a non-negative integer",
+                           path, k);
+    *v = (uint64_t)json_integer_value(j);
+    return true;
+}
+
+/* A timestamp member k of o (or null: no events) into *ts. */
+static bool dq_time(const json_t *o, const char *k, bool *has, int64_t *ts,
+                    lda_err *e)
+{
+    const json_t *j = json_object_get(o, k);
+    *has = j && !json_is_null(j);
+    if (j && (json_is_null(j) || (json_is_string(j) &&
+                                  lda_time_parse(json_string_value(j),
+                                                 json_string_length(j), ts))))
+        return true;
+    return lda_err_set(e, 400, "data_quality.%s must be a timestamp or null",
+                       k);
+}
+
+/* "data_quality" (docs/reports.md#data-quality): exactly its members, each
+ * of its type; the figures must add up (the types to n, first <= last, a
+ * timestamp exactly when there are events). */
+static bool agg_quality(lda_agg_req *a, const json_t *v, lda_err *e)
+{
+    static const char *const keys[] = {
+        "event_types", "accounts",        "products",      "out_of_order",
+        "duplicates",  "first_timestamp", "last_timestamp"};
+    lda_quality *q = &a->quality;
+    const json_t *types = json_object_get(v, "event_types");
+    if (!json_is_object(v))
+        return lda_err_set(e, 400, "data_quality must be an object");
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!json_object_get(v, keys[i]))
+            return lda_err_set(e, 400, "data_quality.%s is missing", keys[i]);
+    if (json_object_size(v) != sizeof keys / sizeof *keys)
+        return lda_err_set(e, 400, "data_quality has an unknown member");
+    if (!json_is_object(types) || json_object_size(types) != 3)
+        return lda_err_set(e, 400,
+                           "data_quality.event_types must be an object of "
+                           "the three event types");
+    q->n = 0;
+    for (int t = 0; t < 3; t++) {
+        if (!dq_count(types, "event_types.", lda_type_names[t], &q->types[t],
+                      e))
+            return false;
+        q->n += q->types[t];
+    }
+    bool has_first, has_last;
+    if (!dq_count(v, "", "accounts", &q->accounts, e) ||
+        !dq_count(v, "", "products", &q->products, e) ||
+        !dq_count(v, "", "out_of_order", &q->out_of_order, e) ||
+        !dq_count(v, "", "duplicates", &q->duplicates, e) ||
+        !dq_time(v, "first_timestamp", &has_first, &q->first_ts, e) ||
+        !dq_time(v, "last_timestamp", &has_last, &q->last_ts, e))
+        return false;
+    if (has_first != (q->n > 0) || has_last != (q->n > 0) ||
+        (q->n && q->first_ts > q->last_ts))
+        return lda_err_set(e, 400,
+                           "data_quality.first_timestamp/last_timestamp do "
+                           "not fit the events");
+    a->has_quality = true;
+    return true;
+}
+
+/* "input_name": the input's file name, 1..255 bytes of UTF-8 without
+ * control characters, or null. */
+static bool agg_input_name(lda_agg_req *a, const json_t *v, lda_err *e)
+{
+    size_t n = json_string_length(v);
+    if (!json_is_string(v) || n == 0 || n >= sizeof a->input_name ||
+        !lda_valid_id(json_string_value(v), n) ||
+        !lda_valid_utf8(json_string_value(v), n))
+        return lda_err_set(e, 400,
+                           "input_name must be 1 to 255 bytes of UTF-8 "
+                           "text, or null");
+    memcpy(a->input_name, json_string_value(v), n + 1);
+    return true;
+}
+
 /* The optional run fields (docs/api.md#aggregate-request); false (400) when
  * one is of the wrong type. */
 static bool agg_run_fields(lda_agg_req *a, const json_t *root, lda_err *e)
@@ -293,7 +381,11 @@ static bool agg_run_fields(lda_agg_req *a, const json_t *root, lda_err *e)
             return lda_err_set(e, 400, "started must be a timestamp");
         a->has_started = true;
     }
-    return true;
+    v = json_object_get(root, "data_quality");
+    if (v && !json_is_null(v) && !agg_quality(a, v, e))
+        return false;
+    v = json_object_get(root, "input_name");
+    return !v || json_is_null(v) || agg_input_name(a, v, e);
 }
 
 static bool agg_expected(lda_agg_req *a, const json_t *exp, lda_err *e)

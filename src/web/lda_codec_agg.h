@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "lda_buf.h"
 #include "lda_err.h"
+#include "lda_quality.h"
 #include "lda_seq.h"
 #include "lda_shard.h"
 #include "lda_svc.h"
@@ -48,6 +49,9 @@ typedef struct lda_agg_req {
     int64_t started;      /* microseconds UTC */
     json_t *rejected;     /* array [{"row","reason"}], or NULL */
     char fingerprint[65]; /* "" when absent */
+    bool has_quality;     /* "data_quality" present (not null) */
+    lda_quality quality;  /* its figures (first/last_ts valid when n) */
+    char input_name[256]; /* "" when absent or null */
     /* The first validation failure (see the top), "" when none. */
     char invalid[LDA_AGG_ERROR_MAX];
 } lda_agg_req;

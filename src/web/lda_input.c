@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lda_clock.h"
+#include "lda_event.h"
 #include "lda_file.h"
 #include "lda_gzip.h"
 #include "lda_log.h"
@@ -112,13 +113,32 @@ static bool decode_body(const lda_config *cfg, const lda_req *r, char **body,
                            "the body is not gzip data, but "
                            "Content-Encoding says gzip");
     }
-    lda_input in = {*body, *body, *len};
+    lda_input in = {*body, *body, *len, ""};
     *body = NULL;
     if (!unwrap(cfg, r, "body", &in, e))
         return false;
     *body = in.owned;
     *len = in.len;
     return true;
+}
+
+/* The name of the uploaded file as the client gave it (n bytes at p),
+ * without any directory (some clients send a whole path), into in->name
+ * when it is 1..255 bytes of UTF-8 without control characters; else the
+ * name stays unknown (""). */
+static void note_name(lda_input *in, const char *p, size_t n)
+{
+    for (size_t i = n; i > 0; i--)
+        if (p[i - 1] == '/' || p[i - 1] == '\\') {
+            p += i;
+            n -= i;
+            break;
+        }
+    if (n > 0 && n < sizeof in->name && lda_valid_id(p, n) &&
+        lda_valid_utf8(p, n)) {
+        memcpy(in->name, p, n);
+        in->name[n] = '\0';
+    }
 }
 
 /* {"input_file": "name"} -> name (a valid bare file name). */
@@ -219,8 +239,10 @@ static bool input_file(const lda_config *cfg, const lda_req *r,
 {
     char name[256];
     static char real[PATH_MAX];
-    return input_name(body, len, name, e) && resolve(cfg, name, real, e) &&
-           read_file(cfg, r, name, real, in, e);
+    if (!input_name(body, len, name, e))
+        return false;
+    note_name(in, name, strlen(name));
+    return resolve(cfg, name, real, e) && read_file(cfg, r, name, real, in, e);
 }
 
 bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
@@ -231,6 +253,7 @@ bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
     r->body = NULL;
     in->owned = in->csv = NULL;
     in->len = 0;
+    in->name[0] = '\0';
     if (!decode_body(cfg, r, &body, &len, e))
         return false;
     if (lda_http_ctype_is(r->content_type, "text/csv")) {
@@ -239,12 +262,14 @@ bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
         return unwrap(cfg, r, "csv", in, e);
     }
     if (lda_http_ctype_is(r->content_type, "multipart/form-data")) {
-        const char *part;
-        if (!lda_multipart_find(r->content_type, body, len, "file", &part,
-                                &in->len, e)) {
+        const char *part, *fname;
+        size_t fnl;
+        if (!lda_multipart_file(r->content_type, body, len, "file", &part,
+                                &in->len, &fname, &fnl, e)) {
             free(body);
             return false;
         }
+        note_name(in, fname, fnl);
         in->owned = body;
         in->csv = body + (part - body);
         return unwrap(cfg, r, "file part", in, e);

@@ -20,6 +20,9 @@ typedef struct lda_input {
     char *csv;   /* ... and the CSV inside it (writable: the loader
                          works in place) */
     size_t len;
+    char name[256]; /* the file name when known (multipart filename,
+                       input_file), else "": 1..255 bytes of UTF-8 with
+                       no control character, without a directory */
 } lda_input;
 
 /* The CSV of the request, whose body has been read (the request's body is

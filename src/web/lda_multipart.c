@@ -105,9 +105,12 @@ static bool boundary_of(const char *ctype, span *b)
     return true;
 }
 
-/* Headers [h, h+n): the value of Content-Disposition's name, if any. */
-static int part_name(const char *h, size_t n, span *name)
+/* Headers [h, h+n): the value of Content-Disposition's name, if any, and
+ * of its filename (n 0 when it has none). */
+static int part_name(const char *h, size_t n, span *name, span *filename)
 {
+    filename->p = NULL;
+    filename->n = 0;
     static const char cd[] = "content-disposition:";
     bool found = false;
     while (n) {
@@ -123,6 +126,8 @@ static int part_name(const char *h, size_t n, span *name)
             found = find_param(v, vn, "name", name);
             if (!found)
                 return -1;
+            if (!find_param(v, vn, "filename", filename))
+                filename->n = 0;
         } else if (ln == 0 || !memchr(h, ':', ln)) {
             return -1;
         }
@@ -136,6 +141,17 @@ static int part_name(const char *h, size_t n, span *name)
 
 bool lda_multipart_find(const char *content_type, const char *body, size_t len,
                         const char *name, const char **part, size_t *part_len,
+                        lda_err *e)
+{
+    const char *fn;
+    size_t fnl;
+    return lda_multipart_file(content_type, body, len, name, part, part_len,
+                              &fn, &fnl, e);
+}
+
+bool lda_multipart_file(const char *content_type, const char *body, size_t len,
+                        const char *name, const char **part, size_t *part_len,
+                        const char **filename, size_t *filename_len,
                         lda_err *e)
 {
     span b;
@@ -168,11 +184,11 @@ bool lda_multipart_find(const char *content_type, const char *body, size_t len,
         pos += 2;
         const char *hend = memmem(body + pos, len - pos, "\r\n\r\n", 4);
         const char *content;
-        span pname;
+        span pname, fname;
         if (len - pos >= 2 && memcmp(body + pos, "\r\n", 2) == 0)
             return malformed(e); /* a part needs headers */
-        if (!hend ||
-            part_name(body + pos, (size_t)(hend - body) - pos, &pname) < 0)
+        if (!hend || part_name(body + pos, (size_t)(hend - body) - pos, &pname,
+                               &fname) < 0)
             return malformed(e);
         content = hend + 4;
         size_t cpos = (size_t)(content - body);
@@ -182,6 +198,8 @@ bool lda_multipart_find(const char *content_type, const char *body, size_t len,
         if (pname.n == nl && memcmp(pname.p, name, nl) == 0) {
             *part = content;
             *part_len = (size_t)(next - content);
+            *filename = fname.p;
+            *filename_len = fname.n;
             return true;
         }
         pos = (size_t)(next - body) + dn;

@@ -12,4 +12,10 @@
 bool lda_multipart_find(const char *content_type, const char *body, size_t len,
                         const char *name, const char **part, size_t *part_len,
                         lda_err *e);
+/* The same, also giving the part's Content-Disposition filename as sent
+ * (a slice of the body, not unquoted; *filename_len 0 when it has none). */
+bool lda_multipart_file(const char *content_type, const char *body, size_t len,
+                        const char *name, const char **part, size_t *part_len,
+                        const char **filename, size_t *filename_len,
+                        lda_err *e);
 #endif

@@ -14,6 +14,8 @@
 #                                     records, one a line, in order
 #   expected-counts                   optional: key=N lines checked against
 #                                     run.json (event_count, rejected_count)
+#   expected-data_quality.json        optional: run.json's data_quality,
+#                                     derived independently of lda
 # For success cases run.json's merged_count must equal the number of data rows
 # of expected-suspicious_accounts.csv.
 #
@@ -116,6 +118,12 @@ if os.path.exists(p):
     got = get("merged_count")
     if got is not None and got != n:
         errs.append("run.json merged_count = %r, expected %d" % (got, n))
+p = os.path.join(case, "expected-data_quality.json")
+if os.path.exists(p):
+    want = json.load(open(p, encoding="utf-8"))
+    got = get("data_quality")
+    if got is not None and got != want:
+        errs.append("run.json data_quality = %r, expected %r" % (got, want))
 for e in errs: print(e)
 sys.exit(1 if errs else 0)
 '

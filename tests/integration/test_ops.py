@@ -118,13 +118,15 @@ def metrics_counts_and_promtool():
         eq(delta('lda_runs_total{status="failed"}'), 0, "failed runs")
         eq(delta("lda_events_total"), 6 * ev, "events")
         eq(delta("lda_rejected_records_total"), 6 * rej, "rejected records")
-        # one answer per run, and one per retry (a loaded machine can make
-        # the orchestrator send a call again: it counts both)
+        # one answer per run -- and, on a loaded machine, up to one more
+        # per call the orchestrator sent again (counted as a retry)
         for p, svc in (("detect-layering", "layering"),
                        ("detect-wash", "wash_trading"), ("aggregate", None)):
             again = delta('lda_sibling_retries_total{service="%s"}' % svc) \
                 if svc else 0
-            eq(delta(req(p, 200)), 6 + again, "%s answers" % p)
+            check(6 <= delta(req(p, 200)) <= 6 + again,
+                  "%s answers: %d for 6 runs and %d retries"
+                  % (p, delta(req(p, 200)), again))
         # the six runs and the first scrape (counted once it was sent)
         eq(delta(req("orchestrate", 200)), 7, "orchestrate answers")
         for p in ("orchestrate", "detect-layering", "detect-wash", "aggregate"):

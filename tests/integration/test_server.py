@@ -4,6 +4,7 @@ errors are JSON on /api/, stop and Ctrl-C let a run in flight finish and
 leave no process of the var dir behind, the internal key is made per start.
 """
 
+import fcntl
 import os
 import signal
 import socket
@@ -125,6 +126,30 @@ def _slow_run_env():
                 RETRY_BACKOFF_BASE_SECONDS=1)
 
 
+def _wait_in_flight(s, within=20):
+    """Until a run holds run/inflight.lock (shared, from its admission to
+    its answer): then stopping must let it finish. A fixed sleep was not
+    enough on a loaded machine, where the run could still be on its way
+    and be refused with 503 as the server was stopping."""
+    path = os.path.join(s.var_dir, "run", "inflight.lock")
+    deadline = time.time() + within
+    while time.time() < deadline:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            time.sleep(0.05)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return
+        finally:
+            os.close(fd)
+        time.sleep(0.05)
+    raise AssertionError("no run came in flight within %d s" % within)
+
+
 def _run_in_thread(s, out):
     def go():
         try:
@@ -144,7 +169,7 @@ def server_stop_lets_run_finish():
     s.start()
     out = []
     t = _run_in_thread(s, out)
-    time.sleep(1.0)
+    _wait_in_flight(s)
     t0 = time.time()
     p = subprocess.run([SERVER, "stop"], env=s.env, capture_output=True,
                        text=True, timeout=60)
@@ -183,7 +208,7 @@ def server_ctrl_c_lets_run_finish():
                 time.sleep(0.2)
             out = []
             t = _run_in_thread(s, out)
-            time.sleep(1.0)
+            _wait_in_flight(s)
             os.killpg(proc.pid, signal.SIGINT)
             t.join(60)
             rc = proc.wait(60)

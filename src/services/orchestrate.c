@@ -181,8 +181,8 @@ typedef struct run {
     uint64_t event_count;
     lda_quality quality;  /* data_quality, for the aggregate request */
     char input_name[256]; /* lda_input's name, "" when unknown */
-    char fp_all[65]; /* of every event: the run's */
-    unsigned shards; /* LDA_SHARDS */
+    char fp_all[65];      /* of every event: the run's */
+    unsigned shards;      /* LDA_SHARDS */
     det_part part[LDA_SVC_COUNT][LDA_SHARDS_MAX]; /* [detector][shard] */
     lda_breaker_pass pass[LDA_SVC_COUNT];         /* the circuits' word */
     int64_t entered[LDA_SVC_COUNT];               /* when each was asked */

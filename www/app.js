@@ -792,6 +792,7 @@
         askForKey(upload, !!k);
         return;
       }
+      refreshRuns(false);
       if (status < 200 || status >= 300) {
         $('progress-panel').hidden = true;
         explainFailure(status, xhr.responseText, xhr.getResponseHeader('Retry-After'), 'uploading');
@@ -825,8 +826,8 @@
   /* Fetch a run's reports (and its run.json, for when it ran) and show
    * them. `answer` has the shape of the POST /api/orchestrate answer
    * (request_id, outputs, event_count, rejected_count, rejected, services);
-   * this is the seam a later "reopen run" (GET /api/runs, not served yet)
-   * calls with a run it lists. `ctx`: {file, sent, answeredAt}, all
+   * this is the seam the "Recent runs" panel (openRun, GET /api/runs)
+   * calls with an answer built from a listed run's run.json. `ctx`: {file, sent, answeredAt}, all
    * optional: `file` is the local input the timeline reads (none for a
    * reopened run: the timeline then asks for the file again). */
   function loadRun(answer, ctx) {
@@ -836,7 +837,7 @@
       state.runFile = ctx.file || null;
       state.groupCache = null;
     }
-    say('Analysis finished. Loading the alerts…');
+    say(ctx.file || ctx.sent ? 'Analysis finished. Loading the alerts…' : 'Loading the alerts of run ' + answer.request_id + '…');
     var runJson = answer.request_id ?
       apiGet(runUrl('run.json')).then(function (r) { return r.status === 200 ? parseJson(r.body) : null; },
                                       function () { return null; }) : Promise.resolve(null);
@@ -924,6 +925,8 @@
   function showSummary(reports) {
     var r = state.run;
     showRunMeta(r, reports);
+    showDataQuality(reports && reports.run);
+    markCurrentRun();
     $('sum-events').textContent = String(r.event_count != null ? r.event_count : '?');
     var rejCount = r.rejected_count || 0;
     $('sum-rejected').textContent = String(rejCount);
@@ -1032,6 +1035,206 @@
       say('Downloaded ' + name + '.');
     }, function () {
       explainFailure(0, '', null, 'downloading ' + name);
+    });
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Data quality (run.json data_quality, docs/reports.md#data-quality)  */
+
+  var DQ_TYPES = [['ORDER_PLACED', 'Orders placed'], ['ORDER_CANCELLED', 'Orders cancelled'],
+                  ['TRADE_EXECUTED', 'Trades executed']];
+
+  function showDataQuality(run) {
+    var box = $('dq'), list = $('dq-list');
+    clear(list);
+    var q = run && run.data_quality;
+    if (!q || typeof q !== 'object') { box.hidden = true; return; }
+    var flagged = [];
+    var add = function (key, label, value, flag) {
+      var d = el('div', { 'data-key': key });
+      var dt = el('dt', null, label);
+      d.appendChild(dt);
+      d.appendChild(el('dd', null, value === null || value === undefined ? 'none' : String(value)));
+      if (flag) {
+        d.className = 'flag';
+        d.setAttribute('data-flag', 'true');
+        dt.appendChild(el('span', { 'class': 'flag-word' }, ' (not zero)'));
+        flagged.push(label.toLowerCase());
+      }
+      list.appendChild(d);
+    };
+    var types = q.event_types && typeof q.event_types === 'object' ? q.event_types : {};
+    var seen = {};
+    DQ_TYPES.forEach(function (t) {
+      seen[t[0]] = 1;
+      if (t[0] in types) add('event_types.' + t[0], t[1], types[t[0]], false);
+    });
+    Object.keys(types).sort().forEach(function (t) {
+      if (!seen[t]) add('event_types.' + t, t, types[t], false);
+    });
+    add('accounts', 'Accounts', q.accounts, false);
+    add('products', 'Products', q.products, false);
+    add('duplicates', 'Duplicates', q.duplicates, typeof q.duplicates === 'number' && q.duplicates > 0);
+    add('out_of_order', 'Out of order', q.out_of_order, typeof q.out_of_order === 'number' && q.out_of_order > 0);
+    add('first_timestamp', 'First timestamp', q.first_timestamp, false);
+    add('last_timestamp', 'Last timestamp', q.last_timestamp, false);
+    var note = $('dq-note');
+    note.hidden = !flagged.length;
+    note.textContent = flagged.length ?
+      'Check the input: ' + flagged.join(' and ') + ' found. Duplicates are events equal to an earlier one in all seven fields; ' +
+      'an event out of order has a timestamp earlier than the previous event\'s. All were analysed as given.' : '';
+    box.hidden = false;
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Recent runs (GET /api/runs, docs/api.md "Run history")              */
+
+  var RUNS_PAGE = 20;
+  var runs = { list: [], seq: 0 };
+
+  /* Plain GET with the key; a 401 here never asks for the key (the
+   * upload does), the list just says why it is empty. */
+  function quietGet(url) {
+    return fetch(url, { headers: authHeaders(), credentials: 'same-origin', cache: 'no-store' })
+      .then(function (res) {
+        return res.text().then(function (t) { return { status: res.status, body: t }; });
+      });
+  }
+
+  function refreshRuns(append) {
+    var seq = ++runs.seq;
+    var url = '/api/runs?limit=' + RUNS_PAGE;
+    var last = runs.list.length ? runs.list[runs.list.length - 1].request_id : null;
+    if (append && last) url += '&before=' + encodeURIComponent(last);
+    var sec = $('runs');
+    sec.setAttribute('aria-busy', 'true');
+    $('runs-more').disabled = true;
+    quietGet(url).then(function (r) {
+      if (seq !== runs.seq) return;
+      sec.setAttribute('aria-busy', 'false');
+      $('runs-more').disabled = false;
+      var st = $('runs-status');
+      if (r.status === 401) {
+        runs.list = [];
+        drawRuns(false);
+        st.textContent = apiKey() ? 'The API key was not accepted: the run history cannot be shown.' :
+          'This server asks for an API key; the run history appears once it is entered (at the first upload).';
+        return;
+      }
+      var j = parseJson(r.body);
+      if (r.status !== 200 || !j || !Array.isArray(j.runs)) {
+        st.textContent = 'The run history could not be loaded' +
+          (serverReason(j) ? ': ' + serverReason(j) : ' (HTTP ' + r.status + ')') + '.';
+        return;
+      }
+      var got = j.runs.filter(function (x) { return x && typeof x.request_id === 'string'; });
+      runs.list = append ? runs.list.concat(got) : got;
+      drawRuns(j.runs.length >= RUNS_PAGE);
+      if (append) {
+        st.textContent = plural(runs.list.length, 'run', 'runs') + ' shown' +
+          (got.length ? '' : '; there are no older runs') + '.';
+        var li = $('runs-list').children[runs.list.length - got.length];
+        var b = li && li.querySelector('button');
+        if (b) b.focus();
+      }
+    }, function () {
+      if (seq !== runs.seq) return;
+      sec.setAttribute('aria-busy', 'false');
+      $('runs-more').disabled = false;
+      $('runs-status').textContent = 'The run history could not be loaded: the server could not be reached.';
+    });
+  }
+
+  function timeWords(iso) {
+    var d = typeof iso === 'string' ? new Date(iso) : null;
+    if (!d || isNaN(d.getTime())) return null;
+    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) +
+      ' (' + d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '') + ' UTC)';
+  }
+
+  function num(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
+
+  function runCounts(x) {
+    var parts = [];
+    var ev = num(x.event_count), rej = num(x.rejected_count);
+    parts.push(ev === null ? 'events unknown' : plural(ev, 'event', 'events'));
+    parts.push((rej === null ? '?' : rej) + ' rejected');
+    var a = x.alerts && typeof x.alerts === 'object' ? x.alerts : null;
+    if (a) {
+      parts.push((num(a.LAYERING) === null ? 0 : a.LAYERING) + ' layering');
+      parts.push((num(a.WASH_TRADING) === null ? 0 : a.WASH_TRADING) + ' wash trading');
+    }
+    return parts.join(', ');
+  }
+
+  var STATUS_WORDS = { completed: 'completed', validation_failed: 'input refused', running: 'still running' };
+
+  function drawRuns(more) {
+    var list = $('runs-list');
+    clear(list);
+    runs.list.forEach(function (x) {
+      var id = x.request_id;
+      var status = typeof x.status === 'string' ? x.status : 'unknown';
+      var li = el('li', { 'data-id': id, 'data-status': status });
+      var openable = status === 'completed';
+      var box = openable ? el('button', { type: 'button', 'class': 'open-run', 'data-id': id }) :
+                           el('div', { 'class': 'run-closed' });
+      var name = typeof x.input_name === 'string' && x.input_name ? x.input_name : 'Unnamed input';
+      box.appendChild(el('span', { 'class': 'run-name' }, name));
+      var when = timeWords(x.started);
+      var w = el('span', { 'class': 'run-when' });
+      if (when) {
+        var t = el('time', { datetime: x.started }, when);
+        w.appendChild(t);
+      } else {
+        w.textContent = 'start time unknown';
+      }
+      box.appendChild(w);
+      box.appendChild(el('span', { 'class': 'run-counts' }, runCounts(x)));
+      if (status !== 'completed')
+        box.appendChild(el('span', { 'class': 'run-state' }, 'Status: ' + (STATUS_WORDS[status] || status) +
+          (openable ? '' : ' (no report to open)')));
+      box.appendChild(el('span', { 'class': 'run-id' }, 'Run ' + id));
+      li.appendChild(box);
+      list.appendChild(li);
+    });
+    $('runs-more').hidden = !more;
+    $('runs-status').textContent = runs.list.length ? '' : 'No run yet on this server.';
+    markCurrentRun();
+  }
+
+  function markCurrentRun() {
+    var cur = state.run && state.run.request_id;
+    Array.prototype.forEach.call($('runs-list').querySelectorAll('button.open-run'), function (b) {
+      if (cur && b.getAttribute('data-id') === cur) b.setAttribute('aria-current', 'true');
+      else b.removeAttribute('aria-current');
+    });
+  }
+
+  /* Reopen a listed run: its run.json gives the fields of the orchestrate
+   * answer (docs/reports.md "Run record"); loadRun() then fetches the
+   * reports as for a fresh run. The timeline needs the input file again. */
+  function openRun(id) {
+    if (state.busy) return;
+    hideError();
+    say('Opening run ' + id + '…');
+    var base = '/api/runs/' + encodeURIComponent(id) + '/';
+    apiGet(base + 'run.json').then(function (r) {
+      var run = r.status === 200 ? parseJson(r.body) : null;
+      if (!run) {
+        explainFailure(r.status, r.body, r.retryAfter, 'opening run ' + id);
+        return;
+      }
+      var answer = { request_id: id, status: run.status, partial: !!run.partial,
+                     event_count: run.event_count, rejected_count: run.rejected_count,
+                     rejected: Array.isArray(run.rejected) ? run.rejected : [],
+                     services: run.services || {}, failed_services: run.failed_services || [],
+                     error: run.error || null, input_name: run.input_name || null,
+                     outputs: { suspicious_accounts: base + 'suspicious_accounts.csv',
+                                detections: base + 'detections.csv' } };
+      loadRun(answer, {});
+    }, function () {
+      explainFailure(0, '', null, 'opening run ' + id);
     });
   }
 
@@ -1587,6 +1790,7 @@
       if (!v) { say('Enter the API key first.'); $('api-key').focus(); return; }
       setKey(v);
       $('api-key').value = '';
+      refreshRuns(false);
       $('key-form').hidden = true;
       var retry = state.pending;
       state.pending = null;
@@ -1617,6 +1821,13 @@
       if (b) selectAlert(+b.getAttribute('data-index'));
     });
     $('compress').addEventListener('change', function () { if (state.file) chooseFile(state.file); });
+    $('runs-list').addEventListener('click', function (e) {
+      var b = e.target.closest && e.target.closest('button.open-run');
+      if (b) openRun(b.getAttribute('data-id'));
+    });
+    $('runs-more').addEventListener('click', function () { refreshRuns(true); });
+    $('runs-refresh').addEventListener('click', function () { refreshRuns(false); });
+    refreshRuns(false);
     if (!canCompress()) $('compress-field').hidden = true;
 
     /* Drop anywhere on the page. */

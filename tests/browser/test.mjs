@@ -958,6 +958,93 @@ async function main() {
     eq(bp.__errors, [], 'page errors');
   });
 
+  // Recent runs and the data-quality summary. The small input: the
+  // fixture's header and first 20 records (not in time order) plus a copy
+  // of its third record; its name holds markup, which must stay text.
+  const fixLines = fs.readFileSync(MAIN_FIXTURE, 'utf8').split('\n').filter(l => l.trim() !== '');
+  const dqDir = tmpPath(fs.mkdtempSync(path.join(os.tmpdir(), 'lda-br-dq-')));
+  const dqFile = path.join(dqDir, 'dq-<b>x<b>&amp;.csv');
+  fs.writeFileSync(dqFile, [...fixLines.slice(0, 21), fixLines[3]].join('\n') + '\n');
+  const plural = (n, one, many) => n + ' ' + (n === 1 ? one : many);
+  const runJson = (pg, id) => pg.evaluate(u => fetch(u).then(r => r.json()), `/api/runs/${id}/run.json`);
+  const uploadRun = async (pg, file) => {
+    const [resp] = await Promise.all([pg.waitForResponse(r => r.url().endsWith('/api/orchestrate')), uploadFile(pg, file)]);
+    await pg.waitForSelector('body[data-state="done"]');
+    const id = (await resp.json()).request_id;
+    await pg.waitForFunction(i => document.getElementById('run-id').textContent === i, id);
+    return id;
+  };
+
+  await check('data-quality summary: the figures of run.json, duplicates and out-of-order highlighted', async () => {
+    const refDq = reference(dqFile).run.data_quality;
+    assert(refDq && refDq.duplicates > 0 && refDq.out_of_order > 0, 'the input must have a duplicate and an out-of-order row: ' + JSON.stringify(refDq));
+    const { page: qp } = await newPage(browser, srv.url);
+    const id = await uploadRun(qp, dqFile);
+    const dq = (await runJson(qp, id)).data_quality;
+    eq(dq, refDq, 'server data_quality = build/lda data_quality');
+    const shown = await qp.$$eval('#dq-list > div', ds => ds.map(d => ({
+      key: d.getAttribute('data-key'), value: d.querySelector('dd').textContent, flag: d.classList.contains('flag'),
+      bg: getComputedStyle(d).backgroundColor })));
+    const want = {};
+    for (const [t, n] of Object.entries(dq.event_types)) want['event_types.' + t] = String(n);
+    for (const k of ['accounts', 'products', 'duplicates', 'out_of_order', 'first_timestamp', 'last_timestamp']) want[k] = String(dq[k]);
+    eq(Object.fromEntries(shown.map(x => [x.key, x.value]).sort()), Object.fromEntries(Object.entries(want).sort()), 'figures shown');
+    eq(shown.filter(x => x.flag).map(x => x.key).sort(), ['duplicates', 'out_of_order'], 'highlighted figures');
+    const plain = shown.find(x => !x.flag).bg, hl = shown.find(x => x.flag).bg;
+    assert(plain !== hl, `highlight must be visible (background ${plain} vs ${hl})`);
+    assert(await qp.isVisible('#dq-note'), 'a note explains the highlighted figures');
+    eq(qp.__errors, [], 'page errors');
+  });
+
+  await check('recent runs after reload: newest first with counts; the older reopens with its table and downloads', async () => {
+    const { page: hp } = await newPage(browser, srv.url);
+    const ids = [];
+    for (const f of [MAIN_FIXTURE, dqFile]) {
+      ids.push(await uploadRun(hp, f));
+      // the panel is refreshed after each run
+      await hp.waitForFunction(i => { const li = document.querySelector('#runs-list li'); return li && li.getAttribute('data-id') === i; }, ids[ids.length - 1]);
+    }
+    await hp.reload();
+    await hp.waitForFunction(() => document.querySelectorAll('#runs-list li').length >= 2);
+    const list = await hp.$$eval('#runs-list li', lis => lis.map(li => ({
+      id: li.getAttribute('data-id'), name: li.querySelector('.run-name').textContent,
+      counts: li.querySelector('.run-counts').textContent, markup: li.querySelectorAll('b').length })));
+    eq(list.slice(0, 2).map(x => x.id), [ids[1], ids[0]], 'newest first');
+    assert(list.length <= 20, 'at most 20 runs on the first page');
+    const all = await hp.evaluate(() => fetch('/api/runs?limit=20').then(r => r.json()));
+    eq(list.map(x => x.id), all.runs.map(r => r.request_id), 'the list is /api/runs');
+    for (const [k, id] of [ids[1], ids[0]].entries()) {
+      const run = await runJson(hp, id);
+      eq(list[k].name, run.input_name, 'input name shown as text');
+      eq(list[k].markup, 0, 'no markup from the server');
+      const want = [plural(run.event_count, 'event', 'events'), `${run.rejected_count} rejected`,
+                    `${run.alerts.LAYERING} layering`, `${run.alerts.WASH_TRADING} wash trading`].join(', ');
+      eq(list[k].counts, want, `counts of run ${k}`);
+    }
+    eq(list[0].name, path.basename(dqFile), 'newest is the data-quality input');
+    await hp.click(`#runs-list button.open-run[data-id="${ids[0]}"]`);
+    await hp.waitForFunction(i => document.body.getAttribute('data-state') === 'done' &&
+      document.getElementById('run-id').textContent === i, ids[0]);
+    eq((await tableRows(hp)).map(r => r.cells), ref.rows.map(r => r.cells), 'reopened table = build/lda report');
+    eq(await hp.textContent('#sum-events'), String(ref.run.event_count), 'events read');
+    eq(await hp.textContent('#sum-rejected'), String(ref.run.rejected_count), 'rejected');
+    for (const [sel, name] of [['#dl-suspicious', 'suspicious_accounts.csv'], ['#dl-detections', 'detections.csv'], ['#dl-run', 'run.json']])
+      eq(await hp.getAttribute(sel, 'href'), `/api/runs/${ids[0]}/${name}`, 'download link');
+    const sus = await clickDownload(hp, '#dl-suspicious');
+    assert(sus.bytes.equals(ref.susBytes), 'reopened suspicious_accounts.csv differs from build/lda');
+    eq(await hp.getAttribute(`#runs-list button.open-run[data-id="${ids[0]}"]`, 'aria-current'), 'true', 'open run marked');
+    const dq0 = (await runJson(hp, ids[0])).data_quality;
+    eq(await hp.$$eval('#dq-list > div.flag', ds => ds.map(d => d.getAttribute('data-key')).sort()),
+       ['duplicates', 'out_of_order'].filter(k => dq0[k] > 0), 'highlights of the reopened run');
+    eq(await hp.textContent('#dq-list > div[data-key="accounts"] dd'), String(dq0.accounts), 'its data quality');
+    await hp.screenshot({ path: path.join(ART, 'recent-runs.png'), fullPage: true });
+    await hp.setViewportSize({ width: 375, height: 800 });
+    const m = await hp.evaluate(() => ({ doc: document.documentElement.scrollWidth, inner: window.innerWidth,
+      runs: document.getElementById('runs').getBoundingClientRect().right }));
+    assert(m.doc <= m.inner && m.runs <= m.inner, `375 px: scrollWidth ${m.doc}, runs right ${m.runs} > ${m.inner}`);
+    eq(hp.__errors, [], 'page errors');
+  });
+
   // A server with an API key: the page asks for it, then succeeds.
   const key = crypto.randomBytes(12).toString('hex');
   let ksrv = null;

@@ -1103,7 +1103,8 @@
 
   function refreshRuns(append) {
     var seq = ++runs.seq;
-    var url = '/api/runs?limit=' + RUNS_PAGE;
+    var size = +$('runs').getAttribute('data-limit') || RUNS_PAGE;   /* smaller in the browser test */
+    var url = '/api/runs?limit=' + size;
     var last = runs.list.length ? runs.list[runs.list.length - 1].request_id : null;
     if (append && last) url += '&before=' + encodeURIComponent(last);
     var sec = $('runs');
@@ -1129,7 +1130,7 @@
       }
       var got = j.runs.filter(function (x) { return x && typeof x.request_id === 'string'; });
       runs.list = append ? runs.list.concat(got) : got;
-      drawRuns(j.runs.length >= RUNS_PAGE);
+      drawRuns(j.runs.length >= size);
       if (append) {
         st.textContent = plural(runs.list.length, 'run', 'runs') + ' shown' +
           (got.length ? '' : '; there are no older runs') + '.';

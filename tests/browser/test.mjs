@@ -1022,6 +1022,14 @@ async function main() {
       eq(list[k].counts, want, `counts of run ${k}`);
     }
     eq(list[0].name, path.basename(dqFile), 'newest is the data-quality input');
+    // "More": with pages of 1 (data-limit), the next page continues after the last id.
+    await hp.evaluate(() => document.getElementById('runs').setAttribute('data-limit', '1'));
+    await hp.click('#runs-refresh');
+    await hp.waitForFunction(() => document.querySelectorAll('#runs-list li').length === 1 && !document.getElementById('runs-more').hidden);
+    await hp.click('#runs-more');
+    await hp.waitForFunction(() => document.querySelectorAll('#runs-list li').length === 2);
+    eq(await hp.$$eval('#runs-list li', lis => lis.map(li => li.getAttribute('data-id'))), list.slice(0, 2).map(x => x.id), 'More appends the next page');
+    assert(await hp.evaluate(() => document.activeElement && document.activeElement.closest('#runs-list li:nth-child(2)')), 'focus on the first new run');
     await hp.click(`#runs-list button.open-run[data-id="${ids[0]}"]`);
     await hp.waitForFunction(i => document.body.getAttribute('data-state') === 'done' &&
       document.getElementById('run-id').textContent === i, ids[0]);
@@ -1078,6 +1086,8 @@ async function main() {
     assert(sent[0].key === null, 'first call had no key');
     const tl = await showTimeline(kp, pick[0]);
     eq(tl.marks.length, expectedTimeline(ref, events, pick[0]).shown.length, 'timeline with key');
+    await kp.waitForFunction(() => document.querySelector('#runs-list li'));   // listed once the key is known
+    eq(await kp.getAttribute('#runs-list li', 'data-id'), await kp.textContent('#run-id'), 'run history with the key');
     await kp.screenshot({ path: path.join(ART, 'api-key.png'), fullPage: true });
     eq(kp.__errors, [], 'page errors');
   });

@@ -916,7 +916,7 @@ static void run_init(run *g, const lda_config *cfg, lda_req *r)
     g->shards = cfg->shards;
     lda_set_init(&g->set);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        for (unsigned s = 0; s < LDA_SHARDS_MAX; s++) {
+        for (unsigned s = 0; s < g->shards; s++) { /* the parts in use */
             det_part *p = &g->part[i][s];
             lda_buf_init(&p->body);
             lda_call_init(&p->call);
@@ -929,7 +929,7 @@ static void run_init(run *g, const lda_config *cfg, lda_req *r)
 static void run_free(run *g)
 {
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
-        for (unsigned s = 0; s < LDA_SHARDS_MAX; s++) {
+        for (unsigned s = 0; s < g->shards; s++) {
             det_part *p = &g->part[i][s];
             json_decref(parsed_response(p)); /* joins a parse, if any */
             lda_seqlist_free(&p->parsed.seqs);

@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char wire_magic[8] = {'L', 'D', 'A', 'E', 'V', '1', '\n', 0};
+static const char wire_magic[8] = {'L', 'D', 'A', 'E', 'V', '2', '\n', 0};
 
-#define EVENT_MIN_BYTES 4 /* tag, time, quantity, price length */
+#define EVENT_MIN_BYTES 5 /* tag, time, record, quantity, price length */
 #define VARINT_MAX 10
 #define SEQ_MIN_BYTES 8 /* key, type, 2 times, 2 counts, 2 fields */
 #define TIME_STEP_MAX ((uint64_t)1 << 62)
@@ -71,17 +71,20 @@ static size_t group_count(const lda_set *s, const lda_group *g, unsigned mask)
     return k;
 }
 
-/* One event, written in place; prev is the previous event's time in the
- * group, or NULL for the first. */
+/* One event, written in place; prev is the previous event of the group,
+ * or NULL for the first. */
 static void add_event(lda_buf *b, const lda_set *s, const lda_event *e,
-                      const int64_t *prev)
+                      const lda_event *prev)
 {
-    if (!lda_buf_reserve(b, 1 + 3 * VARINT_MAX + e->price_len))
+    if (!lda_buf_reserve(b, 1 + 4 * VARINT_MAX + e->price_len))
         return;
     char *o = b->data + b->len;
     size_t k = 0;
     o[k++] = (char)(e->type | e->side << 2);
-    k += put_varint(o + k, prev ? (uint64_t)(e->ts - *prev) : zigzag(e->ts));
+    k += put_varint(o + k,
+                    prev ? (uint64_t)(e->ts - prev->ts) : zigzag(e->ts));
+    k += put_varint(o + k, prev ? zigzag((int64_t)e->rec - prev->rec)
+                                : e->rec);
     k += put_varint(o + k, e->qty);
     k += put_varint(o + k, e->price_len);
     memcpy(o + k, lda_event_price(s, e), e->price_len);
@@ -117,13 +120,13 @@ int lda_wire_encode_sel(const lda_set *s, const lda_select *sel, lda_buf *out,
         add_text(out, lda_set_str(s, g->acc_off), g->acc_len);
         add_text(out, lda_set_str(s, g->prod_off), g->prod_len);
         add_varint(out, k);
-        const int64_t *prev = NULL;
+        const lda_event *prev = NULL;
         for (size_t i = 0; i < g->count; i++) {
             const lda_event *e = lda_group_ev(s, g, i);
             if (!((sel->mask >> e->type) & 1u))
                 continue;
             add_event(out, s, e, prev);
-            prev = &e->ts;
+            prev = e;
         }
     }
     return out->oom ? -1 : 0;
@@ -178,10 +181,27 @@ static bool bad(lda_err *e, const char *what, uint64_t where, const char *why)
                        why);
 }
 
-/* One event of the group gid; prev_ts is the previous event's time or
- * NULL for the group's first. */
+/* The record number of an event: the group's first as is, then a zigzag
+ * step from the previous event's (*prev); false when out of range. */
+static bool rd_record(wire_rd *r, bool first, uint32_t *prev)
+{
+    uint64_t z;
+    if (!rd_varint(r, &z))
+        return false;
+    int64_t rec = first ? (z > LDA_RECORD_MAX ? -1 : (int64_t)z)
+                        : (z >> 1 > LDA_RECORD_MAX ? -1
+                           : z & 1 ? (int64_t)*prev - (int64_t)(z >> 1) - 1
+                                   : (int64_t)*prev + (int64_t)(z >> 1));
+    if (rec < 2 || rec > (int64_t)LDA_RECORD_MAX)
+        return false;
+    *prev = (uint32_t)rec;
+    return true;
+}
+
+/* One event of the group gid; prev_ts and prev_rec are the previous
+ * event's time and record (unset for the group's first). */
 static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid, int64_t *prev_ts,
-                     bool first, uint64_t idx, lda_err *e)
+                     uint32_t *prev_rec, bool first, uint64_t idx, lda_err *e)
 {
     lda_values v;
     uint64_t t;
@@ -201,6 +221,9 @@ static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid, int64_t *prev_ts,
         return bad(e, "event", idx, "timestamp: not a valid timestamp");
     else
         v.ts = *prev_ts + (int64_t)t;
+    if (!rd_record(r, first, prev_rec))
+        return bad(e, "event", idx, "bad record number");
+    v.rec = *prev_rec;
     if (!rd_varint(r, &v.qty))
         return bad(e, "event", idx, "bad quantity");
     if (!rd_text(r, UINT32_MAX, &v.price))
@@ -245,8 +268,10 @@ bool lda_wire_decode(const char *p, size_t n, uint64_t max_events,
         if (g < 0)
             return bad(e, "group", gi, why);
         int64_t prev = 0;
+        uint32_t prev_rec = 0;
         for (uint64_t k = 0; k < count; k++) {
-            if (!rd_event(&r, set, (uint32_t)g, &prev, k == 0, done + 1, e))
+            if (!rd_event(&r, set, (uint32_t)g, &prev, &prev_rec, k == 0,
+                          done + 1, e))
                 return false;
             done++;
         }

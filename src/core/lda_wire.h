@@ -8,15 +8,18 @@
  * and decoding is a few loads per event with no text to scan:
  *
  *   body    = magic nevents ngroups group{ngroups}
- *   magic   = the 8 bytes "LDAEV1\n\0"
+ *   magic   = the 8 bytes "LDAEV2\n\0"
  *   group   = varint(len) account  varint(len) product  varint(count >= 1)
  *             event{count}
- *   event   = tag time varint(quantity) varint(len) price
+ *   event   = tag time record varint(quantity) varint(len) price
  *   tag     = one byte: event type (0 ORDER_PLACED, 1 ORDER_CANCELLED,
  *             2 TRADE_EXECUTED) | side << 2 (0 BUY, 1 SELL); others 0
  *   time    = first event of a group: zigzag varint of the microseconds
  *             since 1970 UTC; then varint of the microseconds since the
  *             previous event of the group (>= 0: time order is built in)
+ *   record  = the event's input record number (2 .. 2^32 - 1; header = 1):
+ *             first event of a group: varint of it; then zigzag varint of
+ *             the step from the previous event's
  *   varint  = unsigned LEB128, at most 10 bytes, no overflow
  * nevents counts every event of the body. Ids and price are the texts the
  * CSV reader kept (trimmed, as given). Nothing may follow the last group.

@@ -306,6 +306,26 @@ static void add_double(lda_buf *b, double x)
     lda_buf_add(b, o, sizeof o);
 }
 
+/* evidence = byte 0, or byte 1 varint(n) record{n} observations */
+static void add_evidence(lda_buf *b, const lda_seqlist *l, const lda_seq *q)
+{
+    lda_buf_addc(b, (char)q->has_ev);
+    if (!q->has_ev)
+        return;
+    add_varint(b, q->nrecs);
+    uint32_t prev = 0;
+    for (uint32_t i = 0; i < q->nrecs; i++) {
+        uint32_t r = l->recs[q->recs_off + i];
+        add_varint(b, r - prev);
+        prev = r;
+    }
+    add_varint(b, q->obs_n[0]);
+    if (q->dtype == LDA_LAYERING)
+        add_varint(b, zigzag(q->obs_ts - q->start));
+    else
+        add_varint(b, q->obs_n[1]);
+}
+
 static void add_seq(lda_buf *b, const lda_seqlist *l, const lda_seq *q,
                     bool same_key)
 {
@@ -337,6 +357,7 @@ static void add_seq(lda_buf *b, const lda_seqlist *l, const lda_seq *q,
         if (q->has_pc)
             add_double(b, q->pc_pct);
     }
+    add_evidence(b, l, q);
 }
 
 int lda_wire_seqs_encode(const lda_seqlist *l, lda_buf *out)
@@ -442,6 +463,42 @@ static bool rd_wash(wire_rd *r, lda_seq *q)
                        q->pc_pct >= 0.0);
 }
 
+/* The evidence of q (add_evidence); false when invalid, *oom on OOM. */
+static bool rd_evidence(wire_rd *r, lda_seqlist *l, lda_seq *q, bool *oom)
+{
+    unsigned has;
+    uint64_t n, x, obs0 = 0, obs1 = 0;
+    if (!rd_byte(r, &has) || has > 1)
+        return false;
+    if (!has)
+        return true;
+    if (!rd_varint(r, &n) || n > r->n - r->i)
+        return false;
+    uint32_t *rec = malloc((n ? (size_t)n : 1) * sizeof *rec);
+    if (!rec) {
+        *oom = true;
+        return false;
+    }
+    uint64_t prev = 0;
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < n; i++) {
+        ok = rd_varint(r, &x) && x <= LDA_RECORD_MAX - prev &&
+             (prev += x) >= 2;
+        if (ok)
+            rec[i] = (uint32_t)prev;
+    }
+    ok = ok && rd_varint(r, &obs0) && obs0 <= (uint64_t)INT64_MAX &&
+         rd_varint(r, &obs1) &&
+         (q->dtype == LDA_LAYERING ? step_time(q->start, obs1, &q->obs_ts)
+                                   : obs1 <= (uint64_t)INT64_MAX);
+    if (ok && !lda_seqlist_set_records(l, q, rec, (size_t)n))
+        *oom = true;
+    free(rec);
+    q->obs_n[0] = obs0;
+    q->obs_n[1] = q->dtype == LDA_LAYERING ? 0 : obs1;
+    return ok && !*oom;
+}
+
 /* One sequence appended to l: 0, -1 invalid, -2 out of memory. */
 static int rd_seq(wire_rd *r, lda_seqlist *l)
 {
@@ -469,7 +526,8 @@ static int rd_seq(wire_rd *r, lda_seqlist *l)
     q->buy_qty = buy;
     q->sell_qty = sell;
     bool oom = false;
-    if (dtype == LDA_LAYERING ? rd_layering(r, l, q, &oom) : rd_wash(r, q))
+    if ((dtype == LDA_LAYERING ? rd_layering(r, l, q, &oom) : rd_wash(r, q)) &&
+        rd_evidence(r, l, &l->v[l->n - 1], &oom))
         return 0;
     l->n--; /* drop the half-read sequence */
     return oom ? -2 : -1;

@@ -73,6 +73,11 @@ bool lda_wire_decode(const char *p, size_t n, uint64_t max_events,
  *             WASH_TRADING: alternation (8 bytes, IEEE 754 binary64,
  *             little-endian) byte (1 = a price change follows, 0 = null)
  *             [price change, 8 bytes]
+ *             then evidence: byte 0 (none), or byte 1 varint(n) and n
+ *             record numbers, ascending, each as varint(step from the
+ *             previous; the first from 0), then LAYERING varint(step-3
+ *             cancellations) zigzag(latest of them - start), WASH_TRADING
+ *             varint(BUY trades) varint(SELL trades)
  * Times are microseconds UTC; counts at most INT64_MAX. Decoding checks
  * what lda_codec_seqlist_from_json checks: valid ids (and UTF-8), times
  * in range, end >= start, percentages finite, alternation in [0, 100],

@@ -450,6 +450,7 @@ static void test_seqs_hostile(void)
         1, 1, 'A', 1, 'P', 1,                /* count, key, WASH */
         2, 2, 0,   0,                        /* zz(1), +2, buy 0, sell 0 */
         0, 0, 0,   0, 0,   0, 0x49, 0x40, 0, /* 50.0, no price change */
+        0,                                   /* no evidence */
     };
     CU_ASSERT(b.len == sizeof want && memcmp(b.data, want, b.len) == 0);
     lda_buf_free(&b);

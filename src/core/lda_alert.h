@@ -1,0 +1,42 @@
+/* lda_alert: alerts.json (docs/reports.md#alerts), the evidence behind each
+ * row of suspicious_accounts.csv.
+ *
+ * One object per merged sequence, in report order: the ids (raw), the
+ * detection type, the detected timestamp (report text), the input record
+ * numbers of the events behind it and the evidence clauses, one per rule
+ * of docs/detection.md the alert met, each with what was observed and the
+ * threshold of the run's parameters. Records and the observations behind
+ * the clauses come from the detectors (lda_seq has_ev); a sequence without
+ * them (an aggregate request that did not carry them) has empty lists. */
+#ifndef LDA_ALERT_H
+#define LDA_ALERT_H
+#include <stddef.h>
+#include "lda_buf.h"
+#include "lda_detect.h"
+#include "lda_merge.h"
+
+#define LDA_CLAUSES_MAX 5
+
+/* A value of a clause: an integer (is_int, n) or a real (x). */
+typedef struct lda_num {
+    bool is_int;
+    uint64_t n;
+    double x;
+} lda_num;
+
+typedef struct lda_clause {
+    char text[96]; /* e.g. "same-side orders in 10 s" */
+    lda_num observed, threshold;
+} lda_clause;
+
+/* The clauses q met under p into out; returns how many (0 without
+ * evidence). */
+size_t lda_alert_clauses(const lda_seq *q, const lda_params *p,
+                         lda_clause out[LDA_CLAUSES_MAX]);
+
+/* Append alerts.json for refs[0..n) (lda_merge's report order) under p.
+ * 0, or -1 on OOM or a count above INT64_MAX. */
+int lda_alert_text(const lda_ref *refs, size_t n, const lda_params *p,
+                   lda_buf *out);
+
+#endif

@@ -18,6 +18,20 @@
 #include "lda_jsonw.h"
 #include "lda_time.h"
 
+#define LDA_CLAUSES_MAX 5
+
+/* A value of a clause: an integer (is_int, n) or a real (x). */
+typedef struct lda_num {
+    bool is_int;
+    uint64_t n;
+    double x;
+} lda_num;
+
+typedef struct lda_clause {
+    char text[96]; /* e.g. "same-side orders in 10 s" */
+    lda_num observed, threshold;
+} lda_clause;
+
 static lda_num num_int(uint64_t n)
 {
     return (lda_num){true, n, 0.0};
@@ -84,8 +98,10 @@ static size_t wash(const lda_seq *q, const lda_params *p, lda_clause *c)
     return 5;
 }
 
-size_t lda_alert_clauses(const lda_seq *q, const lda_params *p,
-                         lda_clause out[LDA_CLAUSES_MAX])
+/* The clauses q met under p into out; returns how many (0 without
+ * evidence). */
+static size_t clauses(const lda_seq *q, const lda_params *p,
+                      lda_clause out[LDA_CLAUSES_MAX])
 {
     if (!q->has_ev)
         return 0;
@@ -118,7 +134,7 @@ static void put_alert(lda_buf *b, const lda_seqlist *l, const lda_seq *q,
                        (unsigned long)l->recs[q->recs_off + i]);
     lda_buf_adds(b, "],\"evidence\":[");
     lda_clause c[LDA_CLAUSES_MAX];
-    size_t n = lda_alert_clauses(q, p, c);
+    size_t n = clauses(q, p, c);
     for (size_t i = 0; i < n; i++) {
         lda_buf_adds(b, i ? ",{\"clause\":" : "{\"clause\":");
         lda_jsonw_str(b, c[i].text, strlen(c[i].text));

@@ -15,25 +15,6 @@
 #include "lda_detect.h"
 #include "lda_merge.h"
 
-#define LDA_CLAUSES_MAX 5
-
-/* A value of a clause: an integer (is_int, n) or a real (x). */
-typedef struct lda_num {
-    bool is_int;
-    uint64_t n;
-    double x;
-} lda_num;
-
-typedef struct lda_clause {
-    char text[96]; /* e.g. "same-side orders in 10 s" */
-    lda_num observed, threshold;
-} lda_clause;
-
-/* The clauses q met under p into out; returns how many (0 without
- * evidence). */
-size_t lda_alert_clauses(const lda_seq *q, const lda_params *p,
-                         lda_clause out[LDA_CLAUSES_MAX]);
-
 /* Append alerts.json for refs[0..n) (lda_merge's report order) under p.
  * 0, or -1 on OOM or a count above INT64_MAX. */
 int lda_alert_text(const lda_ref *refs, size_t n, const lda_params *p,

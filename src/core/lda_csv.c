@@ -468,7 +468,7 @@ static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
         lda_fields f = {rec->f[col[COL_TS]],    rec->f[col[COL_ACC]],
                         rec->f[col[COL_PROD]],  rec->f[col[COL_SIDE]],
                         rec->f[col[COL_PRICE]], rec->f[col[COL_QTY]],
-                        rec->f[col[COL_TYPE]], (uint32_t)r->record};
+                        rec->f[col[COL_TYPE]],  (uint32_t)r->record};
         const char *reason;
         lda_status st = lda_set_add(set, &f, &reason);
         if (st == LDA_NOMEM)

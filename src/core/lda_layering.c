@@ -91,8 +91,8 @@ static bool give_evidence(layer_ctx *c, lda_seq *q, size_t r, size_t hi)
            c1 = lda_lane_upper(cancel, q->end);
     size_t t0 = lda_lane_lower(trade, q->start),
            t1 = lda_lane_upper(trade, q->end);
-    size_t rule = lda_lane_upper(
-        cancel, lda_ts_add(placed->ts[hi - 1], c->p->lay_cancel_us));
+    size_t rule = lda_lane_upper(cancel, lda_ts_add(placed->ts[hi - 1],
+                                                    c->p->lay_cancel_us));
     size_t n = 0;
     if (!lda_evid_room(c->ev, (hi - r) + (c1 - c0) + (t1 - t0)))
         return false;
@@ -109,8 +109,8 @@ static bool group_evidence(layer_ctx *c, size_t k0)
 {
     lda_evid_mark(c->ev, c->out->v + k0);
     for (size_t k = 0; k < c->ev->n; k++)
-        if (c->ev->keep[k] && !give_evidence(c, &c->out->v[k0 + k],
-                                             c->ev->a[k], c->ev->b[k]))
+        if (c->ev->keep[k] &&
+            !give_evidence(c, &c->out->v[k0 + k], c->ev->a[k], c->ev->b[k]))
             return false;
     return true;
 }
@@ -167,8 +167,8 @@ static int detect_group(layer_ctx *c)
     return group_evidence(c, k0) ? 0 : -1;
 }
 
-int lda_detect_layering_range(const lda_set *s, const lda_params *p,
-                              size_t g0, size_t g1, lda_seqlist *out)
+int lda_detect_layering_range(const lda_set *s, const lda_params *p, size_t g0,
+                              size_t g1, lda_seqlist *out)
 {
     lda_lanes ln;
     lda_evid ev = {0};

@@ -93,8 +93,8 @@ void lda_merge_keep(const lda_seq *v, size_t n, lda_span *span, bool *keep)
     qsort(span, n, sizeof *span, cmp_span);
     int64_t max_end = 0;
     for (size_t k = 0; k < n; k++)
-        keep[span[k].i] =
-            collapse_keeps(span[k].start, span[k].end, k == 0, &max_end);
+        keep[span[k].i] = collapse_keeps(span[k].start, span[k].end, k == 0,
+                                         &max_end);
 }
 
 int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,

@@ -126,9 +126,8 @@ bool lda_seqlist_append(lda_seqlist *dst, const lda_seqlist *src)
                               dst, q, src->orders + s->orders_off, s->norders))
             return false;
         q->recs_off = 0;
-        if (s->has_ev && !lda_seqlist_set_records(dst, q,
-                                                  src->recs + s->recs_off,
-                                                  s->nrecs))
+        if (s->has_ev && !lda_seqlist_set_records(
+                             dst, q, src->recs + s->recs_off, s->nrecs))
             return false;
     }
     return true;

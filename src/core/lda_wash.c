@@ -36,8 +36,8 @@ static bool view_init(trade_view *v, size_t cap)
     v->sw = malloc((n + 1) * sizeof *v->sw);
     v->vol_hi = malloc(n + 1);
     v->buyvol_hi = malloc(n + 1);
-    return v->ts && v->price && v->rec && v->buys && v->vol && v->buyvol && v->sw &&
-           v->vol_hi && v->buyvol_hi;
+    return v->ts && v->price && v->rec && v->buys && v->vol && v->buyvol &&
+           v->sw && v->vol_hi && v->buyvol_hi;
 }
 
 static void view_free(trade_view *v)

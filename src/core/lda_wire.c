@@ -83,8 +83,8 @@ static void add_event(lda_buf *b, const lda_set *s, const lda_event *e,
     o[k++] = (char)(e->type | e->side << 2);
     k += put_varint(o + k,
                     prev ? (uint64_t)(e->ts - prev->ts) : zigzag(e->ts));
-    k += put_varint(o + k, prev ? zigzag((int64_t)e->rec - prev->rec)
-                                : e->rec);
+    k += put_varint(o + k,
+                    prev ? zigzag((int64_t)e->rec - prev->rec) : e->rec);
     k += put_varint(o + k, e->qty);
     k += put_varint(o + k, e->price_len);
     memcpy(o + k, lda_event_price(s, e), e->price_len);

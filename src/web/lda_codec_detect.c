@@ -94,8 +94,10 @@ static int dec_event(const json_t *e, size_t i, lda_set *set, lda_err *err)
     }
     uint32_t rec;
     if (!event_record(json_object_get(e, "record"), i, &rec)) {
-        lda_err_set(err, 400, "events[%zu]: record: must be an integer from "
-                    "2 to 4294967295", i);
+        lda_err_set(err, 400,
+                    "events[%zu]: record: must be an integer from "
+                    "2 to 4294967295",
+                    i);
         return -1;
     }
     lda_fields f = {t[0], t[1], t[2], t[3], t[4], t[5], t[6], rec};

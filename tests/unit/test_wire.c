@@ -158,13 +158,15 @@ static void test_exact_bytes(void)
     lda_buf_init(&b);
     CU_ASSERT_EQUAL_FATAL(lda_wire_encode(&s, LDA_FP_ALL, &b), 0);
     static const unsigned char want[] = {
-        'L', 'D', 'A', 'E', 'V', '2', '\n', 0, 3, 2, /* events, groups */
-        1, 'A', 1, 'P', 2, /* group A/P, 2 events */
-        0x06, 2, 2, 0xAC, 0x02, 3, '1', '.', '5', /* SELL|TRADE, zz(1),
+        'L',  'D', 'A', 'E',  'V',  '2', '\n', 0,
+        3,    2,                 /* events, groups */
+        1,    'A', 1,   'P',  2, /* group A/P, 2 events */
+        0x06, 2,   2,   0xAC, 0x02, 3,   '1',  '.',
+        '5',                                  /* SELL|TRADE, zz(1),
                                                     record 2, 300 */
-        0x01, 200, 1, 2, 1, 1, '2', /* BUY|CANCELLED, +200 us, record +1 */
-        1, 'B', 1, 'P', 1,          /* group B/P, 1 event */
-        0x00, 1, 4, 2, 1, '3',      /* BUY|PLACED, zz(-1) = 1, record 4 */
+        0x01, 200, 1,   2,    1,    1,   '2', /* BUY|CANCELLED, +200 us, record +1 */
+        1,    'B', 1,   'P',  1,              /* group B/P, 1 event */
+        0x00, 1,   4,   2,    1,    '3', /* BUY|PLACED, zz(-1) = 1, record 4 */
     };
     CU_ASSERT_EQUAL(b.len, sizeof want);
     CU_ASSERT(b.len == sizeof want && memcmp(b.data, want, b.len) == 0);
@@ -172,8 +174,8 @@ static void test_exact_bytes(void)
     lda_buf_reset(&b);
     CU_ASSERT_EQUAL_FATAL(lda_wire_encode(&s, 1u << LDA_TRADE, &b), 0);
     static const unsigned char trades[] = {
-        'L', 'D', 'A',  'E', 'V',  '2',  '\n', 0,   1,   1,   1,   'A',
-        1,   'P', 1,    0x06, 2,   2,    0xAC, 0x02, 3,  '1', '.', '5',
+        'L', 'D', 'A', 'E',  'V', '2', '\n', 0,    1, 1,   1,   'A',
+        1,   'P', 1,   0x06, 2,   2,   0xAC, 0x02, 3, '1', '.', '5',
     };
     CU_ASSERT(b.len == sizeof trades && memcmp(b.data, trades, b.len) == 0);
     lda_buf_free(&b);

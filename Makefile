@@ -30,10 +30,10 @@ OPT     := -O2 -g
 CGI     := cgi-bin
 endif
 
-CFLAGS  += $(WARN) $(OPT) $(SAN)
+CFLAGS  += $(WARN) $(OPT) $(SAN) -pthread
 # A program records only the libraries it calls (detect-wash needs no
 # libcurl).
-LDFLAGS += $(SAN) -Wl,--as-needed
+LDFLAGS += $(SAN) -pthread -Wl,--as-needed
 
 # The layers, each a static library, each compiled with only the headers
 # of the layers below it on its include path: core (pure) <- io <- web <-

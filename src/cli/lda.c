@@ -25,6 +25,7 @@
 #include "lda_fingerprint.h"
 #include "lda_gzip.h"
 #include "lda_merge.h"
+#include "lda_pool.h"
 #include "lda_random.h"
 #include "lda_report.h"
 #include "lda_runrec.h"
@@ -32,6 +33,7 @@
 
 typedef struct run {
     const lda_config *cfg;
+    lda_par par; /* LDA_THREADS */
     const char *outdir;
     const char *input_name; /* the input's file name; NULL for stdin */
     lda_set set;
@@ -119,8 +121,8 @@ static int load_input(run *r, const char *path)
         }
         in = plain;
     }
-    bool ok = lda_csv_load(in.data, in.len, r->cfg->max_events, false, &r->set,
-                           &r->rej, &e);
+    bool ok = lda_csv_load_par(in.data, in.len, r->cfg->max_events, false,
+                               &r->par, &r->set, &r->rej, &e);
     lda_file_unmap(&in);
     snprintf(r->error, sizeof r->error, "%s", e.msg);
     if (!ok && e.status == 500) {
@@ -182,6 +184,7 @@ int main(int argc, char **argv)
     lda_random_seed_core();
     const char *slash = strrchr(argv[1], '/');
     run r = {.cfg = &cfg,
+             .par = lda_pool_par(cfg.threads),
              .outdir = argv[2],
              .input_name = strcmp(argv[1], "-") == 0 ? NULL
                            : slash                   ? slash + 1

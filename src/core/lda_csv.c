@@ -37,7 +37,7 @@ static const char *const col_names[NCOLS] = {
     "price",     "quantity",   "event_type"};
 
 typedef struct reader {
-    char *buf;
+    const char *buf;
     size_t len, pos;
     uint64_t record; /* number of the current record */
 } reader;
@@ -51,6 +51,9 @@ typedef struct record {
     const char *malformed; /* quoting problem, or NULL */
     size_t start, end;     /* raw byte span, for the UTF-8 check */
     bool bad_utf8;         /* read_record: a field is not UTF-8 */
+    size_t *toff; /* per kept field: offset in tmp when its p is NULL */
+    char *tmp;    /* unescaped quoted fields that held "" */
+    size_t tmplen, tmpcap;
 } record;
 
 static bool is_blank(char c)
@@ -68,22 +71,50 @@ static size_t line_end(const reader *r, size_t p)
     return 0;
 }
 
-static void note_field(record *rec, size_t start, size_t n, const char *buf)
+/* Grow f[] and toff[] of the header record to keep entries. */
+static void grow_fields(record *rec, size_t keep)
 {
-    if (rec->nfields == rec->keep && rec->grow && !rec->oom) {
-        size_t keep = rec->keep ? rec->keep * 2 : 16;
-        lda_text *f = realloc(rec->f, keep * sizeof *f);
-        if (f) {
-            rec->f = f;
-            rec->keep = keep;
-        } else
-            rec->oom = true;
-    }
+    lda_text *f = realloc(rec->f, keep * sizeof *f);
+    if (f)
+        rec->f = f;
+    size_t *o = f ? realloc(rec->toff, keep * sizeof *o) : NULL;
+    if (o) {
+        rec->toff = o;
+        rec->keep = keep;
+    } else
+        rec->oom = true;
+}
+
+/* Note a field: p[0..n), or when p is NULL tmp[off..off+n) (pointed to
+ * when the record is complete: tmp may still move). */
+static void note_field(record *rec, const char *p, size_t n, size_t off)
+{
+    if (rec->nfields == rec->keep && rec->grow && !rec->oom)
+        grow_fields(rec, rec->keep ? rec->keep * 2 : 16);
     if (rec->nfields < rec->keep) {
-        rec->f[rec->nfields].p = buf + start;
+        rec->f[rec->nfields].p = p;
         rec->f[rec->nfields].n = n;
+        rec->toff[rec->nfields] = off;
     }
     rec->nfields++;
+}
+
+static void tmp_add(record *rec, const char *p, size_t n)
+{
+    if (n > rec->tmpcap - rec->tmplen) {
+        size_t cap = rec->tmpcap ? rec->tmpcap : 256;
+        while (cap - rec->tmplen < n && cap < SIZE_MAX / 2)
+            cap *= 2;
+        char *t = cap - rec->tmplen >= n ? realloc(rec->tmp, cap) : NULL;
+        if (!t) {
+            rec->oom = true;
+            return;
+        }
+        rec->tmp = t;
+        rec->tmpcap = cap;
+    }
+    memcpy(rec->tmp + rec->tmplen, p, n);
+    rec->tmplen += n;
 }
 
 /* Scan an unquoted field from r->pos to the next ',' or line end. */
@@ -104,31 +135,50 @@ static size_t scan_plain(reader *r, record *rec)
     return p;
 }
 
-/* Unescape a quoted field whose opening quote is at q. Returns the end of
- * the unescaped content; r->pos moves past the closing quote. */
-static size_t scan_quoted(reader *r, record *rec, size_t q)
+/* The content of the quoted field whose opening quote is at q, read
+ * without writing to the buffer: the bytes between the quotes when they
+ * hold no "" (the usual case: *off = its start in the buffer), else the
+ * field unescaped ("" -> ") into rec->tmp (*in_tmp set, *off its offset
+ * there). Returns the content's length; r->pos moves past the closing
+ * quote. */
+static size_t scan_quoted(reader *r, record *rec, size_t q, size_t *off,
+                          bool *in_tmp)
 {
-    char *b = r->buf;
-    size_t rd = q + 1, wr = q;
+    const char *b = r->buf;
+    size_t rd = q + 1;
+    *off = rd;
+    *in_tmp = false;
     for (;;) {
-        char *hit = memchr(b + rd, '"', r->len - rd);
+        const char *hit = memchr(b + rd, '"', r->len - rd);
         size_t stop = hit ? (size_t)(hit - b) : r->len;
-        if (wr != rd)
-            memmove(b + wr, b + rd, stop - rd);
-        wr += stop - rd;
-        if (!hit) {
-            rec->malformed = "malformed quoting: unterminated quoted field";
-            r->pos = r->len;
-            return wr;
-        }
-        if (stop + 1 < r->len && b[stop + 1] == '"') {
-            b[wr++] = '"';
+        if (*in_tmp)
+            tmp_add(rec, b + rd, stop - rd);
+        if (hit && stop + 1 < r->len && b[stop + 1] == '"') {
+            if (!*in_tmp) {
+                *in_tmp = true;
+                *off = rec->tmplen;
+                tmp_add(rec, b + q + 1, stop - (q + 1));
+            }
+            tmp_add(rec, "\"", 1);
             rd = stop + 2;
             continue;
         }
-        r->pos = stop + 1;
-        return wr;
+        if (!hit)
+            rec->malformed = "malformed quoting: unterminated quoted field";
+        r->pos = hit ? stop + 1 : r->len;
+        return *in_tmp ? rec->tmplen - *off : stop - (q + 1);
     }
+}
+
+/* Point the fields held in tmp at it, now that it no longer moves. */
+static void fix_tmp_fields(record *rec)
+{
+    size_t n = rec->nfields < rec->keep ? rec->nfields : rec->keep;
+    if (!rec->tmplen || rec->oom)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (!rec->f[i].p)
+            rec->f[i].p = rec->tmp + rec->toff[i];
 }
 
 /* Read one record at r->pos (not at a blank line or the end). */
@@ -137,17 +187,21 @@ static void read_record(reader *r, record *rec)
     rec->nfields = 0;
     rec->malformed = NULL;
     rec->bad_utf8 = false;
+    rec->tmplen = 0;
     rec->start = r->pos;
     for (;;) {
         size_t q = r->pos;
         while (q < r->len && is_blank(r->buf[q]))
             q++;
         if (q < r->len && r->buf[q] == '"') {
-            size_t end = scan_quoted(r, rec, q);
-            note_field(rec, q, end - q, r->buf);
+            size_t off;
+            bool in_tmp;
+            size_t n = scan_quoted(r, rec, q, &off, &in_tmp);
+            const char *p = in_tmp ? rec->tmp : r->buf;
+            note_field(rec, in_tmp ? NULL : r->buf + off, n, off);
             /* Unescaping only drops ASCII quotes, so the content is UTF-8
-               exactly when the raw field was; the raw bytes are gone. */
-            if (!rec->bad_utf8 && !lda_valid_utf8(r->buf + q, end - q))
+               exactly when the raw field was. */
+            if (!rec->bad_utf8 && !rec->oom && !lda_valid_utf8(p + off, n))
                 rec->bad_utf8 = true;
             while (r->pos < r->len && is_blank(r->buf[r->pos]))
                 r->pos++;
@@ -160,7 +214,7 @@ static void read_record(reader *r, record *rec)
             }
         } else {
             size_t end = scan_plain(r, rec);
-            note_field(rec, r->pos, end - r->pos, r->buf);
+            note_field(rec, r->buf + r->pos, end - r->pos, 0);
             if (!rec->bad_utf8 &&
                 !lda_valid_utf8(r->buf + r->pos, end - r->pos))
                 rec->bad_utf8 = true;
@@ -172,6 +226,7 @@ static void read_record(reader *r, record *rec)
         }
         rec->end = r->pos;
         r->pos += line_end(r, r->pos);
+        fix_tmp_fields(rec);
         return;
     }
 }
@@ -434,12 +489,69 @@ static bool load_header(reader *r, record *rec, size_t col[NCOLS],
     return resolve_header(rec, col, e);
 }
 
-static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
-                         size_t ncols, size_t max_events, lda_set *set,
-                         lda_rejects *rej, lda_err *e)
+/* Skip blank lines from p; the first record start at or after p, or len. */
+static size_t skip_blank_lines(const reader *r, size_t p)
+{
+    size_t n;
+    while ((n = line_end(r, p)))
+        p += n;
+    return p;
+}
+
+/* The next record of a chunk: false at the end of the input or at a record
+ * that starts at or after to (r->pos is then at its start). */
+static bool next_in_chunk(reader *r, size_t to)
+{
+    r->pos = skip_blank_lines(r, r->pos);
+    if (r->pos >= r->len || r->pos >= to)
+        return false;
+    r->record++;
+    return true;
+}
+
+/* The seven fields of the record just read, checked as a whole (quoting,
+ * field count, UTF-8): NULL with *f filled, or the reason to reject it. */
+static const char *record_fields(const reader *r, const record *rec,
+                                 bool quoted, bool high,
+                                 const size_t col[NCOLS], size_t ncols,
+                                 lda_fields *f, char why[LDA_REASON_MAX])
+{
+    if (rec->malformed)
+        return rec->malformed;
+    if (rec->nfields != ncols) {
+        snprintf(why, LDA_REASON_MAX, "expected %zu fields, found %zu", ncols,
+                 rec->nfields);
+        return why;
+    }
+    if (quoted ? rec->bad_utf8
+               : high && !lda_valid_utf8(r->buf + rec->start,
+                                         rec->end - rec->start))
+        return "invalid UTF-8";
+    lda_fields g = {rec->f[col[COL_TS]],    rec->f[col[COL_ACC]],
+                    rec->f[col[COL_PROD]],  rec->f[col[COL_SIDE]],
+                    rec->f[col[COL_PRICE]], rec->f[col[COL_QTY]],
+                    rec->f[col[COL_TYPE]],  (uint32_t)r->record};
+    *f = g;
+    return NULL;
+}
+
+/* What a part of the input is read with: the columns, the limits, where
+ * its records go. limit: events set may hold (a chunk's fixed room; 0 =
+ * any number). *full is set when a record did not fit. */
+typedef struct load_args {
+    const size_t *col;
+    size_t ncols, max_events, limit;
+    lda_set *set;
+    lda_rejects *rej;
+    bool *full;
+} load_args;
+
+/* Read the records that start in [r->pos, to). */
+static bool load_records(reader *r, record *rec, size_t to,
+                         const load_args *a, lda_err *e)
 {
     size_t added = 0;
-    while (next_record(r)) {
+    while (next_in_chunk(r, to)) {
         bool high = true, quoted = false;
         if (r->record > LDA_RECORD_MAX)
             return lda_err_set(e, 413, "more than %lu records",
@@ -448,37 +560,29 @@ static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
             read_record(r, rec);
             quoted = true;
         }
-        if (rec->malformed) {
-            reject(rej, r->record, rec->malformed);
+        if (rec->oom)
+            return lda_err_msg(e, LDA_MSG_NOMEM);
+        lda_fields f;
+        char why[LDA_REASON_MAX];
+        const char *reason = record_fields(r, rec, quoted, high, a->col,
+                                           a->ncols, &f, why);
+        if (reason) {
+            reject(a->rej, r->record, reason);
             continue;
         }
-        if (rec->nfields != ncols) {
-            char why[LDA_REASON_MAX];
-            snprintf(why, sizeof why, "expected %zu fields, found %zu", ncols,
-                     rec->nfields);
-            reject(rej, r->record, why);
-            continue;
+        if (a->limit && a->set->n >= a->limit) {
+            *a->full = true;
+            return lda_err_set(e, 500, "chunk full");
         }
-        if (quoted ? rec->bad_utf8
-                   : high && !lda_valid_utf8(r->buf + rec->start,
-                                             rec->end - rec->start)) {
-            reject(rej, r->record, "invalid UTF-8");
-            continue;
-        }
-        lda_fields f = {rec->f[col[COL_TS]],    rec->f[col[COL_ACC]],
-                        rec->f[col[COL_PROD]],  rec->f[col[COL_SIDE]],
-                        rec->f[col[COL_PRICE]], rec->f[col[COL_QTY]],
-                        rec->f[col[COL_TYPE]],  (uint32_t)r->record};
-        const char *reason;
-        lda_status st = lda_set_add(set, &f, &reason);
+        lda_status st = lda_set_add(a->set, &f, &reason);
         if (st == LDA_NOMEM)
             return lda_err_msg(e, LDA_MSG_NOMEM);
         if (st == LDA_INVALID) {
-            reject(rej, r->record, reason);
+            reject(a->rej, r->record, reason);
             continue;
         }
-        if (max_events && ++added > max_events)
-            return lda_err_set(e, 413, "more than %zu events", max_events);
+        if (a->max_events && ++added > a->max_events)
+            return lda_err_set(e, 413, "more than %zu events", a->max_events);
     }
     return true;
 }
@@ -486,17 +590,193 @@ static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
 /* Room for as many events as the input can hold (a record with seven
  * valid fields takes at least 41 bytes), so the event array is allocated
  * once. Only the part written is ever touched. */
-static bool reserve(lda_set *set, size_t len, size_t max_events, lda_err *e)
+static size_t room(size_t len, size_t max_events)
 {
     size_t most = len / 41 + 1;
     if (max_events && most > max_events + 1)
         most = max_events + 1;
-    return lda_set_reserve(set, set->n + most) ||
-           lda_err_msg(e, LDA_MSG_NOMEM);
+    return most;
+}
+
+static void record_free(record *rec)
+{
+    free(rec->f);
+    free(rec->toff);
+    free(rec->tmp);
+}
+
+/* ---- the parallel load ------------------------------------------------ */
+
+/* One chunk of the records after the header: those that start in
+ * [from, to). from is a guess (just after a line feed) until the chunk
+ * before it is read: it is right when that chunk stopped exactly where this
+ * one started (at the first record start at or after from), and is read
+ * again from where that chunk stopped otherwise (a quoted field held a line
+ * break across the guess). Events go to the chunk's own set, whose event
+ * array is a fixed slice of the destination's; record numbers count from 2
+ * and are shifted when the chunk is joined. */
+typedef struct chunk {
+    size_t from, to;
+    size_t stop;      /* where reading stopped: a record start >= to, or len */
+    uint64_t records; /* records read */
+    lda_set set;
+    lda_event *room;
+    size_t cap; /* events room holds */
+    lda_rejects rej;
+    lda_err e;
+    bool ok, full;
+} chunk;
+
+typedef struct par_load {
+    const char *buf;
+    size_t len, ncols, keep, max_events;
+    size_t col[NCOLS];
+    chunk *ch;
+} par_load;
+
+/* Read chunk k from p (into a fresh set and reject list). */
+static void read_chunk(par_load *pl, chunk *k, size_t p)
+{
+    reader r = {pl->buf, pl->len, p, 1};
+    record rec;
+    memset(&rec, 0, sizeof rec);
+    k->set.ev = NULL; /* a slice of the destination's array */
+    lda_set_free(&k->set);
+    k->set.ev = k->room;
+    k->set.cap = k->cap;
+    k->rej.count = 0;
+    k->rej.kept = 0;
+    k->full = false;
+    lda_err_init(&k->e);
+    load_args a = {pl->col, pl->ncols, pl->max_events, k->cap, &k->set,
+                   &k->rej, &k->full};
+    rec.grow = true;
+    grow_fields(&rec, pl->keep);
+    rec.grow = false;
+    k->ok = !rec.oom ? load_records(&r, &rec, k->to, &a, &k->e)
+                     : lda_err_msg(&k->e, LDA_MSG_NOMEM);
+    k->stop = r.pos;
+    k->records = r.record - 1;
+    record_free(&rec);
+}
+
+static void chunk_job(void *arg, size_t i)
+{
+    par_load *pl = arg;
+    read_chunk(pl, &pl->ch[i], pl->ch[i].from);
+}
+
+/* Cut [p, len) into n chunks just after line feeds; reserve room for them
+ * in set's event array. False on OOM. */
+static bool cut_chunks(par_load *pl, size_t p, size_t n, lda_set *set)
+{
+    size_t total = set->n, from = p;
+    for (size_t k = 0; k < n; k++) {
+        size_t to = pl->len;
+        if (k + 1 < n) {
+            size_t guess = p + (pl->len - p) / n * (k + 1);
+            const char *lf =
+                guess < from ? NULL : memchr(pl->buf + guess, '\n',
+                                             pl->len - guess);
+            to = guess < from ? from : lf ? (size_t)(lf - pl->buf) + 1 : to;
+        }
+        pl->ch[k].from = from;
+        pl->ch[k].to = to;
+        pl->ch[k].cap = room(to - from, pl->max_events) + 1;
+        total += pl->ch[k].cap;
+        from = to;
+    }
+    if (!lda_set_reserve(set, total))
+        return false;
+    total = set->n;
+    for (size_t k = 0; k < n; k++) {
+        lda_set_init(&pl->ch[k].set);
+        pl->ch[k].room = set->ev + total;
+        total += pl->ch[k].cap;
+    }
+    return true;
+}
+
+/* Append chunk k's rejects to rej, record numbers shifted by delta. */
+static void join_rejects(lda_rejects *rej, const lda_rejects *part,
+                         uint64_t delta)
+{
+    rej->count += part->count;
+    for (size_t i = 0; i < part->kept && rej->kept < LDA_REJECT_KEEP; i++) {
+        rej->item[rej->kept] = part->item[i];
+        rej->item[rej->kept++].record += delta;
+    }
+}
+
+/* Verify the chunks in order (reading again the one that started at a
+ * wrong place) and join them into set and rej. 0 done; -1 when any chunk
+ * failed or the whole would break a limit (set and rej unchanged: the
+ * caller then reads the input in one pass, which reports it exactly as
+ * always); -2 out of memory while joining. */
+static int join_chunks(par_load *pl, size_t n, size_t first_record,
+                        lda_set *set, lda_rejects *rej)
+{
+    reader r = {pl->buf, pl->len, 0, 0};
+    uint64_t base = first_record - 1; /* records before chunk k */
+    size_t added = 0;
+    for (size_t k = 0; k < n; k++) {
+        chunk *c = &pl->ch[k];
+        if (k > 0 && pl->ch[k - 1].stop != skip_blank_lines(&r, c->from))
+            read_chunk(pl, c, pl->ch[k - 1].stop);
+        if (!c->ok || base + c->records > LDA_RECORD_MAX ||
+            set->n + added + c->set.n >= UINT32_MAX - 1)
+            return -1;
+        base += c->records;
+        added += c->set.n;
+    }
+    if (pl->max_events && added > pl->max_events)
+        return -1;
+    base = first_record - 1;
+    for (size_t k = 0; k < n; k++) {
+        chunk *c = &pl->ch[k];
+        /* chunk record 2 is record base + 1 */
+        if (!lda_set_join(set, &c->set, (uint32_t)(base - 1)))
+            return -2;
+        join_rejects(rej, &c->rej, base - 1);
+        base += c->records;
+    }
+    return 0;
+}
+
+/* Read the records after the header (at r->pos) in n chunks on par: 0
+ * done, -1 not done (the caller reads them in one pass), -2 out of
+ * memory. */
+static int load_parallel(const reader *r, const record *hdr,
+                         const size_t col[NCOLS], size_t ncols,
+                         size_t max_events, const lda_par *par, size_t n,
+                         lda_set *set, lda_rejects *rej)
+{
+    par_load pl = {r->buf, r->len, ncols, hdr->keep, max_events, {0}, NULL};
+    memcpy(pl.col, col, sizeof pl.col);
+    int rc = -1;
+    pl.ch = calloc(n, sizeof *pl.ch);
+    if (pl.ch && cut_chunks(&pl, r->pos, n, set)) {
+        lda_par_run(par, n, chunk_job, &pl);
+        rc = join_chunks(&pl, n, r->record + 1, set, rej);
+    }
+    for (size_t k = 0; pl.ch && k < n; k++) {
+        pl.ch[k].set.ev = NULL; /* a slice of set->ev */
+        lda_set_free(&pl.ch[k].set);
+    }
+    free(pl.ch);
+    return rc;
 }
 
 bool lda_csv_load(char *buf, size_t len, size_t max_events, bool allow_empty,
                   lda_set *set, lda_rejects *rej, lda_err *e)
+{
+    return lda_csv_load_par(buf, len, max_events, allow_empty, NULL, set,
+                            rej, e);
+}
+
+bool lda_csv_load_par(const char *buf, size_t len, size_t max_events,
+                      bool allow_empty, const lda_par *par, lda_set *set,
+                      lda_rejects *rej, lda_err *e)
 {
     reader r = {buf, len, 0, 0};
     record rec;
@@ -506,13 +786,24 @@ bool lda_csv_load(char *buf, size_t len, size_t max_events, bool allow_empty,
     rej->kept = 0;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         r.pos = 3;
-    const char *looks = sniff(buf, len); /* before the header is edited */
-    bool header = load_header(&r, &rec, col, &ncols, e);
-    if (!header && e->status == 400 && looks)
+    const char *looks = sniff(buf, len);
+    bool ok = load_header(&r, &rec, col, &ncols, e);
+    if (!ok && e->status == 400 && looks)
         lda_err_set(e, 400, "%s", looks);
-    bool ok = header && reserve(set, len, max_events, e) &&
-              load_records(&r, &rec, col, ncols, max_events, set, rej, e);
-    free(rec.f);
+    size_t n = lda_par_threads(par);
+    int par_rc = -1;
+    if (ok && n > 1 && (len - r.pos) / n >= LDA_CSV_CHUNK_MIN)
+        par_rc = load_parallel(&r, &rec, col, ncols, max_events, par, n, set,
+                               rej);
+    if (par_rc == -2)
+        ok = lda_err_msg(e, LDA_MSG_NOMEM);
+    else if (ok && par_rc < 0) {
+        load_args a = {col, ncols, max_events, 0, set, rej, NULL};
+        ok = (lda_set_reserve(set, set->n + room(len, max_events)) ||
+              lda_err_msg(e, LDA_MSG_NOMEM)) &&
+             load_records(&r, &rec, len, &a, e);
+    }
+    record_free(&rec);
     if (ok && !allow_empty && set->n == before)
         return lda_err_set(e, 400, "no valid event in the input");
     return ok;

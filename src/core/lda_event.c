@@ -506,6 +506,72 @@ lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
     return append_event(s, group, &ev, v->price, reason);
 }
 
+/* ---- join: a part read apart (lda_csv_load_par) ---------------------- */
+
+/* dst's quality after the events noted in part were noted after its own;
+ * first_ts is the first of part's events' timestamp. */
+static void join_quality(lda_quality *q, const lda_quality *p, int64_t first)
+{
+    if (p->n == 0)
+        return;
+    if (q->n == 0) {
+        *q = *p;
+        return;
+    }
+    q->out_of_order += p->out_of_order + (first < q->prev_ts);
+    if (p->first_ts < q->first_ts)
+        q->first_ts = p->first_ts;
+    if (p->last_ts > q->last_ts)
+        q->last_ts = p->last_ts;
+    q->prev_ts = p->prev_ts;
+    for (int t = 0; t < 3; t++)
+        q->types[t] += p->types[t];
+    q->n += p->n;
+}
+
+/* map[g] = dst's group for part's group g, interning it; false on OOM. */
+static bool join_groups(lda_set *dst, const lda_set *part, uint32_t *map)
+{
+    for (size_t g = 0; g < part->ngroups; g++) {
+        const lda_group *pg = &part->groups[g];
+        lda_text acc = {lda_set_str(part, pg->acc_off), pg->acc_len};
+        lda_text prod = {lda_set_str(part, pg->prod_off), pg->prod_len};
+        int64_t m = intern_group(dst, acc, prod);
+        if (m < 0)
+            return false;
+        map[g] = (uint32_t)m;
+        dst->groups[m].count += pg->count;
+    }
+    return true;
+}
+
+bool lda_set_join(lda_set *dst, const lda_set *part, uint32_t rec_delta)
+{
+    size_t base = dst->text.len;
+    uint32_t *map = malloc((part->ngroups ? part->ngroups : 1) * sizeof *map);
+    if (!map)
+        return false;
+    lda_buf_add(&dst->text, part->text.data, part->text.len);
+    bool ok = !dst->text.oom && join_groups(dst, part, map);
+    bool same = part->ev == dst->ev + dst->n && base == 0 && rec_delta == 0;
+    for (size_t g = 0; ok && same && g < part->ngroups; g++)
+        same = map[g] == g;
+    if (ok && part->n)
+        join_quality(&dst->quality, &part->quality, part->ev[0].ts);
+    for (size_t i = 0; ok && !same && i < part->n; i++) {
+        lda_event e = part->ev[i]; /* at or after its new place */
+        e.group = map[e.group];
+        e.rec += rec_delta;
+        if (e.price_len > LDA_PRICE_INLINE)
+            e.ptext.off += base;
+        dst->ev[dst->n + i] = e;
+    }
+    if (ok)
+        dst->n += part->n;
+    free(map);
+    return ok;
+}
+
 /* ---- finish: group order ------------------------------------------- */
 
 #if defined(__GNUC__)

@@ -120,6 +120,15 @@ lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
 /* Make room for n events in all (a hint: adding never needs it). False on
  * OOM. */
 bool lda_set_reserve(lda_set *s, size_t n);
+/* Append part's events to dst as if each had been added to dst after its
+ * events, in order: groups interned into dst (first-appearance order
+ * kept), record numbers shifted by rec_delta, the quality figures combined
+ * as lda_set_add() would have noted them. part's events must lie in dst's
+ * event array at or after dst->ev + dst->n, inside dst->cap (the parallel
+ * CSV reader gives each chunk such a slice); they are moved down into
+ * place. part keeps its tables (the caller frees it, its ev set to NULL
+ * first). False on OOM (dst may then hold some of part's groups). */
+bool lda_set_join(lda_set *dst, const lda_set *part, uint32_t rec_delta);
 /* Reorder the events into group order (see above). Returns false on OOM;
  * no event may be added after it. */
 bool lda_set_finish(lda_set *s);

@@ -2,6 +2,7 @@
  * has one named parser (count, seconds, window, flag, text); the first invalid
  * value stops the load with a message naming the variable. */
 #include "lda_config.h"
+#include "lda_pool.h"
 #include "lda_shard.h"
 
 #include <errno.h>
@@ -173,6 +174,16 @@ static void load_shards(loader *l, lda_config *c)
     c->shards = v > LDA_SHARDS_MAX ? 1 : (unsigned)v;
 }
 
+/* LDA_THREADS: threads per run; by default the online CPUs. */
+static void load_threads(loader *l, lda_config *c)
+{
+    uint64_t v;
+    get_count(l, "LDA_THREADS", lda_pool_cpus(), false, &v);
+    if (v > LDA_POOL_MAX)
+        fail(l, "LDA_THREADS", "must be a whole number from 1 to 256");
+    c->threads = v > LDA_POOL_MAX || v == 0 ? 1 : (unsigned)v;
+}
+
 static void load_service(loader *l, lda_config *c)
 {
     uint64_t port;
@@ -190,6 +201,7 @@ static void load_service(loader *l, lda_config *c)
     if (c->max_events > LDA_EVENTS_MAX)
         fail(l, "MAX_EVENTS", "must be at most 1000000000");
     load_shards(l, c);
+    load_threads(l, c);
     get_count(l, "RATE_LIMIT_PER_MINUTE", 0, true, &c->rate_limit_per_minute);
     get_count(l, "MAX_RETRIES", 3, true, &c->max_retries);
     get_positive(l, "RETRY_BACKOFF_BASE_SECONDS", 1, &c->retry_backoff_base);

@@ -29,6 +29,8 @@ typedef struct lda_config {
                                            default: the number of hosts in
                                            LDA_DETECT_HOSTS (at most
                                            LDA_SHARDS_MAX), 1 without */
+    unsigned threads;                   /* LDA_THREADS 1..LDA_POOL_MAX;
+                                           default: online CPUs */
     uint64_t rate_limit_per_minute;     /* RATE_LIMIT_PER_MINUTE, 0 = off */
     uint64_t max_retries;               /* MAX_RETRIES, 3 (0 allowed) */
     double retry_backoff_base;          /* RETRY_BACKOFF_BASE_SECONDS, 1 */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "lda_alert.h"
+#include "lda_analyse.h"
 #include "lda_clock.h"
 #include "lda_config.h"
 #include "lda_csv.h"
@@ -135,10 +136,9 @@ static int load_input(run *r, const char *path)
 static int detect(run *r)
 {
     const lda_seqlist *lists[2] = {&r->lay, &r->wash};
-    if (!lda_set_finish(&r->set) ||
-        lda_fingerprint(&r->set, r->fingerprint) < 0 ||
-        lda_detect_layering(&r->set, &r->cfg->params, &r->lay) < 0 ||
-        lda_detect_wash(&r->set, &r->cfg->params, &r->wash) < 0 ||
+    if (!lda_set_finish_par(&r->set, &r->par) ||
+        lda_analyse(&r->set, &r->cfg->params, &r->par, r->fingerprint, &r->lay,
+                    &r->wash) < 0 ||
         lda_merge(lists, 2, &r->merged, &r->nmerged) < 0) {
         fprintf(stderr, "lda: out of memory\n");
         return -1;

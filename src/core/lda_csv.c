@@ -547,8 +547,8 @@ typedef struct load_args {
 } load_args;
 
 /* Read the records that start in [r->pos, to). */
-static bool load_records(reader *r, record *rec, size_t to,
-                         const load_args *a, lda_err *e)
+static bool load_records(reader *r, record *rec, size_t to, const load_args *a,
+                         lda_err *e)
 {
     size_t added = 0;
     while (next_in_chunk(r, to)) {
@@ -648,8 +648,8 @@ static void read_chunk(par_load *pl, chunk *k, size_t p)
     k->rej.kept = 0;
     k->full = false;
     lda_err_init(&k->e);
-    load_args a = {pl->col, pl->ncols, pl->max_events, k->cap, &k->set,
-                   &k->rej, &k->full};
+    load_args a = {pl->col, pl->ncols, pl->max_events, k->cap,
+                   &k->set, &k->rej,   &k->full};
     rec.grow = true;
     grow_fields(&rec, pl->keep);
     rec.grow = false;
@@ -675,9 +675,9 @@ static bool cut_chunks(par_load *pl, size_t p, size_t n, lda_set *set)
         size_t to = pl->len;
         if (k + 1 < n) {
             size_t guess = p + (pl->len - p) / n * (k + 1);
-            const char *lf =
-                guess < from ? NULL : memchr(pl->buf + guess, '\n',
-                                             pl->len - guess);
+            const char *lf = guess < from ? NULL
+                                          : memchr(pl->buf + guess, '\n',
+                                                   pl->len - guess);
             to = guess < from ? from : lf ? (size_t)(lf - pl->buf) + 1 : to;
         }
         pl->ch[k].from = from;
@@ -714,7 +714,7 @@ static void join_rejects(lda_rejects *rej, const lda_rejects *part,
  * caller then reads the input in one pass, which reports it exactly as
  * always); -2 out of memory while joining. */
 static int join_chunks(par_load *pl, size_t n, size_t first_record,
-                        lda_set *set, lda_rejects *rej)
+                       lda_set *set, lda_rejects *rej)
 {
     reader r = {pl->buf, pl->len, 0, 0};
     uint64_t base = first_record - 1; /* records before chunk k */
@@ -770,8 +770,8 @@ static int load_parallel(const reader *r, const record *hdr,
 bool lda_csv_load(char *buf, size_t len, size_t max_events, bool allow_empty,
                   lda_set *set, lda_rejects *rej, lda_err *e)
 {
-    return lda_csv_load_par(buf, len, max_events, allow_empty, NULL, set,
-                            rej, e);
+    return lda_csv_load_par(buf, len, max_events, allow_empty, NULL, set, rej,
+                            e);
 }
 
 bool lda_csv_load_par(const char *buf, size_t len, size_t max_events,

@@ -722,30 +722,69 @@ static bool in_group_order(const lda_set *s)
     return true;
 }
 
-bool lda_set_finish(lda_set *s)
+/* The per-group pass of finish over the groups [g0, g1): time order (a
+ * stable sort where needed) and duplicates. order[] is the finish's index
+ * array, free by now: group g uses its own slice order[first, first+count)
+ * as scratch, so ranges run concurrently. */
+typedef struct sort_range {
+    lda_set *s;
+    uint32_t *order;
+    size_t g0, g1;
+    uint64_t dups;
+    bool ok;
+} sort_range;
+
+static void sort_range_job(void *arg, size_t i)
 {
-    uint32_t *order = alloc_big((s->n ? s->n : 1) * sizeof *order);
+    sort_range *r = (sort_range *)arg + i;
     ts_key *keys = NULL;
-    size_t total = 0, most = 0;
-    uint32_t pos = 0;
-    if (!order)
-        return false;
-    /* lda_set_add() keeps the counts; recount if they do not add up. */
-    for (size_t g = 0; g < s->ngroups; g++)
-        total += s->groups[g].count;
-    if (total != s->n) {
-        for (size_t g = 0; g < s->ngroups; g++)
-            s->groups[g].count = 0;
-        for (size_t i = 0; i < s->n; i++)
-            s->groups[s->ev[i].group].count++;
+    size_t most = 0;
+    r->ok = true;
+    r->dups = 0;
+    for (size_t g = r->g0; g < r->g1; g++)
+        if (r->s->groups[g].count > most)
+            most = r->s->groups[g].count;
+    for (size_t g = r->g0; g < r->g1 && r->ok; g++) {
+        lda_group *gr = &r->s->groups[g];
+        lda_event *ev = r->s->ev + gr->first;
+        int sorted = scan_group(ev, gr->count, &r->dups);
+        if (sorted == 0) {
+            if (!keys && !(keys = malloc(2 * most * sizeof *keys)))
+                sorted = -1;
+            else {
+                sort_group(ev, gr->count, keys, keys + most,
+                           r->order + gr->first);
+                sorted = scan_group(ev, gr->count, &r->dups);
+            }
+        }
+        r->ok = sorted > 0;
     }
-    /* Counting sort by group (stable: input order inside a group), then
-     * each group stably by time where it is not already in order. */
+    free(keys);
+}
+
+/* Split the groups into at most n ranges of about equal event counts. */
+static size_t split_groups(const lda_set *s, sort_range *r, size_t n)
+{
+    size_t k = 0, g = 0;
+    for (; k < n && g < s->ngroups; k++) {
+        size_t want = (size_t)((uint64_t)s->n * (k + 1) / n);
+        r[k].g0 = g;
+        while (g < s->ngroups &&
+               (g == r[k].g0 || s->groups[g].first < want || k + 1 == n))
+            g++;
+        r[k].g1 = g;
+    }
+    return k;
+}
+
+/* Counting sort by group (stable: input order inside a group): the first
+ * event of each group, and the events moved into group order. */
+static void group_order(lda_set *s, uint32_t *order)
+{
+    uint32_t pos = 0;
     for (size_t g = 0; g < s->ngroups; g++) {
         s->groups[g].first = pos;
         pos += s->groups[g].count;
-        if (s->groups[g].count > most)
-            most = s->groups[g].count;
         s->groups[g].count = 0;
     }
     if (in_group_order(s)) {
@@ -754,31 +793,52 @@ bool lda_set_finish(lda_set *s)
                                                  ? s->groups[g + 1].first
                                                  : pos) -
                                             s->groups[g].first);
-    } else {
-        for (size_t i = 0; i < s->n; i++) {
-            lda_group *g = &s->groups[s->ev[i].group];
-            order[g->first + g->count++] = (uint32_t)i;
-        }
-        permute(s->ev, order, s->n);
+        return;
     }
-    bool ok = true;
-    uint64_t dups = 0;
-    for (size_t g = 0; g < s->ngroups && ok; g++) {
-        lda_event *ev = s->ev + s->groups[g].first;
-        size_t n = s->groups[g].count;
-        int sorted = scan_group(ev, n, &dups);
-        if (sorted == 0) {
-            if (!keys && !(keys = malloc(2 * most * sizeof *keys)))
-                sorted = -1;
-            else {
-                sort_group(ev, n, keys, keys + most, order);
-                sorted = scan_group(ev, n, &dups);
-            }
+    for (size_t i = 0; i < s->n; i++) {
+        lda_group *g = &s->groups[s->ev[i].group];
+        order[g->first + g->count++] = (uint32_t)i;
+    }
+    permute(s->ev, order, s->n);
+}
+
+bool lda_set_finish(lda_set *s)
+{
+    return lda_set_finish_par(s, NULL);
+}
+
+bool lda_set_finish_par(lda_set *s, const lda_par *par)
+{
+    size_t n = lda_par_threads(par), total = 0;
+    uint32_t *order = alloc_big((s->n ? s->n : 1) * sizeof *order);
+    sort_range *r = calloc(n, sizeof *r);
+    bool ok = order && r;
+    if (ok) {
+        /* lda_set_add() keeps the counts; recount if they do not add up. */
+        for (size_t g = 0; g < s->ngroups; g++)
+            total += s->groups[g].count;
+        if (total != s->n) {
+            for (size_t g = 0; g < s->ngroups; g++)
+                s->groups[g].count = 0;
+            for (size_t i = 0; i < s->n; i++)
+                s->groups[s->ev[i].group].count++;
         }
-        ok = sorted > 0;
+        group_order(s, order);
+        /* Then each group stably by time where it is not already. */
+        n = split_groups(s, r, n);
+        for (size_t k = 0; k < n; k++) {
+            r[k].s = s;
+            r[k].order = order;
+        }
+        lda_par_run(par, n, sort_range_job, r);
+    }
+    uint64_t dups = 0;
+    for (size_t k = 0; ok && k < n; k++) {
+        ok = r[k].ok;
+        dups += r[k].dups;
     }
     s->quality.duplicates = dups;
-    free(keys);
+    free(r);
     free(order);
     s->finished = ok;
     return ok;

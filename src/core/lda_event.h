@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "lda_buf.h"
 #include "lda_intern.h"
+#include "lda_par.h"
 #include "lda_quality.h"
 
 enum { LDA_BUY = 0, LDA_SELL = 1 };
@@ -132,6 +133,9 @@ bool lda_set_join(lda_set *dst, const lda_set *part, uint32_t rec_delta);
 /* Reorder the events into group order (see above). Returns false on OOM;
  * no event may be added after it. */
 bool lda_set_finish(lda_set *s);
+/* The same, the per-group time sort and duplicate count of ranges of
+ * groups run on par (the result is identical). */
+bool lda_set_finish_par(lda_set *s, const lda_par *par);
 
 /* The data-quality figures of the events added so far (lda_quality.h),
  * with the distinct account and product counts; duplicates are counted

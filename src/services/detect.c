@@ -36,6 +36,7 @@
 #include "lda_fingerprint.h"
 #include "lda_fpjob.h"
 #include "lda_log.h"
+#include "lda_pool.h"
 #include "lda_service.h"
 #include "lda_svc.h"
 #include "lda_validate.h"
@@ -187,8 +188,9 @@ static bool decode_csv(const lda_config *cfg, lda_req *r, lda_set *set,
     static lda_rejects rej;
     memset(&rej, 0, sizeof rej);
     /* No event at all is fine here: wash may get no trades. */
-    bool ok = lda_csv_load(r->body, r->body_len, cfg->max_events, true, set,
-                           &rej, e);
+    lda_par par = lda_pool_par(cfg->threads); /* LDA_THREADS */
+    bool ok = lda_csv_load_par(r->body, r->body_len, cfg->max_events, true,
+                               &par, set, &rej, e);
     if ((ok || e->status == 400) && rej.count)
         return lda_err_set(e, 400, "invalid event at record %llu: %s",
                            (unsigned long long)rej.item[0].record,
@@ -233,7 +235,8 @@ static bool parse(const lda_config *cfg, lda_req *r, det *d, lda_err *e)
 static bool run(const lda_config *cfg, det *d, lda_answer *out, lda_err *e)
 {
     int64_t t0 = lda_mono_us();
-    if (!lda_set_finish(&d->set))
+    lda_par par = lda_pool_par(cfg->threads); /* LDA_THREADS */
+    if (!lda_set_finish_par(&d->set, &par))
         return lda_err_msg(e, LDA_MSG_NOMEM);
     /* The fingerprint check runs beside the detector; the answer waits
        for both, and a mismatch throws the detector's work away. */

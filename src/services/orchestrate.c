@@ -75,6 +75,7 @@
 #include "lda_input.h"
 #include "lda_log.h"
 #include "lda_metrics.h"
+#include "lda_pool.h"
 #include "lda_ratelimit.h"
 #include "lda_runrec.h"
 #include "lda_service.h"
@@ -336,8 +337,9 @@ static bool encode(run *g)
  * be new. False when the run stops here: its answer is in out, or e. */
 static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
 {
-    bool ok = lda_csv_load(in->csv, in->len, (size_t)g->cfg->max_events, false,
-                           &g->set, &g->rej, e);
+    lda_par par = lda_pool_par(g->cfg->threads); /* LDA_THREADS */
+    bool ok = lda_csv_load_par(in->csv, in->len, (size_t)g->cfg->max_events,
+                               false, &par, &g->set, &g->rej, e);
     free(in->owned);
     in->owned = NULL;
     if (!ok && e->status == 500)
@@ -349,7 +351,7 @@ static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
     }
     g->event_count = g->set.n;
     snprintf(g->input_name, sizeof g->input_name, "%s", in->name);
-    if (!lda_set_finish(&g->set) || !encode(g)) {
+    if (!lda_set_finish_par(&g->set, &par) || !encode(g)) {
         lda_err_detail(e, "out of memory while encoding");
         return lda_err_msg(e, LDA_MSG_NOMEM);
     }

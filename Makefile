@@ -104,6 +104,7 @@ unit: $(UNIT_BIN)
 golden: $(B)/lda
 	sh tests/golden/run.sh $(B)/lda
 	GOLDEN_STDIN=1 sh tests/golden/run.sh $(B)/lda
+	sh tests/golden/threads.sh $(B)/lda
 
 # The whole suite, cheap and precise first; stays under 10 minutes on
 # 2 cores. Long soaks and fuzzing are separate targets (soak, fuzz, bench).

@@ -1,8 +1,8 @@
 /* fuzz_csv: libFuzzer target for the whole in-process pipeline.
  *
  * The input bytes are a CSV file (docs/input.md). They are loaded with
- * lda_csv_load (on a malloc'd copy of exactly the input size, since the
- * loader unescapes in place), then, when the load succeeds, grouped
+ * lda_csv_load (on a malloc'd copy of exactly the input size, so that a
+ * read past its end is caught, and freed before the set is used), then, when the load succeeds, grouped
  * (lda_set_finish), fingerprinted, run through both detectors with the
  * default parameters, merged and written as both reports (detections.csv
  * with and without pseudonymization) — exactly what build/lda does.
@@ -28,7 +28,13 @@
  *            fuzz_ref.h (docs/detection.md word for word),
  *            with the default parameters and (odd-sized inputs) with
  *            fuzz_params_loose();
- *   merge, reports  check_merge / check_report of fuzz_check.h. */
+ *   merge, reports  check_merge / check_report of fuzz_check.h;
+ *   threads  lda_csv_load_par with 2..8 chunks (LDA_THREADS; the jobs run
+ *            in reverse order on this thread, the order must not matter)
+ *            gives exactly the one-pass load: outcome, message, events
+ *            (every field, group, record number, price text), groups,
+ *            rejects, quality; and lda_set_finish_par the same group
+ *            order and duplicates as lda_set_finish. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +236,71 @@ static void pipeline(lda_set *set, bool loose)
     lda_seqlist_free(&wash);
 }
 
+/* An lda_par runner that runs the jobs backwards on this thread. */
+static void run_backwards(const lda_par *par, size_t njobs, lda_job_fn job,
+                          void *arg)
+{
+    (void)par;
+    while (njobs--)
+        job(arg, njobs);
+}
+
+static bool same_event(const lda_set *a, const lda_event *x, const lda_set *b,
+                       const lda_event *y)
+{
+    return x->ts == y->ts && x->qty == y->qty && x->price == y->price &&
+           x->group == y->group && x->rec == y->rec && x->side == y->side &&
+           x->type == y->type && x->price_len == y->price_len &&
+           !memcmp(lda_event_price(a, x), lda_event_price(b, y), x->price_len);
+}
+
+static void check_same_sets(const lda_set *a, const lda_set *b)
+{
+    CHECK(a->n == b->n && a->ngroups == b->ngroups, "same event and groups");
+    for (size_t i = 0; i < a->n; i++)
+        CHECK(same_event(a, &a->ev[i], b, &b->ev[i]), "same events");
+    for (size_t g = 0; g < a->ngroups; g++) {
+        const lda_group *x = &a->groups[g], *y = &b->groups[g];
+        CHECK(x->count == y->count && x->acc_len == y->acc_len &&
+                  x->prod_len == y->prod_len &&
+                  !memcmp(lda_set_str(a, x->acc_off),
+                          lda_set_str(b, y->acc_off), x->acc_len) &&
+                  !memcmp(lda_set_str(a, x->prod_off),
+                          lda_set_str(b, y->prod_off), x->prod_len),
+              "same groups");
+    }
+    lda_quality p = lda_set_quality(a), q = lda_set_quality(b);
+    CHECK(p.n == q.n && p.types[0] == q.types[0] && p.types[1] == q.types[1] &&
+              p.types[2] == q.types[2] && p.out_of_order == q.out_of_order &&
+              p.duplicates == q.duplicates && p.accounts == q.accounts &&
+              p.products == q.products &&
+              (!p.n || (p.first_ts == q.first_ts && p.last_ts == q.last_ts)),
+          "same quality");
+}
+
+/* The load in chunks into ps equals the one-pass load (ok, e, set, rej). */
+static void check_parallel(const uint8_t *data, size_t size, bool allow_empty,
+                           bool ok, const lda_err *e, lda_set *set,
+                           const lda_rejects *rej, lda_set *ps)
+{
+    static lda_rejects prej;
+    lda_par par = {2 + (unsigned)(size % 7), run_backwards};
+    lda_err pe;
+    lda_err_init(&pe);
+    bool pok = lda_csv_load_par((const char *)data, size, MAX_EVENTS,
+                                allow_empty, &par, ps, &prej, &pe);
+    CHECK(pok == ok && pe.status == e->status && !strcmp(pe.msg, e->msg),
+          "same outcome at any thread count");
+    CHECK(prej.count == rej->count && prej.kept == rej->kept,
+          "same reject count");
+    for (size_t i = 0; i < rej->kept; i++)
+        CHECK(prej.item[i].record == rej->item[i].record &&
+                  !strcmp(prej.item[i].reason, rej->item[i].reason),
+              "same rejects");
+    if (ok)
+        check_same_sets(set, ps);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *buf = malloc(size ? size : 1);
@@ -249,8 +320,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool ok = lda_csv_load(buf, size, MAX_EVENTS, allow_empty, &set, &rej, &e);
     check_load(ok, allow_empty, &set, &rej, &e, lfs);
     free(buf); /* the set must not point into the input */
-    if (ok && set.n > 0)
-        pipeline(&set, size & 1);
+    lda_set ps;
+    lda_set_init(&ps);
+    check_parallel(data, size, allow_empty, ok, &e, &set, &rej, &ps);
+    if (ok && set.n > 0) {
+        pipeline(&set, size & 1); /* finishes set */
+        lda_par par = {2 + (unsigned)(size % 5), run_backwards};
+        CHECK(lda_set_finish_par(&ps, &par), "finish_par");
+        check_same_sets(&set, &ps);
+        for (size_t g = 0; g < set.ngroups; g++)
+            CHECK(set.groups[g].first == ps.groups[g].first,
+                  "same group order");
+    }
+    lda_set_free(&ps);
     lda_set_free(&set);
     return 0;
 }

@@ -101,6 +101,8 @@ static void note_field(record *rec, const char *p, size_t n, size_t off)
 
 static void tmp_add(record *rec, const char *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (n > rec->tmpcap - rec->tmplen) {
         size_t cap = rec->tmpcap ? rec->tmpcap : 256;
         while (cap - rec->tmplen < n && cap < SIZE_MAX / 2)

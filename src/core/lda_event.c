@@ -777,9 +777,48 @@ static size_t split_groups(const lda_set *s, sort_range *r, size_t n)
     return k;
 }
 
+/* The parallel form of permute(): part k of `parts` of a fresh array is
+ * gathered from the old one (random reads, prefetched; sequential writes),
+ * so the parts are independent. */
+typedef struct gather {
+    lda_event *dst;
+    const lda_event *src;
+    const uint32_t *order;
+    size_t n, parts;
+} gather;
+
+static void gather_job(void *arg, size_t k)
+{
+    const gather *g = arg;
+    size_t a = g->n * k / g->parts, b = g->n * (k + 1) / g->parts;
+    for (size_t i = a; i < b; i++) {
+        if (i + 16 < b)
+            PREFETCH(&g->src[g->order[i + 16]]);
+        g->dst[i] = g->src[g->order[i]];
+    }
+}
+
+/* Put the events in the order order[] gives: in place (permute) on one
+ * thread, or gathered into a fresh array on par's threads (the old one is
+ * freed; when the fresh one cannot be had, in place). */
+static void reorder(lda_set *s, uint32_t *order, const lda_par *par)
+{
+    size_t parts = lda_par_threads(par);
+    lda_event *ev = parts > 1 ? alloc_big(s->n * sizeof *ev) : NULL;
+    if (!ev) {
+        permute(s->ev, order, s->n);
+        return;
+    }
+    gather g = {ev, s->ev, order, s->n, parts};
+    lda_par_run(par, parts, gather_job, &g);
+    free(s->ev);
+    s->ev = ev;
+    s->cap = s->n;
+}
+
 /* Counting sort by group (stable: input order inside a group): the first
  * event of each group, and the events moved into group order. */
-static void group_order(lda_set *s, uint32_t *order)
+static void group_order(lda_set *s, uint32_t *order, const lda_par *par)
 {
     uint32_t pos = 0;
     for (size_t g = 0; g < s->ngroups; g++) {
@@ -799,7 +838,7 @@ static void group_order(lda_set *s, uint32_t *order)
         lda_group *g = &s->groups[s->ev[i].group];
         order[g->first + g->count++] = (uint32_t)i;
     }
-    permute(s->ev, order, s->n);
+    reorder(s, order, par);
 }
 
 bool lda_set_finish(lda_set *s)
@@ -823,7 +862,7 @@ bool lda_set_finish_par(lda_set *s, const lda_par *par)
             for (size_t i = 0; i < s->n; i++)
                 s->groups[s->ev[i].group].count++;
         }
-        group_order(s, order);
+        group_order(s, order, par);
         /* Then each group stably by time where it is not already. */
         n = split_groups(s, r, n);
         for (size_t k = 0; k < n; k++) {

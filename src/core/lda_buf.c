@@ -89,6 +89,17 @@ void lda_buf_printf(lda_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void lda_buf_u64(lda_buf *b, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    lda_buf_add(b, tmp + sizeof tmp - n, n);
+}
+
 char *lda_buf_take(lda_buf *b, size_t *len)
 {
     char *p = b->data;

@@ -1,6 +1,7 @@
 /* lda_analyse: the fingerprint and the detectors as lda_par jobs.
  *
- * Job 0 is the fingerprint, the longest single piece, so it starts first;
+ * Job 0 is the fingerprint, the longest single piece, so it starts first
+ * (itself on par: lda_fingerprint_par);
  * jobs 1..m are layering over the group ranges, m+1..2m wash over the same
  * ranges. Range 0 of each detector writes to the caller's list directly,
  * the others to lists of their own that are appended afterwards, in
@@ -13,6 +14,7 @@
 typedef struct analyse {
     const lda_set *s;
     const lda_params *p;
+    const lda_par *par;
     char *fp;
     size_t m;         /* ranges per detector */
     size_t *g;        /* m + 1 range bounds */
@@ -24,7 +26,7 @@ static void analyse_job(void *arg, size_t i)
 {
     analyse *a = arg;
     if (i == 0) {
-        a->rc[0] = a->fp ? lda_fingerprint(a->s, a->fp) : 0;
+        a->rc[0] = a->fp ? lda_fingerprint_par(a->s, a->par, a->fp) : 0;
         return;
     }
     size_t k = (i - 1) % a->m;
@@ -76,7 +78,7 @@ static int run_jobs(analyse *a, const lda_par *par, lda_seqlist *lay,
 int lda_analyse(const lda_set *s, const lda_params *p, const lda_par *par,
                 char fp[65], lda_seqlist *lay, lda_seqlist *wash)
 {
-    analyse a = {s, p, fp, lda_par_threads(par), NULL, NULL, NULL};
+    analyse a = {s, p, par, fp, lda_par_threads(par), NULL, NULL, NULL};
     if (a.m > s->ngroups)
         a.m = s->ngroups ? s->ngroups : 1;
     a.g = malloc((a.m + 1) * sizeof *a.g);

@@ -37,6 +37,7 @@ typedef struct fp_ctx {
     lda_buf tails;    /* tails of one equal-timestamp run */
     size_t *tail_off; /* [start, end, type] triples */
     size_t tail_cap;
+    lda_buf *out;  /* a piece of lda_fingerprint_par: lines go here */
     int64_t day;   /* the day whose date is in date[] */
     char date[11]; /* "YYYY-MM-DDT" of day */
     bool have_day;
@@ -60,6 +61,11 @@ static int cmp_group(const void *pa, const void *pb, void *arg)
 /* Feed bytes to one digest through its staging buffer. */
 static void sink_add(fp_ctx *c, fp_sink *k, const char *p, size_t n)
 {
+    if (c->out) {
+        lda_buf_add(c->out, p, n);
+        c->failed = c->failed || c->out->oom;
+        return;
+    }
     while (n && !c->failed) {
         if (k->used == STAGE) {
             lda_sha256_update(&k->md, k->stage, k->used);
@@ -234,7 +240,10 @@ static void put_run(fp_ctx *c, const lda_group *g, size_t i, size_t j)
     }
 }
 
-static void put_group(fp_ctx *c, const lda_group *g, lda_buf *prefix)
+/* The lines of the events [i0, i1) of g (i0 and i1 at the edges of runs
+ * of equal timestamps). */
+static void put_group(fp_ctx *c, const lda_group *g, size_t i0, size_t i1,
+                      lda_buf *prefix)
 {
     lda_buf_reset(prefix);
     lda_buf_add(prefix, lda_set_str(c->s, g->acc_off), g->acc_len);
@@ -247,10 +256,10 @@ static void put_group(fp_ctx *c, const lda_group *g, lda_buf *prefix)
     }
     c->prefix = prefix->data;
     c->prefix_len = prefix->len;
-    for (size_t i = 0; i < g->count && !c->failed;) {
+    for (size_t i = i0; i < i1 && !c->failed;) {
         const lda_event *e = lda_group_ev(c->s, g, i);
         size_t j = i + 1;
-        while (j < g->count && lda_group_ev(c->s, g, j)->ts == e->ts)
+        while (j < i1 && lda_group_ev(c->s, g, j)->ts == e->ts)
             j++;
         if (j == i + 1) {
             if (c->sink.mask & (1u << e->type))
@@ -291,7 +300,8 @@ int lda_fingerprint_sel(const lda_set *s, const lda_select *sel, char hex[65])
                 gs[ng++] = (uint32_t)g;
         qsort_r(gs, ng, sizeof *gs, cmp_group, (void *)s);
         for (size_t g = 0; g < ng && !c.failed; g++)
-            put_group(&c, &s->groups[gs[g]], &prefix);
+            put_group(&c, &s->groups[gs[g]], 0, s->groups[gs[g]].count,
+                      &prefix);
     }
     if (md_ok) {
         if (!c.failed)
@@ -304,4 +314,154 @@ int lda_fingerprint_sel(const lda_set *s, const lda_select *sel, char hex[65])
     lda_buf_free(&prefix);
     lda_buf_free(&c.tails);
     return c.failed ? -1 : 0;
+}
+
+/* ---- lda_fingerprint_par ------------------------------------------------ */
+
+#define PIECE_EVENTS 65536 /* events per piece, about 5 MB of lines */
+
+/* A piece of the canonical text: from event e0 of sorted group g0 to event
+ * e1 of sorted group g1 (exclusive; e1 = 0 means up to the end of g1 - 1).
+ * Cuts inside a group fall between runs of equal timestamps. */
+typedef struct fp_piece {
+    size_t g0, e0, g1, e1;
+} fp_piece;
+
+typedef struct fp_par {
+    const lda_set *s;
+    const uint32_t *gs;
+    const fp_piece *piece;
+    size_t npieces, width; /* pieces built per round */
+    size_t next;           /* first piece of the round being built */
+    lda_buf *buf[2];       /* width buffers each: built, and being hashed */
+    int cur;               /* buf[cur] is built this round */
+    size_t hashing;        /* pieces in buf[!cur] to hash */
+    lda_sha256 *md;
+    bool failed[LDA_FP_PAR_MAX + 1];
+} fp_par;
+
+/* Cut the sorted groups into pieces; returns how many (at most cap). */
+static size_t cut_pieces(const lda_set *s, const uint32_t *gs, fp_piece *pc,
+                         size_t cap)
+{
+    size_t n = 0, g = 0, e = 0;
+    while (g < s->ngroups && n < cap) {
+        fp_piece p = {g, e, g, 0};
+        size_t room = PIECE_EVENTS;
+        while (g < s->ngroups && room) {
+            const lda_group *gr = &s->groups[gs[g]];
+            if (gr->count - e <= room) {
+                room -= gr->count - e;
+                g++, e = 0;
+                continue;
+            }
+            size_t j = e + room; /* cut inside the group, at a run edge */
+            while (j < gr->count && lda_group_ev(s, gr, j)->ts ==
+                                        lda_group_ev(s, gr, j - 1)->ts)
+                j++;
+            if (j == gr->count)
+                g++, j = 0;
+            e = j;
+            room = 0;
+        }
+        p.g1 = g;
+        p.e1 = e;
+        pc[n++] = p;
+    }
+    return g < s->ngroups ? 0 : n;
+}
+
+/* Build the lines of piece k into out. */
+static bool build_piece(const fp_par *fp, const fp_piece *p, lda_buf *out)
+{
+    fp_ctx c = {.s = fp->s, .out = out};
+    c.sink.mask = LDA_FP_ALL;
+    lda_buf prefix;
+    lda_buf_init(&prefix);
+    lda_buf_init(&c.tails);
+    lda_buf_reset(out);
+    for (size_t g = p->g0; g <= p->g1 && g < fp->s->ngroups && !c.failed;
+         g++) {
+        const lda_group *gr = &fp->s->groups[fp->gs[g]];
+        size_t i0 = g == p->g0 ? p->e0 : 0;
+        size_t i1 = g == p->g1 ? p->e1 : gr->count;
+        if (i1 > i0)
+            put_group(&c, gr, i0, i1, &prefix);
+    }
+    free(c.tail_off);
+    lda_buf_free(&prefix);
+    lda_buf_free(&c.tails);
+    return !c.failed;
+}
+
+/* Job 0 hashes the pieces built in the last round, in order; job k > 0
+ * builds piece next + k - 1 of this round. */
+static void fp_par_job(void *arg, size_t k)
+{
+    fp_par *fp = arg;
+    if (k == 0) {
+        for (size_t i = 0; i < fp->hashing; i++)
+            lda_sha256_update(fp->md, fp->buf[!fp->cur][i].data,
+                              fp->buf[!fp->cur][i].len);
+        return;
+    }
+    size_t at = fp->next + k - 1;
+    if (at < fp->npieces)
+        fp->failed[k] = !build_piece(fp, &fp->piece[at],
+                                     &fp->buf[fp->cur][k - 1]);
+}
+
+/* Rounds of (hash the last pieces, build the next ones) until all are
+ * hashed. */
+static bool fp_par_rounds(fp_par *fp, const lda_par *par)
+{
+    fp->hashing = 0;
+    for (fp->next = 0;; fp->next += fp->width) {
+        size_t build = fp->next < fp->npieces ? fp->npieces - fp->next : 0;
+        if (build > fp->width)
+            build = fp->width;
+        if (!build && !fp->hashing)
+            return true;
+        lda_par_run(par, build + 1, fp_par_job, fp);
+        for (size_t k = 1; k <= build; k++)
+            if (fp->failed[k])
+                return false;
+        fp->hashing = build;
+        fp->cur = !fp->cur;
+    }
+}
+
+int lda_fingerprint_par(const lda_set *s, const lda_par *par, char hex[65])
+{
+    size_t threads = lda_par_threads(par), cap = s->n / PIECE_EVENTS + 2;
+    if (threads <= 1 || s->n < 2 * PIECE_EVENTS)
+        return lda_fingerprint(s, hex);
+    fp_par fp = {.s = s};
+    fp.width = threads - 1 < LDA_FP_PAR_MAX ? threads - 1 : LDA_FP_PAR_MAX;
+    uint32_t *gs = malloc(s->ngroups * sizeof *gs);
+    fp_piece *pc = malloc(cap * sizeof *pc);
+    lda_buf *bufs = calloc(2 * fp.width, sizeof *bufs);
+    lda_sha256 md;
+    bool md_ok = lda_sha256_init(&md), ok = gs && pc && bufs && md_ok;
+    if (ok) {
+        for (size_t g = 0; g < s->ngroups; g++)
+            gs[g] = (uint32_t)g;
+        qsort_r(gs, s->ngroups, sizeof *gs, cmp_group, (void *)s);
+        fp = (fp_par){.s = s,
+                      .gs = gs,
+                      .piece = pc,
+                      .width = fp.width,
+                      .buf = {bufs, bufs + fp.width},
+                      .md = &md};
+        fp.npieces = cut_pieces(s, gs, pc, cap);
+        ok = fp.npieces > 0 && fp_par_rounds(&fp, par);
+    }
+    if (md_ok)
+        ok = lda_sha256_hex(&md, hex) && ok;
+    for (size_t i = 0; bufs && i < 2 * fp.width; i++)
+        lda_buf_free(&bufs[i]);
+    free(bufs);
+    free(pc);
+    free(gs);
+    return ok ? 0 : -1;
 }

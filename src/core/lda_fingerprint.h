@@ -13,6 +13,7 @@
 #ifndef LDA_FINGERPRINT_H
 #define LDA_FINGERPRINT_H
 #include "lda_event.h"
+#include "lda_par.h"
 #include "lda_shard.h"
 
 /* s must be finished. Returns 0, or -1 on OOM or OpenSSL failure. */
@@ -28,5 +29,13 @@ int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65]);
  * of a set holding just those events: what a detector that receives them
  * checks. */
 int lda_fingerprint_sel(const lda_set *s, const lda_select *sel, char hex[65]);
+
+/* lda_fingerprint() on par: the canonical text is cut into pieces (between
+ * groups, or between runs of equal timestamps inside a big group) that
+ * threads - 1 jobs build into buffers while one job feeds the pieces of
+ * the round before to the digest, in order: the same bytes in the same
+ * order, so the same value. One thread, or a small set: lda_fingerprint. */
+#define LDA_FP_PAR_MAX 15 /* pieces built at once at most */
+int lda_fingerprint_par(const lda_set *s, const lda_par *par, char hex[65]);
 
 #endif

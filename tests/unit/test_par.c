@@ -12,6 +12,7 @@
 #include "lda_test.h"
 
 #include "lda_analyse.h"
+#include "lda_fingerprint.h"
 #include "lda_pool.h"
 
 #include <stdio.h>
@@ -364,6 +365,43 @@ static void test_pipeline_threads(void)
     lda_buf_free(&b);
 }
 
+/* lda_fingerprint_par cuts the canonical text into pieces between groups
+ * and, inside one huge group, between runs of equal timestamps: a set of
+ * 100k events in small groups and one group of 160k events with 40
+ * events per timestamp fingerprints the same at 2, 3 and 8 threads. */
+static void test_fingerprint_pieces(void)
+{
+    lda_buf b;
+    lda_buf_init(&b);
+    gen(&b, G_QUOTES, 100000, 5);
+    for (size_t i = 0; i < 160000; i++) {
+        char line[128];
+        int m = snprintf(line, sizeof line,
+                         "2025-10-26T10:%02zu:%02zu.%03zuZ,D,P,%s,1.%zu,%zu,"
+                         "%s\n",
+                         i / 40 / 60000 % 60, i / 40 / 1000 % 60,
+                         i / 40 % 1000, i % 2 ? "BUY" : "SELL", i % 7,
+                         1 + i % 5, i % 3 ? "ORDER_PLACED" : "TRADE_EXECUTED");
+        lda_buf_add(&b, line, (size_t)m);
+    }
+    CU_ASSERT_FALSE_FATAL(b.oom);
+    got g;
+    load_with(&g, b.data, b.len, 0, 1);
+    CU_ASSERT_TRUE_FATAL(g.ok);
+    CU_ASSERT_TRUE_FATAL(lda_set_finish(&g.set));
+    CU_ASSERT(g.set.n > 200000);
+    char one[65], par[65];
+    CU_ASSERT_EQUAL_FATAL(lda_fingerprint(&g.set, one), 0);
+    for (unsigned t = 2; t <= 8; t++) {
+        lda_par p = lda_pool_par(t);
+        memset(par, 0, sizeof par);
+        CU_ASSERT_EQUAL(lda_fingerprint_par(&g.set, &p, par), 0);
+        CU_ASSERT_STRING_EQUAL(par, one);
+    }
+    lda_set_free(&g.set);
+    lda_buf_free(&b);
+}
+
 void lda_test_par(void)
 {
     static const lda_test_case cases[] = {
@@ -377,6 +415,8 @@ void lda_test_par(void)
          test_chunks_limits},
         {"pipeline: fingerprint, reports, quality at 2/3/8 threads",
          test_pipeline_threads},
+        {"fingerprint: pieces across groups and inside a huge group",
+         test_fingerprint_pieces},
         {NULL, NULL}};
     lda_test_suite("par", cases, NULL, NULL, NULL, NULL);
 }

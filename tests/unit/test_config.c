@@ -5,6 +5,8 @@
  * saved environment back at the end. */
 #include "lda_test.h"
 
+#include "lda_pool.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +45,8 @@ static const char *const vars[] = {"LDA_PORT",
                                    "CIRCUIT_OPEN_SECONDS",
                                    "METRICS_API_KEY",
                                    "LDA_SHARDS",
-                                   "LDA_DETECT_HOSTS"};
+                                   "LDA_DETECT_HOSTS",
+                                   "LDA_THREADS"};
 #define NVARS (sizeof vars / sizeof vars[0])
 static char *saved[NVARS];
 
@@ -391,6 +394,28 @@ static void test_shards(void)
                         "to 64");
 }
 
+/* LDA_THREADS: 1..256, by default the online CPUs (lda_pool_cpus). */
+static void test_threads(void)
+{
+    lda_config c;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.threads, lda_pool_cpus());
+    setenv("LDA_THREADS", "1", 1);
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.threads, 1);
+    setenv("LDA_THREADS", "256", 1);
+    CU_ASSERT_EQUAL_FATAL(load(&c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.threads, 256);
+    static const char *const bad[] = {"0", "257", "-1", "2.5", "two"};
+    for (size_t i = 0; i < 5; i++) {
+        setenv("LDA_THREADS", bad[i], 1);
+        CU_ASSERT_EQUAL(load(&c, err, sizeof err), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "invalid LDA_THREADS"));
+    }
+    unsetenv("LDA_THREADS");
+}
+
 void lda_test_config(void)
 {
     static const lda_test_case cases[] = {
@@ -403,6 +428,7 @@ void lda_test_config(void)
         {"lda_config_seconds", test_seconds_parser},
         {"service values", test_service_values},
         {"LDA_SHARDS and its default", test_shards},
+        {"LDA_THREADS and its default", test_threads},
         {NULL, NULL}};
     lda_test_suite("config", cases, save_env, restore_env, clear_env, NULL);
 }

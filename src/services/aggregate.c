@@ -260,7 +260,7 @@ static json_t *run_json(const agg *g, bool finished)
         .alerts = {{done, g->alerts[0]}, {done, g->alerts[1]}},
         .error = g->error,
         .input_name = a->input_name,
-        .params = &g->cfg->params,
+        .params = a->has_params ? &a->params : &g->cfg->params,
         .quality = a->has_quality ? &a->quality : NULL,
         .services = services_json(g),
         .failed_services = failed_services(g),
@@ -619,42 +619,17 @@ static bool runs(const lda_config *cfg, lda_req *r, lda_answer *out,
 #define HISTORY_DEFAULT 50
 #define HISTORY_MAX 1000
 
-/* The value of query parameter name in q (raw, not decoded) into out
- * (cap bytes): 0 absent, 1 found, -1 repeated or too long. */
-static int query_param(const char *q, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    int found = 0;
-    while (q && *q) {
-        size_t n = strcspn(q, "&");
-        if (n > nl && strncmp(q, name, nl) == 0 && q[nl] == '=') {
-            size_t vl = n - nl - 1;
-            if (found || vl >= cap)
-                return -1;
-            memcpy(out, q + nl + 1, vl);
-            out[vl] = '\0';
-            found = 1;
-        } else if (n == nl && strncmp(q, name, nl) == 0)
-            return -1; /* "limit" without a value */
-        q += n;
-        q += *q == '&';
-    }
-    return found;
-}
-
 /* Every parameter of q is limit or before; false (400) otherwise. */
 static bool known_params(const char *q, lda_err *e)
 {
-    while (q && *q) {
-        size_t n = strcspn(q, "&");
-        if (n && !(n >= 6 && strncmp(q, "limit=", 6) == 0) &&
-            !(n >= 7 && strncmp(q, "before=", 7) == 0))
+    lda_query_pair p;
+    while (lda_http_query_next(&q, &p))
+        if (!p.value ||
+            !((p.name_len == 5 && memcmp(p.name, "limit", 5) == 0) ||
+              (p.name_len == 6 && memcmp(p.name, "before", 6) == 0)))
             return lda_err_set(e, 400,
                                "unknown query parameter (only limit and "
                                "before are taken)");
-        q += n;
-        q += *q == '&';
-    }
     return true;
 }
 
@@ -668,7 +643,7 @@ static bool history(const lda_config *cfg, lda_req *r, lda_answer *out,
     size_t limit = HISTORY_DEFAULT;
     if (!known_params(q, e))
         return false;
-    int hl = query_param(q, "limit", lim, sizeof lim);
+    int hl = lda_http_query_param(q, "limit", lim, sizeof lim);
     if (hl < 0)
         return lda_err_set(e, 400,
                            "limit must be a whole number from 1 to "
@@ -684,7 +659,7 @@ static bool history(const lda_config *cfg, lda_req *r, lda_answer *out,
                                "to 1000, given once");
         limit = (size_t)v;
     }
-    int hb = query_param(q, "before", bef, sizeof bef);
+    int hb = lda_http_query_param(q, "before", bef, sizeof bef);
     if (hb < 0 || (hb > 0 && lda_valid_request_id(bef, strlen(bef))))
         return lda_err_set(e, 400,
                            "before must be a run id (a version-4 "

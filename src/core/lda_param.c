@@ -2,7 +2,7 @@
  * validators (see lda_param.h). Values are written back as text with
  * enough digits that parsing the text gives the same value: seconds with
  * six decimals (they are whole microseconds), integers in full, numbers
- * with 17 significant digits. */
+ * with the fewest significant digits that read back exactly (at most 17). */
 #include "lda_param.h"
 
 #include <errno.h>
@@ -187,7 +187,12 @@ void lda_param_query(const lda_params *p, lda_buf *b)
     char v[40];
     for (size_t i = 0; i < LDA_PARAM_COUNT; i++) {
         lda_param_text(&lda_param_defs[i], p, v);
-        lda_buf_printf(b, "%s%s=%s", i ? "&" : "", lda_param_defs[i].name, v);
+        lda_buf_printf(b, "%s%s=", i ? "&" : "", lda_param_defs[i].name);
+        for (const char *c = v; *c; c++) /* "1e+20": '+' is a space there */
+            if (*c == '+')
+                lda_buf_adds(b, "%2B");
+            else
+                lda_buf_addc(b, *c);
     }
 }
 

@@ -67,8 +67,8 @@ bool lda_param_set(lda_params *p, const char *name, size_t nlen,
 void lda_param_text(const lda_param_def *d, const lda_params *p,
                     char out[40]);
 
-/* All nine as a query string, "name=value&..." in table order (the
- * detectors' URL). Appended to b. */
+/* All nine as a query string, "name=value&..." in table order, values
+ * percent-encoded (the detectors' URL). Appended to b. */
 void lda_param_query(const lda_params *p, lda_buf *b);
 
 /* The detectors' cache key of events with fingerprint fp detected with p:

@@ -2,11 +2,13 @@
  * input) runs the whole pipeline of docs/input.md, docs/detection.md and
  * docs/reports.md in one process -- parse, group, both detectors, merge,
  * reports -- and writes OUTDIR/suspicious_accounts.csv,
- * OUTDIR/detections.csv and OUTDIR/run.json, each atomically. It is the
+ * OUTDIR/detections.csv, OUTDIR/alerts.json and OUTDIR/run.json, each
+ * atomically. It is the
  * reference the server's output is compared with, and the benchmark
  * baseline. `--param name=value` (repeatable) overrides one of the nine
- * detection parameters for this run (lda_param). A gzip input (by its magic bytes) is inflated first, at most
- * MAX_UPLOAD_BYTES of it (lda_gzip). Exit 0 on success, 1 with a one-line reason when the input is
+ * detection parameters for this run (lda_param). A gzip input (by its
+ * magic bytes) is inflated first, at most MAX_UPLOAD_BYTES of it
+ * (lda_gzip). Exit 0 on success, 1 with a one-line reason when the input is
  * unusable, 2 on usage, configuration or I/O errors. */
 #include <errno.h>
 #include <jansson.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lda_alert.h"
 #include "lda_clock.h"
 #include "lda_config.h"
 #include "lda_csv.h"
@@ -148,18 +151,22 @@ static int write_reports(const run *r)
 {
     lda_report_opts o = {r->cfg->pseudonymize, r->cfg->salt,
                          r->cfg->salt ? strlen(r->cfg->salt) : 0};
-    lda_buf sus, det;
+    lda_buf sus, det, alerts;
     lda_buf_init(&sus);
     lda_buf_init(&det);
+    lda_buf_init(&alerts);
     int rc = -1;
     if (lda_report_suspicious(r->merged, r->nmerged, &sus) < 0 ||
-        lda_report_detections(r->merged, r->nmerged, &o, &det) < 0)
+        lda_report_detections(r->merged, r->nmerged, &o, &det) < 0 ||
+        lda_alert_text(r->merged, r->nmerged, &r->cfg->params, &alerts) < 0)
         fprintf(stderr, "lda: out of memory\n");
     else if (write_out(r, "suspicious_accounts.csv", sus.data, sus.len) == 0 &&
-             write_out(r, "detections.csv", det.data, det.len) == 0)
+             write_out(r, "detections.csv", det.data, det.len) == 0 &&
+             write_out(r, "alerts.json", alerts.data, alerts.len) == 0)
         rc = 0;
     lda_buf_free(&sus);
     lda_buf_free(&det);
+    lda_buf_free(&alerts);
     return rc;
 }
 

@@ -441,6 +441,9 @@ static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
     size_t added = 0;
     while (next_record(r)) {
         bool high = true, quoted = false;
+        if (r->record > LDA_RECORD_MAX)
+            return lda_err_set(e, 413, "more than %lu records",
+                               (unsigned long)LDA_RECORD_MAX);
         if (!read_plain(r, rec, &high)) {
             read_record(r, rec);
             quoted = true;
@@ -465,7 +468,7 @@ static bool load_records(reader *r, record *rec, const size_t col[NCOLS],
         lda_fields f = {rec->f[col[COL_TS]],    rec->f[col[COL_ACC]],
                         rec->f[col[COL_PROD]],  rec->f[col[COL_SIDE]],
                         rec->f[col[COL_PRICE]], rec->f[col[COL_QTY]],
-                        rec->f[col[COL_TYPE]]};
+                        rec->f[col[COL_TYPE]],  (uint32_t)r->record};
         const char *reason;
         lda_status st = lda_set_add(set, &f, &reason);
         if (st == LDA_NOMEM)

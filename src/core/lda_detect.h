@@ -28,9 +28,16 @@ typedef struct lda_params {
 
 void lda_params_default(lda_params *p);
 
-/* 0 on success, -1 on OOM (out may then hold a part of the results). */
+/* 0 on success, -1 on OOM (out may then hold a part of the results). The
+ * sequences the merge will keep carry their evidence (lda_seq has_ev). */
 int lda_detect_layering(const lda_set *s, const lda_params *p,
                         lda_seqlist *out);
 int lda_detect_wash(const lda_set *s, const lda_params *p, lda_seqlist *out);
+/* The same over the groups [g0, g1) only: appending the results of
+ * consecutive ranges in order gives exactly the whole run's. */
+int lda_detect_layering_range(const lda_set *s, const lda_params *p, size_t g0,
+                              size_t g1, lda_seqlist *out);
+int lda_detect_wash_range(const lda_set *s, const lda_params *p, size_t g0,
+                          size_t g1, lda_seqlist *out);
 
 #endif

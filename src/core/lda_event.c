@@ -30,6 +30,8 @@
 #include <strings.h>
 #include <sys/mman.h>
 
+_Static_assert(sizeof(lda_event) == 64, "an event is one cache line");
+
 const char *const lda_side_names[2] = {"BUY", "SELL"};
 const char *const lda_type_names[3] = {"ORDER_PLACED", "ORDER_CANCELLED",
                                        "TRADE_EXECUTED"};
@@ -448,8 +450,11 @@ lda_status lda_set_add(lda_set *s, const lda_fields *f, const char **reason)
     lda_text acc, prod, price;
     memset(&ev, 0, sizeof ev);
     *reason = validate(f, &ev, &acc, &prod, &price);
+    if (!*reason && f->rec < 2)
+        *reason = "record: not a data record number";
     if (*reason)
         return LDA_INVALID;
+    ev.rec = f->rec;
     int64_t g = intern_group(s, acc, prod);
     if (g < 0)
         return LDA_NOMEM;
@@ -489,12 +494,15 @@ lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
                   "TRADE_EXECUTED";
     else if (group >= s->ngroups)
         *reason = "unknown group";
+    else if (v->rec < 2)
+        *reason = "record: not a data record number";
     if (*reason)
         return LDA_INVALID;
     ev.ts = v->ts;
     ev.qty = v->qty;
     ev.side = v->side;
     ev.type = v->type;
+    ev.rec = v->rec;
     return append_event(s, group, &ev, v->price, reason);
 }
 

@@ -54,6 +54,7 @@ typedef struct lda_event {
     } ptext;
     uint8_t side; /* LDA_BUY / LDA_SELL */
     uint8_t type; /* LDA_PLACED / LDA_CANCELLED / LDA_TRADE */
+    uint32_t rec; /* input record number (header = 1), >= 2 */
 } lda_event;
 
 typedef struct lda_group {
@@ -75,10 +76,14 @@ typedef struct lda_set {
     bool finished;
 } lda_set;
 
-/* The seven required fields of one record, raw (may carry blanks). */
+/* The seven required fields of one record, raw (may carry blanks), and
+ * the record's number in its input (header = 1; alerts.json "records"). */
 typedef struct lda_fields {
     lda_text ts, account, product, side, price, quantity, type;
+    uint32_t rec;
 } lda_fields;
+/* Record numbers are 32-bit: an input of more records is refused. */
+#define LDA_RECORD_MAX UINT32_MAX
 
 typedef enum { LDA_OK = 0, LDA_INVALID = 1, LDA_NOMEM = 2 } lda_status;
 
@@ -106,6 +111,7 @@ typedef struct lda_values {
     uint64_t qty;       /* 1 .. LDA_QTY_MAX */
     lda_text price;     /* decimal text, lda_parse_price() */
     uint8_t side, type; /* LDA_BUY/LDA_SELL, LDA_PLACED/.../LDA_TRADE */
+    uint32_t rec;       /* input record number, 2 .. LDA_RECORD_MAX */
 } lda_values;
 int64_t lda_set_group(lda_set *s, lda_text account, lda_text product,
                       const char **reason);

@@ -2,6 +2,7 @@
  * (count, then place) over one shared allocation sized for the largest
  * group, so the detectors allocate once per run, not once per group. */
 #include "lda_lanes.h"
+#include "lda_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +102,60 @@ size_t lda_max_group(const lda_set *s)
         if (s->groups[g].count > m)
             m = s->groups[g].count;
     return m;
+}
+
+void lda_evid_free(lda_evid *x)
+{
+    free(x->a);
+    free(x->b);
+    free(x->span);
+    free(x->keep);
+    free(x->rec);
+    memset(x, 0, sizeof *x);
+}
+
+bool lda_evid_note(lda_evid *x, size_t a, size_t b)
+{
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 64;
+        size_t *na = realloc(x->a, cap * sizeof *na);
+        if (na)
+            x->a = na;
+        size_t *nb = na ? realloc(x->b, cap * sizeof *nb) : NULL;
+        if (nb)
+            x->b = nb;
+        lda_span *ns = nb ? realloc(x->span, cap * sizeof *ns) : NULL;
+        if (ns)
+            x->span = ns;
+        bool *nk = ns ? realloc(x->keep, cap * sizeof *nk) : NULL;
+        if (!nk)
+            return false;
+        x->keep = nk;
+        x->cap = cap;
+    }
+    x->a[x->n] = a;
+    x->b[x->n++] = b;
+    return true;
+}
+
+void lda_evid_mark(lda_evid *x, const lda_seq *v)
+{
+    lda_merge_keep(v, x->n, x->span, x->keep);
+}
+
+bool lda_evid_room(lda_evid *x, size_t n)
+{
+    return lda_mem_grow((void **)&x->rec, &x->rcap, sizeof *x->rec, n);
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+bool lda_evid_attach(lda_evid *x, lda_seqlist *out, lda_seq *q, size_t n)
+{
+    qsort(x->rec, n, sizeof *x->rec, cmp_u32);
+    return lda_seqlist_set_records(out, q, x->rec, n);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lda_event.h"
+#include "lda_merge.h"
+#include "lda_seq.h"
 
 /* Exact sums of quantities over ranges, with no overflow (a sum of up to
  * LDA_EVENTS_MAX quantities of up to LDA_QTY_MAX exceeds 2^64 but not
@@ -68,6 +70,30 @@ static inline int64_t lda_ts_add(int64_t a, int64_t b)
 {
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
+
+/* The evidence of one group's sequences (lda_seq has_ev): each detector
+ * notes, per sequence it emits for the group, the range of its own indices
+ * the sequence came from (a, b); after the group, lda_evid_mark() tells
+ * which of them the merge keeps (lda_merge_keep), and only those get their
+ * record numbers, gathered in rec and attached sorted. Storage grows to
+ * the largest group's needs and is reused. */
+typedef struct lda_evid {
+    size_t *a, *b; /* per sequence of the group */
+    lda_span *span;
+    bool *keep;
+    size_t n, cap;
+    uint32_t *rec; /* record numbers of one sequence */
+    size_t rcap;
+} lda_evid;
+void lda_evid_free(lda_evid *x);
+/* Note the next sequence of the group. False on OOM. */
+bool lda_evid_note(lda_evid *x, size_t a, size_t b);
+/* Fill x->keep for v[0..x->n), the group's sequences. */
+void lda_evid_mark(lda_evid *x, const lda_seq *v);
+/* Room for n record numbers in x->rec. False on OOM. */
+bool lda_evid_room(lda_evid *x, size_t n);
+/* Sort x->rec[0..n) and attach it to q (of out). False on OOM. */
+bool lda_evid_attach(lda_evid *x, lda_seqlist *out, lda_seq *q, size_t n);
 
 /* Largest group of s, in events. */
 size_t lda_max_group(const lda_set *s);

@@ -5,7 +5,10 @@
  * rank r in the placed lane of its side; the window's orders are ranks
  * r..hi-1 (one binary search), the cancellations and the completing trade
  * are binary searches in the cancel and trade lanes, and the totals of
- * step 5 are prefix-sum differences. Each step of i costs O(log n). */
+ * step 5 are prefix-sum differences. Each step of i costs O(log n).
+ * After each group, the sequences the merge will keep get their evidence
+ * (lda_evid): the record numbers of their orders, of the cancellations and
+ * trades in their totals, and what step 3 counted. */
 #include "lda_detect.h"
 #include "lda_lanes.h"
 
@@ -28,6 +31,7 @@ typedef struct layer_ctx {
     const lda_lanes *ln;
     const lda_params *p;
     lda_seqlist *out;
+    lda_evid *ev;
     uint32_t key; /* UINT32_MAX until the group's first emit */
 } layer_ctx;
 
@@ -63,7 +67,54 @@ static bool emit(layer_ctx *c, int side, size_t r, size_t hi, int64_t end)
     q->num_cancelled = c1 - c0;
     q->buy_qty = side == LDA_BUY ? cancelled : traded;
     q->sell_qty = side == LDA_BUY ? traded : cancelled;
-    return lda_seqlist_set_orders(c->out, q, placed->ts + r, hi - r);
+    return lda_evid_note(c->ev, r, hi) &&
+           lda_seqlist_set_orders(c->out, q, placed->ts + r, hi - r);
+}
+
+/* Append the record numbers of lane entries [a, b) to c->ev->rec at *n. */
+static void gather(layer_ctx *c, const lda_lane *ln, size_t a, size_t b,
+                   size_t *n)
+{
+    for (size_t k = a; k < b; k++)
+        c->ev->rec[(*n)++] = lda_group_ev(c->s, c->g, ln->pos[k])->rec;
+}
+
+/* The evidence of q, emitted for the orders [r, hi) of its side: records
+ * of those orders, of the cancellations and trades of its totals (step 5),
+ * and the cancellations step 3 counted with the latest of them. */
+static bool give_evidence(layer_ctx *c, lda_seq *q, size_t r, size_t hi)
+{
+    const lda_lane *placed = &c->ln->lane[LDA_PLACED][q->side];
+    const lda_lane *cancel = &c->ln->lane[LDA_CANCELLED][q->side];
+    const lda_lane *trade = &c->ln->lane[LDA_TRADE][!q->side];
+    size_t c0 = lda_lane_lower(cancel, q->start),
+           c1 = lda_lane_upper(cancel, q->end);
+    size_t t0 = lda_lane_lower(trade, q->start),
+           t1 = lda_lane_upper(trade, q->end);
+    size_t rule = lda_lane_upper(cancel, lda_ts_add(placed->ts[hi - 1],
+                                                    c->p->lay_cancel_us));
+    size_t n = 0;
+    if (!lda_evid_room(c->ev, (hi - r) + (c1 - c0) + (t1 - t0)))
+        return false;
+    gather(c, placed, r, hi, &n);
+    gather(c, cancel, c0, c1, &n);
+    gather(c, trade, t0, t1, &n);
+    q->obs_n[0] = rule - c0;
+    q->obs_ts = cancel->ts[rule - 1];
+    return lda_evid_attach(c->ev, c->out, q, n);
+}
+
+/* Evidence for the group's sequences out->v[k0..] the merge keeps. */
+static bool group_evidence(layer_ctx *c, size_t k0)
+{
+    if (!c->ev->n)
+        return true;
+    lda_evid_mark(c->ev, c->out->v + k0);
+    for (size_t k = 0; k < c->ev->n; k++)
+        if (c->ev->keep[k] &&
+            !give_evidence(c, &c->out->v[k0 + k], c->ev->a[k], c->ev->b[k]))
+            return false;
+    return true;
 }
 
 /* Steps 2-4 for the order at rank r of `side`. Returns the position of
@@ -97,6 +148,8 @@ static int64_t try_window(layer_ctx *c, int side, size_t r)
 static int detect_group(layer_ctx *c)
 {
     size_t rank[2] = {0, 0}; /* next unvisited rank per side */
+    size_t k0 = c->out->n;
+    c->ev->n = 0;
     for (size_t i = 0; i < c->g->count;) {
         const lda_event *e = lda_group_ev(c->s, c->g, i);
         if (e->type != LDA_PLACED) {
@@ -113,21 +166,29 @@ static int detect_group(layer_ctx *c)
             return -1;
         i = last >= 0 ? (size_t)last + 1 : i + 1;
     }
-    return 0;
+    return group_evidence(c, k0) ? 0 : -1;
+}
+
+int lda_detect_layering_range(const lda_set *s, const lda_params *p, size_t g0,
+                              size_t g1, lda_seqlist *out)
+{
+    lda_lanes ln;
+    lda_evid ev = {0};
+    if (!lda_lanes_init(&ln, lda_max_group(s)))
+        return -1;
+    int rc = 0;
+    for (size_t g = g0; g < g1 && g < s->ngroups && rc == 0; g++) {
+        layer_ctx c = {s, &s->groups[g], &ln, p, out, &ev, UINT32_MAX};
+        lda_lanes_fill(&ln, s, c.g);
+        rc = detect_group(&c);
+    }
+    lda_evid_free(&ev);
+    lda_lanes_free(&ln);
+    return rc;
 }
 
 int lda_detect_layering(const lda_set *s, const lda_params *p,
                         lda_seqlist *out)
 {
-    lda_lanes ln;
-    if (!lda_lanes_init(&ln, lda_max_group(s)))
-        return -1;
-    int rc = 0;
-    for (size_t g = 0; g < s->ngroups && rc == 0; g++) {
-        layer_ctx c = {s, &s->groups[g], &ln, p, out, UINT32_MAX};
-        lda_lanes_fill(&ln, s, c.g);
-        rc = detect_group(&c);
-    }
-    lda_lanes_free(&ln);
-    return rc;
+    return lda_detect_layering_range(s, p, 0, s->ngroups, out);
 }

@@ -65,6 +65,38 @@ static int cmp_report(const void *pa, const void *pb)
     return c;
 }
 
+/* Step 2 for the next sequence of a key in collapse order (first: the
+ * key's first): true when it is kept; *max_end follows what is kept. */
+static bool collapse_keeps(int64_t start, int64_t end, bool first,
+                           int64_t *max_end)
+{
+    if (!first && start <= *max_end)
+        return false;
+    if (first || end > *max_end)
+        *max_end = end;
+    return true;
+}
+
+static int cmp_span(const void *pa, const void *pb)
+{
+    const lda_span *a = pa, *b = pb;
+    int c = cmp_i64(a->start, b->start);
+    if (!c)
+        c = cmp_i64(a->end, b->end);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+void lda_merge_keep(const lda_seq *v, size_t n, lda_span *span, bool *keep)
+{
+    for (size_t i = 0; i < n; i++)
+        span[i] = (lda_span){v[i].start, v[i].end, i};
+    qsort(span, n, sizeof *span, cmp_span);
+    int64_t max_end = 0;
+    for (size_t k = 0; k < n; k++)
+        keep[span[k].i] = collapse_keeps(span[k].start, span[k].end, k == 0,
+                                         &max_end);
+}
+
 int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,
               size_t *nout)
 {
@@ -81,11 +113,9 @@ int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,
     int64_t max_end = 0;
     for (size_t i = 0; i < total; i++) {
         bool same_key = kept > 0 && cmp_key(&m[kept - 1], &m[i]) == 0;
-        if (same_key && m[i].seq->start <= max_end)
-            continue;
-        if (!same_key || m[i].seq->end > max_end)
-            max_end = m[i].seq->end;
-        m[kept++] = m[i];
+        if (collapse_keeps(m[i].seq->start, m[i].seq->end, !same_key,
+                           &max_end))
+            m[kept++] = m[i];
     }
     qsort(m, kept, sizeof *m, cmp_report);
     lda_ref *r = malloc((kept ? kept : 1) * sizeof *r);

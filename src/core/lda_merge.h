@@ -18,6 +18,16 @@ typedef struct lda_ref {
 int lda_merge(const lda_seqlist *const *lists, size_t nlists, lda_ref **out,
               size_t *nout);
 
+/* Step 2 of the merge for the sequences of ONE (account, product, type)
+ * as their detector emitted them, v[0..n) (the detectors use it to give
+ * evidence only to what the merge will keep): keep[i] is set when the
+ * merge keeps v[i]. span is scratch room for n entries. */
+typedef struct lda_span {
+    int64_t start, end;
+    size_t i;
+} lda_span;
+void lda_merge_keep(const lda_seq *v, size_t n, lda_span *span, bool *keep);
+
 /* The report rows of refs[0..n) per detection type: out[LDA_LAYERING],
  * out[LDA_WASH] (run.json "alerts"). */
 void lda_merge_count(const lda_ref *refs, size_t n, uint64_t out[2]);

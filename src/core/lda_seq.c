@@ -1,5 +1,5 @@
-/* lda_seq: the sequence list. Three growable arrays (sequences, keys,
- * order timestamps) and one text arena; keys are interned against the last
+/* lda_seq: the sequence list. Four growable arrays (sequences, keys,
+ * order timestamps, record numbers) and one text arena; keys are interned against the last
  * key only, which is enough because producers emit group by group. */
 #include "lda_seq.h"
 #include "lda_mem.h"
@@ -21,6 +21,7 @@ void lda_seqlist_free(lda_seqlist *l)
     free(l->v);
     free(l->keys);
     free(l->orders);
+    free(l->recs);
     lda_buf_free(&l->text);
     lda_seqlist_init(l);
 }
@@ -81,6 +82,21 @@ bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
     return true;
 }
 
+bool lda_seqlist_set_records(lda_seqlist *l, lda_seq *q, const uint32_t *rec,
+                             size_t n)
+{
+    if (n > UINT32_MAX || !lda_mem_grow((void **)&l->recs, &l->rcap,
+                                        sizeof *l->recs, l->nrecs + n))
+        return false;
+    if (n)
+        memcpy(l->recs + l->nrecs, rec, n * sizeof *rec);
+    q->recs_off = l->nrecs;
+    q->nrecs = (uint32_t)n;
+    q->has_ev = true;
+    l->nrecs += n;
+    return true;
+}
+
 bool lda_seqlist_reportable(const lda_seqlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -108,6 +124,10 @@ bool lda_seqlist_append(lda_seqlist *dst, const lda_seqlist *src)
         q->orders_off = 0;
         if (s->norders && !lda_seqlist_set_orders(
                               dst, q, src->orders + s->orders_off, s->norders))
+            return false;
+        q->recs_off = 0;
+        if (s->has_ev && !lda_seqlist_set_records(
+                             dst, q, src->recs + s->recs_off, s->nrecs))
             return false;
     }
     return true;

@@ -4,7 +4,8 @@
  *
  * An lda_seqlist owns its strings: each sequence names a key (account_id,
  * product_id) interned in the list, and LAYERING order timestamps live in
- * one shared pool. Sequences keep the order they were added in (the
+ * one shared pool, as do the record numbers of the sequences that carry
+ * their evidence (alerts.json). Sequences keep the order they were added in (the
  * detectors add them in group order); the merge relies on that. */
 #ifndef LDA_SEQ_H
 #define LDA_SEQ_H
@@ -27,6 +28,14 @@ typedef struct lda_seq {
     uint8_t dtype; /* LDA_LAYERING / LDA_WASH */
     int8_t side;   /* LDA_BUY / LDA_SELL / LDA_SIDE_NULL */
     bool has_alt, has_pc;
+    /* The evidence of docs/reports.md#alerts, set (has_ev) by the detectors
+     * on the sequences the merge will keep, carried by every form: */
+    bool has_ev;
+    uint32_t nrecs;    /* input record numbers behind it, ascending, */
+    size_t recs_off;   /* in list->recs */
+    uint64_t obs_n[2]; /* LAYERING: [0] cancellations step 3 counted;
+                          WASH: BUY trades, SELL trades of the window */
+    int64_t obs_ts;    /* LAYERING: the latest of those cancellations */
 } lda_seq;
 
 typedef struct lda_seqkey {
@@ -41,6 +50,8 @@ typedef struct lda_seqlist {
     size_t nkeys, kcap;
     int64_t *orders;
     size_t norders, ocap;
+    uint32_t *recs;
+    size_t nrecs, rcap;
     lda_buf text;
 } lda_seqlist;
 
@@ -55,8 +66,12 @@ lda_seq *lda_seqlist_push(lda_seqlist *l);
 /* Give q (the last pushed) its order timestamps. False on OOM. */
 bool lda_seqlist_set_orders(lda_seqlist *l, lda_seq *q, const int64_t *ts,
                             size_t n);
+/* Give q (a sequence of l) its evidence records rec[0..n) (ascending) and
+ * set has_ev; the observations are the caller's to set. False on OOM. */
+bool lda_seqlist_set_records(lda_seqlist *l, lda_seq *q, const uint32_t *rec,
+                             size_t n);
 /* Append a copy of every sequence of src to dst, in src's order (keys
- * interned in dst, order timestamps copied): the orchestrator puts the
+ * interned in dst, order timestamps and records copied): the orchestrator puts the
  * shards' lists of one service together this way. False on OOM (dst then
  * holds a prefix of src's sequences; free it). */
 bool lda_seqlist_append(lda_seqlist *dst, const lda_seqlist *src);

@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char wire_magic[8] = {'L', 'D', 'A', 'E', 'V', '1', '\n', 0};
+static const char wire_magic[8] = {'L', 'D', 'A', 'E', 'V', '2', '\n', 0};
 
-#define EVENT_MIN_BYTES 4 /* tag, time, quantity, price length */
+#define EVENT_MIN_BYTES 5 /* tag, time, record, quantity, price length */
 #define VARINT_MAX 10
 #define SEQ_MIN_BYTES 8 /* key, type, 2 times, 2 counts, 2 fields */
 #define TIME_STEP_MAX ((uint64_t)1 << 62)
@@ -71,17 +71,20 @@ static size_t group_count(const lda_set *s, const lda_group *g, unsigned mask)
     return k;
 }
 
-/* One event, written in place; prev is the previous event's time in the
- * group, or NULL for the first. */
+/* One event, written in place; prev is the previous event of the group,
+ * or NULL for the first. */
 static void add_event(lda_buf *b, const lda_set *s, const lda_event *e,
-                      const int64_t *prev)
+                      const lda_event *prev)
 {
-    if (!lda_buf_reserve(b, 1 + 3 * VARINT_MAX + e->price_len))
+    if (!lda_buf_reserve(b, 1 + 4 * VARINT_MAX + e->price_len))
         return;
     char *o = b->data + b->len;
     size_t k = 0;
     o[k++] = (char)(e->type | e->side << 2);
-    k += put_varint(o + k, prev ? (uint64_t)(e->ts - *prev) : zigzag(e->ts));
+    k += put_varint(o + k,
+                    prev ? (uint64_t)(e->ts - prev->ts) : zigzag(e->ts));
+    k += put_varint(o + k,
+                    prev ? zigzag((int64_t)e->rec - prev->rec) : e->rec);
     k += put_varint(o + k, e->qty);
     k += put_varint(o + k, e->price_len);
     memcpy(o + k, lda_event_price(s, e), e->price_len);
@@ -117,13 +120,13 @@ int lda_wire_encode_sel(const lda_set *s, const lda_select *sel, lda_buf *out,
         add_text(out, lda_set_str(s, g->acc_off), g->acc_len);
         add_text(out, lda_set_str(s, g->prod_off), g->prod_len);
         add_varint(out, k);
-        const int64_t *prev = NULL;
+        const lda_event *prev = NULL;
         for (size_t i = 0; i < g->count; i++) {
             const lda_event *e = lda_group_ev(s, g, i);
             if (!((sel->mask >> e->type) & 1u))
                 continue;
             add_event(out, s, e, prev);
-            prev = &e->ts;
+            prev = e;
         }
     }
     return out->oom ? -1 : 0;
@@ -178,10 +181,27 @@ static bool bad(lda_err *e, const char *what, uint64_t where, const char *why)
                        why);
 }
 
-/* One event of the group gid; prev_ts is the previous event's time or
- * NULL for the group's first. */
+/* The record number of an event: the group's first as is, then a zigzag
+ * step from the previous event's (*prev); false when out of range. */
+static bool rd_record(wire_rd *r, bool first, uint32_t *prev)
+{
+    uint64_t z;
+    if (!rd_varint(r, &z))
+        return false;
+    int64_t rec = first ? (z > LDA_RECORD_MAX ? -1 : (int64_t)z)
+                        : (z >> 1 > LDA_RECORD_MAX ? -1
+                           : z & 1 ? (int64_t)*prev - (int64_t)(z >> 1) - 1
+                                   : (int64_t)*prev + (int64_t)(z >> 1));
+    if (rec < 2 || rec > (int64_t)LDA_RECORD_MAX)
+        return false;
+    *prev = (uint32_t)rec;
+    return true;
+}
+
+/* One event of the group gid; prev_ts and prev_rec are the previous
+ * event's time and record (unset for the group's first). */
 static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid, int64_t *prev_ts,
-                     bool first, uint64_t idx, lda_err *e)
+                     uint32_t *prev_rec, bool first, uint64_t idx, lda_err *e)
 {
     lda_values v;
     uint64_t t;
@@ -201,6 +221,9 @@ static bool rd_event(wire_rd *r, lda_set *set, uint32_t gid, int64_t *prev_ts,
         return bad(e, "event", idx, "timestamp: not a valid timestamp");
     else
         v.ts = *prev_ts + (int64_t)t;
+    if (!rd_record(r, first, prev_rec))
+        return bad(e, "event", idx, "bad record number");
+    v.rec = *prev_rec;
     if (!rd_varint(r, &v.qty))
         return bad(e, "event", idx, "bad quantity");
     if (!rd_text(r, UINT32_MAX, &v.price))
@@ -245,8 +268,10 @@ bool lda_wire_decode(const char *p, size_t n, uint64_t max_events,
         if (g < 0)
             return bad(e, "group", gi, why);
         int64_t prev = 0;
+        uint32_t prev_rec = 0;
         for (uint64_t k = 0; k < count; k++) {
-            if (!rd_event(&r, set, (uint32_t)g, &prev, k == 0, done + 1, e))
+            if (!rd_event(&r, set, (uint32_t)g, &prev, &prev_rec, k == 0,
+                          done + 1, e))
                 return false;
             done++;
         }
@@ -281,6 +306,26 @@ static void add_double(lda_buf *b, double x)
     lda_buf_add(b, o, sizeof o);
 }
 
+/* evidence = byte 0, or byte 1 varint(n) record{n} observations */
+static void add_evidence(lda_buf *b, const lda_seqlist *l, const lda_seq *q)
+{
+    lda_buf_addc(b, (char)q->has_ev);
+    if (!q->has_ev)
+        return;
+    add_varint(b, q->nrecs);
+    uint32_t prev = 0;
+    for (uint32_t i = 0; i < q->nrecs; i++) {
+        uint32_t r = l->recs[q->recs_off + i];
+        add_varint(b, r - prev);
+        prev = r;
+    }
+    add_varint(b, q->obs_n[0]);
+    if (q->dtype == LDA_LAYERING)
+        add_varint(b, zigzag(q->obs_ts - q->start));
+    else
+        add_varint(b, q->obs_n[1]);
+}
+
 static void add_seq(lda_buf *b, const lda_seqlist *l, const lda_seq *q,
                     bool same_key)
 {
@@ -312,6 +357,7 @@ static void add_seq(lda_buf *b, const lda_seqlist *l, const lda_seq *q,
         if (q->has_pc)
             add_double(b, q->pc_pct);
     }
+    add_evidence(b, l, q);
 }
 
 int lda_wire_seqs_encode(const lda_seqlist *l, lda_buf *out)
@@ -417,6 +463,42 @@ static bool rd_wash(wire_rd *r, lda_seq *q)
                        q->pc_pct >= 0.0);
 }
 
+/* The evidence of q (add_evidence); false when invalid, *oom on OOM. */
+static bool rd_evidence(wire_rd *r, lda_seqlist *l, lda_seq *q, bool *oom)
+{
+    unsigned has;
+    uint64_t n, x, obs0 = 0, obs1 = 0;
+    if (!rd_byte(r, &has) || has > 1)
+        return false;
+    if (!has)
+        return true;
+    if (!rd_varint(r, &n) || n > r->n - r->i)
+        return false;
+    uint32_t *rec = malloc((n ? (size_t)n : 1) * sizeof *rec);
+    if (!rec) {
+        *oom = true;
+        return false;
+    }
+    uint64_t prev = 0;
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < n; i++) {
+        ok = rd_varint(r, &x) && x <= LDA_RECORD_MAX - prev &&
+             (prev += x) >= 2;
+        if (ok)
+            rec[i] = (uint32_t)prev;
+    }
+    ok = ok && rd_varint(r, &obs0) && obs0 <= (uint64_t)INT64_MAX &&
+         rd_varint(r, &obs1) &&
+         (q->dtype == LDA_LAYERING ? step_time(q->start, obs1, &q->obs_ts)
+                                   : obs1 <= (uint64_t)INT64_MAX);
+    if (ok && !lda_seqlist_set_records(l, q, rec, (size_t)n))
+        *oom = true;
+    free(rec);
+    q->obs_n[0] = obs0;
+    q->obs_n[1] = q->dtype == LDA_LAYERING ? 0 : obs1;
+    return ok && !*oom;
+}
+
 /* One sequence appended to l: 0, -1 invalid, -2 out of memory. */
 static int rd_seq(wire_rd *r, lda_seqlist *l)
 {
@@ -444,7 +526,8 @@ static int rd_seq(wire_rd *r, lda_seqlist *l)
     q->buy_qty = buy;
     q->sell_qty = sell;
     bool oom = false;
-    if (dtype == LDA_LAYERING ? rd_layering(r, l, q, &oom) : rd_wash(r, q))
+    if ((dtype == LDA_LAYERING ? rd_layering(r, l, q, &oom) : rd_wash(r, q)) &&
+        rd_evidence(r, l, &l->v[l->n - 1], &oom))
         return 0;
     l->n--; /* drop the half-read sequence */
     return oom ? -2 : -1;

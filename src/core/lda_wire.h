@@ -8,15 +8,18 @@
  * and decoding is a few loads per event with no text to scan:
  *
  *   body    = magic nevents ngroups group{ngroups}
- *   magic   = the 8 bytes "LDAEV1\n\0"
+ *   magic   = the 8 bytes "LDAEV2\n\0"
  *   group   = varint(len) account  varint(len) product  varint(count >= 1)
  *             event{count}
- *   event   = tag time varint(quantity) varint(len) price
+ *   event   = tag time record varint(quantity) varint(len) price
  *   tag     = one byte: event type (0 ORDER_PLACED, 1 ORDER_CANCELLED,
  *             2 TRADE_EXECUTED) | side << 2 (0 BUY, 1 SELL); others 0
  *   time    = first event of a group: zigzag varint of the microseconds
  *             since 1970 UTC; then varint of the microseconds since the
  *             previous event of the group (>= 0: time order is built in)
+ *   record  = the event's input record number (2 .. 2^32 - 1; header = 1):
+ *             first event of a group: varint of it; then zigzag varint of
+ *             the step from the previous event's
  *   varint  = unsigned LEB128, at most 10 bytes, no overflow
  * nevents counts every event of the body. Ids and price are the texts the
  * CSV reader kept (trimmed, as given). Nothing may follow the last group.
@@ -70,6 +73,11 @@ bool lda_wire_decode(const char *p, size_t n, uint64_t max_events,
  *             WASH_TRADING: alternation (8 bytes, IEEE 754 binary64,
  *             little-endian) byte (1 = a price change follows, 0 = null)
  *             [price change, 8 bytes]
+ *             then evidence: byte 0 (none), or byte 1 varint(n) and n
+ *             record numbers, ascending, each as varint(step from the
+ *             previous; the first from 0), then LAYERING varint(step-3
+ *             cancellations) zigzag(latest of them - start), WASH_TRADING
+ *             varint(BUY trades) varint(SELL trades)
  * Times are microseconds UTC; counts at most INT64_MAX. Decoding checks
  * what lda_codec_seqlist_from_json checks: valid ids (and UTF-8), times
  * in range, end >= start, percentages finite, alternation in [0, 100],

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "lda_clock.h"
+#include "lda_alert.h"
 #include "lda_codec_agg.h"
 #include "lda_failpoint.h"
 #include "lda_file.h"
@@ -66,6 +67,8 @@
 static const char f_sus[] = "suspicious_accounts.csv";
 static const char f_det[] = "detections.csv";
 static const char f_run[] = "run.json";
+static const char f_alerts[] = "alerts.json";
+enum { REP_SUS, REP_DET, REP_ALERTS, NREPORTS }; /* files before run.json */
 static const char write_error[] = "could not write the run's reports";
 static const char disk_error[] =
     "the server ran out of disk space while writing the run's reports";
@@ -310,26 +313,28 @@ static int write_run_json(agg *g)
     return rc;
 }
 
-/* A completed run's three files in one lda_file_write_parts batch (one
- * shared journal commit instead of one per file), run.json renamed last.
- * The failpoints of the three write steps are checked first, in order. */
-static int write_reports(agg *g, const lda_buf *sus, const lda_buf *det)
+/* A completed run's files in one lda_file_write_parts batch (one shared
+ * journal commit instead of one per file), run.json renamed last. The
+ * failpoints of the write steps are checked first, in order. */
+static int write_reports(agg *g, const lda_buf rep[NREPORTS])
 {
-    static const char *const fps[3] = {"enospc-suspicious",
-                                       "enospc-detections", "enospc-runjson"};
-    const char *const names[3] = {f_sus, f_det, f_run};
-    char paths[3][PATH_MAX];
+    static const char *const fps[NREPORTS + 1] = {
+        "enospc-suspicious", "enospc-detections", "enospc-alerts",
+        "enospc-runjson"};
+    const char *const names[NREPORTS + 1] = {f_sus, f_det, f_alerts, f_run};
+    char paths[NREPORTS + 1][PATH_MAX];
     json_t *run = run_json(g, true);
     char *text = run_json_text(run);
     if (!text) {
         json_decref(run);
         return -1;
     }
-    lda_file_part parts[3] = {{paths[0], sus->data, sus->len},
-                              {paths[1], det->data, det->len},
-                              {paths[2], text, strlen(text)}};
+    lda_file_part parts[NREPORTS + 1];
     int rc = 0;
-    for (int i = 0; i < 3 && rc == 0; i++) {
+    for (int i = 0; i <= NREPORTS && rc == 0; i++) {
+        parts[i] = i < NREPORTS
+                       ? (lda_file_part){paths[i], rep[i].data, rep[i].len}
+                       : (lda_file_part){paths[i], text, strlen(text)};
         int e = !join(paths[i], sizeof paths[i], g->dir, names[i])
                     ? ENAMETOOLONG
                 : lda_failpoint(fps[i], g->a.request_id) ? ENOSPC
@@ -340,7 +345,7 @@ static int write_reports(agg *g, const lda_buf *sus, const lda_buf *det)
         }
     }
     size_t bad = 0;
-    if (rc == 0 && lda_file_write_parts(parts, 3, &bad) < 0) {
+    if (rc == 0 && lda_file_write_parts(parts, NREPORTS + 1, &bad) < 0) {
         log_errno(g, names[bad], paths[bad], errno);
         rc = -1;
     }
@@ -351,8 +356,8 @@ static int write_reports(agg *g, const lda_buf *sus, const lda_buf *det)
     return rc;
 }
 
-/* Merge the successful services and build both reports. -1 on OOM. */
-static int build_reports(agg *g, lda_buf *sus, lda_buf *det)
+/* Merge the successful services and build the reports. -1 on OOM. */
+static int build_reports(agg *g, lda_buf rep[NREPORTS])
 {
     const lda_seqlist *lists[LDA_SVC_COUNT];
     size_t n = 0;
@@ -366,8 +371,9 @@ static int build_reports(agg *g, lda_buf *sus, lda_buf *det)
                          c->salt ? strlen(c->salt) : 0};
     int rc = -1;
     if (lda_merge(lists, n, &refs, &nrefs) == 0 &&
-        lda_report_suspicious(refs, nrefs, sus) == 0 &&
-        lda_report_detections(refs, nrefs, &o, det) == 0)
+        lda_report_suspicious(refs, nrefs, &rep[REP_SUS]) == 0 &&
+        lda_report_detections(refs, nrefs, &o, &rep[REP_DET]) == 0 &&
+        lda_alert_text(refs, nrefs, &c->params, &rep[REP_ALERTS]) == 0)
         rc = 0;
     g->merged = nrefs;
     if (refs)
@@ -503,23 +509,23 @@ static void log_completed(const agg *g)
 
 static bool complete(agg *g, lda_answer *out, lda_err *e)
 {
-    lda_buf sus, det;
-    lda_buf_init(&sus);
-    lda_buf_init(&det);
+    lda_buf rep[NREPORTS];
+    for (int i = 0; i < NREPORTS; i++)
+        lda_buf_init(&rep[i]);
     g->status = "completed";
     bool ok;
-    if (build_reports(g, &sus, &det) < 0) {
+    if (build_reports(g, rep) < 0) {
         lda_log(LDA_ERROR, g->a.request_id, "out of memory", NULL);
         ok = lda_err_msg(e, LDA_MSG_NOMEM);
     } else if ((g->t_merged = lda_mono_us()) < 0 ||
-               write_reports(g, &sus, &det) < 0) {
+               write_reports(g, rep) < 0) {
         ok = write_failure(g, out);
     } else {
         log_completed(g);
         ok = answer_result(g, 200, out);
     }
-    lda_buf_free(&sus);
-    lda_buf_free(&det);
+    for (int i = 0; i < NREPORTS; i++)
+        lda_buf_free(&rep[i]);
     return ok;
 }
 
@@ -604,7 +610,7 @@ static bool runs(const lda_config *cfg, lda_req *r, lda_answer *out,
         lda_err_detail(e, "cannot read %s: %s", path, strerror(errno));
         return lda_err_set(e, 500, "could not read the file");
     }
-    if (strcmp(file, f_run) == 0) {
+    if (strcmp(file, f_run) == 0 || strcmp(file, f_alerts) == 0) {
         out->ctype = "application/json";
     } else {
         out->ctype = "text/csv; charset=utf-8";

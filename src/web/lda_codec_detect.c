@@ -51,6 +51,19 @@ static const char *const ev_keys[7] = {"timestamp", "account_id", "product_id",
                                        "side",      "price",      "quantity",
                                        "event_type"};
 
+/* The input record number of events[i]: its optional "record" member, by
+ * default i + 2 (the record the event would be in a CSV file with a
+ * header and no rejected row). False when "record" is not such a number. */
+static bool event_record(const json_t *v, size_t i, uint32_t *rec)
+{
+    json_int_t n = v ? (json_is_integer(v) ? json_integer_value(v) : 0)
+                     : (json_int_t)(i < LDA_RECORD_MAX - 1 ? i + 2 : 0);
+    if (n < 2 || (uint64_t)n > LDA_RECORD_MAX)
+        return false;
+    *rec = (uint32_t)n;
+    return true;
+}
+
 /* One event object of "events" into set. 0; -1 with err (400); -3 OOM. */
 static int dec_event(const json_t *e, size_t i, lda_set *set, lda_err *err)
 {
@@ -79,7 +92,15 @@ static int dec_event(const json_t *e, size_t i, lda_set *set, lda_err *err)
         t[k].p = p;
         t[k].n = n;
     }
-    lda_fields f = {t[0], t[1], t[2], t[3], t[4], t[5], t[6]};
+    uint32_t rec;
+    if (!event_record(json_object_get(e, "record"), i, &rec)) {
+        lda_err_set(err, 400,
+                    "events[%zu]: record: must be an integer from "
+                    "2 to 4294967295",
+                    i);
+        return -1;
+    }
+    lda_fields f = {t[0], t[1], t[2], t[3], t[4], t[5], t[6], rec};
     const char *reason = NULL;
     lda_status st = lda_set_add(set, &f, &reason);
     if (st == LDA_NOMEM) {

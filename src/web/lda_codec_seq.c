@@ -16,64 +16,36 @@
 #include <string.h>
 
 #include "lda_event.h"
+#include "lda_jsonw.h"
 #include "lda_time.h"
 
 /* ---- SuspiciousSequence: encode ---------------------------------------
- * Written as text straight into a buffer: a detector may answer tens of
- * thousands of sequences, and a jansson tree costs some thirty allocations
- * per sequence to build, dump and free. The shape is fixed, so the writer
- * is short: strings escaped per RFC 8259 (ids are valid UTF-8 without
- * control characters once validated, but every byte below 0x20 is escaped
- * anyway), reals as %.17g (read back as the same double) with ".0" added
- * when that looks like an integer, so they stay JSON reals. */
+ * Written as text straight into a buffer (lda_jsonw): a detector may
+ * answer tens of thousands of sequences. */
 
-static void put_str(lda_buf *b, const char *p, size_t n)
+/* ,"records":[...],"observed":{...} of a sequence with evidence. */
+static bool put_evidence(lda_buf *b, const lda_seqlist *l, const lda_seq *q)
 {
-    size_t from = 0;
-    lda_buf_addc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c != '"' && c != '\\' && c >= 0x20)
-            continue;
-        lda_buf_add(b, p + from, i - from);
-        if (c == '"' || c == '\\') {
-            lda_buf_addc(b, '\\');
-            lda_buf_addc(b, (char)c);
-        } else
-            lda_buf_printf(b, "\\u%04x", c);
-        from = i + 1;
+    lda_buf_adds(b, ",\"records\":[");
+    for (uint32_t i = 0; i < q->nrecs; i++) {
+        if (i)
+            lda_buf_addc(b, ',');
+        lda_buf_u64(b, l->recs[q->recs_off + i]);
     }
-    lda_buf_add(b, p + from, n - from);
-    lda_buf_addc(b, '"');
-}
-
-static void put_time(lda_buf *b, int64_t us)
-{
-    char t[LDA_TIME_MAX];
-    size_t n = lda_time_format(us, t);
-    lda_buf_addc(b, '"');
-    lda_buf_add(b, t, n);
-    lda_buf_addc(b, '"');
-}
-
-/* False when v cannot be a JSON integer for an int64 reader. */
-static bool put_count(lda_buf *b, uint64_t v)
-{
-    if (v > (uint64_t)INT64_MAX)
-        return false;
-    lda_buf_printf(b, "%llu", (unsigned long long)v);
-    return true;
-}
-
-static void put_real(lda_buf *b, double x)
-{
-    char t[40];
-    int n = snprintf(t, sizeof t, "%.17g", x);
-    if (n <= 0 || (size_t)n >= sizeof t)
-        n = 0;
-    lda_buf_add(b, t, (size_t)n);
-    if (!strpbrk(t, ".eE"))
-        lda_buf_adds(b, ".0");
+    bool ok = true;
+    if (q->dtype == LDA_LAYERING) {
+        lda_buf_adds(b, "],\"observed\":{\"cancellations\":");
+        ok = lda_jsonw_count(b, q->obs_n[0]);
+        lda_buf_adds(b, ",\"last_cancellation_timestamp\":");
+        lda_jsonw_time(b, q->obs_ts);
+    } else {
+        lda_buf_adds(b, "],\"observed\":{\"buy_trades\":");
+        ok = lda_jsonw_count(b, q->obs_n[0]);
+        lda_buf_adds(b, ",\"sell_trades\":");
+        ok = ok && lda_jsonw_count(b, q->obs_n[1]);
+    }
+    lda_buf_addc(b, '}');
+    return ok;
 }
 
 int lda_codec_seq_text(const lda_seqlist *l, const lda_seq *q, lda_buf *b)
@@ -81,17 +53,17 @@ int lda_codec_seq_text(const lda_seqlist *l, const lda_seq *q, lda_buf *b)
     const lda_seqkey *k = &l->keys[q->key];
     const bool lay = q->dtype == LDA_LAYERING;
     lda_buf_adds(b, "{\"account_id\":");
-    put_str(b, l->text.data + k->acc_off, k->acc_len);
+    lda_jsonw_str(b, l->text.data + k->acc_off, k->acc_len);
     lda_buf_adds(b, ",\"product_id\":");
-    put_str(b, l->text.data + k->prod_off, k->prod_len);
+    lda_jsonw_str(b, l->text.data + k->prod_off, k->prod_len);
     lda_buf_adds(b, ",\"start_timestamp\":");
-    put_time(b, q->start);
+    lda_jsonw_time(b, q->start);
     lda_buf_adds(b, ",\"end_timestamp\":");
-    put_time(b, q->end);
+    lda_jsonw_time(b, q->end);
     lda_buf_adds(b, ",\"total_buy_qty\":");
-    bool ok = put_count(b, q->buy_qty);
+    bool ok = lda_jsonw_count(b, q->buy_qty);
     lda_buf_adds(b, ",\"total_sell_qty\":");
-    ok = ok && put_count(b, q->sell_qty);
+    ok = ok && lda_jsonw_count(b, q->sell_qty);
     lda_buf_adds(b, ",\"detection_type\":\"");
     lda_buf_adds(b, lda_dtype_names[q->dtype]);
     lda_buf_adds(b, "\",\"side\":");
@@ -100,17 +72,17 @@ int lda_codec_seq_text(const lda_seqlist *l, const lda_seq *q, lda_buf *b)
                                                      : "\"SELL\"");
     lda_buf_adds(b, ",\"num_cancelled_orders\":");
     if (lay)
-        ok = ok && put_count(b, q->num_cancelled);
+        ok = ok && lda_jsonw_count(b, q->num_cancelled);
     else
         lda_buf_adds(b, "null");
     lda_buf_adds(b, ",\"alternation_percentage\":");
     if (!lay && q->has_alt)
-        put_real(b, q->alt_pct);
+        lda_jsonw_real(b, q->alt_pct);
     else
         lda_buf_adds(b, "null");
     lda_buf_adds(b, ",\"price_change_percentage\":");
     if (!lay && q->has_pc)
-        put_real(b, q->pc_pct);
+        lda_jsonw_real(b, q->pc_pct);
     else
         lda_buf_adds(b, "null");
     lda_buf_adds(b, ",\"order_timestamps\":");
@@ -119,11 +91,13 @@ int lda_codec_seq_text(const lda_seqlist *l, const lda_seq *q, lda_buf *b)
         for (uint32_t i = 0; i < q->norders; i++) {
             if (i)
                 lda_buf_addc(b, ',');
-            put_time(b, l->orders[q->orders_off + i]);
+            lda_jsonw_time(b, l->orders[q->orders_off + i]);
         }
         lda_buf_addc(b, ']');
     } else
         lda_buf_adds(b, "null");
+    if (q->has_ev)
+        ok = ok && put_evidence(b, l, q);
     lda_buf_addc(b, '}');
     return ok && !b->oom ? 0 : -1;
 }
@@ -296,6 +270,55 @@ static int dec_wash(const dec *d, const json_t *o, lda_seq *q)
     return 0;
 }
 
+/* The observations of "observed" (put_evidence) into q. */
+static int dec_observed(const dec *d, const json_t *o, lda_seq *q)
+{
+    if (!json_is_object(o))
+        return dfail(d, "observed", "must be an object");
+    if (q->dtype == LDA_LAYERING)
+        return get_count(d, o, "cancellations", &q->obs_n[0]) < 0 ||
+                       get_time(d, o, "last_cancellation_timestamp",
+                                &q->obs_ts) < 0
+                   ? -1
+                   : 0;
+    return get_count(d, o, "buy_trades", &q->obs_n[0]) < 0 ||
+                   get_count(d, o, "sell_trades", &q->obs_n[1]) < 0
+               ? -1
+               : 0;
+}
+
+/* "records" and "observed" (both or neither): the evidence of q. */
+static int dec_evidence(const dec *d, const json_t *o, lda_seqlist *l,
+                        lda_seq *q)
+{
+    const json_t *a = json_object_get(o, "records");
+    const json_t *ob = json_object_get(o, "observed");
+    if (!a && !ob)
+        return 0;
+    if (!a || !json_is_array(a))
+        return dfail(d, "records", "must be an array with \"observed\"");
+    if (!ob || dec_observed(d, ob, q) < 0)
+        return ob ? -1 : dfail(d, "observed", "missing");
+    size_t n = json_array_size(a);
+    uint32_t *rec = malloc((n ? n : 1) * sizeof *rec);
+    if (!rec)
+        return -3;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(a, i);
+        json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
+        if (x < 2 || (uint64_t)x > LDA_RECORD_MAX ||
+            (i && (uint32_t)x < rec[i - 1])) {
+            free(rec);
+            return dfail(d, "records",
+                         "must be ascending record numbers >= 2");
+        }
+        rec[i] = (uint32_t)x;
+    }
+    bool ok = lda_seqlist_set_records(l, q, rec, n);
+    free(rec);
+    return ok ? 0 : -3;
+}
+
 /* One sequence; 0, -1 invalid (err set), -3 OOM. */
 static int dec_seq(const dec *d, const json_t *o, lda_seqlist *l,
                    int64_t **tsv, size_t *tscap)
@@ -343,6 +366,8 @@ static int dec_seq(const dec *d, const json_t *o, lda_seqlist *l,
     q->dtype = (uint8_t)dtype;
     int rc = dtype == LDA_LAYERING ? dec_layering(d, o, l, q, tsv, tscap)
                                    : dec_wash(d, o, q);
+    if (rc == 0)
+        rc = dec_evidence(d, o, l, &l->v[l->n - 1]);
     if (rc < 0)
         l->n--; /* drop the half-decoded sequence */
     return rc;

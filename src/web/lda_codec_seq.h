@@ -10,6 +10,13 @@
  *   order_timestamps                array of report text (LAYERING), null
  *   alternation_percentage          number (WASH), null (LAYERING)
  *   price_change_percentage         number or null (WASH), null (LAYERING)
+ *   records, observed               only on a sequence with evidence
+ *                                   (lda_seq has_ev; docs/api.md): the
+ *                                   ascending record numbers, and
+ *                                   {"cancellations",
+ *                                   "last_cancellation_timestamp"}
+ *                                   (LAYERING) or {"buy_trades",
+ *                                   "sell_trades"} (WASH)
  * Percentages are JSON reals written with %.17g, so decoding the text gives
  * back the exact double. Counts above INT64_MAX cannot be encoded. */
 #ifndef LDA_CODEC_SEQ_H

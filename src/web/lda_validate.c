@@ -62,8 +62,8 @@ bool lda_valid_input_name(const char *s, size_t n)
     return true;
 }
 
-static const char *const run_files[] = {"suspicious_accounts.csv",
-                                        "detections.csv", "run.json"};
+static const char *const run_files[] = {
+    "suspicious_accounts.csv", "detections.csv", "run.json", "alerts.json"};
 
 bool lda_valid_runs_path(const char *path, char id[37], const char **file,
                          lda_err *e)

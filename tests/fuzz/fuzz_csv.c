@@ -146,7 +146,7 @@ static void check_fingerprint_canonical(const lda_set *s, const char *hex)
             span(&b, o[0], o[1] - o[0]), span(&b, o[1], o[2] - o[1]),
             span(&b, o[2], o[3] - o[2]), span(&b, o[3], o[4] - o[3]),
             span(&b, o[4], o[5] - o[4]), span(&b, o[5], o[6] - o[5]),
-            span(&b, o[6], o[7] - o[6])};
+            span(&b, o[6], o[7] - o[6]), e->rec};
         const char *reason = NULL;
         lda_status st = lda_set_add(&t, &f, &reason);
         if (st != LDA_OK)

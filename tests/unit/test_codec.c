@@ -171,9 +171,13 @@ static void test_layering_json(void)
                 "\"2025-10-26T10:21:22.500000+00:00\","
                 "\"2025-10-26T10:21:24+00:00\"],"
                 "\"alternation_percentage\":null,"
-                "\"price_change_percentage\":null}",
+                "\"price_change_percentage\":null,"
+                "\"records\":[2,3,4,5,6,7,8],\"observed\":{"
+                "\"cancellations\":3,"
+                "\"last_cancellation_timestamp\":"
+                "\"2025-10-26T10:21:27+00:00\"}}",
                 __LINE__);
-    CU_ASSERT_EQUAL(json_object_size(j), 12);
+    CU_ASSERT_EQUAL(json_object_size(j), 14);
     json_decref(j);
     lda_test_run_free(&r);
 }
@@ -203,7 +207,9 @@ static void test_wash_json(void)
                 "\"end_timestamp\":\"2025-02-04T09:06:00.000001+00:00\","
                 "\"total_buy_qty\":6000,\"total_sell_qty\":8000,"
                 "\"detection_type\":\"WASH_TRADING\",\"side\":null,"
-                "\"num_cancelled_orders\":null,\"order_timestamps\":null}",
+                "\"num_cancelled_orders\":null,\"order_timestamps\":null,"
+                "\"records\":[9,10,11,12,13,14,15],"
+                "\"observed\":{\"buy_trades\":3,\"sell_trades\":4}}",
                 __LINE__);
     json_decref(j);
 

@@ -298,7 +298,7 @@ static lda_status add(lda_set *s, const char *ts, const char *acc,
                       const char *qty, const char *type, const char **reason)
 {
     lda_fields f = {tx(ts),    tx(acc), tx(prod), tx(side),
-                    tx(price), tx(qty), tx(type)};
+                    tx(price), tx(qty), tx(type), (uint32_t)s->n + 2};
     *reason = NULL;
     return lda_set_add(s, &f, reason);
 }

@@ -442,7 +442,8 @@ static void test_fpjob(void)
                         1 + i % 500,
                         {price, strlen(price)},
                         (uint8_t)(i & 1),
-                        (uint8_t)(i % 4 == 0 ? LDA_TRADE : i % 2)};
+                        (uint8_t)(i % 4 == 0 ? LDA_TRADE : i % 2),
+                        (uint32_t)i + 2};
         bad += g < 0 ||
                lda_set_add_values(&s, (uint32_t)g, &v, &why) != LDA_OK;
     }

@@ -158,12 +158,15 @@ static void test_exact_bytes(void)
     lda_buf_init(&b);
     CU_ASSERT_EQUAL_FATAL(lda_wire_encode(&s, LDA_FP_ALL, &b), 0);
     static const unsigned char want[] = {
-        'L',  'D', 'A',  'E',  'V', '1', '\n', 0,   3, 2, /* events, groups */
-        1,    'A', 1,    'P',  2,                   /* group A/P, 2 events */
-        0x06, 2,   0xAC, 0x02, 3,   '1', '.',  '5', /* SELL|TRADE, zz(1), 300 */
-        0x01, 200, 0x01, 1,    1,   '2', /* BUY|CANCELLED, +200 us */
-        1,    'B', 1,    'P',  1,        /* group B/P, 1 event */
-        0x00, 1,   2,    1,    '3',      /* BUY|PLACED, zz(-1) = 1 */
+        'L',  'D', 'A', 'E',  'V',  '2', '\n', 0,
+        3,    2,                 /* events, groups */
+        1,    'A', 1,   'P',  2, /* group A/P, 2 events */
+        0x06, 2,   2,   0xAC, 0x02, 3,   '1',  '.',
+        '5',                                  /* SELL|TRADE, zz(1),
+                                                    record 2, 300 */
+        0x01, 200, 1,   2,    1,    1,   '2', /* BUY|CANCELLED, +200 us, record +1 */
+        1,    'B', 1,   'P',  1,              /* group B/P, 1 event */
+        0x00, 1,   4,   2,    1,    '3', /* BUY|PLACED, zz(-1) = 1, record 4 */
     };
     CU_ASSERT_EQUAL(b.len, sizeof want);
     CU_ASSERT(b.len == sizeof want && memcmp(b.data, want, b.len) == 0);
@@ -171,8 +174,8 @@ static void test_exact_bytes(void)
     lda_buf_reset(&b);
     CU_ASSERT_EQUAL_FATAL(lda_wire_encode(&s, 1u << LDA_TRADE, &b), 0);
     static const unsigned char trades[] = {
-        'L', 'D', 'A', 'E',  'V', '1',  '\n', 0, 1,   1,   1,   'A',
-        1,   'P', 1,   0x06, 2,   0xAC, 0x02, 3, '1', '.', '5',
+        'L', 'D', 'A', 'E',  'V', '2', '\n', 0,    1, 1,   1,   'A',
+        1,   'P', 1,   0x06, 2,   2,   0xAC, 0x02, 3, '1', '.', '5',
     };
     CU_ASSERT(b.len == sizeof trades && memcmp(b.data, trades, b.len) == 0);
     lda_buf_free(&b);
@@ -199,25 +202,25 @@ static void expect(const void *body, size_t n, uint64_t max, int st,
     expect((body), sizeof(body) - 1, 0, (st), (msg), __LINE__)
 #define BAD(body, msg) EXPECT(body, WIRE_INVALID, msg)
 
-#define MAGIC "LDAEV1\n\0"
+#define MAGIC "LDAEV2\n\0"
 /* one group A/P with one event BUY|PLACED at t=0, quantity 1, price "1" */
 #define GROUP1 "\1A\1P\1"
 #define EVENT1 \
-    "\0\0\1\1" \
+    "\0\0\2\1\1" \
     "1"
 
 static void test_hostile(void)
 {
     EXPECT(MAGIC "\1\1" GROUP1 EVENT1, WIRE_OK, "");
     EXPECT(MAGIC "\0\0", WIRE_OK, ""); /* no events at all */
-    BAD("LDAEV2\n\0\0\0", "byte 0: not an lda event body");
+    BAD("LDAEV1\n\0\0\0", "byte 0: not an lda event body");
     BAD("LDA", "byte 0: not an lda event body");
-    BAD(MAGIC "\1\1" GROUP1 EVENT1 "x", "byte 20: data after the last group");
-    BAD(MAGIC "\2\1" GROUP1 EVENT1, "byte 20: fewer events than announced");
+    BAD(MAGIC "\1\1" GROUP1 EVENT1 "x", "byte 21: data after the last group");
+    BAD(MAGIC "\2\1" GROUP1 EVENT1, "byte 21: fewer events than announced");
     BAD(MAGIC "\x09\1" GROUP1 EVENT1, "byte 10: counts larger than the body");
     BAD(MAGIC "\1\2" GROUP1 EVENT1, "byte 10: counts larger than the body");
     BAD(MAGIC "\2\1\1A\1P\2" EVENT1 EVENT1 "\1\1" GROUP1 EVENT1,
-        "byte 25: data after the last group");
+        "byte 27: data after the last group");
     BAD(MAGIC "\1\1\1A\1P\0" EVENT1, "group 1: bad event count");
     BAD(MAGIC "\1\1\1A\1P\2" EVENT1 EVENT1, "group 1: bad event count");
     BAD(MAGIC "\1\1\0\1P\1" EVENT1, "group 1: account_id: empty");
@@ -225,24 +228,24 @@ static void test_hostile(void)
         "group 1: account_id: control character");
     BAD(MAGIC "\1\1\1A\1\xff\1" EVENT1, "group 1: product_id: invalid UTF-8");
     BAD(MAGIC "\1\1\1A\x7fP\1" EVENT1, "group 1: bad id");
-    BAD(MAGIC "\1\1" GROUP1 "\x08\0\1\1"
+    BAD(MAGIC "\1\1" GROUP1 "\x08\0\2\1\1"
               "1",
         "event 1: bad tag");
-    BAD(MAGIC "\1\1" GROUP1 "\x03\0\1\1"
+    BAD(MAGIC "\1\1" GROUP1 "\x03\0\2\1\1"
               "1",
         "event 1: bad tag");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\0\1"
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\2\0\1"
               "1",
         "event 1: quantity: must be a whole number from 1 to 10^12");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\x81\xa0\x94\xa5\x8d\x1d\1"
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\2\x81\xa0\x94\xa5\x8d\x1d\1"
               "1",
         "event 1: quantity: must be a whole number from 1 to 10^12");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\1"
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\2\1\1"
               "0",
         "event 1: price: must be a finite decimal number > 0");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\0",
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\2\1\0",
         "event 1: price: must be a finite decimal number > 0");
-    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\2"
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\2\1\2"
               "1",
         "event 1: truncated");
     /* an 11-byte varint, and one past 64 bits */
@@ -253,7 +256,7 @@ static void test_hostile(void)
               "1",
         "event 1: bad time");
     /* 10000-01-01 is out of range (zigzag of 253402300800000000) */
-    BAD(MAGIC "\1\1" GROUP1 "\0\x80\x80\x9b\xc7\x99\x83\xa2\x84\x07\1\1"
+    BAD(MAGIC "\1\1" GROUP1 "\0\x80\x80\x9b\xc7\x99\x83\xa2\x84\x07\2\1\1"
               "1",
         "event 1: timestamp: not a valid timestamp");
     /* the second event 2^62 + 1 us after the first */
@@ -262,6 +265,19 @@ static void test_hostile(void)
               "1",
         "event 2: timestamp: not a valid timestamp");
     EXPECT(MAGIC "\2\1\1A\1P\2" EVENT1 EVENT1, WIRE_OK, "");
+    /* record numbers: 2 .. 2^32 - 1, the first as is, then steps */
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\1\1\1"
+              "1",
+        "event 1: bad record number");
+    BAD(MAGIC "\1\1" GROUP1 "\0\0\x80\x80\x80\x80\x10\1\1"
+              "1",
+        "event 1: bad record number");
+    BAD(MAGIC "\2\1\1A\1P\2" EVENT1 "\0\0\1\1\1"
+              "1",
+        "event 2: bad record number");
+    EXPECT(MAGIC "\2\1\1A\1P\2" EVENT1 "\0\0\2\1\1"
+                 "1",
+           WIRE_OK, "");
     /* the event count against max_events */
     static const char two[] = MAGIC "\2\1\1A\1P\2" EVENT1 EVENT1;
     expect(two, sizeof two - 1, 2, WIRE_OK, "", __LINE__);
@@ -298,13 +314,13 @@ static void test_repeated_group(void)
 {
     static const char body[] = MAGIC "\3\3"
                                      "\1A\1P\1"
-                                     "\0\x04\1\1"
+                                     "\0\x04\2\1\1"
                                      "1" /* A/P at 2 us */
                                      "\1B\1P\1"
-                                     "\0\0\1\1"
+                                     "\0\0\3\1\1"
                                      "1" /* B/P at 0 */
                                      "\1A\1P\1"
-                                     "\0\x02\1\1"
+                                     "\0\x02\4\1\1"
                                      "2"; /* A/P at 1 us */
     lda_set d;
     lda_set_init(&d);
@@ -436,6 +452,7 @@ static void test_seqs_hostile(void)
         1, 1, 'A', 1, 'P', 1,                /* count, key, WASH */
         2, 2, 0,   0,                        /* zz(1), +2, buy 0, sell 0 */
         0, 0, 0,   0, 0,   0, 0x49, 0x40, 0, /* 50.0, no price change */
+        0,                                   /* no evidence */
     };
     CU_ASSERT(b.len == sizeof want && memcmp(b.data, want, b.len) == 0);
     lda_buf_free(&b);

@@ -154,7 +154,10 @@ bool lda_param_set(lda_params *p, const char *name, size_t nlen,
     return false;
 }
 
-void lda_param_text(const lda_param_def *d, const lda_params *p, char out[40])
+/* d's value in p as text that lda_param_parse reads back to the same
+ * value. */
+static void param_text(const lda_param_def *d, const lda_params *p,
+                       char out[40])
 {
     const char *at = (const char *)p + d->offset;
     if (d->kind == LDA_PARAM_SECONDS) {
@@ -190,7 +193,7 @@ void lda_param_query(const lda_params *p, lda_buf *b)
 {
     char v[40];
     for (size_t i = 0; i < LDA_PARAM_COUNT; i++) {
-        lda_param_text(&lda_param_defs[i], p, v);
+        param_text(&lda_param_defs[i], p, v);
         lda_buf_printf(b, "%s%s=", i ? "&" : "", lda_param_defs[i].name);
         for (const char *c = v; *c; c++) /* "1e+20": '+' is a space there */
             if (*c == '+')

@@ -61,13 +61,11 @@ const char *lda_param_parse(const lda_param_def *d, const char *text,
 bool lda_param_set(lda_params *p, const char *name, size_t nlen,
                    const char *text, char *err, size_t errlen);
 
-/* d's value in p as a JSON number's text (seconds in seconds, up to six
- * decimals; numbers to round-trip), which lda_param_parse reads back to
- * the same value. */
-void lda_param_text(const lda_param_def *d, const lda_params *p, char out[40]);
-
-/* All nine as a query string, "name=value&..." in table order, values
- * percent-encoded (the detectors' URL). Appended to b. */
+/* All nine as a query string, "name=value&..." in table order (the
+ * detectors' URL), appended to b. Each value is written so that
+ * lda_param_parse reads it back to the same value (seconds with up to six
+ * decimals, whole numbers below 1e15 without exponent, other numbers in
+ * their shortest exact %g form), '+' percent-encoded. */
 void lda_param_query(const lda_params *p, lda_buf *b);
 
 /* The detectors' cache key of events with fingerprint fp detected with p:

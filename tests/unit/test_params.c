@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lda_buf.h"
+#include "lda_codec_agg.h"
 #include "lda_compare.h"
 #include "lda_err.h"
 #include "lda_http.h"
@@ -340,6 +341,62 @@ static void test_compare(void)
     CU_ASSERT_EQUAL(same, 5);
 }
 
+/* The aggregate request's "params": all nine, each valid, or 400. */
+static int agg_with(const char *params, lda_agg_req *a, char *msg)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"request_id\":\"123e4567-e89b-42d3-a456-426614174000\","
+             "\"expected_services\":[\"layering\",\"wash_trading\"],"
+             "\"results\":[],\"params\":%s}",
+             params);
+    json_t *root = json_loads(text, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    lda_err e;
+    lda_err_init(&e);
+    lda_codec_agg_req_init(a);
+    bool ok = lda_codec_agg_req_from_json(root, a, &e);
+    json_decref(root);
+    snprintf(msg, 300, "%s", ok ? "" : e.msg);
+    return ok ? 0 : e.status;
+}
+
+static void test_agg_params(void)
+{
+    lda_agg_req a;
+    char msg[300];
+    const char *all = "{\"layering_orders_window_seconds\":1.5,"
+                      "\"layering_cancel_window_seconds\":0.5,"
+                      "\"layering_trade_window_seconds\":0.25,"
+                      "\"wash_window_seconds\":60,"
+                      "\"wash_min_buy_trades\":2,"
+                      "\"wash_min_sell_trades\":1,"
+                      "\"wash_min_alternation_pct\":50.0,"
+                      "\"wash_min_volume\":\"100\","
+                      "\"wash_price_change_pct\":5}";
+    CU_ASSERT_EQUAL(agg_with(all, &a, msg), 0);
+    CU_ASSERT_TRUE(a.has_params);
+    CU_ASSERT_EQUAL(a.params.lay_orders_us, 1500000);
+    CU_ASSERT_EQUAL(a.params.wash_min_sells, 1);
+    CU_ASSERT_EQUAL(a.params.wash_min_volume, 100.0);
+    lda_codec_agg_req_free(&a);
+    CU_ASSERT_EQUAL(agg_with("null", &a, msg), 0);
+    CU_ASSERT_FALSE(a.has_params);
+    lda_codec_agg_req_free(&a);
+    CU_ASSERT_EQUAL(agg_with("{\"wash_min_volume\":100}", &a, msg), 400);
+    LDA_ASSERT_STR(msg, "params must hold all nine parameters");
+    lda_codec_agg_req_free(&a);
+    CU_ASSERT_EQUAL(agg_with("{\"wash_min_volume\":0}", &a, msg), 400);
+    LDA_ASSERT_STR(msg, "params: wash_min_volume: must be a number > 0");
+    lda_codec_agg_req_free(&a);
+    CU_ASSERT_EQUAL(agg_with("{\"x\":1}", &a, msg), 400);
+    LDA_ASSERT_STR(msg, "params: unknown parameter: x");
+    lda_codec_agg_req_free(&a);
+    CU_ASSERT_EQUAL(agg_with("[1]", &a, msg), 400);
+    LDA_ASSERT_STR(msg, "params: params must be an object");
+    lda_codec_agg_req_free(&a);
+}
+
 void lda_test_params(void)
 {
     static const lda_test_case cases[] = {
@@ -352,6 +409,7 @@ void lda_test_params(void)
         {"lda_reqparams", test_reqparams},
         {"query-string parser", test_query_parser},
         {"compare set difference", test_compare},
+        {"aggregate request params", test_agg_params},
         {NULL, NULL}};
     lda_test_suite("params", cases, NULL, NULL, NULL, NULL);
 }

@@ -348,6 +348,24 @@ static bool encode(run *g)
     return ok;
 }
 
+/* Each detector's URL path: its route and the run's nine parameters as
+ * the query string (docs/api.md#detector-parameters), the same for every
+ * shard. False on OOM. */
+static bool detector_paths(run *g)
+{
+    lda_buf q;
+    lda_buf_init(&q);
+    lda_param_query(&g->params, &q);
+    bool ok = !q.oom;
+    for (int i = 0; ok && i < LDA_SVC_COUNT; i++) {
+        int n = snprintf(g->det_path[i], sizeof g->det_path[i], "%s?%.*s",
+                         lda_svcs[i].route, (int)q.len, q.data);
+        ok = n > 0 && (size_t)n < sizeof g->det_path[i];
+    }
+    lda_buf_free(&q);
+    return ok;
+}
+
 /* Parse, group, fingerprint, encode the detector bodies; then the run must
  * be new. False when the run stops here: its answer is in out, or e. */
 static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
@@ -365,7 +383,7 @@ static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
     }
     g->event_count = g->set.n;
     snprintf(g->input_name, sizeof g->input_name, "%s", in->name);
-    if (!lda_set_finish(&g->set) || !encode(g)) {
+    if (!lda_set_finish(&g->set) || !encode(g) || !detector_paths(g)) {
         lda_err_detail(e, "out of memory while encoding");
         return lda_err_msg(e, LDA_MSG_NOMEM);
     }
@@ -874,27 +892,12 @@ static void report_circuits(const run *g)
     }
 }
 
-/* Each detector's URL path: its route and the run's nine parameters as
- * the query string (docs/api.md#detectors), the same for every shard. */
-static void detector_paths(run *g)
-{
-    lda_buf q;
-    lda_buf_init(&q);
-    lda_param_query(&g->params, &q);
-    for (int i = 0; i < LDA_SVC_COUNT; i++)
-        snprintf(g->det_path[i], sizeof g->det_path[i], "%s?%.*s",
-                 lda_svcs[i].route, q.oom ? 0 : (int)q.len,
-                 q.data ? q.data : "");
-    lda_buf_free(&q);
-}
-
 /* Call every shard of every detector its circuit lets through, all at
  * once (each call retries on its own), and judge each detector. */
 static void call_detectors(run *g)
 {
     lda_call *calls[LDA_SVC_COUNT * LDA_SHARDS_MAX];
     size_t n = 0;
-    detector_paths(g);
     for (int i = 0; i < LDA_SVC_COUNT; i++) {
         g->entered[i] = lda_now_us();
         g->pass[i] = lda_circuit_enter(i, &circuit_policy, g->r->request_id,

@@ -3,8 +3,8 @@ against the real server: the nine parameters as query parameters of a
 text/csv body, as multipart form fields and as the JSON form's "params"
 change detection exactly as `build/lda --param` does (report bytes
 compared, with a server whose own WASH_MIN_VOLUME is not the default, so
-unset parameters are seen to keep the server's value); with LDA_SHARDS=2
-every shard gets them; every invalid value and an unknown name is a 400
+unset parameters are seen to keep the server's value); with LDA_SHARDS=2,
+and with 3 shards over two detector hosts, every shard gets them; every invalid value and an unknown name is a 400
 naming it, in every form; the detectors' cache is keyed on them (same
 request id and events: the same values are a hit, other values are
 computed afresh, and correctly); run.json and GET /api/runs show the
@@ -352,3 +352,19 @@ def params_compare_needs_key():
         eq(r.json()["unchanged"], 4, "with the key")
         expect_status(s.get("/api/params"), 401)
         expect_status(s.get("/api/params", headers=auth), 200)
+
+
+@test
+def params_two_detector_hosts():
+    """Two detector hosts behind the front (lighttpd mod_proxy, scripts/
+    lda-backend), 3 shards: the query string reaches every shard on either
+    host, the reports are build/lda --param's, and the hosts' logs show
+    the detections."""
+    H.only_on("lighttpd")
+    import test_scale as S
+    with S.Backend("127.0.0.2") as a, S.Backend("127.0.0.3") as b:
+        with S.front((a, b), LDA_SHARDS=3, **SERVER_ENV) as f:
+            rid = completed(via_json(f, PARAMS))
+            eq(f.download(rid), lda(PARAMS)[0], "two hosts vs build/lda")
+        check(a.detections() > 0 and b.detections() > 0,
+              "both hosts did work")

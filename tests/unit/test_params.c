@@ -213,6 +213,51 @@ static void test_text_and_key(void)
     CU_ASSERT_EQUAL(strlen(k1), 64);
 }
 
+/* Many values of every kind (a fixed pseudo-random sequence): the
+ * detectors' query text reads back to exactly the same parameters, so the
+ * detectors detect with the orchestrator's values and the cache key is the
+ * same on both sides. */
+static void test_query_round_trip(void)
+{
+    uint64_t x = 88172645463325252ULL; /* xorshift64 */
+    for (int i = 0; i < 20000; i++) {
+        lda_params p, q;
+        lda_params_default(&p);
+        uint64_t r[4];
+        for (int k = 0; k < 4; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            r[k] = x;
+        }
+        p.lay_orders_us = 1 + (int64_t)(r[0] % 3200000000000000ULL);
+        p.lay_cancel_us = 1 + (int64_t)(r[0] % 1000);
+        p.wash_min_buys = r[1] ? r[1] : 1;
+        double d;
+        uint64_t bits = (r[2] >> 2) | 1; /* positive, never inf/nan */
+        if ((bits >> 52) == 0) /* subnormal: never accepted (ERANGE) */
+            bits |= 1ULL << 52;
+        memcpy(&d, &bits, sizeof d);
+        p.wash_min_volume = d;
+        p.wash_min_alt_pct = (double)(r[3] % 100000) / 1000.0 + 0.001;
+        p.wash_min_pc_pct = (double)(r[3] % 1000000000000000ULL) + 1;
+        lda_buf b;
+        lda_buf_init(&b);
+        lda_param_query(&p, &b);
+        lda_buf_addc(&b, '\0');
+        lda_params_default(&q);
+        lda_err e;
+        lda_err_init(&e);
+        lda_reqparams_seen seen = 0;
+        bool ok = !b.oom && lda_reqparams_query(&q, &seen, b.data, &e) &&
+                  memcmp(&p, &q, sizeof p) == 0;
+        if (!ok)
+            fprintf(stderr, "\nround trip: %s (%s)\n", b.data, e.msg);
+        lda_buf_free(&b);
+        CU_ASSERT_TRUE_FATAL(ok);
+    }
+}
+
 static void test_reqparams(void)
 {
     lda_params p;
@@ -406,6 +451,7 @@ void lda_test_params(void)
         {"numbers at and past the bounds", test_numbers},
         {"unknown names", test_unknown},
         {"text, query and cache key", test_text_and_key},
+        {"query text round trip", test_query_round_trip},
         {"lda_reqparams", test_reqparams},
         {"query-string parser", test_query_parser},
         {"compare set difference", test_compare},

@@ -370,7 +370,7 @@ async function uploadFile(page, file) {
 }
 
 async function tableRows(page) {
-  return page.$$eval('#alerts-body tr', trs => trs.map(tr => ({
+  return page.$$eval('#alerts-body tr[data-index]', trs => trs.map(tr => ({
     index: +tr.getAttribute('data-index'),
     cells: Array.from(tr.querySelectorAll('td[data-col]')).map(td => td.textContent)
   })));
@@ -1051,6 +1051,175 @@ async function main() {
       runs: document.getElementById('runs').getBoundingClientRect().right }));
     assert(m.doc <= m.inner && m.runs <= m.inner, `375 px: scrollWidth ${m.doc}, runs right ${m.runs} > ${m.inner}`);
     eq(hp.__errors, [], 'page errors');
+  });
+
+  // ---------------------------------------------------------------- issue 14: evidence (alerts.json)
+  // The fixture with one more record right after the header whose venue
+  // holds a quoted newline, and a blank line: from there on, record numbers
+  // are not line numbers, so a page counting lines would show wrong events.
+  const evText = (() => {
+    const t = fs.readFileSync(MAIN_FIXTURE, 'utf8'), nl = t.indexOf('\n') + 1;
+    return t.slice(0, nl) + '2025-10-27T08:00:00Z,NOTE1,QQQ,BUY,1.00,1,ORDER_PLACED,"floor\nbooth 2"\n\n' + t.slice(nl);
+  })();
+  const evFile = tmpPath(path.join(os.tmpdir(), `lda-br-${process.pid}-evidence.csv`));
+  fs.writeFileSync(evFile, evText);
+  const evRef = reference(evFile);
+  const evRecs = readCsv(evText, { trim: true });
+  const evCol = {};
+  evRecs[0].fields.forEach((f, i) => { evCol[f.toLowerCase()] = i; });
+  const evByRec = new Map(evRecs.map(r => [r.recno, r]));
+  const evLines = evText.split('\n');
+  // [record, timestamp, side, type, price, quantity] as written in the file
+  const fileEvent = n => {
+    const f = evByRec.get(n).fields;
+    return [String(n), f[evCol.timestamp], f[evCol.side], f[evCol.event_type], f[evCol.price], f[evCol.quantity]];
+  };
+  const evNum = v => (Number.isInteger(v) ? String(v) : String(+v.toFixed(4)));
+  const alertsJson = (pg, id) => pg.evaluate(u => fetch(u).then(r => r.json()), `/api/runs/${id}/alerts.json`);
+  // The evidence panel of row `index`, read from the page.
+  const readEvidence = (pg, index) => pg.evaluate(i => {
+    const box = document.getElementById('evidence-' + i);
+    if (!box) return null;
+    const btn = document.querySelector(`#alerts-body button.show-evidence[data-index="${i}"]`);
+    return {
+      expanded: btn.getAttribute('aria-expanded'), controls: btn.getAttribute('aria-controls'),
+      label: box.getAttribute('aria-label'),
+      clauses: Array.from(box.querySelectorAll('table.clauses tbody tr')).map(tr => {
+        const c = tr.querySelectorAll('th, td');
+        return { clause: c[0].textContent, observed: c[1].textContent, threshold: c[2].textContent,
+                 observedValue: c[1].getAttribute('data-value'), thresholdValue: c[2].getAttribute('data-value') };
+      }),
+      records: box.querySelector('.record-list').getAttribute('data-records'),
+      recordText: box.querySelector('.record-list').textContent,
+      events: Array.from(box.querySelectorAll('table.record-events tbody tr')).map(tr =>
+        Array.from(tr.querySelectorAll('th, td')).map(c => c.textContent)),
+      needFile: box.querySelector('.need-file') ? box.querySelector('.need-file').textContent : null,
+    };
+  }, index);
+  const openEvidence = async (pg, index, { keyboard = false } = {}) => {
+    const sel = `#alerts-body button.show-evidence[data-index="${index}"]`;
+    if (keyboard) { await pg.focus(sel); await pg.keyboard.press('Enter'); } else await pg.click(sel);
+    await pg.waitForFunction(i => {
+      const box = document.getElementById('evidence-' + i);
+      return box && box.getAttribute('aria-busy') === 'false' && box.querySelector('.record-list') &&
+        (box.querySelector('table.record-events') || box.querySelector('.need-file'));
+    }, index);
+    return readEvidence(pg, index);
+  };
+  // Timeline markers of the alert's records (data-evidence) and the others.
+  const timelineEvidence = pg => pg.evaluate(() => {
+    const marks = Array.from(document.querySelectorAll('#timeline-svg .marker'));
+    const pick = v => marks.filter(m => m.getAttribute('data-evidence') === v);
+    return {
+      all: marks.length,
+      ringed: pick('true').map(m => +m.getAttribute('data-record')).sort((a, b) => a - b),
+      other: pick('false').map(m => +m.getAttribute('data-record')),
+      rings: document.querySelectorAll('#timeline-svg .marker .evidence-ring').length,
+      ringsOnEvidence: document.querySelectorAll('#timeline-svg .marker.evidence .evidence-ring').length,
+      contextOpacity: pick('false').map(m => +getComputedStyle(m).opacity),
+      evidenceOpacity: pick('true').map(m => +getComputedStyle(m).opacity),
+      rows: Array.from(document.querySelectorAll('#events-body tr.evidence')).map(tr => +tr.getAttribute('data-record')).sort((a, b) => a - b),
+      caption: document.getElementById('timeline-caption').textContent,
+    };
+  });
+  const checkEvidence = async (pg, index, alert, what) => {
+    const ev = await readEvidence(pg, index);
+    eq(ev.expanded, 'true', `${what}: aria-expanded`);
+    eq(ev.controls, 'evidence-' + index, `${what}: aria-controls names the panel`);
+    eq(ev.clauses.map(c => [c.clause, c.observedValue, c.thresholdValue]),
+       alert.evidence.map(c => [c.clause, String(c.observed), String(c.threshold)]), `${what}: clauses = alerts.json`);
+    eq(ev.clauses.map(c => [c.observed, c.threshold]), alert.evidence.map(c => [evNum(c.observed), evNum(c.threshold)]),
+       `${what}: figures shown`);
+    assert(alert.evidence.length >= 2, `${what}: alerts.json should give at least 2 clauses`);
+    eq(ev.records, alert.records.join(' '), `${what}: record numbers = alerts.json`);
+    assert(ev.recordText.includes(alert.records.join(', ')), `${what}: record numbers shown: ` + ev.recordText);
+    eq(ev.events, alert.records.map(fileEvent), `${what}: events = the file's records at those numbers`);
+    // these records sit on other line numbers (the quoted newline and the blank line)
+    for (const n of alert.records) {
+      const f = evByRec.get(n).fields;
+      const line = 1 + evLines.findIndex(l => l.startsWith(f[evCol.timestamp] + ',') && l.includes(f[evCol.account_id].split(',')[0]));
+      assert(line > 0 && line !== n, `${what}: record ${n} must not be line ${line}`);
+    }
+    return ev;
+  };
+
+  await check('evidence (alerts.json): a layering and a wash alert, clauses and records equal to alerts.json and the file', async () => {
+    assert(evRef.rc === 0, 'build/lda on the evidence fixture: ' + evRef.stderr);
+    const { page: vp } = await newPage(browser, srv.url);
+    const id = await uploadRun(vp, evFile);
+    const list = await alertsJson(vp, id);
+    eq(list, JSON.parse(fs.readFileSync(path.join(evRef.dir, 'alerts.json'), 'utf8')), 'server alerts.json = build/lda alerts.json');
+    eq(list.length, evRef.rows.length, 'one alerts.json entry per report row');
+    const ti = evRef.header.indexOf('detection_type');
+    const lay = evRef.rows.findIndex(r => r.cells[ti] === 'LAYERING');
+    const wash = evRef.rows.findIndex(r => r.cells[ti] === 'WASH_TRADING');
+    assert(lay >= 0 && wash >= 0, 'the fixture gives both types');
+    assert(list[lay].records.every(n => n > 3) && list[wash].records.every(n => n > 3), 'records after the quoted newline');
+    // layering: opened with the keyboard
+    await openEvidence(vp, lay, { keyboard: true });
+    await checkEvidence(vp, lay, list[lay], 'layering');
+    await (await vp.$(`#alerts-body tr[data-evidence-for="${lay}"]`)).screenshot({ path: path.join(ART, 'evidence-layering.png') });
+    // the timeline from the panel: exactly the records ringed, the others faded
+    await vp.click(`#evidence-${lay} button.evidence-timeline`);
+    await vp.waitForFunction(() => document.getElementById('timeline-caption').hasAttribute('data-count') &&
+      document.getElementById('timeline').getAttribute('aria-busy') === 'false' && document.querySelector('#timeline-svg .marker'));
+    const tl = await timelineEvidence(vp);
+    eq(tl.ringed, list[lay].records.slice().sort((a, b) => a - b), 'ringed markers = the alert\'s records');
+    eq(tl.ringed.length + tl.other.length, tl.all, 'every marker says whether it is a record of the alert');
+    eq([tl.rings, tl.ringsOnEvidence], [list[lay].records.length, list[lay].records.length], 'one ring per record, none elsewhere');
+    assert(tl.other.length > 0, 'the group has other events in the window');
+    assert(tl.contextOpacity.every(o => o < 0.6) && tl.evidenceOpacity.every(o => o === 1), 'others faded: ' + JSON.stringify(tl.contextOpacity));
+    eq(tl.rows, tl.ringed, 'events table marks the same records');
+    assert(tl.caption.includes(`Ringed: ${list[lay].records.length} records`), 'caption: ' + tl.caption);
+    await (await vp.$('#timeline')).screenshot({ path: path.join(ART, 'timeline-evidence.png') });
+    // wash: reached through a sorted and filtered table (row -> alerts.json index kept)
+    await vp.click('#alerts-head th[data-col="account_id"] button');
+    await vp.click('#alerts-head th[data-col="account_id"] button');
+    await vp.selectOption('#type-filter', 'WASH_TRADING');
+    const shown = (await tableRows(vp)).map(r => r.index);
+    assert(shown.includes(wash) && shown[0] !== wash, 'the wash alert is not first in the sorted, filtered table: ' + shown);
+    await openEvidence(vp, wash);
+    const ev = await checkEvidence(vp, wash, list[wash], 'wash');
+    assert(ev.label.includes(list[wash].account_id) && ev.label.includes(list[wash].detected_timestamp), 'panel names its alert: ' + ev.label);
+    assert(ev.clauses.some(c => /volume/.test(c.clause)), 'wash clauses name the volume');
+    await (await vp.$(`#alerts-body tr[data-evidence-for="${wash}"]`)).screenshot({ path: path.join(ART, 'evidence-wash.png') });
+    await vp.click(`#evidence-${wash} button.evidence-timeline`);
+    await vp.waitForFunction(i => document.querySelector(`#alerts-body tr[data-index="${i}"] button.show-timeline[aria-pressed="true"]`) &&
+      document.getElementById('timeline').getAttribute('aria-busy') === 'false', wash);
+    const tw = await timelineEvidence(vp);
+    eq(tw.ringed, list[wash].records.slice().sort((a, b) => a - b), 'wash: ringed markers = its records');
+    eq(tw.rings, list[wash].records.length, 'wash: one ring per record');
+    // the panels stay open across a page re-render; Enter closes one
+    eq(await vp.$$eval('#alerts-body tr.evidence-row', t => t.length), 1, 'only the visible row\'s panel is in the table');
+    await vp.focus(`#alerts-body button.show-evidence[data-index="${wash}"]`);
+    await vp.keyboard.press('Enter');
+    eq(await vp.getAttribute(`#alerts-body button.show-evidence[data-index="${wash}"]`, 'aria-expanded'), 'false', 'closed');
+    eq(await vp.$(`#evidence-${wash}`), null, 'panel removed');
+    await vp.screenshot({ path: path.join(ART, 'evidence.png'), fullPage: true });
+    eq(vp.__errors, [], 'page errors');
+  });
+
+  await check('evidence of a run reopened from the history: record numbers, the file asked for, then its events', async () => {
+    const { page: op } = await newPage(browser, srv.url);
+    const r = await op.evaluate(() => fetch('/api/runs?limit=50').then(x => x.json()));
+    const run = r.runs.find(x => x.input_name === path.basename(evFile));
+    assert(run, 'the evidence run is listed');
+    await op.click(`#runs-list button.open-run[data-id="${run.request_id}"]`);
+    await op.waitForFunction(i => document.body.getAttribute('data-state') === 'done' &&
+      document.getElementById('run-id').textContent === i, run.request_id);
+    const list = await alertsJson(op, run.request_id);
+    const ti = evRef.header.indexOf('detection_type');
+    const lay = evRef.rows.findIndex(x => x.cells[ti] === 'LAYERING');
+    const ev = await openEvidence(op, lay);
+    eq(ev.records, list[lay].records.join(' '), 'record numbers without the file');
+    assert(ev.needFile && /input file is needed/.test(ev.needFile), 'says the file is needed: ' + ev.needFile);
+    eq(ev.events, [], 'no events without the file');
+    eq(ev.clauses.map(c => c.clause), list[lay].evidence.map(c => c.clause), 'clauses without the file');
+    await op.setInputFiles(`#evidence-${lay} input.attach-file`, evFile);
+    await op.waitForFunction(i => document.querySelector(`#evidence-${i} table.record-events tbody tr`), lay);
+    eq((await readEvidence(op, lay)).events, list[lay].records.map(fileEvent), 'events once the file is chosen');
+    eq(await op.getAttribute(`#alerts-body button.show-evidence[data-index="${lay}"]`, 'aria-expanded'), 'true', 'still open');
+    eq(op.__errors, [], 'page errors');
   });
 
   // A server with an API key: the page asks for it, then succeeds.

@@ -1222,6 +1222,146 @@ async function main() {
     eq(op.__errors, [], 'page errors');
   });
 
+  // ---------------------------------------------------------------- issue 15: thresholds and what-if
+  // Run A: the fixture with wash_min_volume raised (two wash alerts go);
+  // run B ("Run again"): volume back to the server's value, alternation
+  // raised (those two come back, the =HACK alert goes): added and removed.
+  const paramsAnswer = await fetch(srv.url + 'api/params');
+  const serverParams = paramsAnswer.status === 200 ? (await paramsAnswer.json()).params : null;
+  const paramsCheck = (name, fn) => check(name, async () => {
+    if (!serverParams) { log('#      (the server has no GET /api/params yet: nothing to check)'); throw new Error('GET /api/params: HTTP ' + paramsAnswer.status); }
+    await fn();
+  });
+  const pval = name => serverParams.find(p => p.name === name).value;
+
+  await paramsCheck('thresholds panel: prefilled from /api/params, labelled, server values shown; an invalid value is refused at its field', async () => {
+    eq(serverParams.length, 9, 'nine parameters');
+    const { page: tp } = await newPage(browser, srv.url);
+    await tp.waitForSelector('#params:not([hidden])');
+    await tp.click('#params-summary');
+    for (const p of serverParams) {
+      const input = tp.locator(`#param-${p.name}`);
+      eq(await input.inputValue(), String(p.value), `${p.name}: prefilled`);
+      const label = await tp.textContent(`label[for="param-${p.name}"]`);
+      assert(label.trim().length > 3, `${p.name}: labelled`);
+      eq(await tp.getByLabel(label.trim(), { exact: true }).getAttribute('name'), p.name, `${p.name}: the label names its input`);
+      const help = await tp.textContent(`#param-${p.name}-help`);
+      assert(help.includes('Server value: ' + p.value) && help.includes(p.env), `${p.name}: server value and variable shown: ` + help);
+      assert((await input.getAttribute('aria-describedby')).includes(`param-${p.name}-help`), `${p.name}: described by its help`);
+    }
+    // client-side checks mirror the type: nothing is sent
+    const sent = [];
+    tp.on('request', r => { if (r.url().includes('/api/orchestrate')) sent.push(r.url()); });
+    const integer = serverParams.find(p => p.type === 'integer'), seconds = serverParams.find(p => p.type === 'seconds');
+    await tp.setInputFiles('#file', MAIN_FIXTURE);
+    for (const [p, bad] of [[integer, '2.5'], [seconds, '0'], [seconds, 'ten']]) {
+      await tp.fill(`#param-${p.name}`, bad);
+      await tp.click('#upload-button');
+      await tp.waitForFunction(n => !document.getElementById(`param-${n}-error`).hidden, p.name);
+      eq(await tp.getAttribute(`#param-${p.name}`, 'aria-invalid'), 'true', `${p.name}=${bad}: aria-invalid`);
+      assert(await tp.evaluate(n => document.activeElement.id === 'param-' + n, p.name), `${p.name}=${bad}: focus on the field`);
+      await tp.fill(`#param-${p.name}`, String(p.value));
+    }
+    await tp.waitForTimeout(200);
+    eq(sent, [], 'no upload with an invalid threshold');
+    eq(await tp.getAttribute('body', 'data-state'), 'idle', 'still idle');
+    await tp.fill(`#param-${seconds.name}`, '1.5');
+    assert(await tp.evaluate(n => document.querySelector(`.param-field[data-name="${n}"]`).classList.contains('changed'), seconds.name), 'a changed value is marked');
+    await (await tp.$('#upload')).screenshot({ path: path.join(ART, 'thresholds.png') });
+    eq(tp.__errors, [], 'page errors');
+  });
+
+  await paramsCheck('what-if: a changed threshold is sent (run.json params), "Run again" compares: added and removed = the compare endpoint, counts before → after, only changes', async () => {
+    const { page: wp } = await newPage(browser, srv.url);
+    await wp.waitForSelector('#params:not([hidden])');
+    await wp.click('#params-summary');
+    await wp.fill('#param-wash_min_volume', '13000');
+    const [reqA] = await Promise.all([wp.waitForRequest(r => r.url().includes('/api/orchestrate')), wp.setInputFiles('#file', MAIN_FIXTURE)
+      .then(() => wp.click('#upload-button'))]);
+    await wp.waitForSelector('body[data-state="done"]');
+    const a = await wp.textContent('#run-id');
+    const formField = (pg, n) => pg.evaluate(k => (window.__sent instanceof FormData ? window.__sent.get(k) : null), n);
+    eq(await formField(wp, 'wash_min_volume'), '13000', 'the upload carries the field');
+    assert(/multipart\/form-data/.test(reqA.headers()['content-type']), 'as a multipart form field');
+    const runA = await runJson(wp, a);
+    eq(runA.params.wash_min_volume, 13000, 'run A: run.json params has the value sent');
+    eq(runA.params.wash_min_alternation_pct, pval('wash_min_alternation_pct'), 'run A: unset ones keep the server\'s');
+    assert(/Thresholds: .*wash_min_volume 13000/.test(await wp.textContent('#run-params')), 'run A: its thresholds shown');
+    await wp.fill('#param-wash_min_volume', String(pval('wash_min_volume')));
+    await wp.fill('#param-wash_min_alternation_pct', '70');
+    assert(await wp.isEnabled('#rerun-button'), 'Run again enabled');
+    const [reqB] = await Promise.all([wp.waitForRequest(r => r.url().includes('/api/orchestrate')), wp.click('#rerun-button')]);
+    await wp.waitForFunction(x => document.body.getAttribute('data-state') === 'done' && document.getElementById('run-id').textContent !== x, a);
+    const b = await wp.textContent('#run-id');
+    eq([await formField(wp, 'wash_min_alternation_pct'), await formField(wp, 'wash_min_volume'),
+        await wp.evaluate(() => window.__sent.get('file').name)], ['70', null, 'mixed.csv'],
+       'Run again re-sends the file with the changed field (the one back at the server value is not sent)');
+    const runB = await runJson(wp, b);
+    eq([runB.params.wash_min_alternation_pct, runB.params.wash_min_volume], [70, pval('wash_min_volume')], 'run B: run.json params');
+    await wp.waitForSelector('#compare:not([hidden]) #compare-types li');
+    const cmp = await wp.evaluate(([x, y]) => fetch(`/api/runs/${x}/compare/${y}`).then(r => r.json()), [a, b]);
+    assert(cmp.added.length > 0 && cmp.removed.length > 0, 'the change adds and removes alerts: ' + JSON.stringify(cmp));
+    const key = x => [guard(x.account_id), guard(x.product_id), x.detection_type, x.detected_timestamp].join('|');
+    const h = ref.header, pick4 = c => [c[h.indexOf('account_id')], c[h.indexOf('product_id')], c[h.indexOf('detection_type')], c[h.indexOf('detected_timestamp')]].join('|');
+    const marked = await wp.$$eval('#alerts-body tr[data-change="added"]', trs => trs.map(tr =>
+      Array.from(tr.querySelectorAll('td[data-col]')).map(td => [td.getAttribute('data-col'), td.textContent])));
+    eq(marked.map(r => pick4(h.map(n => (r.find(c => c[0] === n) || [0, ''])[1]))).sort(), cmp.added.map(key).sort(), 'rows marked added = compare added');
+    eq(await wp.$$eval('#alerts-body tr[data-change="added"] .change-tag', t => t.map(x => x.textContent)), cmp.added.map(() => 'Added'), 'added rows say so in words');
+    const removed = await wp.$$eval('#removed-body tr', trs => trs.map(tr => Array.from(tr.children).map(td => td.textContent)));
+    eq(removed.map(r => r[0] + '|' + r[1] + '|' + r[3]).sort(),
+       cmp.removed.map(x => x.account_id + '|' + x.product_id + '|' + x.detected_timestamp).sort(), 'removed list = compare removed');
+    assert(await wp.isVisible('#removed-body tr'), 'removed alerts visible');
+    const style = await wp.$eval('#removed-body tr td', td => getComputedStyle(td).textDecorationLine);
+    eq(style, 'line-through', 'removed rows struck through');
+    // counts per type, before -> after: run.json alert counts of the two runs
+    const types = await wp.$$eval('#compare-types li', lis => lis.map(li => [li.getAttribute('data-type'), +li.getAttribute('data-before'), +li.getAttribute('data-after'), li.textContent]));
+    for (const [t, before, after, text] of types) {
+      eq([before, after], [runA.alerts[t] || 0, runB.alerts[t] || 0], `${t}: before -> after`);
+      assert(text.includes(`${before} → ${after}`), `${t}: words ` + text);
+    }
+    assert(types.some(x => x[0] === 'WASH_TRADING'), 'the wash count is listed');
+    const compareText = await wp.textContent('#compare-text');
+    assert(compareText.includes('wash_min_alternation_pct') && compareText.includes(a), 'names the change and the run: ' + compareText);
+    // only changes
+    await wp.check('#only-changes');
+    eq((await tableRows(wp)).length, cmp.added.length, 'only changes: the added rows');
+    assert((await wp.textContent('#alert-count')).startsWith(`${cmp.added.length} of ${runB.alerts.LAYERING + runB.alerts.WASH_TRADING} alerts`), 'count text');
+    await wp.screenshot({ path: path.join(ART, 'what-if.png'), fullPage: true });
+    await wp.uncheck('#only-changes');
+    eq((await tableRows(wp)).length, runB.alerts.LAYERING + runB.alerts.WASH_TRADING, 'all rows again');
+    // the history shows each run's thresholds
+    await wp.waitForFunction(y => document.querySelector(`#runs-list li[data-id="${y}"] .run-params`), b);
+    const hist = await wp.$$eval('#runs-list li', lis => Object.fromEntries(lis.map(li => [li.getAttribute('data-id'),
+      (li.querySelector('.run-params') || { textContent: '' }).textContent])));
+    assert(hist[b].includes('wash_min_alternation_pct 70') && !hist[b].includes('wash_min_volume'), 'run B in the history: ' + hist[b]);
+    assert(hist[a].includes('wash_min_volume 13000'), 'run A in the history: ' + hist[a]);
+    await (await wp.$('#runs')).screenshot({ path: path.join(ART, 'runs-thresholds.png') });
+    eq(wp.__errors, [], 'page errors');
+  });
+
+  await paramsCheck('a threshold the server refuses: its 400 shown at the field it names', async () => {
+    const { page: bp } = await newPage(browser, srv.url);
+    await bp.waitForSelector('#params:not([hidden])');
+    await bp.click('#params-summary');
+    // the page's own check is switched off (test hook) so that the server's words are seen
+    await bp.evaluate(() => document.getElementById('params-form').setAttribute('data-no-client-check', ''));
+    await bp.fill('#param-wash_window_seconds', '0');
+    const [resp] = await Promise.all([bp.waitForResponse(r => r.url().includes('/api/orchestrate')),
+      bp.setInputFiles('#file', MAIN_FIXTURE).then(() => bp.click('#upload-button'))]);
+    eq(resp.status(), 400, 'server status');
+    const reason = (await resp.json()).error;
+    assert(/wash_window_seconds/i.test(reason), 'the server names the parameter: ' + reason);
+    await bp.waitForFunction(() => !document.getElementById('param-wash_window_seconds-error').hidden);
+    const at = await bp.textContent('#param-wash_window_seconds-error');
+    assert(at.includes(reason), `shown at the field: "${at}"`);
+    eq(await bp.getAttribute('#param-wash_window_seconds', 'aria-invalid'), 'true', 'aria-invalid');
+    assert(await bp.evaluate(() => document.activeElement.id === 'param-wash_window_seconds'), 'focus on the field');
+    eq(await bp.$$eval('.field-error:not([hidden])', e => e.length), 1, 'only that field');
+    assert((await bp.textContent('#error')).includes(reason), 'the error box says it too');
+    await (await bp.$('#upload')).screenshot({ path: path.join(ART, 'threshold-400.png') });
+    eq(bp.__errors, [], 'page errors');
+  });
+
   // A server with an API key: the page asks for it, then succeeds.
   const key = crypto.randomBytes(12).toString('hex');
   let ksrv = null;

@@ -1751,7 +1751,9 @@
     if (!id) return Promise.resolve(null);
     if (state.alerts && state.alerts.id === id) return state.alerts.promise;
     var a = state.alerts = { id: id, list: null, done: false, error: null, promise: null };
+    var t0 = performance.now();
     a.promise = apiGet(runUrl('alerts.json')).then(function (r) {
+      var t1 = performance.now();
       var j = null;
       if (r.status === 200) { try { j = JSON.parse(r.body); } catch (e) { j = null; } }
       if (!Array.isArray(j)) {
@@ -1762,6 +1764,7 @@
       }
       a.list = j;
       a.done = true;
+      a.ms = { fetch: Math.round(t1 - t0), parse: Math.round(performance.now() - t1) };   /* read by the browser test */
       return j;
     }, function () {
       a.error = 'the server could not be reached';
@@ -1793,23 +1796,18 @@
     return null;
   }
 
-  /* The scan of the run's file: every alert group's events and the
-   * events of every alerts.json record; started once per file and run. */
+  /* The scan of the run's file (every alert group's events around its
+   * alerts), with alerts.json; started once per file and run. */
   function groupScan(file) {
     var id = state.run && state.run.request_id;
     var cache = state.groupCache;
     if (cache && cache.file === file && cache.id === id) return cache;
-    cache = state.groupCache = { file: file, id: id, map: null, records: null, promise: null };
-    cache.promise = getAlerts().then(function (list) {
-      var recs = new Set();
-      (list || []).forEach(function (x) {
-        if (x && Array.isArray(x.records)) x.records.forEach(function (n) { recs.add(n); });
-      });
-      return scanGroups(file, alertGroups(), recs);
-    }).then(function (res) {
-      cache.map = res.groups;
-      cache.records = res.records;
-      return res;
+    cache = state.groupCache = { file: file, id: id, map: null, promise: null };
+    /* the file is read while alerts.json arrives (20,000 alerts: about
+     * 1.9 s for both, against 1.2 s for the file alone) */
+    cache.promise = Promise.all([scanGroups(file, alertGroups()), getAlerts()]).then(function (res) {
+      cache.map = res[0];
+      return res[0];
     });
     cache.promise.catch(function () { /* shown by the caller */ });
     return cache;
@@ -1901,7 +1899,7 @@
       return;
     }
     var cache = groupScan(file);
-    if (!cache.records) {
+    if (!cache.map) {
       host.appendChild(el('p', { 'class': 'help' }, 'Reading ' + file.name + '…'));
       cache.promise.then(function () {
         if (host.isConnected && state.groupCache === cache) fillRecordEvents(host, index, recs);
@@ -1919,15 +1917,18 @@
     t.appendChild(el('thead')).appendChild(head);
     var tb = t.appendChild(el('tbody'));
     var missing = 0;
+    var row = rowByIndex(index), h = state.header, byRec = new Map();
+    (cache.map.get(groupKey(row.cells[h.indexOf('account_id')], row.cells[h.indexOf('product_id')])) || [])
+      .forEach(function (e) { byRec.set(e.recno, e.raw); });
     recs.forEach(function (n) {
-      var e = cache.records.get(n);
+      var e = byRec.get(n);
       var tr = el('tr', { 'data-record': String(n) });
       tr.appendChild(el('th', { scope: 'row' }, String(n)));
       if (!e) {
         missing++;
-        tr.appendChild(el('td', { colspan: '5', 'class': 'help' }, 'not a valid event in this file'));
+        tr.appendChild(el('td', { colspan: '5', 'class': 'help' }, 'not found among this account and product\'s valid events near the alert'));
       } else {
-        [e.timestamp, e.side, e.type, e.price, e.qty].forEach(function (v, i) {
+        e.forEach(function (v, i) {
           tr.appendChild(el('td', i >= 3 ? { 'class': 'num' } : null, v));
         });
       }
@@ -1936,8 +1937,8 @@
     var wrap = el('div', { 'class': 'table-wrap' });
     wrap.appendChild(t);
     host.appendChild(wrap);
-    if (missing) host.appendChild(el('p', { 'class': 'help' }, plural(missing, 'record is', 'records are') +
-      ' not a valid event of ' + file.name + ': is it the input of this run?'));
+    if (missing) host.appendChild(el('p', { 'class': 'help' }, plural(missing, 'record was', 'records were') +
+      ' not found in ' + file.name + ': is it the input of this run?'));
   }
 
   function toggleEvidence(btn) {
@@ -1997,13 +1998,12 @@
   /* Read the uploaded file once and keep the valid events of every alert's
    * account/product that fall inside one of its (padded) windows. Report
    * ids carry the formula guard, so input ids are guarded before matching.
-   * The records numbered in `recs` (alerts.json) are kept as written, by
-   * number, and in their group whatever their time. Resolves to
-   * {groups: Map key -> events in group order, records: Map number ->
-   * {timestamp, side, type, price, qty} as written}. */
-  function scanGroups(file, groups, recs) {
+   * Each event keeps its record number and its fields as written (for the
+   * evidence: alerts.json records lie inside their alert's window).
+   * Resolves to a Map key -> events in group order. */
+  function scanGroups(file, groups) {
     return new Promise(function (resolve, reject) {
-      var col = null, ncols = 0, found = new Map(), headerError = null, order = 0, byRec = new Map();
+      var col = null, ncols = 0, found = new Map(), headerError = null, order = 0;
       var reader = new CsvReader(function (f, recno, bad) {
         if (recno === 1) {
           if (bad) { headerError = 'the header is malformed'; return false; }
@@ -2021,12 +2021,6 @@
           return !headerError;
         }
         if (bad || f.length !== ncols) return;
-        var wanted = recs && recs.has(recno);
-        if (wanted) {
-          byRec.set(recno, { timestamp: trimBlanks(f[col.timestamp]), side: trimBlanks(f[col.side]),
-                             type: trimBlanks(f[col.event_type]), price: trimBlanks(f[col.price]),
-                             qty: trimBlanks(f[col.quantity]) });
-        }
         var acc = trimBlanks(f[col.account_id]), prod = trimBlanks(f[col.product_id]);
         var key = groupKey(guardId(acc), guardId(prod));
         var wins = groups.get(key);
@@ -2035,18 +2029,19 @@
         if (!validId(acc) || !validId(prod)) return;
         var ts = parseTimestamp(trimBlanks(f[col.timestamp]));
         if (ts === null) return;
-        if (!wanted && !wins.some(function (w) { return ts >= w.from && ts <= w.to; })) return;
-        var side = trimBlanks(f[col.side]).toUpperCase();
+        if (!wins.some(function (w) { return ts >= w.from && ts <= w.to; })) return;
+        var rawSide = trimBlanks(f[col.side]), side = rawSide.toUpperCase();
         if (side !== 'BUY' && side !== 'SELL') return;
         var price = trimBlanks(f[col.price]);
         if (!validPrice(price)) return;
         var qty = trimBlanks(f[col.quantity]);
         if (!validQty(qty)) return;
-        var type = trimBlanks(f[col.event_type]).toUpperCase();
+        var rawType = trimBlanks(f[col.event_type]), type = rawType.toUpperCase();
         if (!EVENT_CLASS[type]) return;
         if (!found.has(key)) found.set(key, []);
         found.get(key).push({ ts: ts, side: side, price: price, qty: qty.replace(/^\+/, ''),
-                              type: type, recno: recno, order: order++ });
+                              type: type, recno: recno, order: order++,
+                              raw: [trimBlanks(f[col.timestamp]), rawSide, rawType, price, qty] });
       });
       var head = null;   /* first bytes of the (inflated) input, for describeLook */
       var rd = null;
@@ -2076,7 +2071,7 @@
             found.forEach(function (events) {
               events.sort(function (a, b) { return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.order - b.order; });
             });
-            resolve({ groups: found, records: byRec });
+            resolve(found);
             return;
           }
           reader.push(x.value);
@@ -2493,7 +2488,8 @@
   }
 
   /* Exposed for the browser test's parser checks; no effect on the page. */
-  window.ldaPage = { parseCsvText: parseCsvText, parseTimestamp: parseTimestamp, describeLook: describeLook };
+  window.ldaPage = { parseCsvText: parseCsvText, parseTimestamp: parseTimestamp, describeLook: describeLook,
+                     alertsTiming: function () { return state.alerts && state.alerts.ms || null; } };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();

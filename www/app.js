@@ -1329,8 +1329,9 @@
       d.appendChild(input);
       var help = el('p', { id: id + '-help', 'class': 'help' });
       help.appendChild(el('span', { 'class': 'server-value' }, 'Server value: ' + fmtValue(p.value)));
-      help.appendChild(document.createTextNode(' (' + (p.env || p.name.toUpperCase()) + '; ' +
-        (TYPE_RULES[p.type] || 'a number') + ')' + (p.description ? '. ' + p.description : '')));
+      help.appendChild(document.createTextNode('; ' + (TYPE_RULES[p.type] || 'a number') + '. ' +
+        (p.description ? p.description + ' ' : '')));
+      help.appendChild(el('code', { 'class': 'env' }, p.env || p.name.toUpperCase()));
       d.appendChild(help);
       d.appendChild(el('p', { id: id + '-error', 'class': 'field-error', hidden: '' }));
       host.appendChild(d);

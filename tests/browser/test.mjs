@@ -1197,6 +1197,10 @@ async function main() {
     eq(await vp.getAttribute(`#alerts-body button.show-evidence[data-index="${wash}"]`, 'aria-expanded'), 'false', 'closed');
     eq(await vp.$(`#evidence-${wash}`), null, 'panel removed');
     await vp.screenshot({ path: path.join(ART, 'evidence.png'), fullPage: true });
+    await openEvidence(vp, wash);
+    await vp.setViewportSize({ width: 375, height: 800 });
+    const m = await vp.evaluate(() => ({ doc: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    assert(m.doc <= m.inner, `375 px with an evidence panel open: scrollWidth ${m.doc} > ${m.inner}`);
     eq(vp.__errors, [], 'page errors');
   });
 
@@ -1269,6 +1273,9 @@ async function main() {
     await tp.fill(`#param-${seconds.name}`, '1.5');
     assert(await tp.evaluate(n => document.querySelector(`.param-field[data-name="${n}"]`).classList.contains('changed'), seconds.name), 'a changed value is marked');
     await (await tp.$('#upload')).screenshot({ path: path.join(ART, 'thresholds.png') });
+    await tp.setViewportSize({ width: 375, height: 800 });
+    const m = await tp.evaluate(() => ({ doc: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    assert(m.doc <= m.inner, `375 px with the thresholds open: scrollWidth ${m.doc} > ${m.inner}`);
     eq(tp.__errors, [], 'page errors');
   });
 

@@ -1,6 +1,7 @@
 /* lda_jsonw: the JSON text writer (see lda_jsonw.h). */
 #include "lda_jsonw.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,10 @@ void lda_jsonw_num(lda_buf *b, double x)
 {
     char t[40];
     int n = 0;
+    if (x == (double)(long long)x && fabs(x) < 9007199254740992.0) {
+        lda_buf_printf(b, "%lld", (long long)x);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         n = snprintf(t, sizeof t, "%.*g", prec, x);
         if (n <= 0 || (size_t)n >= sizeof t)

@@ -21,9 +21,10 @@ void lda_jsonw_time(lda_buf *b, int64_t us);
 bool lda_jsonw_count(lda_buf *b, uint64_t v);
 /* A finite double as a JSON real. */
 void lda_jsonw_real(lda_buf *b, double x);
-/* A finite double as the shortest JSON number that reads back as it
- * (%.1g .. %.17g: 2 rather than 2.0, 83.33333333333333 rather than
- * 83.333333333333329), for text people read. */
+/* A finite double for text people read: a whole number below 2^53 as an
+ * integer (100, not 1e+02 or 100.0), else the shortest %.Ng (N = 1..17)
+ * that reads back as the same double (83.33333333333333, not
+ * 83.333333333333329). */
 void lda_jsonw_num(lda_buf *b, double x);
 
 #endif

@@ -107,6 +107,8 @@ static bool give_evidence(layer_ctx *c, lda_seq *q, size_t r, size_t hi)
 /* Evidence for the group's sequences out->v[k0..] the merge keeps. */
 static bool group_evidence(layer_ctx *c, size_t k0)
 {
+    if (!c->ev->n)
+        return true;
     lda_evid_mark(c->ev, c->out->v + k0);
     for (size_t k = 0; k < c->ev->n; k++)
         if (c->ev->keep[k] &&

@@ -130,6 +130,8 @@ static bool check_window(const trade_view *v, size_t a, size_t b,
 static bool group_evidence(const trade_view *v, const key_ctx *kc, size_t k0)
 {
     lda_evid *ev = kc->ev;
+    if (!ev->n)
+        return true;
     lda_evid_mark(ev, kc->out->v + k0);
     for (size_t k = 0; k < ev->n; k++) {
         if (!ev->keep[k])

@@ -16,6 +16,8 @@
 #                                     run.json (event_count, rejected_count)
 #   expected-data_quality.json        optional: run.json's data_quality,
 #                                     derived independently of lda
+#   expected-alerts.json              optional: alerts.json, byte-exact (its
+#                                     records and evidence derived by hand)
 # For success cases run.json's merged_count must equal the number of data rows
 # of expected-suspicious_accounts.csv.
 #
@@ -185,7 +187,7 @@ check_ok() {
         WHY="sanitizer report on stderr: $(grep -e 'Sanitizer' -e 'runtime error:' "$2/stderr" | head -n 1)"
         return
     fi
-    for f in suspicious_accounts.csv detections.csv; do
+    for f in suspicious_accounts.csv detections.csv alerts.json; do
         [ -f "$1/expected-$f" ] || continue
         if [ ! -f "$2/out/$f" ]; then
             WHY="$f not written"

@@ -66,6 +66,7 @@ API (everything a test module needs):
                                 build/lda on the input; files = the two
                                 reports (bytes); run = parsed run.json
     REPORTS                     ("suspicious_accounts.csv", "detections.csv")
+    OUTPUTS                     REPORTS + ("alerts.json",)
     gen_input(seed, noise=300, ...) -> GenInput(data, events, rejected)
                                 deterministic input with layering and wash
                                 episodes, rejected rows, quoted fields,
@@ -115,6 +116,8 @@ CGI_DIR = os.path.abspath(os.environ.get("LDA_TEST_CGI_DIR") or
                           os.path.join(REPO, "cgi-bin"))
 LDA_SERVER = os.path.join(REPO, "scripts", "lda-server")
 REPORTS = ("suspicious_accounts.csv", "detections.csv")
+# every output file of a completed run before run.json (alerts.json too)
+OUTPUTS = REPORTS + ("alerts.json",)
 KEEP = os.environ.get("LDA_TEST_KEEP") == "1"
 # The web server every test server runs on (scripts/lda-server LDA_SERVER):
 # lighttpd (default), apache (mod_fcgid) or apache-cgi (plain CGI).
@@ -641,7 +644,7 @@ class Server:
         with open(os.path.join(self.input_dir, name), "wb") as f:
             f.write(data)
 
-    def download(self, rid, names=REPORTS, headers=None):
+    def download(self, rid, names=OUTPUTS, headers=None):
         out = {}
         for n in names:
             r = self.get("/api/runs/%s/%s" % (rid, n), headers=headers)
@@ -718,7 +721,7 @@ def run_lda(inp, **env):
         p = subprocess.run([LDA, path, out], env=clean_env(env),
                            capture_output=True, timeout=300)
         files = {}
-        for n in REPORTS:
+        for n in OUTPUTS:
             try:
                 with open(os.path.join(out, n), "rb") as f:
                     files[n] = f.read()
@@ -854,28 +857,32 @@ def _wire_text(s):
     return varint(len(b)) + b
 
 
+def _zigzag(v):
+    return v << 1 if v >= 0 else ((-v) << 1) - 1
+
+
 def events_wire(events):
     """The binary internal detector body (README, "The HTTP API",
     application/x-lda-events), written from the documented format: groups
-    by first appearance, each stably sorted by time."""
+    by first appearance, each stably sorted by time; event i of the list is
+    record i + 2, as in events_csv() and the JSON form."""
     groups = collections.OrderedDict()
-    for e in events:
-        groups.setdefault((e.account, e.product), []).append(e)
-    out = bytearray(b"LDAEV1\n\0")
+    for i, e in enumerate(events):
+        groups.setdefault((e.account, e.product), []).append((i + 2, e))
+    out = bytearray(b"LDAEV2\n\0")
     out += varint(len(events)) + varint(len(groups))
     types = {t: i for i, t in enumerate(_TYPES)}
     for (acc, prod), evs in groups.items():
-        evs = sorted(evs, key=lambda e: e.us)          # stable
+        evs = sorted(evs, key=lambda re: re[1].us)     # stable
         out += _wire_text(acc) + _wire_text(prod) + varint(len(evs))
         prev = None
-        for e in evs:
+        for rec, e in evs:
             tag = types[e.event_type.strip().upper()] | \
                 (_SIDES.index(e.side.strip().upper()) << 2)
-            us = e.us
-            t = (us << 1 if us >= 0 else ((-us) << 1) - 1) if prev is None \
-                else us - prev
-            prev = us
-            out += bytes([tag]) + varint(t) + \
+            t = _zigzag(e.us) if prev is None else e.us - prev[0]
+            r = rec if prev is None else _zigzag(rec - prev[1])
+            prev = (e.us, rec)
+            out += bytes([tag]) + varint(t) + varint(r) + \
                 varint(int(e.quantity.strip().lstrip("+"))) + \
                 _wire_text(e.price.strip())
     return bytes(out)

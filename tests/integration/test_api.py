@@ -126,7 +126,7 @@ def check_run(s, resp, data, gi=None, retries=None):
                 check(field in x["reason"], "row %d: reason %r does not name "
                       "%s" % (n, x["reason"], field))
     got = s.download(j["request_id"])
-    for n in H.REPORTS:
+    for n in H.OUTPUTS:
         eq(got[n], r.files[n], "%s vs build/lda" % n)
     rj = s.get("/api/runs/%s/run.json" % j["request_id"])
     expect_status(rj, 200)
@@ -474,7 +474,9 @@ def check_det_response(r, service, rid, cached):
     eq(j["cached"], cached, "cached")
     check(isinstance(j["results"], list), "results %r" % j["results"])
     for q in j["results"]:
-        eq(sorted(q), sorted(SEQ_KEYS), "sequence keys")
+        # records/observed: on the sequences the merge keeps (test_alerts)
+        keys = SEQ_KEYS + (("records", "observed") if "records" in q else ())
+        eq(sorted(q), sorted(keys), "sequence keys")
         if q["detection_type"] == "LAYERING":
             check(q["side"] in ("BUY", "SELL") and
                   type(q["num_cancelled_orders"]) is int and
@@ -643,7 +645,7 @@ def detect_400_malformed():
                 expect_error(r, 400)
         # a damaged binary body
         for what, b in (("truncated", wire[:-1]), ("trailing", wire + b"x"),
-                        ("not ours", b"LDAEV2\n\0" + wire[8:]),
+                        ("not ours", b"LDAEV9\n\0" + wire[8:]),
                         ("empty", b"")):
             r = s.post(path, b, "application/x-lda-events", headers={
                 "X-Request-ID": H.new_uuid(), "X-Event-Fingerprint": fp})
@@ -713,6 +715,21 @@ def detector_results(s, events, rid, key=None):
     return out
 
 
+def reports_only(files):
+    return {n: files[n] for n in H.REPORTS}
+
+
+def check_alert_rows(s, rid):
+    """alerts.json: one alert per report row, in the same order."""
+    sus = s.download(rid, H.REPORTS)[H.REPORTS[0]].decode("utf-8")
+    alerts = s.get("/api/runs/%s/alerts.json" % rid).json()
+    rows = sus.split("\r\n")[1:-1]
+    eq(len(alerts), len(rows), "alerts per report row")
+    for a, row in zip(alerts, rows):
+        check(a["detected_timestamp"] in row and a["detection_type"] in row,
+              "alert %r vs row %r" % (a, row))
+
+
 def agg_body(rid, results, expected=SERVICES):
     return {"request_id": rid, "expected_services": list(expected),
             "results": results}
@@ -720,7 +737,7 @@ def agg_body(rid, results, expected=SERVICES):
 
 def check_no_reports(s, rid, what):
     d = s.run_dir(rid)
-    for n in H.REPORTS:
+    for n in H.OUTPUTS:
         check(not os.path.exists(os.path.join(d, n)),
               "%s: %s written" % (what, n))
         r = s.get("/api/runs/%s/%s" % (rid, n))
@@ -750,7 +767,10 @@ def aggregate_completed():
     eq(j["merged_count"], r.run["merged_count"], "merged_count")
     eq(j["failed_services"], [], "failed_services")
     eq(j["error"], None, "error")
-    eq(s.download(rid), r.files, "reports")
+    # the detectors numbered the JSON events 2, 3, ... (their list
+    # positions), not as the CSV records: alerts.json differs in records
+    eq(s.download(rid, H.REPORTS), reports_only(r.files), "reports")
+    check_alert_rows(s, rid)
     run = s.get("/api/runs/%s/run.json" % rid).json()
     eq(run.get("status"), "completed", "run.json status")
     # order of results does not matter
@@ -758,7 +778,7 @@ def aggregate_completed():
     res2 = detector_results(s, g.events, rid2)
     a = s.aggregate(agg_body(rid2, res2[::-1], SERVICES[::-1]))
     eq(a.json()["status"], "completed", "reversed results")
-    eq(s.download(rid2), r.files, "reports (reversed results)")
+    eq(s.download(rid2), s.download(rid), "reports (reversed results)")
 
 
 @test
@@ -938,7 +958,9 @@ def aggregate_partial_results():
     eq(j.get("partial"), True, "partial")
     eq(j["failed_services"], ["wash_trading"], "failed_services")
     eq(j["merged_count"], lay_only.run["merged_count"], "merged_count")
-    eq(s.download(rid), lay_only.files, "reports from layering only")
+    eq(s.download(rid, H.REPORTS), reports_only(lay_only.files),
+       "reports from layering only")
+    check_alert_rows(s, rid)
     run = s.get("/api/runs/%s/run.json" % rid).json()
     eq(run.get("partial"), True, "run.json partial")
     # still validation_failed for a missing service or final_status false

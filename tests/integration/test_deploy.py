@@ -180,7 +180,7 @@ def one_run(url, key=None):
     eq(r.status, 200, "run through %s: %r" % (url, r.body[:300]))
     rid = r.json()["request_id"]
     files = {}
-    for n in H.REPORTS:
+    for n in H.OUTPUTS:
         d = c.request("GET", "/api/runs/%s/%s" % (rid, n))
         eq(d.status, 200, "download " + n)
         files[n] = d.body

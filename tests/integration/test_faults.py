@@ -198,7 +198,7 @@ def check_completed(s, resp, data, retries=None):
         else:
             eq(got, want, "services.%s.retry_count" % sv)
     got = s.download(j["request_id"])
-    for n in H.REPORTS:
+    for n in H.OUTPUTS:
         eq(got[n], r.files[n], "%s vs build/lda" % n)
     return j
 
@@ -228,7 +228,7 @@ def check_no_reports(s, rid, what, allowed=()):
     names the test itself put into the run dir."""
     d = s.run_dir(rid)
     left = sorted(os.listdir(d)) if os.path.isdir(d) else []
-    for n in H.REPORTS:
+    for n in H.OUTPUTS:
         check(n in allowed or n not in left,
               "%s: %s left in the run dir %r" % (what, n, left))
         r = s.get("/api/runs/%s/%s" % (rid, n))

@@ -62,7 +62,7 @@ def same_run(s, resp, want_j, want_files, what):
     for k in ("event_count", "rejected_count", "rejected",
               "aggregated_count"):
         eq(j[k], want_j[k], "%s: %s" % (what, k))
-    for n in H.REPORTS:
+    for n in H.OUTPUTS:
         eq(files[n], want_files[n], "%s: %s vs the plain upload" % (what, n))
 
 
@@ -80,7 +80,7 @@ def gzip_body_forms_same_reports():
     pj, pf = reports_of(s, s.orchestrate_csv(data))
     check(pj["aggregated_count"] > 0 and pj["rejected_count"] > 0,
           "the input has detections and rejected rows")
-    for n in H.REPORTS:
+    for n in H.OUTPUTS:
         eq(pf[n], H.run_lda(data).files[n], "plain upload vs build/lda")
     z = gz(data)
     check(len(z) * 3 < len(data), "compressed %d of %d" % (len(z), len(data)))

@@ -78,7 +78,7 @@ def integrity_overwrite_refused_409():
     s = H.shared_server()
     rid, _ = completed_run(s)
     before = run_files(s, rid)
-    eq(sorted(before), ["detections.csv", "run.json",
+    eq(sorted(before), ["alerts.json", "detections.csv", "run.json",
                         "suspicious_accounts.csv"], "run files")
     for send in (s.orchestrate_csv, s.orchestrate_multipart):
         r = send(other_input(), headers={"X-Request-ID": rid})

@@ -1313,7 +1313,7 @@
     }, function () { /* no panel */ });
   }
 
-  function fmtValue(v) { return typeof v === 'number' ? String(v) : String(v); }
+  function fmtValue(v) { return String(v); }
 
   function buildParamFields() {
     var host = $('params-fields');
@@ -1336,7 +1336,17 @@
       d.appendChild(el('p', { id: id + '-error', 'class': 'field-error', hidden: '' }));
       host.appendChild(d);
     });
-    $('params-summary').textContent = 'Thresholds (' + plural(params.list.length, 'value', 'values') + ', server values)';
+    paramsSummary();
+  }
+
+  /* "Thresholds (9 values, 2 changed)": also said while the panel is shut. */
+  function paramsSummary() {
+    var n = params.list.filter(function (p) {
+      var input = $('param-' + p.name);
+      return input && input.getAttribute('data-changed') === 'true';
+    }).length;
+    $('params-summary').textContent = 'Thresholds (' + plural(params.list.length, 'value', 'values') + ', ' +
+      (n ? n + ' changed from the server\'s' : 'the server\'s') + ')';
   }
 
   var DECIMAL_RE = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -1377,6 +1387,7 @@
     var changed = !!p && input.value.trim() !== '' && !sameValue(input.value.trim(), p.value);
     input.closest('.param-field').classList.toggle('changed', changed);
     input.setAttribute('data-changed', changed ? 'true' : 'false');
+    paramsSummary();
   }
 
   function sameValue(text, v) { return parseFloat(text) === Number(v) && text.trim() !== ''; }

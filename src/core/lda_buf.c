@@ -89,6 +89,24 @@ void lda_buf_printf(lda_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+size_t lda_u64_dec(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, tmp + sizeof tmp - n, n);
+    return n;
+}
+
+void lda_buf_u64(lda_buf *b, uint64_t v)
+{
+    char tmp[24];
+    lda_buf_add(b, tmp, lda_u64_dec(tmp, v));
+}
+
 char *lda_buf_take(lda_buf *b, size_t *len)
 {
     char *p = b->data;

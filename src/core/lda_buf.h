@@ -5,6 +5,7 @@
 #define LDA_BUF_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct lda_buf {
     char *data; /* NUL-terminated while len < cap */
@@ -22,6 +23,10 @@ void lda_buf_adds(lda_buf *b, const char *s);
 void lda_buf_addc(lda_buf *b, char c);
 void lda_buf_printf(lda_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* v in decimal (no printf: for numbers written by the million): into
+ * out[0..20) without a NUL, returning the length; or appended to b. */
+size_t lda_u64_dec(char *out, uint64_t v);
+void lda_buf_u64(lda_buf *b, uint64_t v);
 /* Detach the data (caller frees it); the buffer becomes empty. */
 char *lda_buf_take(lda_buf *b, size_t *len);
 

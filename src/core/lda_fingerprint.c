@@ -139,14 +139,7 @@ static size_t fmt_ts(fp_ctx *c, int64_t us, char *out)
 
 static char *put_u64(char *p, uint64_t v)
 {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(p, tmp + sizeof tmp - n, n);
-    return p + n;
+    return p + lda_u64_dec(p, v);
 }
 
 /* TAB SIDE TAB TYPE TAB qty TAB at t (TAIL_MAX bytes); returns the

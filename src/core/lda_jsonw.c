@@ -41,7 +41,7 @@ bool lda_jsonw_count(lda_buf *b, uint64_t v)
 {
     if (v > (uint64_t)INT64_MAX)
         return false;
-    lda_buf_printf(b, "%llu", (unsigned long long)v);
+    lda_buf_u64(b, v);
     return true;
 }
 
@@ -61,11 +61,14 @@ void lda_jsonw_num(lda_buf *b, double x)
 {
     char t[40];
     int n = 0;
-    if (x == (double)(long long)x && fabs(x) < 9007199254740992.0) {
-        lda_buf_printf(b, "%lld", (long long)x);
+    if (fabs(x) < 9007199254740992.0 && x == (double)(long long)x) {
+        if (x < 0)
+            lda_buf_addc(b, '-');
+        lda_buf_u64(b, (uint64_t)fabs(x));
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
+    /* any decimal of up to 15 digits reads back as itself: start there */
+    for (int prec = 15; prec <= 17; prec++) {
         n = snprintf(t, sizeof t, "%.*g", prec, x);
         if (n <= 0 || (size_t)n >= sizeof t)
             n = 0;

@@ -22,8 +22,9 @@ bool lda_jsonw_count(lda_buf *b, uint64_t v);
 /* A finite double as a JSON real. */
 void lda_jsonw_real(lda_buf *b, double x);
 /* A finite double for text people read: a whole number below 2^53 as an
- * integer (100, not 1e+02 or 100.0), else the shortest %.Ng (N = 1..17)
- * that reads back as the same double (83.33333333333333, not
+ * integer (100, not 1e+02 or 100.0), else the shortest %.Ng (N = 15..17;
+ * %g drops trailing zeros, so 0.5 stays 0.5) that reads back as the same
+ * double (83.33333333333333, not
  * 83.333333333333329). */
 void lda_jsonw_num(lda_buf *b, double x);
 

@@ -27,9 +27,11 @@
 static bool put_evidence(lda_buf *b, const lda_seqlist *l, const lda_seq *q)
 {
     lda_buf_adds(b, ",\"records\":[");
-    for (uint32_t i = 0; i < q->nrecs; i++)
-        lda_buf_printf(b, i ? ",%lu" : "%lu",
-                       (unsigned long)l->recs[q->recs_off + i]);
+    for (uint32_t i = 0; i < q->nrecs; i++) {
+        if (i)
+            lda_buf_addc(b, ',');
+        lda_buf_u64(b, l->recs[q->recs_off + i]);
+    }
     bool ok = true;
     if (q->dtype == LDA_LAYERING) {
         lda_buf_adds(b, "],\"observed\":{\"cancellations\":");

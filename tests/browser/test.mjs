@@ -1330,6 +1330,14 @@ async function main() {
     assert(types.some(x => x[0] === 'WASH_TRADING'), 'the wash count is listed');
     const compareText = await wp.textContent('#compare-text');
     assert(compareText.includes('wash_min_alternation_pct') && compareText.includes(a), 'names the change and the run: ' + compareText);
+    // the evidence of an added wash alert carries run B's threshold
+    const addedWash = await wp.$$eval('#alerts-body tr[data-change="added"]', trs => trs
+      .filter(tr => tr.querySelector('td[data-col="detection_type"]').textContent === 'WASH_TRADING').map(tr => +tr.getAttribute('data-index')));
+    assert(addedWash.length > 0, 'an added wash alert');
+    const evB = await openEvidence(wp, addedWash[0]);
+    const alt = evB.clauses.find(c => /alternation/.test(c.clause));
+    assert(alt && alt.thresholdValue === '70', 'its alternation clause has threshold 70: ' + JSON.stringify(evB.clauses));
+    await wp.click(`#alerts-body button.show-evidence[data-index="${addedWash[0]}"]`);
     // only changes
     await wp.check('#only-changes');
     eq((await tableRows(wp)).length, cmp.added.length, 'only changes: the added rows');

@@ -2,7 +2,8 @@
  * validators (see lda_param.h). Values are written back as text with
  * enough digits that parsing the text gives the same value: seconds with
  * six decimals (they are whole microseconds), integers in full, numbers
- * with the fewest significant digits that read back exactly (at most 17). */
+ * whole below 1e15 without exponent, else with the fewest significant
+ * digits that read back exactly (at most 17). */
 #include "lda_param.h"
 
 #include <errno.h>
@@ -175,6 +176,10 @@ void lda_param_text(const lda_param_def *d, const lda_params *p, char out[40])
     } else {
         double v;
         memcpy(&v, at, sizeof v);
+        if (v == floor(v) && v < 1e15) { /* whole: no exponent */
+            snprintf(out, 40, "%.0f", v);
+            return;
+        }
         int prec = 1; /* the shortest text that reads back exactly */
         do
             snprintf(out, 40, "%.*g", prec, v);

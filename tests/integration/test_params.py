@@ -51,7 +51,7 @@ def server():
 
 
 def lda(params, env=SERVER_ENV):
-    """build/lda --param ... on INPUT: (reports, run.json)."""
+    """build/lda --param ... on INPUT: (reports and alerts.json, run.json)."""
     with tempfile.TemporaryDirectory(prefix="lda-prm-") as d:
         path = os.path.join(d, "input.csv")
         with open(path, "wb") as f:
@@ -64,7 +64,7 @@ def lda(params, env=SERVER_ENV):
                            timeout=120)
         eq(p.returncode, 0, "build/lda exit (%s)" % p.stderr)
         files = {}
-        for n in H.REPORTS:
+        for n in H.OUTPUTS:
             with open(os.path.join(d, "out", n), "rb") as f:
                 files[n] = f.read()
         with open(os.path.join(d, "out", "run.json"), "rb") as f:
@@ -264,3 +264,91 @@ def params_get_list():
         eq(p["value"], defaults[p["name"]], p["name"] + " value")
         check(isinstance(p["value"], (int, float)), "value is a number")
         check(p["description"], "description")
+
+
+# ------------------------------------------------------------ compare
+
+with open(os.path.join(H.DATA, "params-compare.csv"), "rb") as _f:
+    CMP_INPUT = _f.read()   # 27's input and W5: B S B S 30 s apart
+CMP_A = dict(PARAMS, wash_window_seconds="60")
+CMP_B = dict(PARAMS, wash_window_seconds="90")
+
+
+def ident(a):
+    return (a["account_id"], a["product_id"], a["detection_type"],
+            a["detected_timestamp"])
+
+
+def cmp_runs(s, headers=None):
+    ids = []
+    for p in (CMP_A, CMP_B):
+        r = s.post("/api/orchestrate?" + urllib.parse.urlencode(p),
+                   CMP_INPUT, "text/csv", headers=headers)
+        ids.append(completed(r))
+    return ids
+
+
+@test
+def params_compare_runs():
+    """Wash window 60 s -> 90 s: W2's third trade (one microsecond past
+    60 s) joins, and W5's window grows by its fourth trade, so its
+    detected_timestamp moves from 12:01:00 to 12:01:30 (one removed, one
+    added); P1, W, W3, W4 are unchanged."""
+    s = server()
+    a, b = cmp_runs(s)
+    alerts = {}
+    for rid in (a, b):
+        r = s.get("/api/runs/%s/alerts.json" % rid)
+        expect_status(r, 200)
+        alerts[rid] = r.json()
+    r = s.get("/api/runs/%s/compare/%s" % (a, b))
+    expect_status(r, 200)
+    j = r.json()
+    eq(sorted(j), ["added", "removed", "unchanged"], "members")
+    eq([ident(x) for x in j["added"]],
+       [("E2", "W2", "WASH_TRADING", "2025-04-01T09:01:00.000001+00:00"),
+        ("E2", "W5", "WASH_TRADING", "2025-04-01T12:01:30+00:00")], "added")
+    eq([ident(x) for x in j["removed"]],
+       [("E2", "W5", "WASH_TRADING", "2025-04-01T12:01:00+00:00")],
+       "removed")
+    eq(j["unchanged"], 4, "unchanged")
+    # the alerts are the runs' alerts.json objects, whole
+    eq(j["added"], [x for x in alerts[b] if ident(x) in
+                    {ident(y) for y in j["added"]}], "added objects")
+    eq(j["removed"], [x for x in alerts[a] if ident(x) in
+                      {ident(y) for y in j["removed"]}], "removed objects")
+    back = s.get("/api/runs/%s/compare/%s" % (b, a)).json()
+    eq(back["added"], j["removed"], "b->a added")
+    eq(back["removed"], j["added"], "b->a removed")
+    eq(back["unchanged"], 4, "b->a unchanged")
+    same = s.get("/api/runs/%s/compare/%s" % (a, a.upper())).json()
+    eq(same, {"added": [], "removed": [], "unchanged": 5}, "a vs a")
+
+
+@test
+def params_compare_errors():
+    s = server()
+    a, b = cmp_runs(s)
+    nobody = H.new_uuid()
+    expect_error(s.get("/api/runs/%s/compare/%s" % (a, nobody)), 404,
+                 "run not found")
+    expect_error(s.get("/api/runs/%s/compare/%s" % (nobody, b)), 404,
+                 "run not found")
+    expect_error(s.get("/api/runs/%s/compare/x" % a), 400, "UUID")
+    os.remove(os.path.join(s.run_dir(b), "alerts.json"))
+    expect_error(s.get("/api/runs/%s/compare/%s" % (a, b)), 404,
+                 "alerts.json")
+
+
+@test
+def params_compare_needs_key():
+    with H.Server(API_KEY="cmp-key") as s:
+        auth = {"X-API-Key": "cmp-key"}
+        a, b = cmp_runs(s, headers=auth)
+        path = "/api/runs/%s/compare/%s" % (a, b)
+        expect_status(s.get(path), 401)
+        r = s.get(path, headers=auth)
+        expect_status(r, 200)
+        eq(r.json()["unchanged"], 4, "with the key")
+        expect_status(s.get("/api/params"), 401)
+        expect_status(s.get("/api/params", headers=auth), 200)

@@ -181,6 +181,7 @@ static void test_text_and_key(void)
     p.lay_trade_us = 250000;
     p.wash_min_volume = 1e20;
     p.wash_min_alt_pct = 0.1;
+    p.wash_min_pc_pct = 2.0;
     lda_buf b;
     lda_buf_init(&b);
     lda_param_query(&p, &b);
@@ -191,7 +192,7 @@ static void test_text_and_key(void)
                    "layering_trade_window_seconds=0.25&"
                    "wash_window_seconds=1800&wash_min_buy_trades=3&"
                    "wash_min_sell_trades=3&wash_min_alternation_pct=0.1&"
-                   "wash_min_volume=1e%2B20&wash_price_change_pct=1");
+                   "wash_min_volume=1e%2B20&wash_price_change_pct=2");
     lda_params_default(&q);
     lda_err e;
     lda_err_init(&e);

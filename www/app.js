@@ -1720,9 +1720,9 @@
       var what = (r.cells[ai] || '') + ' / ' + (r.cells[pi] || '') + ' at ' + (r.cells[di] || '');
       if (r.change === 'added') td.appendChild(el('span', { 'class': 'change-tag' }, 'Added'));
       var open = state.expanded.has(r.index);
-      td.appendChild(el('button', { type: 'button', 'class': 'show-evidence', 'data-index': String(r.index),
-        'aria-expanded': open ? 'true' : 'false', 'aria-controls': 'evidence-' + r.index,
-        'aria-label': 'Evidence of ' + what }, 'Evidence'));
+      var eb = td.appendChild(el('button', { type: 'button', 'class': 'show-evidence', 'data-index': String(r.index),
+        'aria-expanded': open ? 'true' : 'false', 'aria-label': 'Evidence of ' + what }, 'Evidence'));
+      if (open) eb.setAttribute('aria-controls', 'evidence-' + r.index);   /* only while the panel exists */
       var b = el('button', {
         type: 'button', 'class': 'show-timeline', 'data-index': String(r.index),
         'aria-pressed': r.index === state.selected ? 'true' : 'false',
@@ -1963,7 +1963,8 @@
     var open = !state.expanded.has(index);
     if (open) state.expanded.add(index); else state.expanded.delete(index);
     btn.setAttribute('aria-expanded', open ? 'true' : 'false');
-    if (!open) { say('Evidence closed.'); return; }
+    if (!open) { btn.removeAttribute('aria-controls'); say('Evidence closed.'); return; }
+    btn.setAttribute('aria-controls', 'evidence-' + index);
     tr.parentNode.insertBefore(evidenceRow(row), tr.nextSibling);
     getAlerts().then(function () {
       var x = alertOf(index);

@@ -1420,6 +1420,8 @@ async function main() {
     eq(tl.marks.length, expectedTimeline(ref, events, pick[0]).shown.length, 'timeline with key');
     await kp.waitForFunction(() => document.querySelector('#runs-list li'));   // listed once the key is known
     eq(await kp.getAttribute('#runs-list li', 'data-id'), await kp.textContent('#run-id'), 'run history with the key');
+    await kp.waitForSelector('#params:not([hidden])');   // GET /api/params needs the key too
+    eq(await kp.$$eval('#params-fields input', i => i.length), 9, 'thresholds once the key is known');
     await kp.screenshot({ path: path.join(ART, 'api-key.png'), fullPage: true });
     eq(kp.__errors, [], 'page errors');
   });

@@ -30,7 +30,7 @@ typedef struct lda_param_def {
     const char *name; /* "layering_orders_window_seconds" */
     const char *env;  /* "LAYERING_ORDERS_WINDOW_SECONDS" */
     lda_param_kind kind;
-    size_t offset; /* into lda_params */
+    size_t offset;   /* into lda_params */
     const char *def; /* the default, as text */
     const char *description;
 } lda_param_def;
@@ -45,9 +45,9 @@ const char *lda_param_kind_name(lda_param_kind k);
 const lda_param_def *lda_param_find(const char *name, size_t n);
 
 /* The shared parsers: s is the whole text. False when invalid. */
-bool lda_param_whole(const char *s, uint64_t *out);     /* digits, >= 0 */
-bool lda_param_decimal(const char *s, double *out);     /* plain, finite */
-bool lda_param_seconds(const char *s, int64_t *us);     /* > 0, to us */
+bool lda_param_whole(const char *s, uint64_t *out); /* digits, >= 0 */
+bool lda_param_decimal(const char *s, double *out); /* plain, finite */
+bool lda_param_seconds(const char *s, int64_t *us); /* > 0, to us */
 
 /* Parse text as d's kind into d's member of p. NULL when it is valid,
  * else what is wrong ("must be a number of seconds > 0"); p is then
@@ -64,8 +64,7 @@ bool lda_param_set(lda_params *p, const char *name, size_t nlen,
 /* d's value in p as a JSON number's text (seconds in seconds, up to six
  * decimals; numbers to round-trip), which lda_param_parse reads back to
  * the same value. */
-void lda_param_text(const lda_param_def *d, const lda_params *p,
-                    char out[40]);
+void lda_param_text(const lda_param_def *d, const lda_params *p, char out[40]);
 
 /* All nine as a query string, "name=value&..." in table order, values
  * percent-encoded (the detectors' URL). Appended to b. */

@@ -665,9 +665,8 @@ static json_t *load_alerts(const lda_config *cfg, const char *id, lda_err *e)
  * object with the four texts. */
 static bool alert_ids(const json_t *l, lda_alert_id *ids)
 {
-    static const char *const keys[4] = {"account_id", "product_id",
-                                        "detection_type",
-                                        "detected_timestamp"};
+    static const char *const keys[4] = {
+        "account_id", "product_id", "detection_type", "detected_timestamp"};
     for (size_t i = 0; i < json_array_size(l); i++)
         for (int k = 0; k < 4; k++) {
             ids[i].part[k] = json_string_value(
@@ -683,8 +682,7 @@ static json_t *unmatched(const json_t *l, const bool *matched)
 {
     json_t *out = json_array();
     for (size_t i = 0; out && i < json_array_size(l); i++)
-        if (!matched[i] &&
-            json_array_append(out, json_array_get(l, i)) < 0) {
+        if (!matched[i] && json_array_append(out, json_array_get(l, i)) < 0) {
             json_decref(out);
             out = NULL;
         }
@@ -704,8 +702,7 @@ static json_t *compare_lists(const json_t *la, const json_t *lb, lda_err *e)
     else if (!alert_ids(la, ids) || !alert_ids(lb, ids + na)) {
         lda_err_detail(e, "an alert without its identity");
         lda_err_set(e, 500, "could not read the file");
-    } else if (lda_compare_alerts(ids, na, ids + na, nb, m, m + na, &same) <
-               0)
+    } else if (lda_compare_alerts(ids, na, ids + na, nb, m, m + na, &same) < 0)
         lda_err_msg(e, LDA_MSG_NOMEM);
     else if (!(res = json_pack("{s:o,s:o,s:I}", "added", unmatched(lb, m + na),
                                "removed", unmatched(la, m), "unchanged",

@@ -161,7 +161,7 @@ static char *detect(const lda_params *prm, const lda_set *set,
 typedef struct det {
     enum { FORM_WIRE, FORM_CSV, FORM_JSON } form;
     lda_detect_req k;
-    lda_params params; /* the server's, with the query string's over them */
+    lda_params params;  /* the server's, with the query string's over them */
     char cache_key[65]; /* lda_param_cache_key(fingerprint, params) */
     lda_set set;
     bool bin;     /* answer in binary (Accept) */

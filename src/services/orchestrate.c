@@ -191,12 +191,12 @@ typedef struct run {
     lda_quality quality;  /* data_quality, for the aggregate request */
     char input_name[256]; /* lda_input's name, "" when unknown */
     lda_params params;    /* the run's detection parameters (lda_input) */
-    char det_path[LDA_SVC_COUNT][1024]; /* route?<the nine parameters> */
     char fp_all[65];      /* of every event: the run's */
     unsigned shards;      /* LDA_SHARDS */
     det_part part[LDA_SVC_COUNT][LDA_SHARDS_MAX]; /* [detector][shard] */
     lda_breaker_pass pass[LDA_SVC_COUNT];         /* the circuits' word */
     int64_t entered[LDA_SVC_COUNT];               /* when each was asked */
+    char det_path[LDA_SVC_COUNT][1024]; /* route?<the nine parameters> */
     det_outcome out[LDA_SVC_COUNT];
     lda_call agg;
     bool agg_ok;     /* aggregator answered "completed" */

@@ -149,8 +149,7 @@ static bool input_name(const char *body, size_t len, char name[256],
 {
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *prm = json_object_get(j, "params");
-    json_t *v = json_is_object(j) &&
-                        json_object_size(j) == 1 + (prm != NULL)
+    json_t *v = json_is_object(j) && json_object_size(j) == 1 + (prm != NULL)
                     ? json_object_get(j, "input_file")
                     : NULL;
     bool ok = json_is_string(v);
@@ -260,11 +259,13 @@ typedef struct form_params {
     lda_reqparams_seen *seen;
 } form_params;
 
-/* A multipart part other than "file": a parameter. */
+/* A multipart form field (a part without a filename) other than "file":
+ * a parameter. Other file parts are ignored, as they always were. */
 static int form_field(const lda_multipart_part *p, void *arg, lda_err *e)
 {
     form_params *f = arg;
-    if (p->name_len == 4 && memcmp(p->name, "file", 4) == 0)
+    if ((p->name_len == 4 && memcmp(p->name, "file", 4) == 0) ||
+        p->filename_len > 0)
         return 0;
     return lda_reqparams_one(&f->in->params, f->seen, p->name, p->name_len,
                              p->content, p->len, e)

@@ -9,7 +9,8 @@
  * capped at MAX_UPLOAD_BYTES (lda_gzip).
  * Per-run detection parameters (docs/api.md#per-run-thresholds, read by
  * lda_reqparams) come as the query string's pairs (any form), the
- * multipart form fields other than "file", or the JSON form's "params"
+ * multipart form fields (parts without a filename) other than "file", or
+ * the JSON form's "params"
  * object. */
 #ifndef LDA_INPUT_H
 #define LDA_INPUT_H
@@ -26,7 +27,7 @@ typedef struct lda_input {
     size_t len;
     lda_params params; /* the run's detection parameters: the server's,
                           with those of the request over them */
-    char name[256]; /* the file name when known (multipart filename,
+    char name[256];    /* the file name when known (multipart filename,
                        input_file), else "": 1..255 bytes of UTF-8 with
                        no control character, without a directory */
 } lda_input;

@@ -190,8 +190,9 @@ int lda_multipart_each(const char *content_type, const char *body, size_t len,
         const char *next = memmem(content, len - cpos, delim, dn);
         if (!next)
             return malformed(e) ? 0 : -1;
-        lda_multipart_part part = {pname.p, pname.n, content,
-                                   (size_t)(next - content), fname.p, fname.n};
+        lda_multipart_part part = {pname.p, pname.n,
+                                   content, (size_t)(next - content),
+                                   fname.p, fname.n};
         int rc = fn(&part, arg, e);
         if (rc != 0)
             return rc;
@@ -225,8 +226,7 @@ bool lda_multipart_file(const char *content_type, const char *body, size_t len,
     if (rc < 0)
         return false;
     if (rc == 0)
-        return lda_err_set(e, 400, "multipart body has no \"%s\" part",
-                           name);
+        return lda_err_set(e, 400, "multipart body has no \"%s\" part", name);
     *part = f.found.content;
     *part_len = f.found.len;
     *filename = f.found.filename;

@@ -63,7 +63,8 @@ bool lda_reqparams_json(lda_params *p, lda_reqparams_seen *seen,
         if (json_is_string(v))
             text = json_string_value(v);
         else if (json_is_integer(v))
-            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            snprintf(num, sizeof num, "%lld",
+                     (long long)json_integer_value(v));
         else if (json_is_real(v))
             snprintf(num, sizeof num, "%.17g", json_real_value(v));
         if (json_is_number(v))

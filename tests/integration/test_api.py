@@ -177,7 +177,9 @@ def forms_generated_three_forms():
         check(b'"' in sus and b"'" in sus,
               "generated reports exercise neither quoting nor the guard")
         check_run(s, s.orchestrate_csv(g.data), g.data, g)
-        extra = [("note", None, None, b"ignored field"),
+        # another file part is ignored (a plain field would be a per-run
+        # parameter: test_params)
+        extra = [("note", "note.txt", "text/plain", b"ignored part"),
                  ("other", "other.csv", "text/csv", HEADER.encode())]
         check_run(s, s.orchestrate_multipart(g.data, "gen.csv", extra=extra),
                   g.data, g)

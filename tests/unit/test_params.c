@@ -51,9 +51,8 @@ static const char *const SECONDS[] = {
     "layering_trade_window_seconds", "wash_window_seconds"};
 static const char *const INTEGERS[] = {"wash_min_buy_trades",
                                        "wash_min_sell_trades"};
-static const char *const NUMBERS[] = {"wash_min_alternation_pct",
-                                      "wash_min_volume",
-                                      "wash_price_change_pct"};
+static const char *const NUMBERS[] = {
+    "wash_min_alternation_pct", "wash_min_volume", "wash_price_change_pct"};
 
 static void test_table(void)
 {
@@ -235,8 +234,7 @@ static void test_reqparams(void)
     CU_ASSERT_FALSE(lda_reqparams_query(&p, &seen, "limit=3", &e));
     LDA_ASSERT_STR(e.msg, "unknown parameter: limit");
     lda_err_init(&e);
-    CU_ASSERT_FALSE(
-        lda_reqparams_query(&p, &seen, "wash_min_buy_trades", &e));
+    CU_ASSERT_FALSE(lda_reqparams_query(&p, &seen, "wash_min_buy_trades", &e));
     LDA_ASSERT_STR(e.msg, "wash_min_buy_trades: must be a whole number > 0");
     json_t *j = json_pack("{s:i,s:f,s:s}", "wash_min_buy_trades", 5,
                           "layering_trade_window_seconds", 0.25,
@@ -281,27 +279,31 @@ static void test_query_parser(void)
     CU_ASSERT_PTR_NULL(p.value);
     CU_ASSERT_TRUE(lda_http_query_next(&q, &p));
     char out[16];
-    CU_ASSERT_TRUE(lda_http_query_decode(p.value, p.value_len, out, sizeof out));
+    CU_ASSERT_TRUE(lda_http_query_decode(p.value, p.value_len, out,
+                                         sizeof out));
     LDA_ASSERT_STR(out, "x y z");
     CU_ASSERT_FALSE(lda_http_query_next(&q, &p));
     CU_ASSERT_FALSE(lda_http_query_decode("%2", 2, out, sizeof out));
     CU_ASSERT_FALSE(lda_http_query_decode("%zz", 3, out, sizeof out));
     CU_ASSERT_FALSE(lda_http_query_decode("%00", 3, out, sizeof out));
     CU_ASSERT_FALSE(lda_http_query_decode("abcd", 4, out, 4));
-    CU_ASSERT_EQUAL(lda_http_query_param("limit=5&before=x", "limit", out,
-                                         sizeof out),
-                    1);
+    CU_ASSERT_EQUAL(
+        lda_http_query_param("limit=5&before=x", "limit", out, sizeof out), 1);
     LDA_ASSERT_STR(out, "5");
-    CU_ASSERT_EQUAL(lda_http_query_param("limit=5&limit=6", "limit", out,
-                                         sizeof out),
-                    -1);
+    CU_ASSERT_EQUAL(
+        lda_http_query_param("limit=5&limit=6", "limit", out, sizeof out), -1);
     CU_ASSERT_EQUAL(lda_http_query_param("limit", "limit", out, sizeof out),
                     -1);
     CU_ASSERT_EQUAL(lda_http_query_param("before=1", "limit", out, sizeof out),
                     0);
 }
 
-#define ID(a, p, t, ts) {{(a), (p), (t), (ts)}}
+#define ID(a, p, t, ts) \
+    { \
+        { \
+            (a), (p), (t), (ts) \
+        } \
+    }
 
 static void test_compare(void)
 {

@@ -22,7 +22,8 @@
 #     /api/detect/layering[/...]   -> detect-layering.fcgi (local FastCGI)
 #     /api/detect/wash[/...]       -> detect-wash.fcgi
 #     /api/aggregate[/...], /api/runs[/...]       -> aggregate.fcgi
-#     /api/orchestrate[/...], /api/health[/...], /api/metrics -> orchestrate.fcgi
+#     /api/orchestrate[/...], /api/health[/...], /api/metrics,
+#     /api/params -> orchestrate.fcgi
 #   front, LDA_DETECT_HOSTS set: the same, except that /api/detect/* go to
 #     the detector hosts through mod_proxy's host list (balance,
 #     disable-time, and a request whose connection fails is sent to
@@ -110,7 +111,7 @@ detectors_remote() {
 # "X-Sendfile: <path>" header instead of the body (lighttpd then sends the
 # file); only files under $LDA_VAR_DIR/runs/ are allowed.  Optional for the
 # program.  orchestrate: key "/api/": SCRIPT_NAME is /api/orchestrate,
-# /api/health or /api/metrics.  Neither has a read/write timeout (an
+# /api/health, /api/metrics or /api/params.  Neither has a read/write timeout (an
 # orchestrate run is bounded by its own retry budget, and a request that is
 # queued behind a long run must not be cut off).
 front_programs() {
@@ -126,7 +127,7 @@ ${sep}\$HTTP["url"] =~ "^/api/(aggregate(/|\$)|runs(/|\$))" {
     "x-sendfile-docroot" => ( env.LDA_VAR_DIR + "/runs/" ),
   )))
 }
-else \$HTTP["url"] =~ "^/api/(orchestrate|health|metrics)(/|\$)" {
+else \$HTTP["url"] =~ "^/api/(orchestrate|health|metrics|params)(/|\$)" {
   fastcgi.server = ( "/api/" => ( "orchestrate" => (
     "bin-path"        => var.lda_cgi + "orchestrate.fcgi",
     "socket"          => var.lda_sock + "orchestrate.sock",

@@ -23,6 +23,7 @@
   var REQUIRED = ['timestamp', 'account_id', 'product_id', 'side', 'price',
                   'quantity', 'event_type'];
   var US_PER_S = 1000000;
+  var US_PER_S_BIG = 1000000n;
   var TYPE_NAMES = { LAYERING: 'Layering', WASH_TRADING: 'Wash trading' };
   var SERVICE_NAMES = { layering: 'layering detector',
                         wash_trading: 'wash-trading detector',
@@ -59,7 +60,12 @@
     groupCache: null,    /* {file, promise, map}: events around every alert */
     retryTimer: null,
     page: 0,             /* page of the alerts table */
-    sending: null        /* how the last file was sent (sizes) */
+    sending: null,       /* how the last file was sent (sizes) */
+    alerts: null,        /* {id, promise, list, done, error}: alerts.json of the run */
+    expanded: new Set(), /* row indexes whose evidence is open */
+    runRecord: null,     /* run.json of the run shown */
+    compare: null,       /* {prev, added, removed, unchanged, ...} after "Run again" */
+    whatIf: null         /* {prevId, prevParams} while a re-run is on its way */
   };
 
   /* ------------------------------------------------------------------ */
@@ -554,6 +560,7 @@
     var left = secs;
     btn.disabled = true;
     btn.textContent = 'Wait ' + left + ' s';
+    $('rerun-button').disabled = true;
     state.retryTimer = setInterval(function () {
       left--;
       if (left <= 0) {
@@ -561,6 +568,7 @@
         state.retryTimer = null;
         btn.textContent = 'Upload and analyse';
         btn.disabled = !state.file || state.busy;
+        updateRerun();
         say('You can upload again now.');
       } else {
         btn.textContent = 'Wait ' + left + ' s';
@@ -632,6 +640,7 @@
       p.hidden = true;
     }
     $('upload-button').disabled = !f || state.busy || !!state.retryTimer;
+    updateRerun();
   }
 
   function setBusy(b) {
@@ -639,6 +648,7 @@
     $('upload-button').disabled = b || !state.file || !!state.retryTimer;
     $('file').disabled = b;
     $('upload').setAttribute('aria-busy', b ? 'true' : 'false');
+    updateRerun();
   }
 
   function resetResults() {
@@ -646,8 +656,10 @@
     $('alerts').hidden = true;
     $('timeline').hidden = true;
     state.run = null;
+    state.runRecord = null;
     state.rows = [];
     state.selected = -1;
+    updateRerun();
   }
 
   function showProgress(loaded, total) {
@@ -729,9 +741,13 @@
     });
   }
 
-  function upload() {
-    var f = state.file;
+  function upload(again) {
+    var f = again ? (state.runFile || state.file) : state.file;
     if (!f || state.busy) return;
+    var sendParams = changedParams();
+    if (sendParams === null) return;        /* a threshold is invalid: shown at its field */
+    state.whatIf = again && state.run ? { prevId: state.run.request_id,
+                                          prevParams: state.runRecord && state.runRecord.params } : null;
     hideError();
     $('key-form').hidden = true;
     resetResults();
@@ -744,7 +760,7 @@
     $('progress-label').textContent = 'Upload of ' + f.name;
     showProgress(0, f.size);
     say('Uploading ' + f.name + '…');
-    prepareBody(f).then(function (how) { send(f, how); }, function (err) {
+    prepareBody(f).then(function (how) { how.params = sendParams; how.again = !!again; send(f, how); }, function (err) {
       setBusy(false);
       $('progress-panel').hidden = true;
       showError('The file could not be read.', 'This browser could not read ' + f.name +
@@ -756,7 +772,13 @@
     state.sending = how;
     var body;
     var xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/orchestrate');
+    var params = how.params || [];
+    /* thresholds: query parameters of a gzip body, form fields (before
+     * the file part) of a multipart one */
+    var query = how.how === 'compressed' && params.length ? '?' + params.map(function (x) {
+      return encodeURIComponent(x.name) + '=' + encodeURIComponent(x.value);
+    }).join('&') : '';
+    xhr.open('POST', '/api/orchestrate' + query);
     if (how.how === 'compressed') {
       $('progress-label').textContent = 'Upload of ' + f.name + ' (gzip)';
       xhr.setRequestHeader('Content-Type', 'text/csv');
@@ -764,6 +786,7 @@
       body = how.blob;
     } else {
       body = new FormData();
+      params.forEach(function (x) { body.append(x.name, x.value); });
       body.append('file', f, f.name);
     }
     var k = apiKey();
@@ -789,13 +812,15 @@
       var status = xhr.status;
       if (status === 401) {
         $('progress-panel').hidden = true;
-        askForKey(upload, !!k);
+        askForKey(function () { upload(how.again); }, !!k);
         return;
       }
       refreshRuns(false);
       if (status < 200 || status >= 300) {
         $('progress-panel').hidden = true;
+        state.whatIf = null;
         explainFailure(status, xhr.responseText, xhr.getResponseHeader('Retry-After'), 'uploading');
+        if (status === 400) paramRefused(serverReason(parseJson(xhr.responseText)));
         return;
       }
       var answer = parseJson(xhr.responseText);
@@ -809,11 +834,14 @@
             'No result could be shown (HTTP ' + status + ').');
         return;
       }
-      loadRun(answer, { file: f, sent: how, answeredAt: new Date() });
+      var whatIf = state.whatIf;
+      state.whatIf = null;
+      loadRun(answer, { file: f, sent: how, answeredAt: new Date(), compareWith: whatIf });
     };
     xhr.onerror = function () {
       setBusy(false);
       $('progress-panel').hidden = true;
+      state.whatIf = null;
       explainFailure(0, '', null, 'uploading ' + f.name);
     };
     xhr.ontimeout = xhr.onerror;
@@ -852,6 +880,7 @@
         }
         renderRun(answer, { suspicious: sus.body, detections: det && det.status === 200 ? det.body : null,
                             run: res[2], sent: ctx.sent, answeredAt: ctx.answeredAt });
+        if (ctx.compareWith) loadCompare(ctx.compareWith, answer.request_id, res[2]);
       }, function () {
         explainFailure(0, '', null, 'loading the alerts');
       });
@@ -861,6 +890,8 @@
   function renderRun(answer, reports) {
     performance.mark('lda-render-start');
     state.run = answer;
+    state.runRecord = reports.run || null;
+    state.compare = null;
     loadReports(reports.suspicious, reports.detections);
     showSummary(reports);
     $('progress-panel').hidden = true;
@@ -869,6 +900,7 @@
     say('Done: ' + plural(n, 'alert', 'alerts') + ' found in ' +
         plural(answer.event_count || 0, 'event', 'events') + '.' +
         (mostlyRejected(answer) ? ' Warning: most records were rejected.' : ''));
+    updateRerun();
     $('summary-title').focus();
     performance.mark('lda-render-end');
     try { performance.measure('lda-render', 'lda-render-start', 'lda-render-end'); } catch (e) { /* old browsers */ }
@@ -911,6 +943,10 @@
     var sent = $('run-sent');
     sent.textContent = sentWords(reports && reports.sent);
     sent.hidden = !sent.textContent;
+    var rp = $('run-params');
+    var pw = run && run.params && typeof run.params === 'object' ? paramsWords(run.params) : '';
+    rp.textContent = pw ? 'Thresholds: ' + pw + '.' : '';
+    rp.hidden = !pw;
   }
 
   function runUrl(name) {
@@ -1192,6 +1228,8 @@
       }
       box.appendChild(w);
       box.appendChild(el('span', { 'class': 'run-counts' }, runCounts(x)));
+      var pw = x.params && typeof x.params === 'object' ? paramsWords(x.params) : '';
+      if (pw) box.appendChild(el('span', { 'class': 'run-params' }, 'Thresholds: ' + pw));
       if (status !== 'completed')
         box.appendChild(el('span', { 'class': 'run-state' }, 'Status: ' + (STATUS_WORDS[status] || status) +
           (openable ? '' : ' (no report to open)')));
@@ -1240,6 +1278,289 @@
   }
 
   /* ------------------------------------------------------------------ */
+  /* Thresholds (GET /api/params; per-run values, docs/api.md)           */
+
+  var PARAM_LABELS = {
+    layering_orders_window_seconds: 'Layering: orders window (seconds)',
+    layering_cancel_window_seconds: 'Layering: cancellation window (seconds)',
+    layering_trade_window_seconds: 'Layering: trade window (seconds)',
+    wash_window_seconds: 'Wash trading: window (seconds)',
+    wash_min_buy_trades: 'Wash trading: minimum BUY trades',
+    wash_min_sell_trades: 'Wash trading: minimum SELL trades',
+    wash_min_alternation_pct: 'Wash trading: minimum alternation (%)',
+    wash_min_volume: 'Wash trading: minimum volume',
+    wash_price_change_pct: 'Wash trading: price change reported from (%)'
+  };
+  var TYPE_RULES = { seconds: 'a number of seconds > 0', integer: 'a whole number ≥ 1', number: 'a number > 0' };
+  var params = { list: null, byName: {} };
+
+  function paramLabel(p) { return PARAM_LABELS[p.name] || p.name; }
+
+  function loadParams() {
+    quietGet('/api/params').then(function (r) {
+      var j = r.status === 200 ? parseJson(r.body) : null;
+      var list = j && Array.isArray(j.params) ? j.params.filter(function (p) {
+        return p && typeof p.name === 'string' && /^[a-z0-9_]+$/.test(p.name);
+      }) : null;
+      if (!list || !list.length) return;     /* an older server: no per-run thresholds */
+      params.list = list;
+      params.byName = {};
+      list.forEach(function (p) { params.byName[p.name] = p; });
+      buildParamFields();
+      $('params').hidden = false;
+      drawRuns($('runs-more').hidden === false);
+      if (state.runRecord) showRunMeta(state.run, { run: state.runRecord, sent: state.sending });
+    }, function () { /* no panel */ });
+  }
+
+  function fmtValue(v) { return String(v); }
+
+  function buildParamFields() {
+    var host = $('params-fields');
+    clear(host);
+    params.list.forEach(function (p) {
+      var id = 'param-' + p.name;
+      var d = el('div', { 'class': 'param-field', 'data-name': p.name });
+      d.appendChild(el('label', { 'for': id }, paramLabel(p)));
+      var input = el('input', { type: 'text', id: id, name: p.name, 'data-type': p.type || 'number',
+        inputmode: p.type === 'integer' ? 'numeric' : 'decimal', autocomplete: 'off', spellcheck: 'false',
+        'aria-describedby': id + '-help ' + id + '-error', 'data-server': fmtValue(p.value) });
+      input.value = fmtValue(p.value);
+      d.appendChild(input);
+      var help = el('p', { id: id + '-help', 'class': 'help' });
+      help.appendChild(el('span', { 'class': 'server-value' }, 'Server value: ' + fmtValue(p.value)));
+      help.appendChild(document.createTextNode('; ' + (TYPE_RULES[p.type] || 'a number') + '. ' +
+        (p.description ? p.description + ' ' : '')));
+      help.appendChild(el('code', { 'class': 'env' }, p.env || p.name.toUpperCase()));
+      d.appendChild(help);
+      d.appendChild(el('p', { id: id + '-error', 'class': 'field-error', hidden: '' }));
+      host.appendChild(d);
+    });
+    paramsSummary();
+  }
+
+  /* "Thresholds (9 values, 2 changed)": also said while the panel is shut. */
+  function paramsSummary() {
+    var n = params.list.filter(function (p) {
+      var input = $('param-' + p.name);
+      return input && input.getAttribute('data-changed') === 'true';
+    }).length;
+    $('params-summary').textContent = 'Thresholds (' + plural(params.list.length, 'value', 'values') + ', ' +
+      (n ? n + ' changed from the server\'s' : 'the server\'s') + ')';
+  }
+
+  var DECIMAL_RE = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+  /* The server's rules (docs/configuration.md "Value syntax"): '' when
+   * the text is acceptable, else the words why not. */
+  function paramProblem(type, v) {
+    if (v === '') return 'enter a value';
+    if (type === 'integer') {
+      if (!/^\d+$/.test(v)) return 'must be a whole number (digits only)';
+      if (!/[1-9]/.test(v)) return 'must be a whole number ≥ 1';
+      if (v.replace(/^0+/, '').length > 19 || BigInt(v) > 18446744073709551615n) return 'is too large';
+      return '';
+    }
+    if (!DECIMAL_RE.test(v)) return 'must be a decimal number such as 2, 1.5 or .25';
+    var x = parseFloat(v);
+    if (!isFinite(x)) return 'is too large';
+    if (!(x > 0)) return 'must be greater than 0';
+    if (type === 'seconds') {
+      if (x > 3.2e9) return 'must be at most 3.2e9 seconds';
+      if (Math.round(x * 1e6) < 1) return 'must be at least 1 microsecond';
+    }
+    return '';
+  }
+
+  function setFieldError(name, text) {
+    var input = $('param-' + name), box = $('param-' + name + '-error');
+    if (!input || !box) return false;
+    box.textContent = text || '';
+    box.hidden = !text;
+    if (text) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+    input.closest('.param-field').classList.toggle('invalid', !!text);
+    return true;
+  }
+
+  function markChanged(input) {
+    var p = params.byName[input.name];
+    var changed = !!p && input.value.trim() !== '' && !sameValue(input.value.trim(), p.value);
+    input.closest('.param-field').classList.toggle('changed', changed);
+    input.setAttribute('data-changed', changed ? 'true' : 'false');
+    paramsSummary();
+  }
+
+  function sameValue(text, v) { return parseFloat(text) === Number(v) && text.trim() !== ''; }
+
+  /* The thresholds to send: [{name, value}] of the fields that differ from
+   * the server's values; null (errors shown at their fields) when one is
+   * invalid. */
+  function changedParams() {
+    if (!params.list) return [];
+    var out = [], first = null;
+    var check = !$('params-form').hasAttribute('data-no-client-check');   /* test hook: the server's own 400 */
+    params.list.forEach(function (p) {
+      var input = $('param-' + p.name);
+      if (!input) return;
+      var v = input.value.trim();
+      var why = check ? paramProblem(p.type, v) : '';
+      setFieldError(p.name, why ? paramLabel(p) + ' ' + why + '.' : '');
+      if (why && !first) first = input;
+      if (!why && !sameValue(v, p.value)) out.push({ name: p.name, value: v });
+    });
+    if (first) {
+      $('params').open = true;
+      first.focus();
+      say('A threshold is not valid: ' + $(first.id + '-error').textContent + ' Nothing was sent.');
+      return null;
+    }
+    return out;
+  }
+
+  /* A 400 naming a threshold: its words go next to that field too. */
+  function paramRefused(reason) {
+    if (!reason || !params.list) return;
+    var low = reason.toLowerCase(), hit = null;
+    params.list.slice().sort(function (a, b) { return b.name.length - a.name.length; }).forEach(function (p) {
+      if (hit) return;
+      var words = [p.name, (p.env || '').toLowerCase()].filter(Boolean);
+      if (words.some(function (w) { return new RegExp('(^|[^a-z0-9_])' + w + '($|[^a-z0-9_])').test(low); })) hit = p;
+    });
+    if (!hit) return;
+    $('error-title').textContent = 'The server did not accept a threshold.';
+    setFieldError(hit.name, 'The server refused this value: ' + reason);
+    $('params').open = true;
+    $('param-' + hit.name).focus();
+  }
+
+  /* "wash_min_volume 5000 (server 10000), …" for a run's params, only
+   * the values other than the server's; "the server's values" else. */
+  function paramsWords(runParams) {
+    var names = Object.keys(runParams);
+    if (!names.length) return '';
+    var diff = names.filter(function (n) {
+      var p = params.byName[n];
+      return !p || Number(runParams[n]) !== Number(p.value);
+    });
+    if (!params.list)
+      return names.map(function (n) { return n + ' ' + runParams[n]; }).join(', ');
+    if (!diff.length) return "the server's values";
+    return diff.map(function (n) {
+      var p = params.byName[n];
+      return n + ' ' + runParams[n] + (p ? ' (server ' + fmtValue(p.value) + ')' : '');
+    }).join(', ');
+  }
+
+  function resetParams() {
+    if (!params.list) return;
+    params.list.forEach(function (p) {
+      var input = $('param-' + p.name);
+      input.value = fmtValue(p.value);
+      setFieldError(p.name, '');
+      markChanged(input);
+    });
+    say('The thresholds are back to the server\'s values.');
+  }
+
+  function updateRerun() {
+    var b = $('rerun-button');
+    b.disabled = state.busy || !state.run || !(state.runFile || state.file) || !!state.retryTimer;
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Comparison with the previous run (GET /api/runs/<a>/compare/<b>)   */
+
+  function alertKey(account, product, type, ts) {
+    return [account, product, type, ts].join('\u0000');
+  }
+
+  function loadCompare(whatIf, id, runRecord) {
+    var a = whatIf.prevId;
+    if (!a || !id) return;
+    apiGet('/api/runs/' + encodeURIComponent(a) + '/compare/' + encodeURIComponent(id)).then(function (r) {
+      if (!state.run || state.run.request_id !== id) return;
+      var j = r.status === 200 ? parseJson(r.body) : null;
+      if (!j || !Array.isArray(j.added) || !Array.isArray(j.removed)) {
+        showCompareError('The comparison with run ' + a + ' could not be loaded' +
+          (serverReason(j) ? ': ' + serverReason(j) : ' (HTTP ' + r.status + ')') + '.');
+        return;
+      }
+      applyCompare(a, j, whatIf.prevParams, runRecord && runRecord.params);
+    }, function () {
+      showCompareError('The comparison with run ' + a + ' could not be loaded: the server could not be reached.');
+    });
+  }
+
+  function showCompareError(text) {
+    $('compare').hidden = false;
+    $('compare-text').textContent = text;
+    clear($('compare-types'));
+    $('removed-details').hidden = true;
+  }
+
+  function applyCompare(prev, j, prevParams, newParams) {
+    var h = state.header, ai = h.indexOf('account_id'), pi = h.indexOf('product_id'),
+        ti = h.indexOf('detection_type'), di = h.indexOf('detected_timestamp');
+    var added = new Set();
+    j.added.forEach(function (x) {
+      added.add(alertKey(guardId(String(x.account_id)), guardId(String(x.product_id)), x.detection_type, x.detected_timestamp));
+    });
+    var nAdded = 0;
+    state.rows.forEach(function (r) {
+      r.change = added.has(alertKey(r.cells[ai], r.cells[pi], r.cells[ti], r.cells[di])) ? 'added' : null;
+      if (r.change) nAdded++;
+    });
+    state.compare = { prev: prev, added: j.added, removed: j.removed, unchanged: j.unchanged, rows: nAdded };
+    /* per type: before = after - added + removed */
+    var after = countByType(), before = {}, types = {};
+    Object.keys(after).forEach(function (t) { types[t] = 1; before[t] = after[t]; });
+    j.added.forEach(function (x) { types[x.detection_type] = 1; before[x.detection_type] = (before[x.detection_type] || 0) - 1; });
+    j.removed.forEach(function (x) { types[x.detection_type] = 1; before[x.detection_type] = (before[x.detection_type] || 0) + 1; });
+    var ul = $('compare-types');
+    clear(ul);
+    Object.keys(types).sort().forEach(function (t) {
+      var a = j.added.filter(function (x) { return x.detection_type === t; }).length;
+      var rm = j.removed.filter(function (x) { return x.detection_type === t; }).length;
+      var li = el('li', { 'data-type': t, 'data-before': String(before[t] || 0), 'data-after': String(after[t] || 0) },
+        (TYPE_NAMES[t] || t) + ': ' + (before[t] || 0) + ' → ' + (after[t] || 0) +
+        ' (' + a + ' added, ' + rm + ' removed)');
+      ul.appendChild(li);
+    });
+    var changes = [];
+    if (prevParams && newParams) {
+      Object.keys(newParams).forEach(function (n) {
+        if (Number(prevParams[n]) !== Number(newParams[n])) changes.push(n + ' ' + prevParams[n] + ' → ' + newParams[n]);
+      });
+    }
+    $('compare-text').textContent = 'Against run ' + prev + ': ' + plural(j.added.length, 'alert', 'alerts') + ' added (marked "Added" in the table), ' +
+      j.removed.length + ' removed (listed below), ' + (typeof j.unchanged === 'number' ? j.unchanged : '?') + ' unchanged.' +
+      (changes.length ? ' Thresholds changed: ' + changes.join(', ') + '.' : prevParams ? ' No threshold changed.' : '');
+    var rb = $('removed-body');
+    clear(rb);
+    j.removed.forEach(function (x) {
+      var tr = el('tr', { 'class': 'removed', 'data-change': 'removed' });
+      [x.account_id, x.product_id, TYPE_NAMES[x.detection_type] || x.detection_type, x.detected_timestamp].forEach(function (v) {
+        tr.appendChild(el('td', null, String(v)));
+      });
+      rb.appendChild(tr);
+    });
+    $('removed-summary').textContent = 'Removed alerts (' + j.removed.length + ')';
+    $('removed-details').hidden = false;
+    $('removed-details').open = j.removed.length > 0;
+    $('compare').hidden = false;
+    $('only-changes-field').hidden = false;
+    renderRows();
+    say('Compared with the previous run: ' + j.added.length + ' added, ' + j.removed.length + ' removed.');
+  }
+
+  function clearCompare() {
+    state.compare = null;
+    $('compare').hidden = true;
+    $('only-changes-field').hidden = true;
+    $('only-changes').checked = false;
+  }
+
+  /* ------------------------------------------------------------------ */
   /* Alerts table                                                        */
 
   function loadReports(susText, detText) {
@@ -1255,6 +1576,8 @@
     state.selected = -1;
     state.page = 0;
     state.groupCache = null;
+    state.expanded = new Set();
+    clearCompare();
     buildHead();
     buildTypeFilter();
     $('text-filter').value = '';
@@ -1275,7 +1598,7 @@
       th.appendChild(b);
       tr.appendChild(th);
     });
-    tr.appendChild(el('th', { scope: 'col' }, 'Timeline'));
+    tr.appendChild(el('th', { scope: 'col' }, 'Details'));
   }
 
   function buildTypeFilter() {
@@ -1334,8 +1657,10 @@
     var type = $('type-filter').value;
     var text = $('text-filter').value.trim().toLowerCase();
     var ti = state.header.indexOf('detection_type');
-    if (!type && !text) return state.rows;
+    var changes = !!state.compare && $('only-changes').checked;
+    if (!type && !text && !changes) return state.rows;
     return state.rows.filter(function (r) {
+      if (changes && !r.change) return false;
       if (type && r.cells[ti] !== type) return false;
       return !text || searchText(r).indexOf(text) >= 0;
     });
@@ -1377,6 +1702,7 @@
     shown.forEach(function (r) {
       var tr = el('tr', { 'data-index': String(r.index) });
       if (r.index === state.selected) tr.className = 'selected';
+      if (r.change) { tr.classList.add(r.change); tr.setAttribute('data-change', r.change); }
       r.cells.forEach(function (v, i) {
         var td = el('td', { 'data-col': state.header[i] || '' });
         var cut = state.header[i] === 'detected_timestamp' ? v.indexOf('T') + 1 : 0;
@@ -1390,7 +1716,13 @@
         if (NUMERIC[state.header[i]]) td.className = 'num';
         tr.appendChild(td);
       });
-      var td = el('td');
+      var td = el('td', { 'class': 'details' });
+      var what = (r.cells[ai] || '') + ' / ' + (r.cells[pi] || '') + ' at ' + (r.cells[di] || '');
+      if (r.change === 'added') td.appendChild(el('span', { 'class': 'change-tag' }, 'Added'));
+      var open = state.expanded.has(r.index);
+      var eb = td.appendChild(el('button', { type: 'button', 'class': 'show-evidence', 'data-index': String(r.index),
+        'aria-expanded': open ? 'true' : 'false', 'aria-label': 'Evidence of ' + what }, 'Evidence'));
+      if (open) eb.setAttribute('aria-controls', 'evidence-' + r.index);   /* only while the panel exists */
       var b = el('button', {
         type: 'button', 'class': 'show-timeline', 'data-index': String(r.index),
         'aria-pressed': r.index === state.selected ? 'true' : 'false',
@@ -1400,11 +1732,13 @@
       td.appendChild(b);
       tr.appendChild(td);
       frag.appendChild(tr);
+      if (open) frag.appendChild(evidenceRow(r));
     });
     clear(body);
     body.appendChild(frag);
     var total = state.rows.length;
     $('alert-count').textContent = rows.length + ' of ' + total + ' alerts' +
+      (state.compare && $('only-changes').checked ? ' (only changes)' : '') +
       (pages > 1 ? ', rows ' + (from + 1) + '–' + (from + shown.length) + ' shown' : '');
     $('alerts-empty').hidden = rows.length > 0 || total === 0;
     $('pager').hidden = pages <= 1;
@@ -1417,6 +1751,242 @@
     state.page += d;
     renderRows();
     say($('page-info').textContent + ': ' + $('alert-count').textContent + '.');
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Evidence (GET /api/runs/<id>/alerts.json, one object per report row) */
+
+  /* alerts.json of the run shown, fetched once; resolves the list or
+   * null (error in state.alerts.error). */
+  function getAlerts() {
+    var id = state.run && state.run.request_id;
+    if (!id) return Promise.resolve(null);
+    if (state.alerts && state.alerts.id === id) return state.alerts.promise;
+    var a = state.alerts = { id: id, list: null, done: false, error: null, promise: null };
+    var t0 = performance.now();
+    a.promise = apiGet(runUrl('alerts.json')).then(function (r) {
+      var t1 = performance.now();
+      var j = null;
+      if (r.status === 200) { try { j = JSON.parse(r.body); } catch (e) { j = null; } }
+      if (!Array.isArray(j)) {
+        a.error = r.status === 200 ? 'the server\'s alerts.json is not a list' :
+          r.status === 404 ? 'this run has no alerts.json (it may come from an older server)' :
+          (serverReason(parseJson(r.body)) || 'HTTP ' + r.status);
+        j = null;
+      }
+      a.list = j;
+      a.done = true;
+      a.ms = { fetch: Math.round(t1 - t0), parse: Math.round(performance.now() - t1) };   /* read by the browser test */
+      return j;
+    }, function () {
+      a.error = 'the server could not be reached';
+      a.done = true;
+      return null;
+    });
+    return a.promise;
+  }
+
+  /* The alerts.json object of report row `index`, when it is the same
+   * alert (identity checked against the row's cells); else null. */
+  function alertOf(index) {
+    var list = state.alerts && state.alerts.id === (state.run && state.run.request_id) ? state.alerts.list : null;
+    var x = list && list[index];
+    var row = rowByIndex(index);
+    if (!x || !row) return null;
+    var h = state.header;
+    if (guardId(String(x.account_id)) !== row.cells[h.indexOf('account_id')] ||
+        guardId(String(x.product_id)) !== row.cells[h.indexOf('product_id')] ||
+        x.detection_type !== row.cells[h.indexOf('detection_type')] ||
+        x.detected_timestamp !== row.cells[h.indexOf('detected_timestamp')]) return null;
+    return x;
+  }
+
+  function rowByIndex(index) {
+    var r = state.rows[index];          /* rows keep their objects; find by index */
+    if (r && r.index === index) return r;
+    for (var i = 0; i < state.rows.length; i++) if (state.rows[i].index === index) return state.rows[i];
+    return null;
+  }
+
+  /* The scan of the run's file (every alert group's events around its
+   * alerts) and alerts.json; started once per file and run. */
+  function groupScan(file) {
+    var id = state.run && state.run.request_id;
+    var cache = state.groupCache;
+    if (cache && cache.file === file && cache.id === id) return cache;
+    cache = state.groupCache = { file: file, id: id, map: null, scan: null, promise: null };
+    /* alerts.json is asked for once the file is read: side by side the
+     * two slow each other down, and the timeline needs only the file to
+     * be drawn (its records are ringed when alerts.json is there) */
+    cache.scan = scanGroups(file, alertGroups()).then(function (map) { cache.map = map; return map; });
+    cache.promise = cache.scan.then(function (map) { return getAlerts().then(function () { return map; }); });
+    cache.scan.catch(function () { /* shown by the caller */ });
+    cache.promise.catch(function () { /* shown by the caller */ });
+    return cache;
+  }
+
+  function evidenceRow(r) {
+    var tr = el('tr', { 'class': 'evidence-row', 'data-evidence-for': String(r.index) });
+    var td = el('td', { colspan: String(state.header.length + 1) });
+    var h = state.header;
+    var box = el('div', { 'class': 'evidence', id: 'evidence-' + r.index, role: 'group',
+      'aria-label': 'Evidence of ' + r.cells[h.indexOf('account_id')] + ' / ' + r.cells[h.indexOf('product_id')] +
+        ' at ' + r.cells[h.indexOf('detected_timestamp')] });
+    td.appendChild(box);
+    tr.appendChild(td);
+    fillEvidence(box, r.index);
+    return tr;
+  }
+
+  /* An evidence figure: at most 4 decimals shown (the exact value is in
+   * data-value and alerts.json). */
+  function evNum(v) {
+    return typeof v === 'number' && isFinite(v) && !Number.isInteger(v) ? String(+v.toFixed(4)) : String(v);
+  }
+
+  function fillEvidence(box, index) {
+    clear(box);
+    var runId = state.run && state.run.request_id;
+    if (!state.alerts || state.alerts.id !== runId || !state.alerts.done) {
+      box.setAttribute('aria-busy', 'true');
+      box.appendChild(el('p', { 'class': 'help' }, 'Loading the evidence (alerts.json)…'));
+      getAlerts().then(function () {
+        if (box.isConnected && state.run && state.run.request_id === runId) fillEvidence(box, index);
+      });
+      return;
+    }
+    box.setAttribute('aria-busy', 'false');
+    var x = alertOf(index);
+    if (!x) {
+      box.appendChild(el('p', { 'class': 'help evidence-missing' }, state.alerts.error ?
+        'The evidence cannot be shown: ' + state.alerts.error + '.' :
+        'The evidence cannot be shown: alerts.json has no matching entry for this row.'));
+      return;
+    }
+    var ev = Array.isArray(x.evidence) ? x.evidence : [];
+    var recs = Array.isArray(x.records) ? x.records : [];
+    var t = el('table', { 'class': 'clauses' });
+    t.appendChild(el('caption', null, 'Rules met (' + ev.length + ')'));
+    var head = el('tr');
+    ['Clause', 'Observed', 'Threshold'].forEach(function (w) { head.appendChild(el('th', { scope: 'col' }, w)); });
+    t.appendChild(el('thead')).appendChild(head);
+    var tb = t.appendChild(el('tbody'));
+    ev.forEach(function (c) {
+      var tr = el('tr', { 'data-clause': String(c.clause) });
+      tr.appendChild(el('th', { scope: 'row' }, String(c.clause)));
+      tr.appendChild(el('td', { 'class': 'num', 'data-value': String(c.observed) }, evNum(c.observed)));
+      tr.appendChild(el('td', { 'class': 'num', 'data-value': String(c.threshold) }, evNum(c.threshold)));
+      tb.appendChild(tr);
+    });
+    box.appendChild(t);
+
+    var p = el('p', { 'class': 'record-list', 'data-records': recs.join(' ') });
+    p.appendChild(el('strong', null, 'Input records (' + recs.length + '): '));
+    p.appendChild(document.createTextNode(recs.join(', ')));
+    p.appendChild(el('span', { 'class': 'help' }, ' (record numbers of the uploaded file; the header is record 1)'));
+    box.appendChild(p);
+
+    var evHost = el('div', { 'class': 'record-events-host' });
+    box.appendChild(evHost);
+    fillRecordEvents(evHost, index, recs);
+
+    var actions = el('div', { 'class': 'actions' });
+    actions.appendChild(el('button', { type: 'button', 'class': 'evidence-timeline', 'data-index': String(index) },
+      'Show these records on the timeline'));
+    box.appendChild(actions);
+  }
+
+  function fillRecordEvents(host, index, recs) {
+    clear(host);
+    var file = state.runFile;
+    if (!file) {
+      var p = el('p', { 'class': 'need-file' }, 'The input file is needed for the events of these records: ' +
+        'this run was opened from the history, and the page only reads a file chosen here. ');
+      var id = 'attach-' + index;
+      var lab = el('label', { 'for': id }, 'Input file of this run');
+      var input = el('input', { type: 'file', id: id, 'class': 'attach-file', accept: '.csv,.gz,.csv.gz,text/csv,application/gzip' });
+      host.appendChild(p);
+      host.appendChild(lab);
+      host.appendChild(input);
+      return;
+    }
+    var cache = groupScan(file);
+    if (!cache.map) {
+      host.appendChild(el('p', { 'class': 'help' }, 'Reading ' + file.name + '…'));
+      cache.scan.then(function () {
+        if (host.isConnected && state.groupCache === cache) fillRecordEvents(host, index, recs);
+      }, function (err) {
+        if (!host.isConnected) return;
+        clear(host);
+        host.appendChild(el('p', { 'class': 'help' }, 'The events cannot be read from ' + file.name + ': ' + err.message + '.'));
+      });
+      return;
+    }
+    var t = el('table', { 'class': 'record-events' });
+    t.appendChild(el('caption', null, 'The events of these records, as written in ' + file.name));
+    var head = el('tr');
+    ['Record', 'Timestamp', 'Side', 'Type', 'Price', 'Quantity'].forEach(function (w) { head.appendChild(el('th', { scope: 'col' }, w)); });
+    t.appendChild(el('thead')).appendChild(head);
+    var tb = t.appendChild(el('tbody'));
+    var missing = 0;
+    var row = rowByIndex(index), h = state.header, byRec = new Map();
+    (cache.map.get(groupKey(row.cells[h.indexOf('account_id')], row.cells[h.indexOf('product_id')])) || [])
+      .forEach(function (e) { byRec.set(e.recno, e.raw); });
+    recs.forEach(function (n) {
+      var e = byRec.get(n);
+      var tr = el('tr', { 'data-record': String(n) });
+      tr.appendChild(el('th', { scope: 'row' }, String(n)));
+      if (!e) {
+        missing++;
+        tr.appendChild(el('td', { colspan: '5', 'class': 'help' }, 'not found among this account and product\'s valid events near the alert'));
+      } else {
+        e.forEach(function (v, i) {
+          tr.appendChild(el('td', i >= 3 ? { 'class': 'num' } : null, v));
+        });
+      }
+      tb.appendChild(tr);
+    });
+    var wrap = el('div', { 'class': 'table-wrap' });
+    wrap.appendChild(t);
+    host.appendChild(wrap);
+    if (missing) host.appendChild(el('p', { 'class': 'help' }, plural(missing, 'record was', 'records were') +
+      ' not found in ' + file.name + ': is it the input of this run?'));
+  }
+
+  function toggleEvidence(btn) {
+    var index = +btn.getAttribute('data-index');
+    var row = rowByIndex(index);
+    if (!row) return;
+    var tr = btn.closest('tr');
+    var next = tr.nextElementSibling;
+    if (next && next.classList.contains('evidence-row')) next.parentNode.removeChild(next);
+    var open = !state.expanded.has(index);
+    if (open) state.expanded.add(index); else state.expanded.delete(index);
+    btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (!open) { btn.removeAttribute('aria-controls'); say('Evidence closed.'); return; }
+    btn.setAttribute('aria-controls', 'evidence-' + index);
+    tr.parentNode.insertBefore(evidenceRow(row), tr.nextSibling);
+    getAlerts().then(function () {
+      var x = alertOf(index);
+      say(x ? 'Evidence of ' + btn.getAttribute('aria-label').replace(/^Evidence of /, '') + ': ' +
+              plural((x.evidence || []).length, 'rule', 'rules') + ', ' + plural((x.records || []).length, 'record', 'records') + '.' :
+              'The evidence of this alert cannot be shown.');
+    });
+  }
+
+  /* A reopened run's input chosen inside an evidence panel. */
+  function attachFile(input) {
+    var f = input.files && input.files[0];
+    if (!f) return;
+    state.runFile = f;
+    state.groupCache = null;
+    updateRerun();
+    say('Reading ' + f.name + ' for the events of this run…');
+    var ev = input.closest('.evidence');
+    var index = ev ? +ev.id.replace('evidence-', '') : -1;
+    renderRows();
+    var b = document.querySelector('#alerts-body button.show-evidence[data-index="' + index + '"]');
+    if (b) b.focus();
   }
 
   /* ------------------------------------------------------------------ */
@@ -1441,6 +2011,8 @@
   /* Read the uploaded file once and keep the valid events of every alert's
    * account/product that fall inside one of its (padded) windows. Report
    * ids carry the formula guard, so input ids are guarded before matching.
+   * Each event keeps its record number and its fields as written (for the
+   * evidence: alerts.json records lie inside their alert's window).
    * Resolves to a Map key -> events in group order. */
   function scanGroups(file, groups) {
     return new Promise(function (resolve, reject) {
@@ -1471,17 +2043,18 @@
         var ts = parseTimestamp(trimBlanks(f[col.timestamp]));
         if (ts === null) return;
         if (!wins.some(function (w) { return ts >= w.from && ts <= w.to; })) return;
-        var side = trimBlanks(f[col.side]).toUpperCase();
+        var rawSide = trimBlanks(f[col.side]), side = rawSide.toUpperCase();
         if (side !== 'BUY' && side !== 'SELL') return;
         var price = trimBlanks(f[col.price]);
         if (!validPrice(price)) return;
         var qty = trimBlanks(f[col.quantity]);
         if (!validQty(qty)) return;
-        var type = trimBlanks(f[col.event_type]).toUpperCase();
+        var rawType = trimBlanks(f[col.event_type]), type = rawType.toUpperCase();
         if (!EVENT_CLASS[type]) return;
         if (!found.has(key)) found.set(key, []);
         found.get(key).push({ ts: ts, side: side, price: price, qty: qty.replace(/^\+/, ''),
-                              type: type, recno: recno, order: order++ });
+                              type: type, recno: recno, order: order++,
+                              raw: [trimBlanks(f[col.timestamp]), rawSide, rawType, price, qty] });
       });
       var head = null;   /* first bytes of the (inflated) input, for describeLook */
       var rd = null;
@@ -1561,8 +2134,7 @@
   }
 
   function selectAlert(index) {
-    var row = null;
-    state.rows.forEach(function (r) { if (r.index === index) row = r; });
+    var row = rowByIndex(index);
     if (!row) return;
     state.selected = index;
     renderRows();
@@ -1577,6 +2149,7 @@
       ' (' + (TYPE_NAMES[type] || type) + ')';
     var chart = $('timeline-chart');
     clear(chart);
+    chart.removeAttribute('data-evidence');
     clear($('events-body'));
     if (!win) {
       $('timeline-caption').textContent = 'This alert has no readable time.';
@@ -1584,28 +2157,63 @@
     }
     var file = state.runFile;
     if (!file) {
-      $('timeline-caption').textContent = 'The uploaded file is no longer available in this page; upload it again to see the timeline.';
+      $('timeline-caption').textContent = 'The uploaded file is no longer available in this page; upload it again (or choose it in the alert\'s Evidence) to see the timeline.';
       return;
     }
     $('timeline-caption').textContent = 'Reading ' + file.name + '…';
     sec.setAttribute('aria-busy', 'true');
-    var cache = state.groupCache;
-    if (!cache || cache.file !== file) {
-      cache = state.groupCache = { file: file, map: null, promise: scanGroups(file, alertGroups()) };
-      cache.promise.then(function (map) { cache.map = map; }, function () { /* shown below */ });
-    }
-    cache.promise.then(function (map) {
+    var cache = groupScan(file);
+    /* drawn once the file is read; the alert's records are ringed as soon
+     * as alerts.json is there too (drawn again, focus left alone) */
+    cache.scan.then(function () {
       if (state.selected !== index || state.groupCache !== cache) return;
-      var events = map.get(groupKey(account, product)) || [];
-      var shown = events.filter(function (e) { return e.ts >= win.from && e.ts <= win.to; });
-      drawTimeline(chart, shown, win, account, product);
+      var n = drawSelected(row);
+      var ringing = !(state.alerts && state.alerts.done);
+      if (ringing) {
+        chart.setAttribute('data-evidence', 'pending');
+        cache.promise.then(function () {
+          if (state.selected !== index || state.groupCache !== cache) return;
+          drawSelected(row);
+          chart.setAttribute('data-evidence', 'done');
+        }, function () { chart.setAttribute('data-evidence', 'done'); });
+      } else {
+        chart.setAttribute('data-evidence', 'done');
+      }
       sec.setAttribute('aria-busy', 'false');
-      say('Timeline of ' + account + ' / ' + product + ': ' + plural(shown.length, 'event', 'events') + ' shown.');
+      say('Timeline of ' + account + ' / ' + product + ': ' + plural(n.shown, 'event', 'events') + ' shown' +
+          (n.evidence >= 0 ? ', ' + plural(n.evidence, 'record', 'records') + ' of the alert ringed.' :
+           ringing ? '; its records are ringed once alerts.json is read.' : '.'));
       $('timeline-title').focus();
     }, function (err) {
       sec.setAttribute('aria-busy', 'false');
       $('timeline-caption').textContent = 'The timeline cannot be drawn: ' + err.message + '.';
     });
+  }
+
+  /* Draw the timeline of `row` from the finished scan: the events of its
+   * account/product in its padded window (widened to hold every record of
+   * the alert), the alert's records ringed. */
+  function drawSelected(row) {
+    var cache = state.groupCache, h = state.header;
+    var account = row.cells[h.indexOf('account_id')], product = row.cells[h.indexOf('product_id')];
+    var win = alertWindow(row);
+    var events = cache.map.get(groupKey(account, product)) || [];
+    var x = alertOf(row.index);
+    var recs = x && Array.isArray(x.records) ? new Set(x.records) : null;
+    if (recs) {
+      events.forEach(function (e) {
+        if (!recs.has(e.recno)) return;
+        if (e.ts < win.from) win.from = e.ts - US_PER_S_BIG;
+        if (e.ts > win.to) win.to = e.ts + US_PER_S_BIG;
+      });
+    }
+    var shown = events.filter(function (e) { return e.ts >= win.from && e.ts <= win.to; });
+    var chart = $('timeline-chart');
+    clear(chart);
+    clear($('events-body'));
+    drawTimeline(chart, shown, win, account, product, recs);
+    var ringed = recs ? shown.filter(function (e) { return recs.has(e.recno); }).length : -1;
+    return { shown: shown.length, evidence: ringed };
   }
 
   function pad2(n) { return (n < 10 ? '0' : '') + n; }
@@ -1651,7 +2259,7 @@
   /* Time runs left to right; each event sits at its price (axis on the
    * left) with a size growing with its quantity (area ~ quantity); colour
    * is the side, shape the event type, as the legend shows. */
-  function drawTimeline(host, events, win, account, product) {
+  function drawTimeline(host, events, win, account, product, recs) {
     var width = Math.max(300, Math.min(1100, host.clientWidth || 600));
     var narrow = width < 480;
     var prices = events.map(function (e) { return parseFloat(e.price); });
@@ -1736,7 +2344,11 @@
     var marks = root.appendChild(svg('g', { 'class': 'markers' }));
     var tbody = $('events-body');
     var order = events.map(function (e, i) { return i; });
-    order.sort(function (i, j) { return Number(events[j].qty) - Number(events[i].qty) || i - j; });
+    var inAlert = function (e) { return recs ? (recs.has(e.recno) ? 1 : 0) : 0; };
+    /* the alert's records above the others, then larger quantities first */
+    order.sort(function (i, j) {
+      return inAlert(events[i]) - inAlert(events[j]) || Number(events[j].qty) - Number(events[i].qty) || i - j;
+    });
     var groups = [];
     events.forEach(function (e, i) {
       var mx = x(e.ts), my = y(parseFloat(e.price));
@@ -1744,16 +2356,21 @@
       var ft = fmtTime(e.ts, 6);
       var words = ft.date + ' ' + ft.time + ' UTC, ' + e.side + ' ' + EVENT_WORDS[e.type] +
         ', ' + e.qty + ' @ ' + e.price + ' (record ' + e.recno + ')';
-      var g = svg('g', { 'class': 'marker ' + cls + ' ' + e.side.toLowerCase(),
+      var mine = recs ? recs.has(e.recno) : null;
+      var g = svg('g', { 'class': 'marker ' + cls + ' ' + e.side.toLowerCase() +
+                           (mine === null ? '' : mine ? ' evidence' : ' context'),
         'data-type': e.type, 'data-side': e.side, 'data-record': String(e.recno),
         'data-price': e.price, 'data-qty': e.qty,
         transform: 'translate(' + mx.toFixed(1) + ',' + my.toFixed(1) + ')' });
-      g.appendChild(svg('title', null, words));
+      if (mine !== null) g.setAttribute('data-evidence', mine ? 'true' : 'false');
+      g.appendChild(svg('title', null, words + (mine ? ', a record of the alert' : '')));
+      if (mine) g.appendChild(svg('circle', { 'class': 'evidence-ring', r: (size(e.qty) + 4).toFixed(1) }));
       g.appendChild(shapeFor(cls, size(e.qty)));
       groups[i] = g;
 
-      var tr = el('tr');
-      [ft.date + ' ' + ft.time, EVENT_WORDS[e.type], e.side, e.price, e.qty, String(e.recno)]
+      var tr = el('tr', mine ? { 'class': 'evidence', 'data-record': String(e.recno) } : { 'data-record': String(e.recno) });
+      [ft.date + ' ' + ft.time, EVENT_WORDS[e.type], e.side, e.price, e.qty, String(e.recno),
+       mine === null ? '?' : mine ? 'yes' : 'no']
         .forEach(function (v) { tr.appendChild(el('td', null, v)); });
       tbody.appendChild(tr);
     });
@@ -1769,7 +2386,9 @@
       ' UTC, each at its price (' + lo.toFixed(pdigits) + ' to ' + hi.toFixed(pdigits) +
       ') and sized by its quantity (largest ' + qmax + '). The shaded detection window runs ' + ws.time + '–' + we.time + ' (' +
       (Number(win.end - win.start) / US_PER_S).toFixed(3) + ' s), padded by ' +
-      (Number(win.pad) / US_PER_S).toFixed(0) + ' s on each side.';
+      (Number(win.pad) / US_PER_S).toFixed(0) + ' s on each side.' + (recs ? ' Ringed: ' +
+      plural(events.filter(function (e) { return recs.has(e.recno); }).length, 'record', 'records') + ' of the alert (of ' +
+      recs.size + ' in alerts.json); the other events of ' + account + ' / ' + product + ' are faded.' : '');
   }
 
   /* ------------------------------------------------------------------ */
@@ -1792,6 +2411,7 @@
       setKey(v);
       $('api-key').value = '';
       refreshRuns(false);
+      if (!params.list) loadParams();
       $('key-form').hidden = true;
       var retry = state.pending;
       state.pending = null;
@@ -1818,9 +2438,31 @@
     $('page-next').addEventListener('click', function () { turnPage(1); });
     /* one listener for every row's Timeline button */
     $('alerts-body').addEventListener('click', function (e) {
-      var b = e.target.closest && e.target.closest('button.show-timeline');
-      if (b) selectAlert(+b.getAttribute('data-index'));
+      var b = e.target.closest && e.target.closest('button.show-timeline, button.evidence-timeline');
+      if (b) { selectAlert(+b.getAttribute('data-index')); return; }
+      b = e.target.closest && e.target.closest('button.show-evidence');
+      if (b) toggleEvidence(b);
     });
+    $('alerts-body').addEventListener('change', function (e) {
+      if (e.target.classList && e.target.classList.contains('attach-file')) attachFile(e.target);
+    });
+    $('only-changes').addEventListener('change', function () {
+      filtersChanged();
+      say($('alert-count').textContent + '.');
+    });
+    $('params-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      upload(true);
+    });
+    $('params-form').addEventListener('input', function (e) {
+      var t = e.target;
+      if (!t.name || !params.byName[t.name]) return;
+      markChanged(t);
+      if (t.getAttribute('aria-invalid') === 'true' && !paramProblem(t.getAttribute('data-type'), t.value.trim()))
+        setFieldError(t.name, '');
+    });
+    $('params-reset').addEventListener('click', resetParams);
+    loadParams();
     $('compress').addEventListener('change', function () { if (state.file) chooseFile(state.file); });
     $('runs-list').addEventListener('click', function (e) {
       var b = e.target.closest && e.target.closest('button.open-run');
@@ -1868,23 +2510,14 @@
 
   /* Redraw the current timeline after a resize without moving focus. */
   function selectAlertQuiet() {
-    var idx = state.selected, row = null;
-    state.rows.forEach(function (r) { if (r.index === idx) row = r; });
-    if (!row || !state.groupCache || !state.groupCache.map) return;
-    var win = alertWindow(row);
-    if (!win) return;
-    var h = state.header;
-    var chart = $('timeline-chart');
-    clear(chart);
-    clear($('events-body'));
-    var h0 = state.header;
-    var events = state.groupCache.map.get(groupKey(row.cells[h0.indexOf('account_id')], row.cells[h0.indexOf('product_id')])) || [];
-    var shown = events.filter(function (e) { return e.ts >= win.from && e.ts <= win.to; });
-    drawTimeline(chart, shown, win, row.cells[h.indexOf('account_id')], row.cells[h.indexOf('product_id')]);
+    var row = rowByIndex(state.selected);
+    if (!row || !state.groupCache || !state.groupCache.map || !alertWindow(row)) return;
+    drawSelected(row);
   }
 
   /* Exposed for the browser test's parser checks; no effect on the page. */
-  window.ldaPage = { parseCsvText: parseCsvText, parseTimestamp: parseTimestamp, describeLook: describeLook };
+  window.ldaPage = { parseCsvText: parseCsvText, parseTimestamp: parseTimestamp, describeLook: describeLook,
+                     alertsTiming: function () { return state.alerts && state.alerts.ms || null; } };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();

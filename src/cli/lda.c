@@ -5,9 +5,11 @@
  * OUTDIR/detections.csv, OUTDIR/alerts.json and OUTDIR/run.json, each
  * atomically. It is the
  * reference the server's output is compared with, and the benchmark
- * baseline. A gzip input (by its magic bytes) is inflated first, at most
- * MAX_UPLOAD_BYTES of it (lda_gzip). Exit 0 on success, 1 with a one-line
- * reason when the input is unusable, 2 on usage, configuration or I/O errors. */
+ * baseline. `--param name=value` (repeatable) overrides one of the nine
+ * detection parameters for this run (lda_param). A gzip input (by its
+ * magic bytes) is inflated first, at most MAX_UPLOAD_BYTES of it
+ * (lda_gzip). Exit 0 on success, 1 with a one-line reason when the input is
+ * unusable, 2 on usage, configuration or I/O errors. */
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -26,6 +28,7 @@
 #include "lda_fingerprint.h"
 #include "lda_gzip.h"
 #include "lda_merge.h"
+#include "lda_param.h"
 #include "lda_pool.h"
 #include "lda_random.h"
 #include "lda_report.h"
@@ -169,18 +172,53 @@ static int write_reports(const run *r)
     return rc;
 }
 
-int main(int argc, char **argv)
+/* The --param name=value options (docs/api.md#per-run-thresholds) into
+ * cfg's params, and the two operands left into pos. 0, or 2 with the
+ * reason on standard error. */
+static int parse_args(int argc, char **argv, lda_config *cfg,
+                      const char *pos[2])
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: lda INPUT.csv|- OUTDIR\n");
+    int n = 0;
+    char err[256];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) {
+            const char *nv = argv[++i], *eq = strchr(nv, '=');
+            if (!eq) {
+                fprintf(stderr, "lda: --param takes name=value\n");
+                return 2;
+            }
+            if (!lda_param_set(&cfg->params, nv, (size_t)(eq - nv), eq + 1,
+                               err, sizeof err)) {
+                fprintf(stderr, "lda: %s\n", err);
+                return 2;
+            }
+        } else if (n < 2 && strcmp(argv[i], "--param") != 0) {
+            pos[n++] = argv[i];
+        } else {
+            n = 3;
+        }
+    }
+    if (n != 2) {
+        fprintf(stderr,
+                "usage: lda [--param name=value]... INPUT.csv|- OUTDIR\n");
         return 2;
     }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
     lda_config cfg;
     char err[256];
     if (lda_config_load(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "lda: %s\n", err);
         return 2;
     }
+    const char *pos[2];
+    if (parse_args(argc, argv, &cfg, pos) != 0)
+        return 2;
+    argv[1] = (char *)pos[0]; /* the operands, wherever they were */
+    argv[2] = (char *)pos[1];
     lda_random_seed_core();
     const char *slash = strrchr(argv[1], '/');
     run r = {.cfg = &cfg,

@@ -1,12 +1,12 @@
 /* lda_config: reads docs/configuration.md from the environment. Each variable
- * has one named parser (count, seconds, window, flag, text); the first invalid
+ * has one named parser (count, positive, flag, text; the nine detection
+ * variables walk lda_param's table with its validators); the first invalid
  * value stops the load with a message naming the variable. */
 #include "lda_config.h"
+#include "lda_param.h"
 #include "lda_pool.h"
 #include "lda_shard.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,43 +26,17 @@ static const char *env(const char *name)
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
+    return lda_param_whole(s, out);
 }
 
 static bool parse_double(const char *s, double *out)
 {
-    /* Plain decimal only: strtod would also take hex ("0x10"). */
-    if (!((*s >= '0' && *s <= '9') || *s == '.') ||
-        s[strspn(s, "0123456789.eE+-")] != '\0')
-        return false;
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v))
-        return false;
-    *out = v;
-    return true;
+    return lda_param_decimal(s, out);
 }
 
 bool lda_config_seconds(const char *s, int64_t *us)
 {
-    double v;
-    /* up to ~100 years, so microsecond arithmetic cannot overflow */
-    if (!s || !parse_double(s, &v) || !(v > 0) || v > 3.2e9)
-        return false;
-    int64_t r = llround(v * 1e6);
-    if (r < 1)
-        return false;
-    *us = r;
-    return true;
+    return lda_param_seconds(s, us);
 }
 
 typedef struct loader {
@@ -87,15 +61,6 @@ static void get_count(loader *l, const char *name, uint64_t def,
         fail(l, name,
              allow_zero ? "must be a whole number >= 0"
                         : "must be a whole number > 0");
-}
-
-static void get_window(loader *l, const char *name, int64_t def_us,
-                       int64_t *out)
-{
-    const char *v = env(name);
-    *out = def_us;
-    if (v && !lda_config_seconds(v, out))
-        fail(l, name, "must be a number of seconds > 0");
 }
 
 static void get_positive(loader *l, const char *name, double def, double *out)
@@ -126,26 +91,16 @@ static const char *get_text(const char *name, const char *def)
     return v ? v : def;
 }
 
+/* The nine detection variables: the table of lda_param, its validators. */
 static void load_params(loader *l, lda_params *p)
 {
-    lda_params d;
-    lda_params_default(&d);
-    get_window(l, "LAYERING_ORDERS_WINDOW_SECONDS", d.lay_orders_us,
-               &p->lay_orders_us);
-    get_window(l, "LAYERING_CANCEL_WINDOW_SECONDS", d.lay_cancel_us,
-               &p->lay_cancel_us);
-    get_window(l, "LAYERING_TRADE_WINDOW_SECONDS", d.lay_trade_us,
-               &p->lay_trade_us);
-    get_window(l, "WASH_WINDOW_SECONDS", d.wash_window_us, &p->wash_window_us);
-    get_count(l, "WASH_MIN_BUY_TRADES", d.wash_min_buys, false,
-              &p->wash_min_buys);
-    get_count(l, "WASH_MIN_SELL_TRADES", d.wash_min_sells, false,
-              &p->wash_min_sells);
-    get_positive(l, "WASH_MIN_ALTERNATION_PCT", d.wash_min_alt_pct,
-                 &p->wash_min_alt_pct);
-    get_positive(l, "WASH_MIN_VOLUME", d.wash_min_volume, &p->wash_min_volume);
-    get_positive(l, "WASH_PRICE_CHANGE_PCT", d.wash_min_pc_pct,
-                 &p->wash_min_pc_pct);
+    lda_params_default(p);
+    for (size_t i = 0; i < LDA_PARAM_COUNT; i++) {
+        const char *v = env(lda_param_defs[i].env);
+        const char *why = v ? lda_param_parse(&lda_param_defs[i], v, p) : NULL;
+        if (why)
+            fail(l, lda_param_defs[i].env, why);
+    }
 }
 
 /* The number of entries of a blank-separated list (LDA_DETECT_HOSTS). */

@@ -33,7 +33,16 @@
  * directory is claimed, the run's entry (lda_runrec_summary of its
  * run.json) once run.json is written, a removal when a failed write takes
  * the run back or retention removes it (then the index is compacted). A
- * page never looks at the run directories. Same key as the downloads. */
+ * page never looks at the run directories. Same key as the downloads.
+ *
+ * GET /api/runs/<a>/compare/<b> (docs/api.md#compare-two-runs): the two
+ * runs' alerts.json matched on (account_id, product_id, detection_type,
+ * detected_timestamp) by lda_compare: {"added": b's alerts not in a,
+ * "removed": a's not in b, "unchanged": N}; 404 when a run or its
+ * alerts.json is missing. Same key as the downloads.
+ *
+ * The run's detection parameters are the request's "params" (the
+ * orchestrator sends the run's effective values), else the server's. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +59,7 @@
 #include "lda_clock.h"
 #include "lda_alert.h"
 #include "lda_codec_agg.h"
+#include "lda_compare.h"
 #include "lda_failpoint.h"
 #include "lda_file.h"
 #include "lda_http.h"
@@ -263,7 +273,7 @@ static json_t *run_json(const agg *g, bool finished)
         .alerts = {{done, g->alerts[0]}, {done, g->alerts[1]}},
         .error = g->error,
         .input_name = a->input_name,
-        .params = &g->cfg->params,
+        .params = a->has_params ? &a->params : &g->cfg->params,
         .quality = a->has_quality ? &a->quality : NULL,
         .services = services_json(g),
         .failed_services = failed_services(g),
@@ -373,7 +383,9 @@ static int build_reports(agg *g, lda_buf rep[NREPORTS])
     if (lda_merge(lists, n, &refs, &nrefs) == 0 &&
         lda_report_suspicious(refs, nrefs, &rep[REP_SUS]) == 0 &&
         lda_report_detections(refs, nrefs, &o, &rep[REP_DET]) == 0 &&
-        lda_alert_text(refs, nrefs, &c->params, &rep[REP_ALERTS]) == 0)
+        lda_alert_text(refs, nrefs,
+                       g->a.has_params ? &g->a.params : &c->params,
+                       &rep[REP_ALERTS]) == 0)
         rc = 0;
     g->merged = nrefs;
     if (refs)
@@ -587,14 +599,146 @@ static bool aggregate(const lda_config *cfg, lda_req *r, lda_answer *out,
     return ok;
 }
 
+/* ---- compare -------------------------------------------------------- */
+
+static const char compare_seg[] = "/compare/";
+
+/* "/api/runs/<a>/compare/<b>": the two ids, lowercased. 0 when path is
+ * not of that shape (another runs path), 1 when it is, -1 (e 400) when it
+ * is but an id is not a request id. */
+static int compare_path(const char *path, char a[37], char b[37], lda_err *e)
+{
+    static const char prefix[] = "/api/runs/";
+    size_t pl = sizeof prefix - 1, cl = sizeof compare_seg - 1;
+    if (strncmp(path, prefix, pl) != 0)
+        return 0;
+    const char *p = path + pl, *slash = strchr(p, '/');
+    if (!slash || strncmp(slash, compare_seg, cl) != 0)
+        return 0;
+    const char *q = slash + cl;
+    if (lda_valid_request_id(p, (size_t)(slash - p)) ||
+        lda_valid_request_id(q, strlen(q))) {
+        lda_err_set(e, 400, "run id must be a UUID");
+        return -1;
+    }
+    lda_valid_uuid_lower(p, a);
+    lda_valid_uuid_lower(q, b);
+    return 1;
+}
+
+/* Run id's alerts.json, parsed, once its run.json exists; NULL with e
+ * (404 no run or no alerts.json, 500 unreadable or not an array of
+ * alerts). */
+static json_t *load_alerts(const lda_config *cfg, const char *id, lda_err *e)
+{
+    char dir[PATH_MAX], runjson[PATH_MAX], path[PATH_MAX];
+    struct stat st;
+    if (!run_dir(cfg, id, dir, sizeof dir) ||
+        !join(runjson, sizeof runjson, dir, f_run) ||
+        !join(path, sizeof path, dir, f_alerts) || stat(runjson, &st) < 0) {
+        lda_err_set(e, 404, "run not found: %s", id);
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if (lda_file_read(path, 0, &text, &len) < 0) {
+        if (errno == ENOENT)
+            lda_err_set(e, 404, "run %s has no alerts.json", id);
+        else {
+            lda_err_detail(e, "cannot read %s: %s", path, strerror(errno));
+            lda_err_set(e, 500, "could not read the file");
+        }
+        return NULL;
+    }
+    json_t *j = json_loadb(text, len, 0, NULL);
+    free(text);
+    if (!json_is_array(j)) {
+        json_decref(j);
+        lda_err_detail(e, "%s is not a JSON array", path);
+        lda_err_set(e, 500, "could not read the file");
+        return NULL;
+    }
+    return j;
+}
+
+/* The identities of the alerts of l into ids; false when one is not an
+ * object with the four texts. */
+static bool alert_ids(const json_t *l, lda_alert_id *ids)
+{
+    static const char *const keys[4] = {
+        "account_id", "product_id", "detection_type", "detected_timestamp"};
+    for (size_t i = 0; i < json_array_size(l); i++)
+        for (int k = 0; k < 4; k++) {
+            ids[i].part[k] = json_string_value(
+                json_object_get(json_array_get(l, i), keys[k]));
+            if (!ids[i].part[k])
+                return false;
+        }
+    return true;
+}
+
+/* The alerts of l not matched, in l's order. NULL on OOM. */
+static json_t *unmatched(const json_t *l, const bool *matched)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; out && i < json_array_size(l); i++)
+        if (!matched[i] && json_array_append(out, json_array_get(l, i)) < 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    return out;
+}
+
+/* {"added","removed","unchanged"} of alert lists la (run a), lb (run b);
+ * NULL with e on OOM or a malformed alert (500). */
+static json_t *compare_lists(const json_t *la, const json_t *lb, lda_err *e)
+{
+    size_t na = json_array_size(la), nb = json_array_size(lb), same = 0;
+    lda_alert_id *ids = malloc((na + nb + 1) * sizeof *ids);
+    bool *m = malloc(na + nb + 1);
+    json_t *res = NULL;
+    if (!ids || !m)
+        lda_err_msg(e, LDA_MSG_NOMEM);
+    else if (!alert_ids(la, ids) || !alert_ids(lb, ids + na)) {
+        lda_err_detail(e, "an alert without its identity");
+        lda_err_set(e, 500, "could not read the file");
+    } else if (lda_compare_alerts(ids, na, ids + na, nb, m, m + na, &same) < 0)
+        lda_err_msg(e, LDA_MSG_NOMEM);
+    else if (!(res = json_pack("{s:o,s:o,s:I}", "added", unmatched(lb, m + na),
+                               "removed", unmatched(la, m), "unchanged",
+                               (json_int_t)same)))
+        lda_err_msg(e, LDA_MSG_NOMEM);
+    free(ids);
+    free(m);
+    return res;
+}
+
+/* GET /api/runs/<a>/compare/<b> (docs/api.md#compare-two-runs): b's
+ * alerts not in a (added), a's not in b (removed), and how many are in
+ * both, matched on their identity (lda_compare). */
+static bool compare(const lda_config *cfg, const char *a, const char *b,
+                    lda_answer *out, lda_err *e)
+{
+    json_t *la = load_alerts(cfg, a, e);
+    json_t *lb = la ? load_alerts(cfg, b, e) : NULL;
+    if (lb)
+        out->json = compare_lists(la, lb, e);
+    json_decref(la);
+    json_decref(lb);
+    return out->json != NULL;
+}
+
 /* ---- downloads ------------------------------------------------------ */
 
 /* GET|HEAD /api/runs/<id>/<file>: the file whole, once run.json exists. */
 static bool runs(const lda_config *cfg, lda_req *r, lda_answer *out,
                  lda_err *e)
 {
-    char id[37];
+    char id[37], other[37];
     const char *file = NULL;
+    int cmp = compare_path(r->path, id, other, e);
+    if (cmp != 0)
+        return cmp > 0 && compare(cfg, id, other, out, e);
     if (!lda_valid_runs_path(r->path, id, &file, e))
         return false;
     char dir[PATH_MAX], runjson[PATH_MAX], path[PATH_MAX];
@@ -625,42 +769,17 @@ static bool runs(const lda_config *cfg, lda_req *r, lda_answer *out,
 #define HISTORY_DEFAULT 50
 #define HISTORY_MAX 1000
 
-/* The value of query parameter name in q (raw, not decoded) into out
- * (cap bytes): 0 absent, 1 found, -1 repeated or too long. */
-static int query_param(const char *q, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    int found = 0;
-    while (q && *q) {
-        size_t n = strcspn(q, "&");
-        if (n > nl && strncmp(q, name, nl) == 0 && q[nl] == '=') {
-            size_t vl = n - nl - 1;
-            if (found || vl >= cap)
-                return -1;
-            memcpy(out, q + nl + 1, vl);
-            out[vl] = '\0';
-            found = 1;
-        } else if (n == nl && strncmp(q, name, nl) == 0)
-            return -1; /* "limit" without a value */
-        q += n;
-        q += *q == '&';
-    }
-    return found;
-}
-
 /* Every parameter of q is limit or before; false (400) otherwise. */
 static bool known_params(const char *q, lda_err *e)
 {
-    while (q && *q) {
-        size_t n = strcspn(q, "&");
-        if (n && !(n >= 6 && strncmp(q, "limit=", 6) == 0) &&
-            !(n >= 7 && strncmp(q, "before=", 7) == 0))
+    lda_query_pair p;
+    while (lda_http_query_next(&q, &p))
+        if (!p.value ||
+            !((p.name_len == 5 && memcmp(p.name, "limit", 5) == 0) ||
+              (p.name_len == 6 && memcmp(p.name, "before", 6) == 0)))
             return lda_err_set(e, 400,
                                "unknown query parameter (only limit and "
                                "before are taken)");
-        q += n;
-        q += *q == '&';
-    }
     return true;
 }
 
@@ -674,7 +793,7 @@ static bool history(const lda_config *cfg, lda_req *r, lda_answer *out,
     size_t limit = HISTORY_DEFAULT;
     if (!known_params(q, e))
         return false;
-    int hl = query_param(q, "limit", lim, sizeof lim);
+    int hl = lda_http_query_param(q, "limit", lim, sizeof lim);
     if (hl < 0)
         return lda_err_set(e, 400,
                            "limit must be a whole number from 1 to "
@@ -690,7 +809,7 @@ static bool history(const lda_config *cfg, lda_req *r, lda_answer *out,
                                "to 1000, given once");
         limit = (size_t)v;
     }
-    int hb = query_param(q, "before", bef, sizeof bef);
+    int hb = lda_http_query_param(q, "before", bef, sizeof bef);
     if (hb < 0 || (hb > 0 && lda_valid_request_id(bef, strlen(bef))))
         return lda_err_set(e, 400,
                            "before must be a run id (a version-4 "

@@ -9,8 +9,12 @@
  *   text/csv          the events as CSV, with the same two headers;
  *   application/json  {"request_id","event_fingerprint","events"}
  *                     (docs/api.md#detector-request).
- * Steps: parse the keys (headers, or the JSON body whole); look up the
- * cache by (request_id, fingerprint) and answer from it when present
+ * Any form may carry per-run detection parameters as the query string
+ * (docs/api.md#per-run-thresholds; the orchestrator sends all nine),
+ * validated by lda_reqparams; the others keep the server's values.
+ * Steps: parse the parameters and the keys (headers, or the JSON body
+ * whole); look up the cache by (request_id, fingerprint + parameters:
+ * lda_param_cache_key) and answer from it when present
  * ("cached": true, the detector does not run); otherwise decode every event
  * (any invalid one is a 400), run the detector while a second thread
  * fingerprints the decoded events (lda_fpjob; a mismatch is a 400 and the
@@ -36,7 +40,9 @@
 #include "lda_fingerprint.h"
 #include "lda_fpjob.h"
 #include "lda_log.h"
+#include "lda_param.h"
 #include "lda_pool.h"
+#include "lda_reqparams.h"
 #include "lda_service.h"
 #include "lda_svc.h"
 #include "lda_validate.h"
@@ -119,12 +125,12 @@ static bool answer_entry(const char *e, size_t len, bool cached, bool bin,
  * what reply_entry() turns into either answer form. NULL on OOM. The
  * request id is a validated UUID and the service name a constant, so both
  * are written as they are. */
-static char *detect(const lda_config *cfg, const lda_set *set,
+static char *detect(const lda_params *prm, const lda_set *set,
                     const lda_detect_req *k, size_t *nseq, size_t *len)
 {
     lda_seqlist out;
     lda_seqlist_init(&out);
-    int rc = me->detect(set, &cfg->params, &out);
+    int rc = me->detect(set, prm, &out);
     bool ok = rc == 0 && lda_seqlist_reportable(&out);
     *nseq = out.n;
     char env[256];
@@ -156,11 +162,14 @@ static char *detect(const lda_config *cfg, const lda_set *set,
 typedef struct det {
     enum { FORM_WIRE, FORM_CSV, FORM_JSON } form;
     lda_detect_req k;
+    lda_params params;  /* the server's, with the query string's over them */
+    char cache_key[65]; /* lda_param_cache_key(fingerprint, params) */
     lda_set set;
     bool bin;     /* answer in binary (Accept) */
     char *cached; /* the cache entry, when there is one */
     size_t cached_len;
     int read_ms;
+    lda_par par; /* LDA_THREADS */
 } det;
 
 /* Keys of the header-keyed forms (wire, CSV). */
@@ -217,6 +226,11 @@ static bool parse(const lda_config *cfg, lda_req *r, det *d, lda_err *e)
               : lda_http_ctype_is(r->content_type, "text/csv")   ? FORM_CSV
                                                                  : FORM_JSON;
     d->bin = lda_http_accepts(r, LDA_WIRE_RES_CTYPE);
+    lda_reqparams_seen seen = 0;
+    d->params = cfg->params;
+    if (!lda_reqparams_query(&d->params, &seen,
+                             lda_http_param(r, "QUERY_STRING"), e))
+        return false;
     bool ok = d->form == FORM_JSON
                   ? lda_codec_detect_req_from_json(r->body, r->body_len,
                                                    cfg->max_events, &d->k,
@@ -226,24 +240,25 @@ static bool parse(const lda_config *cfg, lda_req *r, det *d, lda_err *e)
         return false;
     /* The answer carries the request's id, whatever the header said. */
     memcpy(r->request_id, d->k.request_id, 37);
-    d->cached = lda_cache_get(d->k.request_id, d->k.fingerprint,
-                              cfg->cache_ttl, &d->cached_len);
+    if (!lda_param_cache_key(d->k.fingerprint, &d->params, d->cache_key))
+        return lda_err_msg(e, LDA_MSG_NOMEM);
+    d->cached = lda_cache_get(d->k.request_id, d->cache_key, cfg->cache_ttl,
+                              &d->cached_len);
     return true;
 }
 
 /* Run the detector over the decoded events and answer. */
-static bool run(const lda_config *cfg, det *d, lda_answer *out, lda_err *e)
+static bool run(det *d, lda_answer *out, lda_err *e)
 {
     int64_t t0 = lda_mono_us();
-    lda_par par = lda_pool_par(cfg->threads); /* LDA_THREADS */
-    if (!lda_set_finish_par(&d->set, &par))
+    if (!lda_set_finish_par(&d->set, &d->par))
         return lda_err_msg(e, LDA_MSG_NOMEM);
     /* The fingerprint check runs beside the detector; the answer waits
        for both, and a mismatch throws the detector's work away. */
     lda_fpjob fp;
     lda_fpjob_start(&fp, &d->set, LDA_FP_ALL);
     size_t nseq = 0, tlen = 0;
-    char *text = detect(cfg, &d->set, &d->k, &nseq, &tlen);
+    char *text = detect(&d->params, &d->set, &d->k, &nseq, &tlen);
     int fprc = lda_fpjob_finish(&fp);
     bool ok = text && fprc == 0;
     if (ok && strcmp(fp.hex, d->k.fingerprint) != 0) {
@@ -251,7 +266,7 @@ static bool run(const lda_config *cfg, det *d, lda_answer *out, lda_err *e)
         return lda_err_set(e, 400,
                            "event_fingerprint does not match the events");
     }
-    if (ok && lda_cache_put(d->k.request_id, d->k.fingerprint, text, tlen) < 0)
+    if (ok && lda_cache_put(d->k.request_id, d->cache_key, text, tlen) < 0)
         lda_log(LDA_WARN, d->k.request_id, "cache write failed", NULL);
     if (ok)
         lda_log(LDA_INFO, d->k.request_id, "detection run",
@@ -271,6 +286,7 @@ static bool handle(const lda_config *cfg, lda_req *r, lda_answer *out,
 {
     det d = {0};
     lda_set_init(&d.set);
+    d.par = lda_pool_par(cfg->threads);
     bool ok = parse(cfg, r, &d, e);
     d.read_ms = (int)((r->t_body - r->t_start) / 1000);
     if (ok && d.cached &&
@@ -284,7 +300,7 @@ static bool handle(const lda_config *cfg, lda_req *r, lda_answer *out,
         ok = (d.form == FORM_JSON ||
               (d.form == FORM_WIRE ? decode_wire(cfg, r, &d.set, e)
                                    : decode_csv(cfg, r, &d.set, e))) &&
-             run(cfg, &d, out, e);
+             run(&d, out, e);
     }
     free(d.cached);
     lda_set_free(&d.set);

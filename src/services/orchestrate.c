@@ -44,7 +44,14 @@
  * ends "circuit_open" at once; each called detector's outcome is reported
  * to its circuit. Every finished run is counted (lda_metrics_run).
  *
- * GET /api/health: lda_health, and the circuits. */
+ * Per-run detection parameters (docs/api.md#per-run-thresholds): lda_input
+ * reads them with the input; every detector call carries the run's nine
+ * values as its query string (every shard the same), and the aggregate
+ * request's head carries them as "params" (run.json). A replay needs the
+ * same parameters too.
+ *
+ * GET /api/health: lda_health, and the circuits. GET /api/params: the
+ * parameters and the server's values (lda_reqparams_list). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -75,8 +82,10 @@
 #include "lda_input.h"
 #include "lda_log.h"
 #include "lda_metrics.h"
+#include "lda_param.h"
 #include "lda_pool.h"
 #include "lda_ratelimit.h"
+#include "lda_reqparams.h"
 #include "lda_runrec.h"
 #include "lda_service.h"
 #include "lda_shard.h"
@@ -182,11 +191,13 @@ typedef struct run {
     uint64_t event_count;
     lda_quality quality;  /* data_quality, for the aggregate request */
     char input_name[256]; /* lda_input's name, "" when unknown */
+    lda_params params;    /* the run's detection parameters (lda_input) */
     char fp_all[65];      /* of every event: the run's */
     unsigned shards;      /* LDA_SHARDS */
     det_part part[LDA_SVC_COUNT][LDA_SHARDS_MAX]; /* [detector][shard] */
     lda_breaker_pass pass[LDA_SVC_COUNT];         /* the circuits' word */
     int64_t entered[LDA_SVC_COUNT];               /* when each was asked */
+    char det_path[LDA_SVC_COUNT][1024]; /* route?<the nine parameters> */
     det_outcome out[LDA_SVC_COUNT];
     lda_call agg;
     bool agg_ok;     /* aggregator answered "completed" */
@@ -244,7 +255,7 @@ static json_t *replay_json(const run *g, json_t *rec)
 }
 
 /* A run of this request id exists already (docs/api.md#immutable-runs): replay
- * it when it holds the same events, else 409. False when there is none (go
+ * it when it holds the same events and parameters, else 409. False when there is none (go
  * on); true = answered, in out or e. */
 static bool answered_by_existing_run(run *g, lda_answer *out, lda_err *e)
 {
@@ -263,12 +274,17 @@ static bool answered_by_existing_run(run *g, lda_answer *out, lda_err *e)
         rec = json_loadb(text, len, 0, NULL);
     free(text);
     const char *fp = json_string_value(json_object_get(rec, "fingerprint"));
-    if (!fp || strcmp(fp, g->fp_all) != 0) {
+    json_t *prm = lda_runrec_params(&g->params);
+    bool same = fp && strcmp(fp, g->fp_all) == 0 && prm &&
+                json_equal(prm, json_object_get(rec, "params"));
+    json_decref(prm);
+    if (!same) {
         lda_log(LDA_WARN, g->r->request_id, "run refused: the id exists",
                 json_pack("{s:b}", "recorded", rec != NULL));
         lda_err_set(e, 409, "%s",
                     rec ? "a run with this request id already exists "
-                          "with other events; send the input without "
+                          "with other events or parameters; send the "
+                          "input without "
                           "X-Request-ID (or with a new one)"
                         : "a run with this request id is in progress");
     } else {
@@ -333,6 +349,24 @@ static bool encode(run *g)
     return ok;
 }
 
+/* Each detector's URL path: its route and the run's nine parameters as
+ * the query string (docs/api.md#detector-parameters), the same for every
+ * shard. False on OOM. */
+static bool detector_paths(run *g)
+{
+    lda_buf q;
+    lda_buf_init(&q);
+    lda_param_query(&g->params, &q);
+    bool ok = !q.oom;
+    for (int i = 0; ok && i < LDA_SVC_COUNT; i++) {
+        int n = snprintf(g->det_path[i], sizeof g->det_path[i], "%s?%.*s",
+                         lda_svcs[i].route, (int)q.len, q.data);
+        ok = n > 0 && (size_t)n < sizeof g->det_path[i];
+    }
+    lda_buf_free(&q);
+    return ok;
+}
+
 /* Parse, group, fingerprint, encode the detector bodies; then the run must
  * be new. False when the run stops here: its answer is in out, or e. */
 static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
@@ -351,7 +385,8 @@ static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
     }
     g->event_count = g->set.n;
     snprintf(g->input_name, sizeof g->input_name, "%s", in->name);
-    if (!lda_set_finish_par(&g->set, &par) || !encode(g)) {
+    if (!lda_set_finish_par(&g->set, &par) || !encode(g) ||
+        !detector_paths(g)) {
         lda_err_detail(e, "out of memory while encoding");
         return lda_err_msg(e, LDA_MSG_NOMEM);
     }
@@ -630,14 +665,15 @@ static bool aggregate_body(run *g, lda_buf *out)
             break;
     json_t *head =
         results && expected
-            ? json_pack("{s:s,s:O,s:I,s:I,s:o,s:s,s:s,s:o,s:o,s:O}",
+            ? json_pack("{s:s,s:O,s:I,s:I,s:o,s:s,s:s,s:o,s:o,s:O,s:o}",
                         "request_id", g->r->request_id, "expected_services",
                         expected, "event_count", (json_int_t)g->event_count,
                         "rejected_count", (json_int_t)g->rej.count, "rejected",
                         lda_runrec_rejected(&g->rej), "event_fingerprint",
                         g->fp_all, "started", started, "data_quality",
                         lda_runrec_quality(&g->quality), "input_name",
-                        lda_runrec_str(g->input_name), "results", results)
+                        lda_runrec_str(g->input_name), "results", results,
+                        "params", lda_runrec_params(&g->params))
             : NULL;
     json_decref(expected);
     json_decref(results);
@@ -655,11 +691,13 @@ static bool aggregate_body(run *g, lda_buf *out)
  * shard called. */
 static void forget_cached(const run *g)
 {
+    char key[65];
     for (int i = 0; i < LDA_SVC_COUNT; i++)
         for (unsigned s = 0; s < g->shards; s++)
             if (g->part[i][s].called &&
-                lda_cache_forget(g->cfg->var_dir, lda_svcs[i].name,
-                                 g->r->request_id, g->part[i][s].fp) < 0)
+                (!lda_param_cache_key(g->part[i][s].fp, &g->params, key) ||
+                 lda_cache_forget(g->cfg->var_dir, lda_svcs[i].name,
+                                  g->r->request_id, key) < 0))
                 lda_log(LDA_WARN, g->r->request_id, "cache entry not removed",
                         json_pack("{s:s,s:s}", "service", lda_svcs[i].name,
                                   "detail", strerror(errno)));
@@ -877,7 +915,7 @@ static void call_detectors(run *g)
                 continue;
             lda_call *c = &p->call;
             c->service = lda_svcs[i].name;
-            c->path = lda_svcs[i].route;
+            c->path = g->det_path[i];
             c->content_type = LDA_WIRE_CTYPE;
             c->request_id = g->r->request_id;
             c->trace = &g->r->trace;
@@ -951,6 +989,7 @@ static bool orchestrate(const lda_config *cfg, lda_req *r, lda_answer *out,
     run_init(&g, cfg, r);
     lda_input in;
     bool ok = lda_input_read(cfg, r, &in, e);
+    g.params = in.params;
     g.t_read = lda_mono_us();
     if (ok && prepare(&g, &in, out, e)) {
         g.t_parsed = lda_mono_us();
@@ -1022,6 +1061,16 @@ static int start(const lda_config *cfg)
     return 0;
 }
 
+/* GET /api/params: the nine detection parameters and the server's
+ * values (docs/api.md#get-apiparams). */
+static bool params_list(const lda_config *cfg, lda_req *r, lda_answer *out,
+                        lda_err *e)
+{
+    (void)r;
+    out->json = lda_reqparams_list(&cfg->params);
+    return out->json || lda_err_msg(e, LDA_MSG_NOMEM);
+}
+
 static const lda_media input_media[] = {
     {"text/csv", LDA_LIMIT_UPLOAD},
     {"multipart/form-data", LDA_LIMIT_UPLOAD},
@@ -1031,6 +1080,7 @@ static const lda_media input_media[] = {
 
 static const lda_route routes[] = {
     {"GET", "/api/health", LDA_KEY_NONE, NULL, NULL, NULL, health},
+    {"GET", "/api/params", LDA_KEY_USER, NULL, NULL, NULL, params_list},
     {"POST", "/api/orchestrate", LDA_KEY_USER, input_media, admit, done,
      orchestrate},
     {NULL, NULL, 0, NULL, NULL, NULL, NULL},

@@ -7,6 +7,7 @@
  * the walk goes on, so that a later malformed member still refuses the
  * request. */
 #include "lda_codec_agg.h"
+#include "lda_reqparams.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -347,6 +348,22 @@ static bool agg_input_name(lda_agg_req *a, const json_t *v, lda_err *e)
     return true;
 }
 
+/* "params": the run's detection parameters, every one of the nine, each
+ * valid (lda_reqparams, as the orchestrator and detectors take them). */
+static bool agg_params(lda_agg_req *a, const json_t *v, lda_err *e)
+{
+    lda_reqparams_seen seen = 0;
+    lda_params_default(&a->params);
+    if (!lda_reqparams_json(&a->params, &seen, v, e)) {
+        lda_err_prefix(e, "params: ");
+        return false;
+    }
+    if (!lda_reqparams_all(seen))
+        return lda_err_set(e, 400, "params must hold all nine parameters");
+    a->has_params = true;
+    return true;
+}
+
 /* The optional run fields (docs/api.md#aggregate-request); false (400) when
  * one is of the wrong type. */
 static bool agg_run_fields(lda_agg_req *a, const json_t *root, lda_err *e)
@@ -383,6 +400,9 @@ static bool agg_run_fields(lda_agg_req *a, const json_t *root, lda_err *e)
     }
     v = json_object_get(root, "data_quality");
     if (v && !json_is_null(v) && !agg_quality(a, v, e))
+        return false;
+    v = json_object_get(root, "params");
+    if (v && !json_is_null(v) && !agg_params(a, v, e))
         return false;
     v = json_object_get(root, "input_name");
     return !v || json_is_null(v) || agg_input_name(a, v, e);

@@ -52,6 +52,8 @@ typedef struct lda_agg_req {
     bool has_quality;     /* "data_quality" present (not null) */
     lda_quality quality;  /* its figures (first/last_ts valid when n) */
     char input_name[256]; /* "" when absent or null */
+    bool has_params;      /* "params" present (all nine, valid) ... */
+    lda_params params;    /* ... the run's detection parameters */
     /* The first validation failure (see the top), "" when none. */
     char invalid[LDA_AGG_ERROR_MAX];
 } lda_agg_req;

@@ -314,3 +314,72 @@ void lda_http_send_error(lda_req *r, const lda_err *e)
               e->headers[0] ? e->headers : NULL, text, strlen(text));
     free(text);
 }
+
+bool lda_http_query_next(const char **q, lda_query_pair *p)
+{
+    while (*q && **q) {
+        const char *s = *q;
+        size_t n = strcspn(s, "&");
+        *q = s + n + (s[n] == '&');
+        if (n == 0)
+            continue; /* "a=1&&b=2" */
+        const char *eq = memchr(s, '=', n);
+        p->name = s;
+        p->name_len = eq ? (size_t)(eq - s) : n;
+        p->value = eq ? eq + 1 : NULL;
+        p->value_len = eq ? n - p->name_len - 1 : 0;
+        return true;
+    }
+    return false;
+}
+
+int lda_http_query_param(const char *q, const char *name, char *out,
+                         size_t cap)
+{
+    size_t nl = strlen(name);
+    int found = 0;
+    lda_query_pair p;
+    while (lda_http_query_next(&q, &p)) {
+        if (p.name_len != nl || memcmp(p.name, name, nl) != 0)
+            continue;
+        if (found || !p.value || p.value_len >= cap)
+            return -1;
+        memcpy(out, p.value, p.value_len);
+        out[p.value_len] = '\0';
+        found = 1;
+    }
+    return found;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+bool lda_http_query_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return false;
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (c == 0 || o + 1 >= cap)
+            return false;
+        out[o++] = (char)c;
+    }
+    if (cap == 0)
+        return false;
+    out[o] = '\0';
+    return true;
+}

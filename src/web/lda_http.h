@@ -59,6 +59,26 @@ bool lda_http_prepare(lda_req *r, lda_err *e);
  * NULL when absent. */
 const char *lda_http_param(const lda_req *r, const char *name);
 
+/* One pair of a query string (application/x-www-form-urlencoded), as
+ * slices of the string, not decoded. */
+typedef struct lda_query_pair {
+    const char *name, *value; /* value NULL: "name" without '=' */
+    size_t name_len, value_len;
+} lda_query_pair;
+
+/* The next non-empty pair of *q (advanced past it and its '&'); false at
+ * the end (q NULL or ""). The one query-string parser of the project. */
+bool lda_http_query_next(const char **q, lda_query_pair *p);
+/* The value of query parameter name in q (raw, not decoded) into out (cap
+ * bytes, NUL-terminated): 0 absent, 1 found, -1 repeated, without a value,
+ * or too long. */
+int lda_http_query_param(const char *q, const char *name, char *out,
+                         size_t cap);
+/* Percent-decode s[0..n) ('+' is a space) into out (cap bytes,
+ * NUL-terminated). False when a '%' is not followed by two hex digits,
+ * the result holds a NUL, or it does not fit. */
+bool lda_http_query_decode(const char *s, size_t n, char *out, size_t cap);
+
 /* Read the whole body into r->body (malloc'd, NUL-terminated). False with
  * e set: 413 "request body too large" past max (by Content-Length or by
  * what arrived), 400 when the client sent less than it announced, 500 out

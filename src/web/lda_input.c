@@ -30,6 +30,7 @@
 #include "lda_gzip.h"
 #include "lda_log.h"
 #include "lda_multipart.h"
+#include "lda_reqparams.h"
 #include "lda_validate.h"
 
 static bool not_found(lda_err *e)
@@ -113,7 +114,7 @@ static bool decode_body(const lda_config *cfg, const lda_req *r, char **body,
                            "the body is not gzip data, but "
                            "Content-Encoding says gzip");
     }
-    lda_input in = {*body, *body, *len, ""};
+    lda_input in = {.owned = *body, .csv = *body, .len = *len};
     *body = NULL;
     if (!unwrap(cfg, r, "body", &in, e))
         return false;
@@ -141,15 +142,21 @@ static void note_name(lda_input *in, const char *p, size_t n)
     }
 }
 
-/* {"input_file": "name"} -> name (a valid bare file name). */
+/* {"input_file": "name", "params": {...}} -> name (a valid bare file
+ * name), and the parameters (optional) into in. */
 static bool input_name(const char *body, size_t len, char name[256],
-                       lda_err *e)
+                       lda_input *in, lda_reqparams_seen *seen, lda_err *e)
 {
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    json_t *v = json_is_object(j) && json_object_size(j) == 1
+    json_t *prm = json_object_get(j, "params");
+    json_t *v = json_is_object(j) && json_object_size(j) == 1 + (prm != NULL)
                     ? json_object_get(j, "input_file")
                     : NULL;
     bool ok = json_is_string(v);
+    if (ok && prm && !lda_reqparams_json(&in->params, seen, prm, e)) {
+        json_decref(j);
+        return false;
+    }
     size_t n = ok ? json_string_length(v) : 0;
     bool valid = ok && lda_valid_input_name(json_string_value(v), n);
     if (valid)
@@ -157,7 +164,8 @@ static bool input_name(const char *body, size_t len, char name[256],
     json_decref(j);
     if (!ok)
         return lda_err_set(e, 400,
-                           "body must be {\"input_file\": \"<name>.csv\"}");
+                           "body must be {\"input_file\": \"<name>.csv\"} "
+                           "(and optionally \"params\": {...})");
     if (!valid)
         return lda_err_set(e, 400,
                            "input_file must be a bare file name "
@@ -235,14 +243,34 @@ static bool read_file(const lda_config *cfg, const lda_req *r,
 }
 
 static bool input_file(const lda_config *cfg, const lda_req *r,
-                       const char *body, size_t len, lda_input *in, lda_err *e)
+                       const char *body, size_t len, lda_input *in,
+                       lda_reqparams_seen *seen, lda_err *e)
 {
     char name[256];
     static char real[PATH_MAX];
-    if (!input_name(body, len, name, e))
+    if (!input_name(body, len, name, in, seen, e))
         return false;
     note_name(in, name, strlen(name));
     return resolve(cfg, name, real, e) && read_file(cfg, r, name, real, in, e);
+}
+
+typedef struct form_params {
+    lda_input *in;
+    lda_reqparams_seen *seen;
+} form_params;
+
+/* A multipart form field (a part without a filename) other than "file":
+ * a parameter. Other file parts are ignored, as they always were. */
+static int form_field(const lda_multipart_part *p, void *arg, lda_err *e)
+{
+    form_params *f = arg;
+    if ((p->name_len == 4 && memcmp(p->name, "file", 4) == 0) ||
+        p->filename_len > 0)
+        return 0;
+    return lda_reqparams_one(&f->in->params, f->seen, p->name, p->name_len,
+                             p->content, p->len, e)
+               ? 0
+               : -1;
 }
 
 bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
@@ -254,6 +282,13 @@ bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
     in->owned = in->csv = NULL;
     in->len = 0;
     in->name[0] = '\0';
+    in->params = cfg->params;
+    lda_reqparams_seen seen = 0;
+    if (!lda_reqparams_query(&in->params, &seen,
+                             lda_http_param(r, "QUERY_STRING"), e)) {
+        free(body);
+        return false;
+    }
     if (!decode_body(cfg, r, &body, &len, e))
         return false;
     if (lda_http_ctype_is(r->content_type, "text/csv")) {
@@ -264,7 +299,10 @@ bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
     if (lda_http_ctype_is(r->content_type, "multipart/form-data")) {
         const char *part, *fname;
         size_t fnl;
-        if (!lda_multipart_file(r->content_type, body, len, "file", &part,
+        form_params fp = {in, &seen};
+        if (lda_multipart_each(r->content_type, body, len, form_field, &fp,
+                               e) < 0 ||
+            !lda_multipart_file(r->content_type, body, len, "file", &part,
                                 &in->len, &fname, &fnl, e)) {
             free(body);
             return false;
@@ -274,7 +312,7 @@ bool lda_input_read(const lda_config *cfg, lda_req *r, lda_input *in,
         in->csv = body + (part - body);
         return unwrap(cfg, r, "file part", in, e);
     }
-    bool ok = input_file(cfg, r, body, len, in, e);
+    bool ok = input_file(cfg, r, body, len, in, &seen, e);
     free(body);
     return ok;
 }

@@ -149,14 +149,12 @@ bool lda_multipart_find(const char *content_type, const char *body, size_t len,
                               &fn, &fnl, e);
 }
 
-bool lda_multipart_file(const char *content_type, const char *body, size_t len,
-                        const char *name, const char **part, size_t *part_len,
-                        const char **filename, size_t *filename_len,
-                        lda_err *e)
+int lda_multipart_each(const char *content_type, const char *body, size_t len,
+                       lda_multipart_fn fn, void *arg, lda_err *e)
 {
     span b;
     if (!boundary_of(content_type, &b))
-        return malformed(e);
+        return malformed(e) ? 0 : -1;
     char delim[4 + BOUNDARY_MAX]; /* CRLF "--" boundary */
     memcpy(delim, "\r\n--", 4);
     memcpy(delim + 4, b.p, b.n);
@@ -169,39 +167,69 @@ bool lda_multipart_file(const char *content_type, const char *body, size_t len,
     } else {
         const char *d = memmem(body, len, delim, dn);
         if (!d)
-            return malformed(e);
+            return malformed(e) ? 0 : -1;
         pos = (size_t)(d - body) + dn;
     }
-    size_t nl = strlen(name);
     for (;;) {
         if (len - pos >= 2 && memcmp(body + pos, "--", 2) == 0)
-            return lda_err_set(e, 400, /* the close delimiter */
-                               "multipart body has no \"%s\" part", name);
+            return 0; /* the close delimiter */
         while (pos < len && is_blank(body[pos]))
             pos++; /* transport padding */
         if (len - pos < 2 || memcmp(body + pos, "\r\n", 2) != 0)
-            return malformed(e);
+            return malformed(e) ? 0 : -1;
         pos += 2;
         const char *hend = memmem(body + pos, len - pos, "\r\n\r\n", 4);
-        const char *content;
         span pname, fname;
         if (len - pos >= 2 && memcmp(body + pos, "\r\n", 2) == 0)
-            return malformed(e); /* a part needs headers */
+            return malformed(e) ? 0 : -1; /* a part needs headers */
         if (!hend || part_name(body + pos, (size_t)(hend - body) - pos, &pname,
                                &fname) < 0)
-            return malformed(e);
-        content = hend + 4;
+            return malformed(e) ? 0 : -1;
+        const char *content = hend + 4;
         size_t cpos = (size_t)(content - body);
         const char *next = memmem(content, len - cpos, delim, dn);
         if (!next)
-            return malformed(e);
-        if (pname.n == nl && memcmp(pname.p, name, nl) == 0) {
-            *part = content;
-            *part_len = (size_t)(next - content);
-            *filename = fname.p;
-            *filename_len = fname.n;
-            return true;
-        }
+            return malformed(e) ? 0 : -1;
+        lda_multipart_part part = {pname.p, pname.n,
+                                   content, (size_t)(next - content),
+                                   fname.p, fname.n};
+        int rc = fn(&part, arg, e);
+        if (rc != 0)
+            return rc;
         pos = (size_t)(next - body) + dn;
     }
+}
+
+typedef struct finder {
+    const char *name;
+    lda_multipart_part found;
+} finder;
+
+static int find_part(const lda_multipart_part *p, void *arg, lda_err *e)
+{
+    (void)e;
+    finder *f = arg;
+    size_t nl = strlen(f->name);
+    if (p->name_len != nl || memcmp(p->name, f->name, nl) != 0)
+        return 0;
+    f->found = *p;
+    return 1;
+}
+
+bool lda_multipart_file(const char *content_type, const char *body, size_t len,
+                        const char *name, const char **part, size_t *part_len,
+                        const char **filename, size_t *filename_len,
+                        lda_err *e)
+{
+    finder f = {name, {0}};
+    int rc = lda_multipart_each(content_type, body, len, find_part, &f, e);
+    if (rc < 0)
+        return false;
+    if (rc == 0)
+        return lda_err_set(e, 400, "multipart body has no \"%s\" part", name);
+    *part = f.found.content;
+    *part_len = f.found.len;
+    *filename = f.found.filename;
+    *filename_len = f.found.filename_len;
+    return true;
 }

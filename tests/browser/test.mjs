@@ -370,7 +370,7 @@ async function uploadFile(page, file) {
 }
 
 async function tableRows(page) {
-  return page.$$eval('#alerts-body tr', trs => trs.map(tr => ({
+  return page.$$eval('#alerts-body tr[data-index]', trs => trs.map(tr => ({
     index: +tr.getAttribute('data-index'),
     cells: Array.from(tr.querySelectorAll('td[data-col]')).map(td => td.textContent)
   })));
@@ -944,7 +944,13 @@ async function main() {
         document.getElementById('timeline').getAttribute('aria-busy') === 'false', null, { timeout: 60000 });
       const tlMs = Date.now() - t0;
       eq(await bp.getAttribute('#timeline-caption', 'data-count'), '7', 'timeline of alert 150: its 7 events');
-      log(`# 20,000 alerts: first timeline (scan of the file) ${tlMs} ms`);
+      const t1 = Date.now();
+      await bp.waitForFunction(() => document.getElementById('timeline-chart').getAttribute('data-evidence') === 'done', null, { timeout: 60000 });
+      const ringMs = tlMs + Date.now() - t1;
+      eq(await bp.$$eval('#timeline-svg .marker[data-evidence="true"]', m => m.length), 7, 'alert 150: its 7 records ringed');
+      const am = await bp.evaluate(() => window.ldaPage.alertsTiming());
+      log(`# 20,000 alerts: first timeline (scan of the file) ${tlMs} ms; its records ringed at ${ringMs} ms ` +
+          `(alerts.json, read after the file: fetch ${am && am.fetch} ms, parse ${am && am.parse} ms)`);
       assert(renderMs < 2000, `render ${renderMs} ms should be under 2 s`);
       assert(worst < 1000, `filter keystroke ${worst} ms should be under 1 s`);
     }
@@ -1053,6 +1059,332 @@ async function main() {
     eq(hp.__errors, [], 'page errors');
   });
 
+  // ---------------------------------------------------------------- issue 14: evidence (alerts.json)
+  // The fixture with one more record right after the header whose venue
+  // holds a quoted newline, and a blank line: from there on, record numbers
+  // are not line numbers, so a page counting lines would show wrong events.
+  const evText = (() => {
+    const t = fs.readFileSync(MAIN_FIXTURE, 'utf8'), nl = t.indexOf('\n') + 1;
+    return t.slice(0, nl) + '2025-10-27T08:00:00Z,NOTE1,QQQ,BUY,1.00,1,ORDER_PLACED,"floor\nbooth 2"\n\n' + t.slice(nl);
+  })();
+  const evFile = tmpPath(path.join(os.tmpdir(), `lda-br-${process.pid}-evidence.csv`));
+  fs.writeFileSync(evFile, evText);
+  const evRef = reference(evFile);
+  const evRecs = readCsv(evText, { trim: true });
+  const evCol = {};
+  evRecs[0].fields.forEach((f, i) => { evCol[f.toLowerCase()] = i; });
+  const evByRec = new Map(evRecs.map(r => [r.recno, r]));
+  const evLines = evText.split('\n');
+  // [record, timestamp, side, type, price, quantity] as written in the file
+  const fileEvent = n => {
+    const f = evByRec.get(n).fields;
+    return [String(n), f[evCol.timestamp], f[evCol.side], f[evCol.event_type], f[evCol.price], f[evCol.quantity]];
+  };
+  const evNum = v => (Number.isInteger(v) ? String(v) : String(+v.toFixed(4)));
+  const alertsJson = (pg, id) => pg.evaluate(u => fetch(u).then(r => r.json()), `/api/runs/${id}/alerts.json`);
+  // The evidence panel of row `index`, read from the page.
+  const readEvidence = (pg, index) => pg.evaluate(i => {
+    const box = document.getElementById('evidence-' + i);
+    if (!box) return null;
+    const btn = document.querySelector(`#alerts-body button.show-evidence[data-index="${i}"]`);
+    return {
+      expanded: btn.getAttribute('aria-expanded'), controls: btn.getAttribute('aria-controls'),
+      label: box.getAttribute('aria-label'),
+      clauses: Array.from(box.querySelectorAll('table.clauses tbody tr')).map(tr => {
+        const c = tr.querySelectorAll('th, td');
+        return { clause: c[0].textContent, observed: c[1].textContent, threshold: c[2].textContent,
+                 observedValue: c[1].getAttribute('data-value'), thresholdValue: c[2].getAttribute('data-value') };
+      }),
+      records: box.querySelector('.record-list').getAttribute('data-records'),
+      recordText: box.querySelector('.record-list').textContent,
+      events: Array.from(box.querySelectorAll('table.record-events tbody tr')).map(tr =>
+        Array.from(tr.querySelectorAll('th, td')).map(c => c.textContent)),
+      needFile: box.querySelector('.need-file') ? box.querySelector('.need-file').textContent : null,
+    };
+  }, index);
+  const openEvidence = async (pg, index, { keyboard = false } = {}) => {
+    const sel = `#alerts-body button.show-evidence[data-index="${index}"]`;
+    if (keyboard) { await pg.focus(sel); await pg.keyboard.press('Enter'); } else await pg.click(sel);
+    await pg.waitForFunction(i => {
+      const box = document.getElementById('evidence-' + i);
+      return box && box.getAttribute('aria-busy') === 'false' && box.querySelector('.record-list') &&
+        (box.querySelector('table.record-events') || box.querySelector('.need-file'));
+    }, index);
+    return readEvidence(pg, index);
+  };
+  // Timeline markers of the alert's records (data-evidence) and the others.
+  const timelineEvidence = pg => pg.evaluate(() => {
+    const marks = Array.from(document.querySelectorAll('#timeline-svg .marker'));
+    const pick = v => marks.filter(m => m.getAttribute('data-evidence') === v);
+    return {
+      all: marks.length,
+      ringed: pick('true').map(m => +m.getAttribute('data-record')).sort((a, b) => a - b),
+      other: pick('false').map(m => +m.getAttribute('data-record')),
+      rings: document.querySelectorAll('#timeline-svg .marker .evidence-ring').length,
+      ringsOnEvidence: document.querySelectorAll('#timeline-svg .marker.evidence .evidence-ring').length,
+      contextOpacity: pick('false').map(m => +getComputedStyle(m).opacity),
+      evidenceOpacity: pick('true').map(m => +getComputedStyle(m).opacity),
+      rows: Array.from(document.querySelectorAll('#events-body tr.evidence')).map(tr => +tr.getAttribute('data-record')).sort((a, b) => a - b),
+      caption: document.getElementById('timeline-caption').textContent,
+    };
+  });
+  const checkEvidence = async (pg, index, alert, what) => {
+    const ev = await readEvidence(pg, index);
+    eq(ev.expanded, 'true', `${what}: aria-expanded`);
+    eq(ev.controls, 'evidence-' + index, `${what}: aria-controls names the panel`);
+    eq(ev.clauses.map(c => [c.clause, c.observedValue, c.thresholdValue]),
+       alert.evidence.map(c => [c.clause, String(c.observed), String(c.threshold)]), `${what}: clauses = alerts.json`);
+    eq(ev.clauses.map(c => [c.observed, c.threshold]), alert.evidence.map(c => [evNum(c.observed), evNum(c.threshold)]),
+       `${what}: figures shown`);
+    assert(alert.evidence.length >= 2, `${what}: alerts.json should give at least 2 clauses`);
+    eq(ev.records, alert.records.join(' '), `${what}: record numbers = alerts.json`);
+    assert(ev.recordText.includes(alert.records.join(', ')), `${what}: record numbers shown: ` + ev.recordText);
+    eq(ev.events, alert.records.map(fileEvent), `${what}: events = the file's records at those numbers`);
+    // these records sit on other line numbers (the quoted newline and the blank line)
+    for (const n of alert.records) {
+      const f = evByRec.get(n).fields;
+      const line = 1 + evLines.findIndex(l => l.startsWith(f[evCol.timestamp] + ',') && l.includes(f[evCol.account_id].split(',')[0]));
+      assert(line > 0 && line !== n, `${what}: record ${n} must not be line ${line}`);
+    }
+    return ev;
+  };
+
+  await check('evidence (alerts.json): a layering and a wash alert, clauses and records equal to alerts.json and the file', async () => {
+    assert(evRef.rc === 0, 'build/lda on the evidence fixture: ' + evRef.stderr);
+    const { page: vp } = await newPage(browser, srv.url);
+    const id = await uploadRun(vp, evFile);
+    const list = await alertsJson(vp, id);
+    eq(list, JSON.parse(fs.readFileSync(path.join(evRef.dir, 'alerts.json'), 'utf8')), 'server alerts.json = build/lda alerts.json');
+    eq(list.length, evRef.rows.length, 'one alerts.json entry per report row');
+    const ti = evRef.header.indexOf('detection_type');
+    const lay = evRef.rows.findIndex(r => r.cells[ti] === 'LAYERING');
+    const wash = evRef.rows.findIndex(r => r.cells[ti] === 'WASH_TRADING');
+    assert(lay >= 0 && wash >= 0, 'the fixture gives both types');
+    assert(list[lay].records.every(n => n > 3) && list[wash].records.every(n => n > 3), 'records after the quoted newline');
+    // layering: opened with the keyboard
+    await openEvidence(vp, lay, { keyboard: true });
+    await checkEvidence(vp, lay, list[lay], 'layering');
+    await (await vp.$(`#alerts-body tr[data-evidence-for="${lay}"]`)).screenshot({ path: path.join(ART, 'evidence-layering.png') });
+    // the timeline from the panel: exactly the records ringed, the others faded
+    await vp.click(`#evidence-${lay} button.evidence-timeline`);
+    await vp.waitForFunction(() => document.getElementById('timeline-caption').hasAttribute('data-count') &&
+      document.getElementById('timeline').getAttribute('aria-busy') === 'false' &&
+      document.getElementById('timeline-chart').getAttribute('data-evidence') === 'done');
+    const tl = await timelineEvidence(vp);
+    eq(tl.ringed, list[lay].records.slice().sort((a, b) => a - b), 'ringed markers = the alert\'s records');
+    eq(tl.ringed.length + tl.other.length, tl.all, 'every marker says whether it is a record of the alert');
+    eq([tl.rings, tl.ringsOnEvidence], [list[lay].records.length, list[lay].records.length], 'one ring per record, none elsewhere');
+    assert(tl.other.length > 0, 'the group has other events in the window');
+    assert(tl.contextOpacity.every(o => o < 0.6) && tl.evidenceOpacity.every(o => o === 1), 'others faded: ' + JSON.stringify(tl.contextOpacity));
+    eq(tl.rows, tl.ringed, 'events table marks the same records');
+    assert(tl.caption.includes(`Ringed: ${list[lay].records.length} records`), 'caption: ' + tl.caption);
+    await (await vp.$('#timeline')).screenshot({ path: path.join(ART, 'timeline-evidence.png') });
+    // wash: reached through a sorted and filtered table (row -> alerts.json index kept)
+    await vp.click('#alerts-head th[data-col="account_id"] button');
+    await vp.click('#alerts-head th[data-col="account_id"] button');
+    await vp.selectOption('#type-filter', 'WASH_TRADING');
+    const shown = (await tableRows(vp)).map(r => r.index);
+    assert(shown.includes(wash) && shown[0] !== wash, 'the wash alert is not first in the sorted, filtered table: ' + shown);
+    await openEvidence(vp, wash);
+    const ev = await checkEvidence(vp, wash, list[wash], 'wash');
+    assert(ev.label.includes(list[wash].account_id) && ev.label.includes(list[wash].detected_timestamp), 'panel names its alert: ' + ev.label);
+    assert(ev.clauses.some(c => /volume/.test(c.clause)), 'wash clauses name the volume');
+    await (await vp.$(`#alerts-body tr[data-evidence-for="${wash}"]`)).screenshot({ path: path.join(ART, 'evidence-wash.png') });
+    await vp.click(`#evidence-${wash} button.evidence-timeline`);
+    await vp.waitForFunction(i => document.querySelector(`#alerts-body tr[data-index="${i}"] button.show-timeline[aria-pressed="true"]`) &&
+      document.getElementById('timeline').getAttribute('aria-busy') === 'false' &&
+      document.getElementById('timeline-chart').getAttribute('data-evidence') === 'done', wash);
+    const tw = await timelineEvidence(vp);
+    eq(tw.ringed, list[wash].records.slice().sort((a, b) => a - b), 'wash: ringed markers = its records');
+    eq(tw.rings, list[wash].records.length, 'wash: one ring per record');
+    // the panels stay open across a page re-render; Enter closes one
+    eq(await vp.$$eval('#alerts-body tr.evidence-row', t => t.length), 1, 'only the visible row\'s panel is in the table');
+    await vp.focus(`#alerts-body button.show-evidence[data-index="${wash}"]`);
+    await vp.keyboard.press('Enter');
+    eq(await vp.getAttribute(`#alerts-body button.show-evidence[data-index="${wash}"]`, 'aria-expanded'), 'false', 'closed');
+    eq(await vp.$(`#evidence-${wash}`), null, 'panel removed');
+    await vp.screenshot({ path: path.join(ART, 'evidence.png'), fullPage: true });
+    await openEvidence(vp, wash);
+    await vp.setViewportSize({ width: 375, height: 800 });
+    const m = await vp.evaluate(() => ({ doc: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    assert(m.doc <= m.inner, `375 px with an evidence panel open: scrollWidth ${m.doc} > ${m.inner}`);
+    eq(vp.__errors, [], 'page errors');
+  });
+
+  await check('evidence of a run reopened from the history: record numbers, the file asked for, then its events', async () => {
+    const { page: op } = await newPage(browser, srv.url);
+    const r = await op.evaluate(() => fetch('/api/runs?limit=50').then(x => x.json()));
+    const run = r.runs.find(x => x.input_name === path.basename(evFile));
+    assert(run, 'the evidence run is listed');
+    await op.click(`#runs-list button.open-run[data-id="${run.request_id}"]`);
+    await op.waitForFunction(i => document.body.getAttribute('data-state') === 'done' &&
+      document.getElementById('run-id').textContent === i, run.request_id);
+    const list = await alertsJson(op, run.request_id);
+    const ti = evRef.header.indexOf('detection_type');
+    const lay = evRef.rows.findIndex(x => x.cells[ti] === 'LAYERING');
+    const ev = await openEvidence(op, lay);
+    eq(ev.records, list[lay].records.join(' '), 'record numbers without the file');
+    assert(ev.needFile && /input file is needed/.test(ev.needFile), 'says the file is needed: ' + ev.needFile);
+    eq(ev.events, [], 'no events without the file');
+    eq(ev.clauses.map(c => c.clause), list[lay].evidence.map(c => c.clause), 'clauses without the file');
+    await op.setInputFiles(`#evidence-${lay} input.attach-file`, evFile);
+    await op.waitForFunction(i => document.querySelector(`#evidence-${i} table.record-events tbody tr`), lay);
+    eq((await readEvidence(op, lay)).events, list[lay].records.map(fileEvent), 'events once the file is chosen');
+    eq(await op.getAttribute(`#alerts-body button.show-evidence[data-index="${lay}"]`, 'aria-expanded'), 'true', 'still open');
+    eq(op.__errors, [], 'page errors');
+  });
+
+  // ---------------------------------------------------------------- issue 15: thresholds and what-if
+  // Run A: the fixture with wash_min_volume raised (two wash alerts go);
+  // run B ("Run again"): volume back to the server's value, alternation
+  // raised (those two come back, the =HACK alert goes): added and removed.
+  const paramsAnswer = await fetch(srv.url + 'api/params');
+  const serverParams = paramsAnswer.status === 200 ? (await paramsAnswer.json()).params : null;
+  const paramsCheck = (name, fn) => check(name, async () => {
+    if (!serverParams) { log('#      (the server has no GET /api/params yet: nothing to check)'); throw new Error('GET /api/params: HTTP ' + paramsAnswer.status); }
+    await fn();
+  });
+  const pval = name => serverParams.find(p => p.name === name).value;
+
+  await paramsCheck('thresholds panel: prefilled from /api/params, labelled, server values shown; an invalid value is refused at its field', async () => {
+    eq(serverParams.length, 9, 'nine parameters');
+    const { page: tp } = await newPage(browser, srv.url);
+    await tp.waitForSelector('#params:not([hidden])');
+    await tp.click('#params-summary');
+    for (const p of serverParams) {
+      const input = tp.locator(`#param-${p.name}`);
+      eq(await input.inputValue(), String(p.value), `${p.name}: prefilled`);
+      const label = await tp.textContent(`label[for="param-${p.name}"]`);
+      assert(label.trim().length > 3, `${p.name}: labelled`);
+      eq(await tp.getByLabel(label.trim(), { exact: true }).getAttribute('name'), p.name, `${p.name}: the label names its input`);
+      const help = await tp.textContent(`#param-${p.name}-help`);
+      assert(help.includes('Server value: ' + p.value) && help.includes(p.env), `${p.name}: server value and variable shown: ` + help);
+      assert((await input.getAttribute('aria-describedby')).includes(`param-${p.name}-help`), `${p.name}: described by its help`);
+    }
+    // client-side checks mirror the type: nothing is sent
+    const sent = [];
+    tp.on('request', r => { if (r.url().includes('/api/orchestrate')) sent.push(r.url()); });
+    const integer = serverParams.find(p => p.type === 'integer'), seconds = serverParams.find(p => p.type === 'seconds');
+    await tp.setInputFiles('#file', MAIN_FIXTURE);
+    for (const [p, bad] of [[integer, '2.5'], [seconds, '0'], [seconds, 'ten']]) {
+      await tp.fill(`#param-${p.name}`, bad);
+      await tp.click('#upload-button');
+      await tp.waitForFunction(n => !document.getElementById(`param-${n}-error`).hidden, p.name);
+      eq(await tp.getAttribute(`#param-${p.name}`, 'aria-invalid'), 'true', `${p.name}=${bad}: aria-invalid`);
+      assert(await tp.evaluate(n => document.activeElement.id === 'param-' + n, p.name), `${p.name}=${bad}: focus on the field`);
+      await tp.fill(`#param-${p.name}`, String(p.value));
+    }
+    await tp.waitForTimeout(200);
+    eq(sent, [], 'no upload with an invalid threshold');
+    eq(await tp.getAttribute('body', 'data-state'), 'idle', 'still idle');
+    await tp.fill(`#param-${seconds.name}`, '1.5');
+    assert(await tp.evaluate(n => document.querySelector(`.param-field[data-name="${n}"]`).classList.contains('changed'), seconds.name), 'a changed value is marked');
+    await (await tp.$('#upload')).screenshot({ path: path.join(ART, 'thresholds.png') });
+    await tp.setViewportSize({ width: 375, height: 800 });
+    const m = await tp.evaluate(() => ({ doc: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    assert(m.doc <= m.inner, `375 px with the thresholds open: scrollWidth ${m.doc} > ${m.inner}`);
+    eq(tp.__errors, [], 'page errors');
+  });
+
+  await paramsCheck('what-if: a changed threshold is sent (run.json params), "Run again" compares: added and removed = the compare endpoint, counts before → after, only changes', async () => {
+    const { page: wp } = await newPage(browser, srv.url);
+    await wp.waitForSelector('#params:not([hidden])');
+    await wp.click('#params-summary');
+    await wp.fill('#param-wash_min_volume', '13000');
+    const [reqA] = await Promise.all([wp.waitForRequest(r => r.url().includes('/api/orchestrate')), wp.setInputFiles('#file', MAIN_FIXTURE)
+      .then(() => wp.click('#upload-button'))]);
+    await wp.waitForSelector('body[data-state="done"]');
+    const a = await wp.textContent('#run-id');
+    const formField = (pg, n) => pg.evaluate(k => (window.__sent instanceof FormData ? window.__sent.get(k) : null), n);
+    eq(await formField(wp, 'wash_min_volume'), '13000', 'the upload carries the field');
+    assert(/multipart\/form-data/.test(reqA.headers()['content-type']), 'as a multipart form field');
+    const runA = await runJson(wp, a);
+    eq(runA.params.wash_min_volume, 13000, 'run A: run.json params has the value sent');
+    eq(runA.params.wash_min_alternation_pct, pval('wash_min_alternation_pct'), 'run A: unset ones keep the server\'s');
+    assert(/Thresholds: .*wash_min_volume 13000/.test(await wp.textContent('#run-params')), 'run A: its thresholds shown');
+    await wp.fill('#param-wash_min_volume', String(pval('wash_min_volume')));
+    await wp.fill('#param-wash_min_alternation_pct', '70');
+    assert(await wp.isEnabled('#rerun-button'), 'Run again enabled');
+    const [reqB] = await Promise.all([wp.waitForRequest(r => r.url().includes('/api/orchestrate')), wp.click('#rerun-button')]);
+    await wp.waitForFunction(x => document.body.getAttribute('data-state') === 'done' && document.getElementById('run-id').textContent !== x, a);
+    const b = await wp.textContent('#run-id');
+    eq([await formField(wp, 'wash_min_alternation_pct'), await formField(wp, 'wash_min_volume'),
+        await wp.evaluate(() => window.__sent.get('file').name)], ['70', null, 'mixed.csv'],
+       'Run again re-sends the file with the changed field (the one back at the server value is not sent)');
+    const runB = await runJson(wp, b);
+    eq([runB.params.wash_min_alternation_pct, runB.params.wash_min_volume], [70, pval('wash_min_volume')], 'run B: run.json params');
+    await wp.waitForSelector('#compare:not([hidden]) #compare-types li');
+    const cmp = await wp.evaluate(([x, y]) => fetch(`/api/runs/${x}/compare/${y}`).then(r => r.json()), [a, b]);
+    assert(cmp.added.length > 0 && cmp.removed.length > 0, 'the change adds and removes alerts: ' + JSON.stringify(cmp));
+    const key = x => [guard(x.account_id), guard(x.product_id), x.detection_type, x.detected_timestamp].join('|');
+    const h = ref.header, pick4 = c => [c[h.indexOf('account_id')], c[h.indexOf('product_id')], c[h.indexOf('detection_type')], c[h.indexOf('detected_timestamp')]].join('|');
+    const marked = await wp.$$eval('#alerts-body tr[data-change="added"]', trs => trs.map(tr =>
+      Array.from(tr.querySelectorAll('td[data-col]')).map(td => [td.getAttribute('data-col'), td.textContent])));
+    eq(marked.map(r => pick4(h.map(n => (r.find(c => c[0] === n) || [0, ''])[1]))).sort(), cmp.added.map(key).sort(), 'rows marked added = compare added');
+    eq(await wp.$$eval('#alerts-body tr[data-change="added"] .change-tag', t => t.map(x => x.textContent)), cmp.added.map(() => 'Added'), 'added rows say so in words');
+    const removed = await wp.$$eval('#removed-body tr', trs => trs.map(tr => Array.from(tr.children).map(td => td.textContent)));
+    eq(removed.map(r => r[0] + '|' + r[1] + '|' + r[3]).sort(),
+       cmp.removed.map(x => x.account_id + '|' + x.product_id + '|' + x.detected_timestamp).sort(), 'removed list = compare removed');
+    assert(await wp.isVisible('#removed-body tr'), 'removed alerts visible');
+    const style = await wp.$eval('#removed-body tr td', td => getComputedStyle(td).textDecorationLine);
+    eq(style, 'line-through', 'removed rows struck through');
+    // counts per type, before -> after: run.json alert counts of the two runs
+    const types = await wp.$$eval('#compare-types li', lis => lis.map(li => [li.getAttribute('data-type'), +li.getAttribute('data-before'), +li.getAttribute('data-after'), li.textContent]));
+    for (const [t, before, after, text] of types) {
+      eq([before, after], [runA.alerts[t] || 0, runB.alerts[t] || 0], `${t}: before -> after`);
+      assert(text.includes(`${before} → ${after}`), `${t}: words ` + text);
+    }
+    assert(types.some(x => x[0] === 'WASH_TRADING'), 'the wash count is listed');
+    const compareText = await wp.textContent('#compare-text');
+    assert(compareText.includes('wash_min_alternation_pct') && compareText.includes(a), 'names the change and the run: ' + compareText);
+    // the evidence of an added wash alert carries run B's threshold
+    const addedWash = await wp.$$eval('#alerts-body tr[data-change="added"]', trs => trs
+      .filter(tr => tr.querySelector('td[data-col="detection_type"]').textContent === 'WASH_TRADING').map(tr => +tr.getAttribute('data-index')));
+    assert(addedWash.length > 0, 'an added wash alert');
+    const evB = await openEvidence(wp, addedWash[0]);
+    const alt = evB.clauses.find(c => /alternation/.test(c.clause));
+    assert(alt && alt.thresholdValue === '70', 'its alternation clause has threshold 70: ' + JSON.stringify(evB.clauses));
+    await wp.click(`#alerts-body button.show-evidence[data-index="${addedWash[0]}"]`);
+    // only changes
+    await wp.check('#only-changes');
+    eq((await tableRows(wp)).length, cmp.added.length, 'only changes: the added rows');
+    assert((await wp.textContent('#alert-count')).startsWith(`${cmp.added.length} of ${runB.alerts.LAYERING + runB.alerts.WASH_TRADING} alerts`), 'count text');
+    await wp.screenshot({ path: path.join(ART, 'what-if.png'), fullPage: true });
+    await wp.uncheck('#only-changes');
+    eq((await tableRows(wp)).length, runB.alerts.LAYERING + runB.alerts.WASH_TRADING, 'all rows again');
+    // the history shows each run's thresholds
+    await wp.waitForFunction(y => document.querySelector(`#runs-list li[data-id="${y}"] .run-params`), b);
+    const hist = await wp.$$eval('#runs-list li', lis => Object.fromEntries(lis.map(li => [li.getAttribute('data-id'),
+      (li.querySelector('.run-params') || { textContent: '' }).textContent])));
+    assert(hist[b].includes('wash_min_alternation_pct 70') && !hist[b].includes('wash_min_volume'), 'run B in the history: ' + hist[b]);
+    assert(hist[a].includes('wash_min_volume 13000'), 'run A in the history: ' + hist[a]);
+    await (await wp.$('#runs')).screenshot({ path: path.join(ART, 'runs-thresholds.png') });
+    eq(wp.__errors, [], 'page errors');
+  });
+
+  await paramsCheck('a threshold the server refuses: its 400 shown at the field it names', async () => {
+    const { page: bp } = await newPage(browser, srv.url);
+    await bp.waitForSelector('#params:not([hidden])');
+    await bp.click('#params-summary');
+    // the page's own check is switched off (test hook) so that the server's words are seen
+    await bp.evaluate(() => document.getElementById('params-form').setAttribute('data-no-client-check', ''));
+    await bp.fill('#param-wash_window_seconds', '0');
+    const [resp] = await Promise.all([bp.waitForResponse(r => r.url().includes('/api/orchestrate')),
+      bp.setInputFiles('#file', MAIN_FIXTURE).then(() => bp.click('#upload-button'))]);
+    eq(resp.status(), 400, 'server status');
+    const reason = (await resp.json()).error;
+    assert(/wash_window_seconds/i.test(reason), 'the server names the parameter: ' + reason);
+    await bp.waitForFunction(() => !document.getElementById('param-wash_window_seconds-error').hidden);
+    const at = await bp.textContent('#param-wash_window_seconds-error');
+    assert(at.includes(reason), `shown at the field: "${at}"`);
+    eq(await bp.getAttribute('#param-wash_window_seconds', 'aria-invalid'), 'true', 'aria-invalid');
+    assert(await bp.evaluate(() => document.activeElement.id === 'param-wash_window_seconds'), 'focus on the field');
+    eq(await bp.$$eval('.field-error:not([hidden])', e => e.length), 1, 'only that field');
+    assert((await bp.textContent('#error')).includes(reason), 'the error box says it too');
+    await (await bp.$('#upload')).screenshot({ path: path.join(ART, 'threshold-400.png') });
+    eq(bp.__errors, [], 'page errors');
+  });
+
   // A server with an API key: the page asks for it, then succeeds.
   const key = crypto.randomBytes(12).toString('hex');
   let ksrv = null;
@@ -1088,6 +1420,8 @@ async function main() {
     eq(tl.marks.length, expectedTimeline(ref, events, pick[0]).shown.length, 'timeline with key');
     await kp.waitForFunction(() => document.querySelector('#runs-list li'));   // listed once the key is known
     eq(await kp.getAttribute('#runs-list li', 'data-id'), await kp.textContent('#run-id'), 'run history with the key');
+    await kp.waitForSelector('#params:not([hidden])');   // GET /api/params needs the key too
+    eq(await kp.$$eval('#params-fields input', i => i.length), 9, 'thresholds once the key is known');
     await kp.screenshot({ path: path.join(ART, 'api-key.png'), fullPage: true });
     eq(kp.__errors, [], 'page errors');
   });

@@ -10,6 +10,11 @@
 #                                     non-zero and leave no report file
 #   env                               optional VAR=value lines exported first
 #                                     (every SPEC §6 variable is unset before)
+#   params                            optional name=value lines, each given to
+#                                     lda as `--param name=value`
+#   expected-stderr                   optional with expect-fail: a whole line
+#                                     lda must print on standard error
+#   expected-status                   optional with expect-fail: the exit status
 #   expected-rejected                 optional: record numbers of the rejected
 #                                     records, one a line, in order
 #   expected-counts                   optional: key=N lines checked against
@@ -145,10 +150,19 @@ run_lda() {
                 export "${line%%=*}=${line#*=}"
             done < "$1/env"
         fi
-        if [ "${GOLDEN_STDIN:-0}" = 1 ]; then
-            exec $TIMEOUT "$LDA" - "$2/out" < "$1/input.csv"
+        set -- "$1" "$2"
+        if [ -f "$1/params" ]; then
+            while IFS= read -r line || [ -n "$line" ]; do
+                case $line in ''|'#'*) continue ;; esac
+                set -- "$@" --param "$line"
+            done < "$1/params"
         fi
-        exec $TIMEOUT "$LDA" "$1/input.csv" "$2/out"
+        c=$1 w=$2
+        shift 2
+        if [ "${GOLDEN_STDIN:-0}" = 1 ]; then
+            exec $TIMEOUT "$LDA" "$@" - "$w/out" < "$c/input.csv"
+        fi
+        exec $TIMEOUT "$LDA" "$@" "$c/input.csv" "$w/out"
     ) >"$2/stdout" 2>"$2/stderr"
 }
 
@@ -174,6 +188,14 @@ check_fail() {
     if [ ! -s "$2/stderr" ]; then
         WHY="no reason on stderr"
         return
+    fi
+    if [ -f "$1/expected-stderr" ] &&
+        ! grep -qxF -f "$1/expected-stderr" "$2/stderr"; then
+        WHY="stderr is not $(cat "$1/expected-stderr"): $(head -n 1 "$2/stderr")"
+        return
+    fi
+    if [ -f "$1/expected-status" ] && [ "$3" -ne "$(cat "$1/expected-status")" ]; then
+        WHY="exit status $3, expected $(cat "$1/expected-status")"
     fi
 }
 

@@ -5,6 +5,7 @@ scripts/lda-detect, access control. Servers: one shared server per config
 (harness.shared_server), dedicated ones where a test consumes failpoints or
 restarts the server."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -176,7 +177,9 @@ def forms_generated_three_forms():
         check(b'"' in sus and b"'" in sus,
               "generated reports exercise neither quoting nor the guard")
         check_run(s, s.orchestrate_csv(g.data), g.data, g)
-        extra = [("note", None, None, b"ignored field"),
+        # another file part is ignored (a plain field would be a per-run
+        # parameter: test_params)
+        extra = [("note", "note.txt", "text/plain", b"ignored part"),
                  ("other", "other.csv", "text/csv", HEADER.encode())]
         check_run(s, s.orchestrate_multipart(g.data, "gen.csv", extra=extra),
                   g.data, g)
@@ -1093,6 +1096,16 @@ def health_all_with_latency():
 
 # ------------------------------------------------------------------- dedup
 
+# lda_param_query of the default parameters: with the fingerprint, the
+# detectors' cache key (docs/api.md#detectors)
+DEFAULT_QUERY = ("layering_orders_window_seconds=10&"
+                 "layering_cancel_window_seconds=5&"
+                 "layering_trade_window_seconds=2&wash_window_seconds=1800&"
+                 "wash_min_buy_trades=3&wash_min_sell_trades=3&"
+                 "wash_min_alternation_pct=60&wash_min_volume=10000&"
+                 "wash_price_change_pct=1")
+
+
 def det_call(s, path, evs, rid, form="json"):
     if form == "json":
         return s.post_json(path, H.events_json(evs, rid))
@@ -1188,8 +1201,10 @@ def detect_binary_answer():
     eq(count, len(j["results"]), "binary sequence count")
     check(count > 0, "no layering sequence in the data")
     # a damaged entry (or one in an older format) is computed again
+    # keyed by the fingerprint and the parameters (the server's here)
+    key = hashlib.sha256((fp + "?" + DEFAULT_QUERY).encode()).hexdigest()
     entry = os.path.join(s.var_dir, "cache", "layering",
-                         "%s.%s.json" % (rid, fp))
+                         "%s.%s.json" % (rid, key))
     check(os.path.isfile(entry), "cache entry %s" % entry)
     with open(entry, "wb") as f:
         f.write(b'{"request_id":"x"}')

@@ -104,7 +104,7 @@ def gzip_multipart_part_and_input_file():
     data = plain_input()
     pj, pf = reports_of(s, s.orchestrate_csv(data))
     z = gz(data)
-    body, ct = H.multipart([("note", None, None, b"x"),
+    body, ct = H.multipart([("note", "note.txt", None, b"x"),
                             ("file", "day.csv.gz", "application/gzip", z)])
     same_run(s, s.post("/api/orchestrate", body, ct), pj, pf,
              "gzip multipart part")

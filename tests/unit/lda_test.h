@@ -29,7 +29,7 @@
     X(time) X(fields) X(csv) X(layering) X(wash) X(merge) X(report)         \
     X(config) X(fingerprint) X(codec) X(wire) X(web) X(http) X(fcgi)       \
     X(client) X(retention) X(ops) X(input) X(shard) X(history)           \
-    X(evidence) X(par)
+    X(evidence) X(params) X(par)
 /* clang-format on */
 
 #define LDA_TEST_DECLARE(area) void lda_test_##area(void);

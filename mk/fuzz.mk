@@ -28,10 +28,16 @@ FUZZ_WEB_validate       := src/web/lda_validate.c src/web/lda_http.c \
                            src/web/lda_log.c
 FUZZ_WEB_detect_json    := src/web/lda_codec_detect.c \
                            src/web/lda_codec_seq.c src/web/lda_validate.c
+# (the aggregate codec reads "params" with lda_reqparams, which parses
+# query strings with lda_http)
+FUZZ_WEB_reqparams      := src/web/lda_reqparams.c src/web/lda_http.c \
+                           src/web/lda_uuid.c src/web/lda_trace.c \
+                           src/web/lda_log.c
 FUZZ_WEB_aggregate_json := src/web/lda_codec_agg.c src/web/lda_codec_seq.c \
-                           src/web/lda_validate.c
+                           src/web/lda_validate.c $(FUZZ_WEB_reqparams)
 FUZZ_WEB_wire           := src/web/lda_codec_agg.c src/web/lda_codec_seq.c \
-                           src/web/lda_codec_res.c src/web/lda_validate.c
+                           src/web/lda_codec_res.c src/web/lda_validate.c \
+                           $(FUZZ_WEB_reqparams)
 
 FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o) \
                  $(IO_SRC:%.c=$(FUZZ_DIR)/obj/%.o)

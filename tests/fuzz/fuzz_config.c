@@ -9,7 +9,11 @@
  * (0, 3.2e9] (the documented ~100-year bound that keeps the detectors'
  * microsecond arithmetic from overflowing) and rounds to at least 1 us.
  * An accepted value must be llround(seconds * 1e6) and parsing must be
- * deterministic. Violations abort. */
+ * deterministic. The same text is also given to each of the nine per-run
+ * parameters (lda_param_set): the windows must agree with the above, and
+ * every accepted value must come back the same through the detectors'
+ * query text (lda_param_query, read back with lda_param_set). Violations
+ * abort. */
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "lda_config.h"
+#include "lda_param.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +31,59 @@ static void fail(const char *what, const char *s)
 {
     fprintf(stderr, "fuzz_config: %s: \"%s\"\n", what, s);
     abort();
+}
+
+/* Every pair of lda_param_query's text of p, read back into a default
+ * lda_params, gives p again. */
+static void check_query(const lda_params *p, const char *s)
+{
+    lda_buf b;
+    lda_buf_init(&b);
+    lda_param_query(p, &b);
+    lda_buf_addc(&b, '\0');
+    if (b.oom)
+        abort();
+    lda_params q;
+    lda_params_default(&q);
+    char err[200], val[64];
+    for (char *pair = b.data; pair && *pair;) {
+        char *amp = strchr(pair, '&'), *eq = strchr(pair, '=');
+        if (amp)
+            *amp = '\0';
+        size_t n = 0;
+        for (const char *c = eq + 1; *c && n < sizeof val - 1; c++) {
+            if (strncmp(c, "%2B", 3) == 0) {
+                val[n++] = '+';
+                c += 2;
+            } else
+                val[n++] = *c;
+        }
+        val[n] = '\0';
+        if (!lda_param_set(&q, pair, (size_t)(eq - pair), val, err,
+                           sizeof err))
+            fail("query text refused", s);
+        pair = amp ? amp + 1 : NULL;
+    }
+    if (memcmp(p, &q, sizeof q) != 0)
+        fail("query text does not read back the same", s);
+    lda_buf_free(&b);
+}
+
+/* s for each of the nine parameters. */
+static void check_params(const char *s, bool seconds_ok)
+{
+    char err[200];
+    for (size_t i = 0; i < LDA_PARAM_COUNT; i++) {
+        const lda_param_def *d = &lda_param_defs[i];
+        lda_params p;
+        lda_params_default(&p);
+        bool ok = lda_param_set(&p, d->name, strlen(d->name), s, err,
+                                sizeof err);
+        if (d->kind == LDA_PARAM_SECONDS && ok != seconds_ok)
+            fail("lda_param_set and lda_config_seconds disagree", s);
+        if (ok)
+            check_query(&p, s);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!lda_config_seconds(s, &again) || again != us)
             fail("not deterministic", s);
     }
+    check_params(s, ok);
     free(s);
     return 0;
 }

@@ -264,6 +264,9 @@ def params_get_list():
         eq(p["value"], defaults[p["name"]], p["name"] + " value")
         check(isinstance(p["value"], (int, float)), "value is a number")
         check(p["description"], "description")
+    r = s.post("/api/params", "{}", "application/json")
+    expect_status(r, 405)
+    check("GET" in (r.header("allow") or ""), "Allow: %r" % r.header("allow"))
 
 
 # ------------------------------------------------------------ compare

@@ -43,16 +43,9 @@ T_REAL_S=0.7
 T_REAL_MB=300
 T_RATIO=2.3
 
-# The variables (docs/configuration.md) that change what lda does: the
-# benchmark runs with
-# the defaults whatever the caller's environment says.
-for v in LDA_THREADS MAX_EVENTS PSEUDONYMIZE_LOGS PSEUDONYMIZATION_SALT \
-    LAYERING_ORDERS_WINDOW_SECONDS LAYERING_CANCEL_WINDOW_SECONDS \
-    LAYERING_TRADE_WINDOW_SECONDS WASH_WINDOW_SECONDS WASH_MIN_BUY_TRADES \
-    WASH_MIN_SELL_TRADES WASH_MIN_ALTERNATION_PCT WASH_MIN_VOLUME \
-    WASH_PRICE_CHANGE_PCT; do
-    unset "$v"
-done
+# The benchmark runs with the defaults whatever the caller's environment
+# says (the variables that change what lda does are unset).
+. "$ROOT/scripts/lda-run-vars.sh"
 
 if [ ! -x "$BENCH_LDA" ]; then
     echo "bench: $BENCH_LDA is not built (run make all)"

@@ -106,8 +106,7 @@ size_t lda_max_group(const lda_set *s)
 
 void lda_evid_free(lda_evid *x)
 {
-    free(x->a);
-    free(x->b);
+    free(x->hit);
     free(x->span);
     free(x->keep);
     free(x->rec);
@@ -116,25 +115,12 @@ void lda_evid_free(lda_evid *x)
 
 bool lda_evid_note(lda_evid *x, size_t a, size_t b)
 {
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? 2 * x->cap : 64;
-        size_t *na = realloc(x->a, cap * sizeof *na);
-        if (na)
-            x->a = na;
-        size_t *nb = na ? realloc(x->b, cap * sizeof *nb) : NULL;
-        if (nb)
-            x->b = nb;
-        lda_span *ns = nb ? realloc(x->span, cap * sizeof *ns) : NULL;
-        if (ns)
-            x->span = ns;
-        bool *nk = ns ? realloc(x->keep, cap * sizeof *nk) : NULL;
-        if (!nk)
-            return false;
-        x->keep = nk;
-        x->cap = cap;
-    }
-    x->a[x->n] = a;
-    x->b[x->n++] = b;
+    size_t need = x->n + 1;
+    if (!lda_mem_grow((void **)&x->hit, &x->hcap, sizeof *x->hit, need) ||
+        !lda_mem_grow((void **)&x->span, &x->scap, sizeof *x->span, need) ||
+        !lda_mem_grow((void **)&x->keep, &x->kcap, sizeof *x->keep, need))
+        return false;
+    x->hit[x->n++] = (lda_evhit){a, b};
     return true;
 }
 

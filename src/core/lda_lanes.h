@@ -77,11 +77,14 @@ static inline int64_t lda_ts_add(int64_t a, int64_t b)
  * which of them the merge keeps (lda_merge_keep), and only those get their
  * record numbers, gathered in rec and attached sorted. Storage grows to
  * the largest group's needs and is reused. */
+typedef struct lda_evhit {
+    size_t a, b; /* the detector's own index range of the sequence */
+} lda_evhit;
 typedef struct lda_evid {
-    size_t *a, *b; /* per sequence of the group */
-    lda_span *span;
+    lda_evhit *hit; /* per sequence of the group */
+    lda_span *span; /* lda_merge_keep's scratch */
     bool *keep;
-    size_t n, cap;
+    size_t n, hcap, scap, kcap;
     uint32_t *rec; /* record numbers of one sequence */
     size_t rcap;
 } lda_evid;

@@ -111,8 +111,8 @@ static bool group_evidence(layer_ctx *c, size_t k0)
         return true;
     lda_evid_mark(c->ev, c->out->v + k0);
     for (size_t k = 0; k < c->ev->n; k++)
-        if (c->ev->keep[k] &&
-            !give_evidence(c, &c->out->v[k0 + k], c->ev->a[k], c->ev->b[k]))
+        if (c->ev->keep[k] && !give_evidence(c, &c->out->v[k0 + k],
+                                             c->ev->hit[k].a, c->ev->hit[k].b))
             return false;
     return true;
 }

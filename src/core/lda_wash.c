@@ -136,7 +136,7 @@ static bool group_evidence(const trade_view *v, const key_ctx *kc, size_t k0)
     for (size_t k = 0; k < ev->n; k++) {
         if (!ev->keep[k])
             continue;
-        size_t a = ev->a[k], b = ev->b[k], n = b - a + 1;
+        size_t a = ev->hit[k].a, b = ev->hit[k].b, n = b - a + 1;
         lda_seq *q = &kc->out->v[k0 + k];
         if (!lda_evid_room(ev, n))
             return false;

@@ -136,19 +136,6 @@ static int load_input(run *r, const char *path)
     return ok ? 0 : 1;
 }
 
-static int detect(run *r)
-{
-    const lda_seqlist *lists[2] = {&r->lay, &r->wash};
-    if (!lda_set_finish_par(&r->set, &r->par) ||
-        lda_analyse(&r->set, &r->cfg->params, &r->par, r->fingerprint, &r->lay,
-                    &r->wash) < 0 ||
-        lda_merge(lists, 2, &r->merged, &r->nmerged) < 0) {
-        fprintf(stderr, "lda: out of memory\n");
-        return -1;
-    }
-    return 0;
-}
-
 static int write_reports(const run *r)
 {
     lda_report_opts o = {r->cfg->pseudonymize, r->cfg->salt,
@@ -170,6 +157,66 @@ static int write_reports(const run *r)
     lda_buf_free(&det);
     lda_buf_free(&alerts);
     return rc;
+}
+
+/* Both detectors (over group ranges on par), the merge, and the three
+ * reports: 0; 1 when a total is too large to report (r->error says so);
+ * 2 on OOM or I/O. */
+static int detect_and_report(run *r, const lda_par *par)
+{
+    const lda_seqlist *lists[2] = {&r->lay, &r->wash};
+    if (lda_analyse(&r->set, &r->cfg->params, par, NULL, &r->lay, &r->wash) <
+            0 ||
+        lda_merge(lists, 2, &r->merged, &r->nmerged) < 0) {
+        fprintf(stderr, "lda: out of memory\n");
+        return 2;
+    }
+    if (!lda_seqlist_reportable(&r->lay) || !lda_seqlist_reportable(&r->wash)) {
+        /* as the detectors answer (docs/api.md#detector-answer) */
+        snprintf(r->error, sizeof r->error, "a total is too large to report");
+        fprintf(stderr, "lda: %s\n", r->error);
+        return 1;
+    }
+    return write_reports(r) == 0 ? 0 : 2;
+}
+
+/* What follows the grouping, as two jobs: the fingerprint (SHA-256 is one
+ * stream, and only run.json needs it), and detect_and_report(); each on
+ * about half of the threads. With one thread they run one after the
+ * other. */
+typedef struct tail {
+    run *r;
+    lda_par half[2];
+    int rc[2];
+} tail;
+
+static void tail_job(void *arg, size_t i)
+{
+    tail *t = arg;
+    if (i == 0)
+        t->rc[0] = lda_fingerprint_par(&t->r->set, &t->half[0],
+                                       t->r->fingerprint) < 0
+                       ? 2
+                       : 0;
+    else
+        t->rc[1] = detect_and_report(t->r, &t->half[1]);
+}
+
+/* Group, then tail_job()s, then run.json: 0, 1 or 2 as main returns. */
+static int finish_run(run *r)
+{
+    unsigned n = lda_par_threads(&r->par);
+    tail t = {r, {lda_pool_par(n - n / 2), lda_pool_par(n / 2)}, {0, 0}};
+    if (!lda_set_finish_par(&r->set, &r->par)) {
+        fprintf(stderr, "lda: out of memory\n");
+        return 2;
+    }
+    lda_par_run(&r->par, 2, tail_job, &t);
+    if (t.rc[0] != 0 && t.rc[1] != 2)
+        fprintf(stderr, "lda: out of memory\n");
+    if (t.rc[0] != 0 || t.rc[1] == 2)
+        return 2;
+    return write_run_json(r, t.rc[1] == 0) == 0 ? t.rc[1] : 2;
 }
 
 /* The --param name=value options (docs/api.md#per-run-thresholds) into
@@ -238,19 +285,8 @@ int main(int argc, char **argv)
     else if ((rc = load_input(&r, argv[1])) == 1) {
         fprintf(stderr, "lda: %s\n", r.error);
         write_run_json(&r, false);
-    } else if (rc == 0 && (rc = detect(&r) == 0 ? 0 : 2) == 0) {
-        if (!lda_seqlist_reportable(&r.lay) ||
-            !lda_seqlist_reportable(&r.wash)) {
-            /* as the detectors answer (docs/api.md#detector-answer) */
-            snprintf(r.error, sizeof r.error,
-                     "a total is too large to report");
-            fprintf(stderr, "lda: %s\n", r.error);
-            write_run_json(&r, false);
-            rc = 1;
-        } else
-            rc = write_reports(&r) == 0 && write_run_json(&r, true) == 0 ? 0
-                                                                         : 2;
-    }
+    } else if (rc == 0)
+        rc = finish_run(&r);
     free(r.merged);
     lda_seqlist_free(&r.lay);
     lda_seqlist_free(&r.wash);

@@ -537,15 +537,13 @@ static const char *record_fields(const reader *r, const record *rec,
     return NULL;
 }
 
-/* What a part of the input is read with: the columns, the limits, where
- * its records go. limit: events set may hold (a chunk's fixed room; 0 =
- * any number). *full is set when a record did not fit. */
+/* What a part of the input is read with: the columns, the limit, where
+ * its records go. */
 typedef struct load_args {
     const size_t *col;
-    size_t ncols, max_events, limit;
+    size_t ncols, max_events;
     lda_set *set;
     lda_rejects *rej;
-    bool *full;
 } load_args;
 
 /* Read the records that start in [r->pos, to). */
@@ -572,10 +570,6 @@ static bool load_records(reader *r, record *rec, size_t to, const load_args *a,
             reject(a->rej, r->record, reason);
             continue;
         }
-        if (a->limit && a->set->n >= a->limit) {
-            *a->full = true;
-            return lda_err_set(e, 500, "chunk full");
-        }
         lda_status st = lda_set_add(a->set, &f, &reason);
         if (st == LDA_NOMEM)
             return lda_err_msg(e, LDA_MSG_NOMEM);
@@ -589,9 +583,9 @@ static bool load_records(reader *r, record *rec, size_t to, const load_args *a,
     return true;
 }
 
-/* Room for as many events as the input can hold (a record with seven
- * valid fields takes at least 41 bytes), so the event array is allocated
- * once. Only the part written is ever touched. */
+/* Room for as many events as len bytes of input can hold (a record with
+ * seven valid fields takes at least 41 bytes), so the event array is
+ * allocated once. Only the part written is ever touched. */
 static size_t room(size_t len, size_t max_events)
 {
     size_t most = len / 41 + 1;
@@ -614,19 +608,17 @@ static void record_free(record *rec)
  * before it is read: it is right when that chunk stopped exactly where this
  * one started (at the first record start at or after from), and is read
  * again from where that chunk stopped otherwise (a quoted field held a line
- * break across the guess). Events go to the chunk's own set, whose event
- * array is a fixed slice of the destination's; record numbers count from 2
- * and are shifted when the chunk is joined. */
+ * break across the guess). Events go to the chunk's own set; record
+ * numbers count from 2 and are shifted when the sets are adopted
+ * (lda_set_adopt). */
 typedef struct chunk {
     size_t from, to;
     size_t stop;      /* where reading stopped: a record start >= to, or len */
     uint64_t records; /* records read */
     lda_set set;
-    lda_event *room;
-    size_t cap; /* events room holds */
     lda_rejects rej;
     lda_err e;
-    bool ok, full;
+    bool ok;
 } chunk;
 
 typedef struct par_load {
@@ -642,21 +634,17 @@ static void read_chunk(par_load *pl, chunk *k, size_t p)
     reader r = {pl->buf, pl->len, p, 1};
     record rec;
     memset(&rec, 0, sizeof rec);
-    k->set.ev = NULL; /* a slice of the destination's array */
     lda_set_free(&k->set);
-    k->set.ev = k->room;
-    k->set.cap = k->cap;
     k->rej.count = 0;
     k->rej.kept = 0;
-    k->full = false;
     lda_err_init(&k->e);
-    load_args a = {pl->col, pl->ncols, pl->max_events, k->cap,
-                   &k->set, &k->rej,   &k->full};
+    load_args a = {pl->col, pl->ncols, pl->max_events, &k->set, &k->rej};
     rec.grow = true;
     grow_fields(&rec, pl->keep);
     rec.grow = false;
-    k->ok = !rec.oom ? load_records(&r, &rec, k->to, &a, &k->e)
-                     : lda_err_msg(&k->e, LDA_MSG_NOMEM);
+    k->ok = !rec.oom && lda_set_reserve(&k->set, room(k->to - p, 0))
+                ? load_records(&r, &rec, k->to, &a, &k->e)
+                : lda_err_msg(&k->e, LDA_MSG_NOMEM);
     k->stop = r.pos;
     k->records = r.record - 1;
     record_free(&rec);
@@ -668,11 +656,10 @@ static void chunk_job(void *arg, size_t i)
     read_chunk(pl, &pl->ch[i], pl->ch[i].from);
 }
 
-/* Cut [p, len) into n chunks just after line feeds; reserve room for them
- * in set's event array. False on OOM. */
-static bool cut_chunks(par_load *pl, size_t p, size_t n, lda_set *set)
+/* Cut [p, len) into n chunks just after line feeds. */
+static void cut_chunks(par_load *pl, size_t p, size_t n)
 {
-    size_t total = set->n, from = p;
+    size_t from = p;
     for (size_t k = 0; k < n; k++) {
         size_t to = pl->len;
         if (k + 1 < n) {
@@ -684,19 +671,9 @@ static bool cut_chunks(par_load *pl, size_t p, size_t n, lda_set *set)
         }
         pl->ch[k].from = from;
         pl->ch[k].to = to;
-        pl->ch[k].cap = room(to - from, pl->max_events) + 1;
-        total += pl->ch[k].cap;
+        lda_set_init(&pl->ch[k].set);
         from = to;
     }
-    if (!lda_set_reserve(set, total))
-        return false;
-    total = set->n;
-    for (size_t k = 0; k < n; k++) {
-        lda_set_init(&pl->ch[k].set);
-        pl->ch[k].room = set->ev + total;
-        total += pl->ch[k].cap;
-    }
-    return true;
 }
 
 /* Append chunk k's rejects to rej, record numbers shifted by delta. */
@@ -711,10 +688,10 @@ static void join_rejects(lda_rejects *rej, const lda_rejects *part,
 }
 
 /* Verify the chunks in order (reading again the one that started at a
- * wrong place) and join them into set and rej. 0 done; -1 when any chunk
- * failed or the whole would break a limit (set and rej unchanged: the
- * caller then reads the input in one pass, which reports it exactly as
- * always); -2 out of memory while joining. */
+ * wrong place) and join them into set (empty: lda_set_adopt) and rej. 0
+ * done; -1 when any chunk failed or the whole would break a limit (set and
+ * rej unchanged: the caller then reads the input in one pass, which
+ * reports it exactly as always); -2 out of memory while joining. */
 static int join_chunks(par_load *pl, size_t n, size_t first_record,
                        lda_set *set, lda_rejects *rej)
 {
@@ -726,28 +703,34 @@ static int join_chunks(par_load *pl, size_t n, size_t first_record,
         if (k > 0 && pl->ch[k - 1].stop != skip_blank_lines(&r, c->from))
             read_chunk(pl, c, pl->ch[k - 1].stop);
         if (!c->ok || base + c->records > LDA_RECORD_MAX ||
-            set->n + added + c->set.n >= UINT32_MAX - 1)
+            added + c->set.n >= UINT32_MAX - 1)
             return -1;
         base += c->records;
         added += c->set.n;
     }
     if (pl->max_events && added > pl->max_events)
         return -1;
+    lda_set *parts = malloc(n * sizeof *parts);
+    uint32_t *delta = malloc(n * sizeof *delta);
     base = first_record - 1;
-    for (size_t k = 0; k < n; k++) {
-        chunk *c = &pl->ch[k];
-        /* chunk record 2 is record base + 1 */
-        if (!lda_set_join(set, &c->set, (uint32_t)(base - 1)))
-            return -2;
-        join_rejects(rej, &c->rej, base - 1);
-        base += c->records;
+    for (size_t k = 0; parts && delta && k < n; k++) {
+        parts[k] = pl->ch[k].set; /* chunk record 2 is record base + 1 */
+        delta[k] = (uint32_t)(base - 1);
+        lda_set_init(&pl->ch[k].set);
+        join_rejects(rej, &pl->ch[k].rej, base - 1);
+        base += pl->ch[k].records;
     }
-    return 0;
+    bool ok = parts && delta && lda_set_adopt(set, parts, n, delta);
+    for (size_t k = 0; parts && k < n; k++)
+        lda_set_free(&parts[k]);
+    free(parts);
+    free(delta);
+    return ok ? 0 : -2;
 }
 
-/* Read the records after the header (at r->pos) in n chunks on par: 0
- * done, -1 not done (the caller reads them in one pass), -2 out of
- * memory. */
+/* Read the records after the header (at r->pos) in n chunks on par into
+ * set, which must be empty: 0 done, -1 not done (the caller reads them in
+ * one pass), -2 out of memory. */
 static int load_parallel(const reader *r, const record *hdr,
                          const size_t col[NCOLS], size_t ncols,
                          size_t max_events, const lda_par *par, size_t n,
@@ -756,15 +739,14 @@ static int load_parallel(const reader *r, const record *hdr,
     par_load pl = {r->buf, r->len, ncols, hdr->keep, max_events, {0}, NULL};
     memcpy(pl.col, col, sizeof pl.col);
     int rc = -1;
-    pl.ch = calloc(n, sizeof *pl.ch);
-    if (pl.ch && cut_chunks(&pl, r->pos, n, set)) {
-        lda_par_run(par, n, chunk_job, &pl);
-        rc = join_chunks(&pl, n, r->record + 1, set, rej);
-    }
-    for (size_t k = 0; pl.ch && k < n; k++) {
-        pl.ch[k].set.ev = NULL; /* a slice of set->ev */
+    if (set->n || set->ngroups || set->nparts ||
+        !(pl.ch = calloc(n, sizeof *pl.ch)))
+        return -1;
+    cut_chunks(&pl, r->pos, n);
+    lda_par_run(par, n, chunk_job, &pl);
+    rc = join_chunks(&pl, n, r->record + 1, set, rej);
+    for (size_t k = 0; k < n; k++)
         lda_set_free(&pl.ch[k].set);
-    }
     free(pl.ch);
     return rc;
 }
@@ -800,7 +782,7 @@ bool lda_csv_load_par(const char *buf, size_t len, size_t max_events,
     if (par_rc == -2)
         ok = lda_err_msg(e, LDA_MSG_NOMEM);
     else if (ok && par_rc < 0) {
-        load_args a = {col, ncols, max_events, 0, set, rej, NULL};
+        load_args a = {col, ncols, max_events, set, rej};
         ok = (lda_set_reserve(set, set->n + room(len, max_events)) ||
               lda_err_msg(e, LDA_MSG_NOMEM)) &&
              load_records(&r, &rec, len, &a, e);

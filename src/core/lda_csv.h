@@ -48,9 +48,10 @@ bool lda_csv_load(char *buf, size_t len, size_t max_events, bool allow_empty,
  * chunks at once (when each gets LDA_CSV_CHUNK_MIN bytes): the records are
  * cut just after line feeds; a chunk whose start turns out to lie inside a
  * quoted field (the chunk before it read past it) is read again from the
- * right place; the chunks are joined in order (lda_set_join). Whatever
- * fails or breaks a limit in a chunk makes it read the input in one pass
- * instead, so every result and every error is lda_csv_load()'s. */
+ * right place; the chunks' sets are adopted in order (lda_set_adopt: set
+ * must then be empty, and its events are readable once it is finished).
+ * Whatever fails or breaks a limit in a chunk makes it read the input in
+ * one pass instead, so every result and every error is lda_csv_load()'s. */
 bool lda_csv_load_par(const char *buf, size_t len, size_t max_events,
                       bool allow_empty, const lda_par *par, lda_set *set,
                       lda_rejects *rej, lda_err *e);

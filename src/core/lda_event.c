@@ -277,8 +277,11 @@ void lda_set_init(lda_set *s)
     lda_buf_init(&s->text);
 }
 
+static void parts_free(lda_set *s);
+
 void lda_set_free(lda_set *s)
 {
+    parts_free(s);
     free(s->ev);
     free(s->groups);
     lda_strtab_free(&s->accounts);
@@ -424,7 +427,8 @@ static const char *validate(const lda_fields *f, lda_event *ev, lda_text *acc,
 static lda_status append_event(lda_set *s, uint32_t g, lda_event *ev,
                                lda_text price, const char **reason)
 {
-    if (s->finished || price.n > UINT32_MAX || s->n >= UINT32_MAX - 1) {
+    if (s->finished || s->nparts || price.n > UINT32_MAX ||
+        s->n >= UINT32_MAX - 1) {
         *reason = "too large";
         return LDA_INVALID;
     }
@@ -506,7 +510,28 @@ lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
     return append_event(s, group, &ev, v->price, reason);
 }
 
-/* ---- join: a part read apart (lda_csv_load_par) ---------------------- */
+/* ---- adopt: sets read apart (lda_csv_load_par) ----------------------- */
+
+/* One adopted set: its events in input order, and where they go. */
+struct lda_part {
+    lda_set set;      /* its events and its own tables */
+    uint32_t *map;    /* its group g is the adopter's group map[g] */
+    uint32_t *cur;    /* at finish: the next place of its group g's events */
+    uint32_t rec_delta;
+    size_t text_base; /* its text arena starts here in the adopter's */
+};
+
+static void parts_free(lda_set *s)
+{
+    for (size_t k = 0; k < s->nparts; k++) {
+        lda_set_free(&s->parts[k].set);
+        free(s->parts[k].map);
+        free(s->parts[k].cur);
+    }
+    free(s->parts);
+    s->parts = NULL;
+    s->nparts = 0;
+}
 
 /* dst's quality after the events noted in part were noted after its own;
  * first_ts is the first of part's events' timestamp. */
@@ -545,31 +570,38 @@ static bool join_groups(lda_set *dst, const lda_set *part, uint32_t *map)
     return true;
 }
 
-bool lda_set_join(lda_set *dst, const lda_set *part, uint32_t rec_delta)
+/* Part p as if its events were added to dst now (but the events). */
+static bool adopt_part(lda_set *dst, struct lda_part *p)
 {
-    size_t base = dst->text.len;
-    uint32_t *map = malloc((part->ngroups ? part->ngroups : 1) * sizeof *map);
-    if (!map)
-        return false;
+    const lda_set *part = &p->set;
+    size_t ng = part->ngroups ? part->ngroups : 1;
+    p->text_base = dst->text.len;
+    p->map = malloc(ng * sizeof *p->map);
+    p->cur = malloc(ng * sizeof *p->cur);
     lda_buf_add(&dst->text, part->text.data, part->text.len);
-    bool ok = !dst->text.oom && join_groups(dst, part, map);
-    bool same = part->ev == dst->ev + dst->n && base == 0 && rec_delta == 0;
-    for (size_t g = 0; ok && same && g < part->ngroups; g++)
-        same = map[g] == g;
-    if (ok && part->n)
+    if (!p->map || !p->cur || dst->text.oom || !join_groups(dst, part, p->map))
+        return false;
+    if (part->n)
         join_quality(&dst->quality, &part->quality, part->ev[0].ts);
-    for (size_t i = 0; ok && !same && i < part->n; i++) {
-        lda_event e = part->ev[i]; /* at or after its new place */
-        e.group = map[e.group];
-        e.rec += rec_delta;
-        if (e.price_len > LDA_PRICE_INLINE)
-            e.ptext.off += base;
-        dst->ev[dst->n + i] = e;
+    dst->n += part->n;
+    return true;
+}
+
+bool lda_set_adopt(lda_set *dst, lda_set *parts, size_t n,
+                   const uint32_t *rec_delta)
+{
+    dst->parts = calloc(n ? n : 1, sizeof *dst->parts);
+    if (!dst->parts)
+        return false;
+    dst->nparts = n;
+    for (size_t k = 0; k < n; k++) {
+        dst->parts[k].set = parts[k];
+        dst->parts[k].rec_delta = rec_delta[k];
+        lda_set_init(&parts[k]);
+        if (!adopt_part(dst, &dst->parts[k]))
+            return false;
     }
-    if (ok)
-        dst->n += part->n;
-    free(map);
-    return ok;
+    return true;
 }
 
 /* ---- finish: group order ------------------------------------------- */
@@ -723,12 +755,10 @@ static bool in_group_order(const lda_set *s)
 }
 
 /* The per-group pass of finish over the groups [g0, g1): time order (a
- * stable sort where needed) and duplicates. order[] is the finish's index
- * array, free by now: group g uses its own slice order[first, first+count)
- * as scratch, so ranges run concurrently. */
+ * stable sort where needed, with scratch of its own) and duplicates, so
+ * ranges run concurrently. */
 typedef struct sort_range {
     lda_set *s;
-    uint32_t *order;
     size_t g0, g1;
     uint64_t dups;
     bool ok;
@@ -738,6 +768,7 @@ static void sort_range_job(void *arg, size_t i)
 {
     sort_range *r = (sort_range *)arg + i;
     ts_key *keys = NULL;
+    uint32_t *order = NULL;
     size_t most = 0;
     r->ok = true;
     r->dups = 0;
@@ -748,18 +779,20 @@ static void sort_range_job(void *arg, size_t i)
         lda_group *gr = &r->s->groups[g];
         lda_event *ev = r->s->ev + gr->first;
         int sorted = scan_group(ev, gr->count, &r->dups);
-        if (sorted == 0) {
-            if (!keys && !(keys = malloc(2 * most * sizeof *keys)))
-                sorted = -1;
-            else {
-                sort_group(ev, gr->count, keys, keys + most,
-                           r->order + gr->first);
-                sorted = scan_group(ev, gr->count, &r->dups);
-            }
+        if (sorted == 0 && !keys) {
+            keys = malloc(2 * most * sizeof *keys);
+            order = malloc(most * sizeof *order);
+        }
+        if (sorted == 0 && (!keys || !order))
+            sorted = -1;
+        else if (sorted == 0) {
+            sort_group(ev, gr->count, keys, keys + most, order);
+            sorted = scan_group(ev, gr->count, &r->dups);
         }
         r->ok = sorted > 0;
     }
     free(keys);
+    free(order);
 }
 
 /* Split the groups into at most n ranges of about equal event counts. */
@@ -846,39 +879,103 @@ bool lda_set_finish(lda_set *s)
     return lda_set_finish_par(s, NULL);
 }
 
-bool lda_set_finish_par(lda_set *s, const lda_par *par)
+/* The adopted parts' events moved into a fresh array in group order
+ * (lda_set_adopt): part k's events of a group go after those of parts
+ * before it, in their order, so each part is one job (sequential reads,
+ * writes spread over its groups' places). */
+static void scatter_job(void *arg, size_t k)
 {
-    size_t n = lda_par_threads(par), total = 0;
-    uint32_t *order = alloc_big((s->n ? s->n : 1) * sizeof *order);
-    sort_range *r = calloc(n, sizeof *r);
-    bool ok = order && r;
-    if (ok) {
-        /* lda_set_add() keeps the counts; recount if they do not add up. */
-        for (size_t g = 0; g < s->ngroups; g++)
-            total += s->groups[g].count;
-        if (total != s->n) {
-            for (size_t g = 0; g < s->ngroups; g++)
-                s->groups[g].count = 0;
-            for (size_t i = 0; i < s->n; i++)
-                s->groups[s->ev[i].group].count++;
-        }
-        group_order(s, order, par);
-        /* Then each group stably by time where it is not already. */
-        n = split_groups(s, r, n);
-        for (size_t k = 0; k < n; k++) {
-            r[k].s = s;
-            r[k].order = order;
-        }
-        lda_par_run(par, n, sort_range_job, r);
+    lda_set *s = arg;
+    struct lda_part *p = &s->parts[k];
+    for (size_t i = 0; i < p->set.n; i++) {
+        lda_event e = p->set.ev[i];
+        uint32_t g = e.group;
+        e.group = p->map[g];
+        e.rec += p->rec_delta;
+        if (e.price_len > LDA_PRICE_INLINE)
+            e.ptext.off += p->text_base;
+        s->ev[p->cur[g]++] = e;
     }
+}
+
+/* Group order for a set of adopted parts: each group's first place, each
+ * part's places for its groups, then scatter_job() on par. */
+static bool gather_parts(lda_set *s, const lda_par *par)
+{
+    lda_event *ev = alloc_big((s->n ? s->n : 1) * sizeof *ev);
+    if (!ev)
+        return false;
+    uint32_t pos = 0;
+    for (size_t g = 0; g < s->ngroups; g++) {
+        s->groups[g].first = pos;
+        pos += s->groups[g].count;
+        s->groups[g].count = 0;
+    }
+    for (size_t k = 0; k < s->nparts; k++) {
+        const struct lda_part *p = &s->parts[k];
+        for (size_t g = 0; g < p->set.ngroups; g++) {
+            lda_group *to = &s->groups[p->map[g]];
+            p->cur[g] = to->first + to->count;
+            to->count += p->set.groups[g].count;
+        }
+    }
+    free(s->ev);
+    s->ev = ev;
+    s->cap = s->n;
+    lda_par_run(par, s->nparts, scatter_job, s);
+    parts_free(s);
+    return true;
+}
+
+/* Group order for events added one by one: a counting sort (the group
+ * counts are recounted when they do not add up). */
+static bool group_added(lda_set *s, const lda_par *par)
+{
+    size_t total = 0;
+    uint32_t *order = alloc_big((s->n ? s->n : 1) * sizeof *order);
+    if (!order)
+        return false;
+    for (size_t g = 0; g < s->ngroups; g++)
+        total += s->groups[g].count;
+    if (total != s->n) {
+        for (size_t g = 0; g < s->ngroups; g++)
+            s->groups[g].count = 0;
+        for (size_t i = 0; i < s->n; i++)
+            s->groups[s->ev[i].group].count++;
+    }
+    group_order(s, order, par);
+    free(order);
+    return true;
+}
+
+/* Then each group stably by time where it is not already, and the
+ * duplicates, over ranges of groups on par. */
+static bool sort_groups(lda_set *s, const lda_par *par)
+{
+    size_t n = lda_par_threads(par);
+    sort_range *r = calloc(n, sizeof *r);
+    if (!r)
+        return false;
+    n = split_groups(s, r, n);
+    for (size_t k = 0; k < n; k++)
+        r[k].s = s;
+    lda_par_run(par, n, sort_range_job, r);
+    bool ok = true;
     uint64_t dups = 0;
-    for (size_t k = 0; ok && k < n; k++) {
-        ok = r[k].ok;
+    for (size_t k = 0; k < n; k++) {
+        ok = ok && r[k].ok;
         dups += r[k].dups;
     }
     s->quality.duplicates = dups;
     free(r);
-    free(order);
-    s->finished = ok;
     return ok;
+}
+
+bool lda_set_finish_par(lda_set *s, const lda_par *par)
+{
+    if (s->finished)
+        return true;
+    bool ok = s->nparts ? gather_parts(s, par) : group_added(s, par);
+    s->finished = ok && sort_groups(s, par);
+    return s->finished;
 }

@@ -4,12 +4,17 @@
  * An lda_set holds events plus an interned table of (account_id,
  * product_id) groups. Strings live once in the set's text arena (each id
  * once, price text once per event); events are fixed-size records that
- * point into it by offset, so a million events cost ~50 MB. Events are
- * appended in input order; lda_set_finish() then reorders them in place
- * into group order: grouped by group (first-appearance order), and within
- * a group stably sorted by timestamp (ties keep input order), so every
- * later pass over a group reads memory sequentially. Events that arrive
- * already in that order (the binary internal form) are left in place.
+ * point into it by offset, so a million events cost ~64 MB. Events are
+ * appended in input order; lda_set_finish() then reorders them (in place
+ * on one thread, else gathered into a fresh array) into group order:
+ * grouped by group (first-appearance order), and within a group stably
+ * sorted by timestamp (ties keep input order), so every later pass over a
+ * group reads memory sequentially. Events that arrive already in that
+ * order (the binary internal form) are left in place. Sets read apart on
+ * several threads are adopted whole instead (lda_set_adopt) and their
+ * events scattered straight into group order by the finish: a parallel
+ * read copies each event once and touches no memory for a join in input
+ * order (first touches of fresh pages are much of what a load costs).
  * Every field is checked by a named validator before it is stored. The set
  * also keeps the data-quality figures of what it was given (lda_quality):
  * per event as it is added, duplicates when it is finished. */
@@ -74,6 +79,8 @@ typedef struct lda_set {
     lda_strtab accounts, products;
     lda_pairtab pairs;   /* (account id, product id) -> group */
     lda_quality quality; /* noted per event; duplicates by finish */
+    struct lda_part *parts; /* adopted, not yet gathered (lda_set_adopt) */
+    size_t nparts;
     bool finished;
 } lda_set;
 
@@ -121,17 +128,19 @@ lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
 /* Make room for n events in all (a hint: adding never needs it). False on
  * OOM. */
 bool lda_set_reserve(lda_set *s, size_t n);
-/* Append part's events to dst as if each had been added to dst after its
- * events, in order: groups interned into dst (first-appearance order
- * kept), record numbers shifted by rec_delta, the quality figures combined
- * as lda_set_add() would have noted them. part's events must lie in dst's
- * event array at or after dst->ev + dst->n, inside dst->cap (the parallel
- * CSV reader gives each chunk such a slice); they are moved down into
- * place. part keeps its tables (the caller frees it, its ev set to NULL
- * first). False on OOM (dst may then hold some of part's groups). */
-bool lda_set_join(lda_set *dst, const lda_set *part, uint32_t rec_delta);
+/* Take over n sets read apart from consecutive parts of one input
+ * (parts[k]'s record numbers shifted by rec_delta[k]) as if their events
+ * had been added to dst one after the other: dst's groups (first-appearance
+ * order), count n and quality figures are those at once; the events
+ * themselves stay where they are and lda_set_finish*() moves them straight
+ * into group order (no copy in input order first). Until then dst->ev is
+ * not to be read and nothing may be added. dst must be empty (a fresh
+ * set); each parts[k] is left empty. False on OOM (dst is then only fit
+ * for lda_set_free()). */
+bool lda_set_adopt(lda_set *dst, lda_set *parts, size_t n,
+                   const uint32_t *rec_delta);
 /* Reorder the events into group order (see above). Returns false on OOM;
- * no event may be added after it. */
+ * no event may be added after it; once more on a finished set, nothing. */
 bool lda_set_finish(lda_set *s);
 /* The same, the per-group time sort and duplicate count of ranges of
  * groups run on par (the result is identical). */

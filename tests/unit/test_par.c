@@ -98,8 +98,10 @@ static bool same_quality(lda_quality a, lda_quality b)
 }
 
 /* Everything the one-pass read and the read on `threads` threads gave is
- * equal; returns how many assertions failed (0). */
-static int compare(const got *a, const got *b)
+ * equal, before and after both are finished (the parallel read's events
+ * are only readable then: lda_set_adopt); returns how many assertions
+ * failed (0). */
+static int compare(got *a, got *b, unsigned threads)
 {
     int bad = 0;
     bad += a->ok != b->ok || a->e.status != b->e.status ||
@@ -107,11 +109,16 @@ static int compare(const got *a, const got *b)
     if (!a->ok || !b->ok)
         return bad;
     bad += a->set.n != b->set.n || a->set.ngroups != b->set.ngroups;
+    if (!a->set.finished) /* (the first comparison with it) */
+        bad += !same_quality(lda_set_quality(&a->set),
+                             lda_set_quality(&b->set));
+    lda_par par = lda_pool_par(threads);
+    bad += !lda_set_finish(&a->set) || !lda_set_finish_par(&b->set, &par);
     for (size_t i = 0; !bad && i < a->set.n; i++)
         bad += !same_event(&a->set, &a->set.ev[i], &b->set, &b->set.ev[i]);
     for (size_t g = 0; !bad && g < a->set.ngroups; g++) {
         const lda_group *x = &a->set.groups[g], *y = &b->set.groups[g];
-        bad += x->count != y->count ||
+        bad += x->count != y->count || x->first != y->first ||
                !same_text(&a->set, x->acc_off, x->acc_len, &b->set, y->acc_off,
                           y->acc_len) ||
                !same_text(&a->set, x->prod_off, x->prod_len, &b->set,
@@ -135,7 +142,7 @@ static void expect_same(const char *text, size_t len, size_t max,
     for (size_t t = 0; t < 4; t++) {
         got par;
         load_with(&par, text, len, max, threads[t]);
-        int bad = compare(&one, &par);
+        int bad = compare(&one, &par, threads[t]);
         if (bad)
             fprintf(stderr, "\ntest_par.c:%u: %u threads differ\n", line,
                     threads[t]);

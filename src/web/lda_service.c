@@ -325,18 +325,26 @@ void lda_service_serve(const lda_service *svc, const lda_config *cfg,
 
 /* Large buffers (bodies, event arrays) come from the heap, and freed memory
  * stays there for the next request: a fresh mmap per request costs a page
- * fault and a zeroed page for every 4 KiB touched, on every request. */
+ * fault and a zeroed page for every 4 KiB touched, on every request. One
+ * arena for every thread: the lda_pool helpers are new threads each run,
+ * and a second arena can hold no block over 64 MiB (glibc's heap size), so
+ * their big arrays (a parallel read's half of the events) would be fresh
+ * mmaps, unmapped again when freed. */
 static void keep_heap(void)
 {
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 64 << 20);
+    mallopt(M_ARENA_MAX, 1);
 }
 
 /* After a request that grew the heap past HEAP_KEEP_MAX (an unusually
  * large body), give the free part back to the system, keeping HEAP_PAD
- * for the next request: a program returns near its usual size. */
-#define HEAP_KEEP_MAX ((size_t)256 << 20)
+ * for the next request: a program returns near its usual size. A 1M-event
+ * run grows the orchestrator's heap to ~263 MiB, which is kept (trimming it
+ * made every such run fault its pages in afresh); HEAP_KEEP_MAX plus the
+ * program itself stays below the 400 MB that any program may keep. */
+#define HEAP_KEEP_MAX ((size_t)360 << 20)
 #define HEAP_PAD ((size_t)64 << 20)
 
 static void give_back_heap(void)

@@ -253,10 +253,11 @@ static bool run(det *d, lda_answer *out, lda_err *e)
     int64_t t0 = lda_mono_us();
     if (!lda_set_finish_par(&d->set, &d->par))
         return lda_err_msg(e, LDA_MSG_NOMEM);
-    /* The fingerprint check runs beside the detector; the answer waits
-       for both, and a mismatch throws the detector's work away. */
+    /* The fingerprint check runs beside the detector (itself on par: the
+       longer of the two); the answer waits for both, and a mismatch throws
+       the detector's work away. */
     lda_fpjob fp;
-    lda_fpjob_start(&fp, &d->set, LDA_FP_ALL);
+    lda_fpjob_start_par(&fp, &d->set, LDA_FP_ALL, &d->par);
     size_t nseq = 0, tlen = 0;
     char *text = detect(&d->params, &d->set, &d->k, &nseq, &tlen);
     int fprc = lda_fpjob_finish(&fp);

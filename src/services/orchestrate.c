@@ -329,12 +329,13 @@ static bool encode_service(run *g, int i, const uint8_t *shard_of)
 
 /* Fingerprints and detector bodies (lda_wire) of the finished set, per
  * detector and shard (encode_service). The full fingerprint, the longest
- * of these steps, runs on a second thread while this one writes the bodies
- * and the other fingerprints. False on OOM. */
-static bool encode(run *g)
+ * of these steps, runs on a second thread (itself on par: its text built
+ * and hashed on two threads) while this one writes the bodies and the
+ * other fingerprints. False on OOM. */
+static bool encode(run *g, const lda_par *par)
 {
     lda_fpjob all;
-    lda_fpjob_start(&all, &g->set, LDA_FP_ALL);
+    lda_fpjob_start_par(&all, &g->set, LDA_FP_ALL, par);
     uint8_t *shard_of = g->shards > 1 ? lda_shard_groups(&g->set, g->shards)
                                       : NULL;
     bool ok = g->shards == 1 || shard_of;
@@ -385,7 +386,7 @@ static bool prepare(run *g, lda_input *in, lda_answer *out, lda_err *e)
     }
     g->event_count = g->set.n;
     snprintf(g->input_name, sizeof g->input_name, "%s", in->name);
-    if (!lda_set_finish_par(&g->set, &par) || !encode(g) ||
+    if (!lda_set_finish_par(&g->set, &par) || !encode(g, &par) ||
         !detector_paths(g)) {
         lda_err_detail(e, "out of memory while encoding");
         return lda_err_msg(e, LDA_MSG_NOMEM);

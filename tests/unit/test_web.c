@@ -15,6 +15,7 @@
 #include "lda_file.h"
 #include "lda_fingerprint.h"
 #include "lda_fpjob.h"
+#include "lda_pool.h"
 #include "lda_multipart.h"
 #include "lda_ratelimit.h"
 #include "lda_service.h"
@@ -423,8 +424,9 @@ static void test_fingerprint_masks(void)
 }
 
 /* lda_fpjob gives lda_fingerprint_mask's answer, inline for a small set
- * and on a thread for a big one (built directly: 70,000 events over 300
- * groups, a quarter of them trades). */
+ * and on a thread for a big one (built directly: 140,000 events over 300
+ * groups, a quarter of them trades: big enough for lda_fingerprint_par to
+ * cut pieces, which lda_fpjob_start_par runs). */
 static void test_fpjob(void)
 {
     lda_set s;
@@ -432,7 +434,7 @@ static void test_fpjob(void)
     char id[16], price[16];
     const char *why;
     unsigned bad = 0;
-    for (uint32_t i = 0; i < 70000 && !bad; i++) {
+    for (uint32_t i = 0; i < 140000 && !bad; i++) {
         snprintf(id, sizeof id, "ACC%u", i % 300);
         snprintf(price, sizeof price, "%u.%02u", 10 + i % 90, i % 100);
         lda_text acc = {id, strlen(id)}, prod = {"P", 1};
@@ -448,7 +450,7 @@ static void test_fpjob(void)
                lda_set_add_values(&s, (uint32_t)g, &v, &why) != LDA_OK;
     }
     CU_ASSERT_EQUAL_FATAL(bad, 0);
-    CU_ASSERT_EQUAL(s.n, 70000);
+    CU_ASSERT_EQUAL(s.n, 140000);
     CU_ASSERT_FATAL(lda_set_finish(&s));
     static const unsigned masks[2] = {LDA_FP_ALL, 1u << LDA_TRADE};
     for (int k = 0; k < 2; k++) {
@@ -459,6 +461,14 @@ static void test_fpjob(void)
         CU_ASSERT(j.threaded);
         CU_ASSERT_EQUAL(lda_fpjob_finish(&j), 0);
         CU_ASSERT_STRING_EQUAL(j.hex, want);
+        /* on par (lda_fingerprint_par for every event): the same value */
+        for (unsigned th = 1; th <= 3; th++) {
+            lda_par par = lda_pool_par(th);
+            lda_fpjob_start_par(&j, &s, masks[k], &par);
+            CU_ASSERT(j.threaded);
+            CU_ASSERT_EQUAL(lda_fpjob_finish(&j), 0);
+            CU_ASSERT_STRING_EQUAL(j.hex, want);
+        }
     }
     lda_set_free(&s);
     /* a small set: no thread, same answer */

@@ -15,6 +15,9 @@ figures). This program (python3 stdlib + curl) then:
      server's lighttpd and of its children whose executable lies in the CGI
      dir (by program name; max over the processes of one program, so a
      respawned process is still counted); read once more after the runs;
+     and the minor page faults (/proc/<pid>/stat) of every program's
+     processes after the first big run and after the last: their difference
+     per run shows what a warm run still faults in afresh;
   3. for each server: warm-up, then BENCH_SVC_LAT_RUNS sequential 20-event
      runs over one keep-alive http.client connection (p50/p99), then
      BENCH_SVC_CLIENTS threads with one keep-alive connection each for
@@ -106,6 +109,16 @@ def ppid_of(pid):
         return None
 
 
+def minflt_of(pid):
+    """Minor page faults of a process so far (/proc/<pid>/stat), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+        return int(s[s.rindex(")") + 2:].split()[7])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def exe_of(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -156,6 +169,19 @@ class RssSampler:
             name = os.path.basename(exe)[:-len(".fcgi")]
             if name in PROGRAMS:
                 self._note(name, pid)
+
+    def faults(self):
+        """Minor page faults so far per program name, summed over the
+        processes seen (a page touched for the first time, or again after
+        it was given back: what reusing buffers between runs saves)."""
+        self.sample()
+        out = {}
+        for name, pids in self.pids.items():
+            for pid in pids:
+                n = minflt_of(pid)
+                if n is not None:
+                    out[name] = out.get(name, 0) + n
+        return out
 
     def _loop(self):
         while not self._stop.wait(0.5):
@@ -453,7 +479,10 @@ def main():
     lda_best = srv_best = orch_best = best_rid = None
     failures = []
     identical = True
+    faults0 = None
     for i in range(runs):
+        if i == 1:
+            faults0 = sampler.faults()  # the first run warms the heaps
         t, rc = run_lda(a.lda, a.input, ref_dir)
         if rc != 0:
             failures.append("build/lda exit %d" % rc)
@@ -469,6 +498,7 @@ def main():
             srv_best, orch_best, best_rid = t, t_orch, rid
         if rc == 0 and not same_reports(ref_dir, sdir):
             identical = False
+    faults1 = sampler.faults() if faults0 is not None else None
     sampler.stop()
     big_failed = bool(failures) or srv_best is None or lda_best is None
     case = "%s realistic (%s)" % (nev_txt, os.path.basename(a.input))
@@ -499,6 +529,15 @@ def main():
             mb = kb / 1024.0
             row(label, "%.1f MB" % mb, "<= %g MB" % T_RSS_MB,
                 verdict(mb <= T_RSS_MB))
+
+    faults_txt = None
+    if faults1 is not None:
+        per = ", ".join(
+            "%s %d" % (name, (faults1.get(name, 0) - faults0.get(name, 0)) //
+                       (runs - 1))
+            for name in PROGRAMS + ("lighttpd",))
+        faults_txt = ("page faults per big run after the first (minor, all "
+                      "processes of each program): " + per)
 
     # 3: 20-event runs.
     body = small_input()
@@ -555,6 +594,8 @@ def main():
           "include that cost, the tmpfs rows show the rest.")
     if best_rid:
         print(phases(main_var, best_rid))
+    if faults_txt:
+        print(faults_txt)
     for f in failures:
         print("big run failure: %s" % f)
     for n in notes:

@@ -14,7 +14,8 @@
 #      build/lda's best wall time on the same file in the same run; the
 #      downloaded reports must be byte-identical to build/lda's;
 #   2. peak RSS (VmHWM) of every program's processes and of lighttpd after
-#      those runs;
+#      those runs, and their minor page faults per run after the first (what
+#      a warm run still faults in afresh);
 #   3. a 20-event input with one layering sequence over keep-alive
 #      (http.client): p50/p99 latency of sequential runs and runs/s with
 #      concurrent clients, once with the var dir on disk (each run fsyncs its

@@ -171,7 +171,8 @@ static int detect_and_report(run *r, const lda_par *par)
         fprintf(stderr, "lda: out of memory\n");
         return 2;
     }
-    if (!lda_seqlist_reportable(&r->lay) || !lda_seqlist_reportable(&r->wash)) {
+    if (!lda_seqlist_reportable(&r->lay) ||
+        !lda_seqlist_reportable(&r->wash)) {
         /* as the detectors answer (docs/api.md#detector-answer) */
         snprintf(r->error, sizeof r->error, "a total is too large to report");
         fprintf(stderr, "lda: %s\n", r->error);

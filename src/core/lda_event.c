@@ -514,9 +514,9 @@ lda_status lda_set_add_values(lda_set *s, uint32_t group, const lda_values *v,
 
 /* One adopted set: its events in input order, and where they go. */
 struct lda_part {
-    lda_set set;      /* its events and its own tables */
-    uint32_t *map;    /* its group g is the adopter's group map[g] */
-    uint32_t *cur;    /* at finish: the next place of its group g's events */
+    lda_set set;   /* its events and its own tables */
+    uint32_t *map; /* its group g is the adopter's group map[g] */
+    uint32_t *cur; /* at finish: the next place of its group g's events */
     uint32_t rec_delta;
     size_t text_base; /* its text arena starts here in the adopter's */
 };

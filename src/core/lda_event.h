@@ -77,8 +77,8 @@ typedef struct lda_set {
     size_t ngroups, gcap;
     lda_buf text; /* arena for ids and price texts */
     lda_strtab accounts, products;
-    lda_pairtab pairs;   /* (account id, product id) -> group */
-    lda_quality quality; /* noted per event; duplicates by finish */
+    lda_pairtab pairs;      /* (account id, product id) -> group */
+    lda_quality quality;    /* noted per event; duplicates by finish */
     struct lda_part *parts; /* adopted, not yet gathered (lda_set_adopt) */
     size_t nparts;
     bool finished;

@@ -181,43 +181,44 @@ static int detect_and_report(run *r, const lda_par *par)
     return write_reports(r) == 0 ? 0 : 2;
 }
 
-/* What follows the grouping, as two jobs: the fingerprint (SHA-256 is one
- * stream, and only run.json needs it), and detect_and_report(); each on
- * about half of the threads. With one thread they run one after the
- * other. */
+/* What follows the grouping, as jobs on every thread: job 0 is
+ * detect_and_report() (its detectors over ranges of groups on half of the
+ * threads), the others share the fingerprint (lda_fpwork; only run.json,
+ * written last, needs it): one job per thread left, and one more that the
+ * thread of job 0 takes when it is done. With one thread they run one
+ * after the other. */
 typedef struct tail {
     run *r;
-    lda_par half[2];
-    int rc[2];
+    lda_par half; /* detect_and_report()'s */
+    lda_fpwork *fp;
+    int rc;
 } tail;
 
 static void tail_job(void *arg, size_t i)
 {
     tail *t = arg;
     if (i == 0)
-        t->rc[0] = lda_fingerprint_par(&t->r->set, &t->half[0],
-                                       t->r->fingerprint) < 0
-                       ? 2
-                       : 0;
-    else
-        t->rc[1] = detect_and_report(t->r, &t->half[1]);
+        t->rc = detect_and_report(t->r, &t->half);
+    else if (t->fp)
+        lda_fpwork_help(t->fp);
 }
 
 /* Group, then tail_job()s, then run.json: 0, 1 or 2 as main returns. */
 static int finish_run(run *r)
 {
     unsigned n = lda_par_threads(&r->par);
-    tail t = {r, {lda_pool_par(n - n / 2), lda_pool_par(n / 2)}, {0, 0}};
     if (!lda_set_finish_par(&r->set, &r->par)) {
         fprintf(stderr, "lda: out of memory\n");
         return 2;
     }
-    lda_par_run(&r->par, 2, tail_job, &t);
-    if (t.rc[0] != 0 && t.rc[1] != 2)
+    tail t = {r, lda_pool_par(n / 2), lda_fpwork_new(&r->set, &r->par), 0};
+    lda_par_run(&r->par, 2 + n - n / 2, tail_job, &t);
+    bool fp_ok = lda_fpwork_end(t.fp, r->fingerprint) == 0;
+    if (!fp_ok && t.rc != 2)
         fprintf(stderr, "lda: out of memory\n");
-    if (t.rc[0] != 0 || t.rc[1] == 2)
+    if (!fp_ok || t.rc == 2)
         return 2;
-    return write_run_json(r, t.rc[1] == 0) == 0 ? t.rc[1] : 2;
+    return write_run_json(r, t.rc == 0) == 0 ? t.rc : 2;
 }
 
 /* The --param name=value options (docs/api.md#per-run-thresholds) into

@@ -15,6 +15,7 @@
 #include "lda_sha256.h"
 #include "lda_time.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,7 +319,8 @@ int lda_fingerprint_sel(const lda_set *s, const lda_select *sel, char hex[65])
 
 /* ---- lda_fingerprint_par ------------------------------------------------ */
 
-#define PIECE_EVENTS 65536 /* events per piece, about 5 MB of lines */
+#define PIECE_EVENTS 4096 /* events per piece, about 350 KB of lines */
+#define RING 8            /* pieces built and not yet hashed, at most */
 
 /* A piece of the canonical text: from event e0 of sorted group g0 to event
  * e1 of sorted group g1 (exclusive; e1 = 0 means up to the end of g1 - 1).
@@ -327,18 +329,25 @@ typedef struct fp_piece {
     size_t g0, e0, g1, e1;
 } fp_piece;
 
-typedef struct fp_par {
+/* The work shared by every thread: piece i is built into buf[i % RING]
+ * (ready[i % RING] = i + 1 once built) and hashed in order by whichever
+ * thread holds `hashing`; a piece may be claimed for building only when
+ * the one before it in its buffer is hashed. */
+struct lda_fpwork {
     const lda_set *s;
-    const uint32_t *gs;
-    const fp_piece *piece;
-    size_t npieces, width; /* pieces built per round */
-    size_t next;           /* first piece of the round being built */
-    lda_buf *buf[2];       /* width buffers each: built, and being hashed */
-    int cur;               /* buf[cur] is built this round */
-    size_t hashing;        /* pieces in buf[!cur] to hash */
-    lda_sha256 *md;
-    bool failed[LDA_FP_PAR_MAX + 1];
-} fp_par;
+    const lda_par *par;
+    const uint32_t *gs; /* the groups in line order */
+    fp_piece *piece;
+    size_t npieces;
+    lda_buf buf[RING];
+    atomic_size_t ready[RING];
+    atomic_size_t next;   /* the next piece to claim for building */
+    atomic_size_t hashed; /* pieces hashed */
+    atomic_flag hashing;
+    atomic_bool failed;
+    lda_sha256 md;
+    bool md_ok;
+};
 
 /* Cut the sorted groups into pieces; returns how many (at most cap). */
 static size_t cut_pieces(const lda_set *s, const uint32_t *gs, fp_piece *pc,
@@ -372,7 +381,7 @@ static size_t cut_pieces(const lda_set *s, const uint32_t *gs, fp_piece *pc,
 }
 
 /* Build the lines of piece k into out. */
-static bool build_piece(const fp_par *fp, const fp_piece *p, lda_buf *out)
+static bool build_piece(const lda_fpwork *fp, const fp_piece *p, lda_buf *out)
 {
     fp_ctx c = {.s = fp->s, .out = out};
     c.sink.mask = LDA_FP_ALL;
@@ -394,74 +403,111 @@ static bool build_piece(const fp_par *fp, const fp_piece *p, lda_buf *out)
     return !c.failed;
 }
 
-/* Job 0 hashes the pieces built in the last round, in order; job k > 0
- * builds piece next + k - 1 of this round. */
-static void fp_par_job(void *arg, size_t k)
+/* Hash the built pieces from `hashed` on, in order, if no other thread
+ * does; true when it hashed any. */
+static bool hash_ready(lda_fpwork *fp)
 {
-    fp_par *fp = arg;
-    if (k == 0) {
-        for (size_t i = 0; i < fp->hashing; i++)
-            lda_sha256_update(fp->md, fp->buf[!fp->cur][i].data,
-                              fp->buf[!fp->cur][i].len);
-        return;
+    size_t h = atomic_load(&fp->hashed);
+    if (h == fp->npieces || atomic_load(&fp->ready[h % RING]) != h + 1 ||
+        atomic_flag_test_and_set(&fp->hashing))
+        return false;
+    h = atomic_load(&fp->hashed); /* only the holder moves it */
+    bool any = false;
+    while (h < fp->npieces && atomic_load(&fp->ready[h % RING]) == h + 1) {
+        const lda_buf *b = &fp->buf[h % RING];
+        lda_sha256_update(&fp->md, b->data, b->len);
+        atomic_store(&fp->hashed, ++h);
+        any = true;
     }
-    size_t at = fp->next + k - 1;
-    if (at < fp->npieces)
-        fp->failed[k] = !build_piece(fp, &fp->piece[at],
-                                     &fp->buf[fp->cur][k - 1]);
+    atomic_flag_clear(&fp->hashing);
+    return any;
 }
 
-/* Rounds of (hash the last pieces, build the next ones) until all are
- * hashed. */
-static bool fp_par_rounds(fp_par *fp, const lda_par *par)
+/* Claim and build the next piece if its buffer is free; true when built
+ * (or failed: then every thread stops). */
+static bool build_next(lda_fpwork *fp)
 {
-    fp->hashing = 0;
-    for (fp->next = 0;; fp->next += fp->width) {
-        size_t build = fp->next < fp->npieces ? fp->npieces - fp->next : 0;
-        if (build > fp->width)
-            build = fp->width;
-        if (!build && !fp->hashing)
-            return true;
-        lda_par_run(par, build + 1, fp_par_job, fp);
-        for (size_t k = 1; k <= build; k++)
-            if (fp->failed[k])
-                return false;
-        fp->hashing = build;
-        fp->cur = !fp->cur;
-    }
+    size_t i = atomic_load(&fp->next);
+    if (i >= fp->npieces || i >= atomic_load(&fp->hashed) + RING ||
+        !atomic_compare_exchange_strong(&fp->next, &i, i + 1))
+        return false;
+    if (!build_piece(fp, &fp->piece[i], &fp->buf[i % RING]))
+        atomic_store(&fp->failed, true);
+    atomic_store(&fp->ready[i % RING], i + 1);
+    return true;
 }
 
-int lda_fingerprint_par(const lda_set *s, const lda_par *par, char hex[65])
+/* One thread's share: hash what is ready, else build the next piece, else
+ * wait for the thread that builds the piece to hash (or hashes the piece
+ * whose buffer is wanted), until every piece is hashed. One thread alone
+ * builds and hashes by turns, so helpers may also run one after the
+ * other. */
+void lda_fpwork_help(lda_fpwork *fp)
 {
-    size_t threads = lda_par_threads(par), cap = s->n / PIECE_EVENTS + 2;
-    if (threads <= 1 || s->n < 2 * PIECE_EVENTS)
-        return lda_fingerprint(s, hex);
-    fp_par fp = {.s = s};
-    fp.width = threads - 1 < LDA_FP_PAR_MAX ? threads - 1 : LDA_FP_PAR_MAX;
-    uint32_t *gs = malloc(s->ngroups * sizeof *gs);
-    fp_piece *pc = malloc(cap * sizeof *pc);
-    lda_buf *bufs = calloc(2 * fp.width, sizeof *bufs);
-    lda_sha256 md;
-    bool md_ok = lda_sha256_init(&md), ok = gs && pc && bufs && md_ok;
+    while (!atomic_load(&fp->failed) &&
+           atomic_load(&fp->hashed) < fp->npieces)
+        if (!hash_ready(fp) && !build_next(fp))
+            lda_par_relax(fp->par);
+}
+
+lda_fpwork *lda_fpwork_new(const lda_set *s, const lda_par *par)
+{
+    size_t cap = s->n / PIECE_EVENTS + 2;
+    lda_fpwork *fp = calloc(1, sizeof *fp);
+    if (!fp)
+        return NULL;
+    fp->s = s;
+    fp->par = par;
+    for (size_t i = 0; i < RING; i++) {
+        lda_buf_init(&fp->buf[i]);
+        atomic_init(&fp->ready[i], 0);
+    }
+    atomic_init(&fp->next, 0);
+    atomic_init(&fp->hashed, 0);
+    atomic_flag_clear(&fp->hashing);
+    uint32_t *gs = malloc((s->ngroups ? s->ngroups : 1) * sizeof *gs);
+    fp->gs = gs;
+    fp->piece = malloc(cap * sizeof *fp->piece);
+    fp->md_ok = lda_sha256_init(&fp->md);
+    bool ok = gs && fp->piece && fp->md_ok;
     if (ok) {
         for (size_t g = 0; g < s->ngroups; g++)
             gs[g] = (uint32_t)g;
         qsort_r(gs, s->ngroups, sizeof *gs, cmp_group, (void *)s);
-        fp = (fp_par){.s = s,
-                      .gs = gs,
-                      .piece = pc,
-                      .width = fp.width,
-                      .buf = {bufs, bufs + fp.width},
-                      .md = &md};
-        fp.npieces = cut_pieces(s, gs, pc, cap);
-        ok = fp.npieces > 0 && fp_par_rounds(&fp, par);
+        fp->npieces = cut_pieces(s, gs, fp->piece, cap);
     }
-    if (md_ok)
-        ok = lda_sha256_hex(&md, hex) && ok;
-    for (size_t i = 0; bufs && i < 2 * fp.width; i++)
-        lda_buf_free(&bufs[i]);
-    free(bufs);
-    free(pc);
-    free(gs);
+    atomic_init(&fp->failed, !ok || (s->n > 0 && fp->npieces == 0));
+    return fp;
+}
+
+int lda_fpwork_end(lda_fpwork *fp, char hex[65])
+{
+    if (!fp)
+        return -1;
+    bool ok = !atomic_load(&fp->failed);
+    if (fp->md_ok)
+        ok = lda_sha256_hex(&fp->md, hex) && ok;
+    for (size_t i = 0; i < RING; i++)
+        lda_buf_free(&fp->buf[i]);
+    free((void *)fp->gs);
+    free(fp->piece);
+    free(fp);
     return ok ? 0 : -1;
+}
+
+static void fpwork_job(void *arg, size_t k)
+{
+    (void)k;
+    lda_fpwork_help(arg);
+}
+
+int lda_fingerprint_par(const lda_set *s, const lda_par *par, char hex[65])
+{
+    size_t threads = lda_par_threads(par);
+    if (threads <= 1 || s->n < 2 * PIECE_EVENTS)
+        return lda_fingerprint(s, hex);
+    lda_fpwork *fp = lda_fpwork_new(s, par);
+    if (fp)
+        lda_par_run(par, threads, fpwork_job, fp);
+    return lda_fpwork_end(fp, hex);
 }

@@ -31,11 +31,23 @@ int lda_fingerprint_mask(const lda_set *s, unsigned mask, char hex[65]);
 int lda_fingerprint_sel(const lda_set *s, const lda_select *sel, char hex[65]);
 
 /* lda_fingerprint() on par: the canonical text is cut into pieces (between
- * groups, or between runs of equal timestamps inside a big group) that
- * threads - 1 jobs build into buffers while one job feeds the pieces of
- * the round before to the digest, in order: the same bytes in the same
- * order, so the same value. One thread, or a small set: lda_fingerprint. */
-#define LDA_FP_PAR_MAX 15 /* pieces built at once at most */
+ * groups, or between runs of equal timestamps inside a big group, ~350 KB
+ * each); every thread of par builds the next piece into one of a few
+ * buffers, or feeds the built pieces to the digest in order when no other
+ * thread does (one thread at a time hashes): the same bytes in the same
+ * order, so the same value. With two threads one mostly hashes while the
+ * other builds. One thread, or a small set: lda_fingerprint. */
 int lda_fingerprint_par(const lda_set *s, const lda_par *par, char hex[65]);
+
+/* lda_fingerprint_par in three steps, for a caller whose threads join the
+ * work when their own jobs are done: new (NULL on OOM; s finished, not
+ * changed until end), help (on any number of threads at once, or one after
+ * another; returns when every piece is hashed), end (after every help has
+ * returned: the value, 0, or -1 on OOM; frees w, NULL too). par only
+ * lends its relax() to a thread that waits for another. */
+typedef struct lda_fpwork lda_fpwork;
+lda_fpwork *lda_fpwork_new(const lda_set *s, const lda_par *par);
+void lda_fpwork_help(lda_fpwork *w);
+int lda_fpwork_end(lda_fpwork *w, char hex[65]);
 
 #endif

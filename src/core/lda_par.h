@@ -20,7 +20,17 @@ typedef struct lda_par {
      * done; NULL: in the calling thread. */
     void (*run)(const struct lda_par *par, size_t njobs, lda_job_fn job,
                 void *arg);
+    /* Called by a job that waits for another job's progress (a spin
+     * loop): lets the other run; NULL: nothing (the wait only spins). */
+    void (*relax)(void);
 } lda_par;
+
+/* Give way while waiting for another job (see relax). */
+static inline void lda_par_relax(const lda_par *par)
+{
+    if (par && par->relax)
+        par->relax();
+}
 
 /* Threads par may use (1 for NULL). */
 static inline unsigned lda_par_threads(const lda_par *par)

@@ -9,6 +9,7 @@
 #include "lda_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -53,9 +54,15 @@ static void pool_run_jobs(const lda_par *par, size_t njobs, lda_job_fn job,
         pthread_join(tid[i], NULL);
 }
 
+static void pool_relax(void)
+{
+    sched_yield();
+}
+
 lda_par lda_pool_par(unsigned threads)
 {
-    lda_par p = {threads ? threads : 1, threads > 1 ? pool_run_jobs : NULL};
+    lda_par p = {threads ? threads : 1, threads > 1 ? pool_run_jobs : NULL,
+                 threads > 1 ? pool_relax : NULL};
     return p;
 }
 

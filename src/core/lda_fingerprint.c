@@ -444,8 +444,7 @@ static bool build_next(lda_fpwork *fp)
  * other. */
 void lda_fpwork_help(lda_fpwork *fp)
 {
-    while (!atomic_load(&fp->failed) &&
-           atomic_load(&fp->hashed) < fp->npieces)
+    while (!atomic_load(&fp->failed) && atomic_load(&fp->hashed) < fp->npieces)
         if (!hash_ready(fp) && !build_next(fp))
             lda_par_relax(fp->par);
 }

@@ -165,8 +165,7 @@ static int write_reports(const run *r)
 static int detect_and_report(run *r, const lda_par *par)
 {
     const lda_seqlist *lists[2] = {&r->lay, &r->wash};
-    if (lda_analyse(&r->set, &r->cfg->params, par, NULL, &r->lay, &r->wash) <
-            0 ||
+    if (lda_analyse(&r->set, &r->cfg->params, par, &r->lay, &r->wash) < 0 ||
         lda_merge(lists, 2, &r->merged, &r->nmerged) < 0) {
         fprintf(stderr, "lda: out of memory\n");
         return 2;

@@ -1,40 +1,30 @@
-/* lda_analyse: the fingerprint and the detectors as lda_par jobs.
+/* lda_analyse: the detectors as lda_par jobs (see the header).
  *
- * Job 0 is the fingerprint, the longest single piece, so it starts first
- * (itself on par: lda_fingerprint_par);
- * jobs 1..m are layering over the group ranges, m+1..2m wash over the same
- * ranges. Range 0 of each detector writes to the caller's list directly,
- * the others to lists of their own that are appended afterwards, in
- * order. */
+ * Jobs 0..m-1 are layering over the group ranges, m..2m-1 wash over the
+ * same ranges. Range 0 of each detector writes to the caller's list
+ * directly, the others to lists of their own that are appended
+ * afterwards, in order. */
 #include "lda_analyse.h"
-#include "lda_fingerprint.h"
 
 #include <stdlib.h>
 
 typedef struct analyse {
     const lda_set *s;
     const lda_params *p;
-    const lda_par *par;
-    char *fp;
     size_t m;         /* ranges per detector */
     size_t *g;        /* m + 1 range bounds */
     lda_seqlist *out; /* 2m lists: [0] is lay, [m] is wash */
-    int *rc;          /* 2m + 1 results */
+    int *rc;          /* 2m results */
 } analyse;
 
 static void analyse_job(void *arg, size_t i)
 {
     analyse *a = arg;
-    if (i == 0) {
-        a->rc[0] = a->fp ? lda_fingerprint_par(a->s, a->par, a->fp) : 0;
-        return;
-    }
-    size_t k = (i - 1) % a->m;
-    a->rc[i] = i <= a->m
-                   ? lda_detect_layering_range(a->s, a->p, a->g[k],
-                                               a->g[k + 1], &a->out[i - 1])
-                   : lda_detect_wash_range(a->s, a->p, a->g[k], a->g[k + 1],
-                                           &a->out[i - 1]);
+    size_t k = i % a->m;
+    a->rc[i] = i < a->m ? lda_detect_layering_range(a->s, a->p, a->g[k],
+                                                    a->g[k + 1], &a->out[i])
+                        : lda_detect_wash_range(a->s, a->p, a->g[k],
+                                                a->g[k + 1], &a->out[i]);
 }
 
 /* Bounds of m ranges of groups of about equal event counts. */
@@ -59,8 +49,8 @@ static int run_jobs(analyse *a, const lda_par *par, lda_seqlist *lay,
     int rc = 0;
     a->out[0] = *lay;
     a->out[m] = *wash;
-    lda_par_run(par, 2 * m + 1, analyse_job, a);
-    for (size_t i = 0; i <= 2 * m; i++)
+    lda_par_run(par, 2 * m, analyse_job, a);
+    for (size_t i = 0; i < 2 * m; i++)
         rc |= a->rc[i];
     for (size_t k = 1; k < m && rc == 0; k++)
         if (!lda_seqlist_append(&a->out[0], &a->out[k]) ||
@@ -76,14 +66,14 @@ static int run_jobs(analyse *a, const lda_par *par, lda_seqlist *lay,
 }
 
 int lda_analyse(const lda_set *s, const lda_params *p, const lda_par *par,
-                char fp[65], lda_seqlist *lay, lda_seqlist *wash)
+                lda_seqlist *lay, lda_seqlist *wash)
 {
-    analyse a = {s, p, par, fp, lda_par_threads(par), NULL, NULL, NULL};
+    analyse a = {s, p, lda_par_threads(par), NULL, NULL, NULL};
     if (a.m > s->ngroups)
         a.m = s->ngroups ? s->ngroups : 1;
     a.g = malloc((a.m + 1) * sizeof *a.g);
     a.out = malloc(2 * a.m * sizeof *a.out);
-    a.rc = calloc(2 * a.m + 1, sizeof *a.rc);
+    a.rc = calloc(2 * a.m, sizeof *a.rc);
     int rc = -1;
     if (a.g && a.out && a.rc) {
         for (size_t i = 0; i < 2 * a.m; i++)

@@ -311,8 +311,8 @@ static void pipeline(const lda_buf *in, unsigned threads, piped *out)
     load_with(&g, in->data, in->len, 0, threads);
     CU_ASSERT_TRUE_FATAL(g.ok);
     CU_ASSERT_TRUE_FATAL(lda_set_finish_par(&g.set, &par));
-    CU_ASSERT_EQUAL_FATAL(lda_analyse(&g.set, &p, &par, out->fp, &lay, &wash),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(lda_analyse(&g.set, &p, &par, &lay, &wash), 0);
+    CU_ASSERT_EQUAL_FATAL(lda_fingerprint_par(&g.set, &par, out->fp), 0);
     const lda_seqlist *lists[2] = {&lay, &wash};
     CU_ASSERT_EQUAL_FATAL(lda_merge(lists, 2, &merged, &nmerged), 0);
     lda_report_opts o = {false, NULL, 0};

@@ -286,7 +286,7 @@ static void check_parallel(const uint8_t *data, size_t size, bool allow_empty,
                            const lda_rejects *rej, lda_set *ps)
 {
     static lda_rejects prej;
-    lda_par par = {2 + (unsigned)(size % 7), run_backwards};
+    lda_par par = {2 + (unsigned)(size % 7), run_backwards, NULL};
     lda_err pe;
     lda_err_init(&pe);
     bool pok = lda_csv_load_par((const char *)data, size, MAX_EVENTS,
@@ -327,7 +327,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_parallel(data, size, allow_empty, ok, &e, &set, &rej, &ps);
     if (ok && set.n > 0) {
         pipeline(&set, size & 1); /* finishes set */
-        lda_par par = {2 + (unsigned)(size % 5), run_backwards};
+        lda_par par = {2 + (unsigned)(size % 5), run_backwards, NULL};
         CHECK(lda_set_finish_par(&ps, &par), "finish_par");
         check_same_sets(&set, &ps, true);
         for (size_t g = 0; g < set.ngroups; g++)

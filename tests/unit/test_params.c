@@ -83,6 +83,13 @@ static void test_table(void)
     LDA_ASSERT_STR(lda_param_kind_name(lda_param_defs[8].kind), "number");
 }
 
+/* The value of parameter n in p, copied to out (size bytes). */
+static void field(const lda_params *p, const char *n, void *out, size_t size)
+{
+    const lda_param_def *d = lda_param_find(n, strlen(n));
+    memcpy(out, (const char *)p + d->offset, size);
+}
+
 static void test_seconds(void)
 {
     for (size_t i = 0; i < 4; i++) {
@@ -90,15 +97,14 @@ static void test_seconds(void)
         char want[160];
         snprintf(want, sizeof want, "%s: must be a number of seconds > 0", n);
         lda_params p = SET_OK(n, "0.000001"); /* the smallest */
-        const lda_param_def *d = lda_param_find(n, strlen(n));
         int64_t us;
-        memcpy(&us, (char *)&p + d->offset, sizeof us);
+        field(&p, n, &us, sizeof us);
         CU_ASSERT_EQUAL(us, 1);
         p = SET_OK(n, "1.5");
-        memcpy(&us, (char *)&p + d->offset, sizeof us);
+        field(&p, n, &us, sizeof us);
         CU_ASSERT_EQUAL(us, 1500000);
         p = SET_OK(n, "3200000000"); /* the largest */
-        memcpy(&us, (char *)&p + d->offset, sizeof us);
+        field(&p, n, &us, sizeof us);
         CU_ASSERT_EQUAL(us, 3200000000000000LL);
         SET_BAD(n, "3200000000.5", want); /* just past */
         SET_BAD(n, "0.0000004", want);    /* rounds to 0 us */
@@ -120,12 +126,11 @@ static void test_integers(void)
         char want[160];
         snprintf(want, sizeof want, "%s: must be a whole number > 0", n);
         lda_params p = SET_OK(n, "1");
-        const lda_param_def *d = lda_param_find(n, strlen(n));
         uint64_t v;
-        memcpy(&v, (char *)&p + d->offset, sizeof v);
+        field(&p, n, &v, sizeof v);
         CU_ASSERT_EQUAL(v, 1);
         p = SET_OK(n, "18446744073709551615");
-        memcpy(&v, (char *)&p + d->offset, sizeof v);
+        field(&p, n, &v, sizeof v);
         CU_ASSERT_EQUAL(v, UINT64_MAX);
         SET_BAD(n, "18446744073709551616", want);
         SET_BAD(n, "0", want);
@@ -145,12 +150,11 @@ static void test_numbers(void)
         char want[160];
         snprintf(want, sizeof want, "%s: must be a number > 0", n);
         lda_params p = SET_OK(n, "1e-300");
-        const lda_param_def *d = lda_param_find(n, strlen(n));
         double v;
-        memcpy(&v, (char *)&p + d->offset, sizeof v);
+        field(&p, n, &v, sizeof v);
         CU_ASSERT_EQUAL(v, 1e-300);
         p = SET_OK(n, "60.5");
-        memcpy(&v, (char *)&p + d->offset, sizeof v);
+        field(&p, n, &v, sizeof v);
         CU_ASSERT_EQUAL(v, 60.5);
         SET_BAD(n, "0", want);
         SET_BAD(n, "0.0", want);

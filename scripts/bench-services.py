@@ -100,23 +100,24 @@ def read_status_kb(pid, field):
     return None
 
 
-def ppid_of(pid):
+def stat_field(pid, k):
+    """Field k (0 = state) after the command of /proc/<pid>/stat, or
+    None."""
     try:
         with open("/proc/%d/stat" % pid) as f:
             s = f.read()
-        return int(s[s.rindex(")") + 2:].split()[1])
+        return int(s[s.rindex(")") + 2:].split()[k])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def ppid_of(pid):
+    return stat_field(pid, 1)
 
 
 def minflt_of(pid):
-    """Minor page faults of a process so far (/proc/<pid>/stat), or None."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            s = f.read()
-        return int(s[s.rindex(")") + 2:].split()[7])
-    except (OSError, ValueError, IndexError):
-        return None
+    """Minor page faults of a process so far, or None."""
+    return stat_field(pid, 7)
 
 
 def exe_of(pid):

@@ -68,8 +68,7 @@ typedef struct totals {
     bool live[LDA_SVC_ALL];    /* ... and a live process */
 } totals;
 
-/* Resident bytes of process pid (0 when it cannot be read). */
-static uint64_t rss_of(pid_t pid)
+uint64_t lda_metrics_rss(pid_t pid)
 {
     char path[64], text[128];
     snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
@@ -105,7 +104,7 @@ static void sum_slot(totals *t, int i, const lda_shm_slot *s, int p)
     pid_t pid;
     if (lda_shm_live(i, &pid)) {
         t->live[p] = true;
-        t->rss[p] += rss_of(pid);
+        t->rss[p] += lda_metrics_rss(pid);
     }
 }
 

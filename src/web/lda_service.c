@@ -338,20 +338,29 @@ static void keep_heap(void)
     mallopt(M_ARENA_MAX, 1);
 }
 
-/* After a request that grew the heap past HEAP_KEEP_MAX (an unusually
- * large body), give the free part back to the system, keeping HEAP_PAD
- * for the next request: a program returns near its usual size. A 1M-event
- * run grows the orchestrator's heap to ~263 MiB, which is kept (trimming it
- * made every such run fault its pages in afresh); HEAP_KEEP_MAX plus the
- * program itself stays below the 400 MB that any program may keep. */
-#define HEAP_KEEP_MAX ((size_t)360 << 20)
-#define HEAP_PAD ((size_t)64 << 20)
+/* After a request that left this process above HEAP_KEEP_MAX resident
+ * (an unusually large body), give free heap back to the system, keeping
+ * at most HEAP_TOP_KEEP of heap (in use + free) for the next request: a
+ * program returns below its usual ceiling, and a next large request
+ * faults in only what it needs beyond that. A 1M-event run leaves the
+ * orchestrator at ~150 MB, which is kept whole (trimming it made every
+ * such run fault its pages in afresh); HEAP_KEEP_MAX stays below the
+ * 400 MB that any program may keep. The test is the resident size, not
+ * the heap's size: memory given back stays in the heap's address range,
+ * and trimming after every request would give back the holes each time.
+ * (glibc itself gives back the top of the heap when a free leaves more than
+ * M_TRIM_THRESHOLD, 1 GiB, free there: the event arrays reserved for a
+ * body of a few hundred MB do.) */
+#define HEAP_KEEP_MAX ((uint64_t)360 << 20)
+#define HEAP_TOP_KEEP ((size_t)320 << 20)
 
 static void give_back_heap(void)
 {
+    if (lda_metrics_rss(getpid()) <= HEAP_KEEP_MAX)
+        return;
     struct mallinfo2 mi = mallinfo2();
-    if (mi.arena + mi.hblkhd > HEAP_KEEP_MAX)
-        malloc_trim(HEAP_PAD);
+    size_t used = mi.uordblks + mi.hblkhd;
+    malloc_trim(used < HEAP_TOP_KEEP ? HEAP_TOP_KEEP - used : 0);
 }
 
 /* The periodic sweep (retention): at most once per LDA_SWEEP_SECONDS per

@@ -85,7 +85,8 @@ API (everything a test module needs):
 
 Environment: LDA_TEST_CGI_DIR (the .fcgi directory, default <repo>/cgi-bin),
 LDA_TEST_LDA (the reference runner), LDA_TEST_KEEP=1 keeps temp dirs,
-LDA_TEST_VERBOSE=1 prints timings.
+LDA_TEST_VERBOSE=1 prints timings, LDA_TEST_JOBS=N runs the tests on N worker
+processes (run.py --jobs N).
 """
 
 import calendar
@@ -1162,10 +1163,63 @@ def stop_shared():
     _shared.clear()
 
 
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)? \(")
+
+
+def _run_workers(jobs, words):
+    """The chosen tests split over `jobs` worker processes (run.py
+    --worker K/N: every N-th test from the K-th), which run at once: the
+    tests mostly wait on servers, so the two cores are idle most of a
+    one-at-a-time run. Each worker's lines are printed whole when it ends,
+    then one summary line of all. Exit 1 when a worker failed."""
+    run_py = os.path.join(HERE, "run.py")
+    procs = [subprocess.Popen([sys.executable, run_py, "--worker",
+                               "%d/%d" % (k, jobs)] + words,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+             for k in range(jobs)]
+    t_all = time.monotonic()
+    passed = failed = skipped = 0
+    bad = False
+    for k, p in enumerate(procs):
+        out = p.communicate()[0].splitlines()   # the others keep running
+        m = SUMMARY.match(out[-1]) if out else None
+        if m:
+            out.pop()
+            passed += int(m.group(1))
+            failed += int(m.group(2))
+            skipped += int(m.group(3) or 0)
+        else:
+            failed += 1
+            out.append("FAIL worker %d/%d: no summary (exit %s)"
+                       % (k, jobs, p.returncode))
+        bad = bad or p.returncode != 0
+        print("\n".join(out), flush=True)
+    print("%d passed, %d failed%s (%.1f s, %s, %d workers)"
+          % (passed, failed, ", %d skipped" % skipped if skipped else "",
+             time.monotonic() - t_all, SERVER, jobs))
+    return 1 if failed or bad or passed + skipped == 0 else 0
+
+
 def main(argv):
-    words = [a for a in argv if not a.startswith("-")]
+    """run.py [--jobs N] [WORD...]: the tests whose name holds a WORD (all
+    when none), on N workers (LDA_TEST_JOBS, default 1: one process)."""
+    words, worker = [], None
+    jobs = int(os.environ.get("LDA_TEST_JOBS") or 1)
+    args = iter(argv)
+    for a in args:
+        if a == "--jobs":
+            jobs = int(next(args))
+        elif a == "--worker":
+            worker = tuple(int(x) for x in next(args).split("/"))
+        elif not a.startswith("-"):
+            words.append(a)
+    if worker is None and jobs > 1:
+        return _run_workers(jobs, words)
     chosen = [(n, f) for n, f in _tests
               if not words or any(w in n for w in words)]
+    if worker is not None:
+        chosen = chosen[worker[0]::worker[1]]
     passed = failed = skipped = 0
     t_all = time.monotonic()
     try:
@@ -1202,4 +1256,4 @@ def main(argv):
     print("%d passed, %d failed%s (%.1f s, %s)"
           % (passed, failed, ", %d skipped" % skipped if skipped else "",
              time.monotonic() - t_all, SERVER))
-    return 1 if failed or not chosen else 0
+    return 1 if failed or not (chosen or worker) else 0

@@ -18,7 +18,17 @@ figures). This program (python3 stdlib + curl) then:
      and the minor page faults (/proc/<pid>/stat) of every program's
      processes after the first big run and after the last: their difference
      per run shows what a warm run still faults in afresh;
-  3. for each server: warm-up, then BENCH_SVC_LAT_RUNS sequential 20-event
+  3. growth (--big-input, when given): on the last server (tmpfs), one
+     warm-up upload of each file, then BENCH_SVC_BIG_RUNS rounds of the big
+     input and the 1M one alternately (this VM's speed drifts; alternating
+     puts both under the same drift); best wall of each and their ratio
+     against the events' ratio x 1.15; before each big upload the peak RSS
+     of the orchestrator and layering processes is reset (clear_refs 5),
+     so their VmHWM afterwards is that upload's: per event (the
+     orchestrator's beyond the input bytes, which it holds whole while
+     parsing) against the 1M runs' of section 1; the big run's reports are
+     compared with build/lda's once;
+  4. for each server: warm-up, then BENCH_SVC_LAT_RUNS sequential 20-event
      runs over one keep-alive http.client connection (p50/p99), then
      BENCH_SVC_CLIENTS threads with one keep-alive connection each for
      BENCH_SVC_SECONDS (runs/s). Every run must answer 200 "completed" with
@@ -47,6 +57,7 @@ PROGRAMS = ("orchestrate", "detect-layering", "detect-wash", "aggregate")
 T_RATIO = 2.0        # server wall / build/lda wall
 T_RSS_MB = 400.0     # per program (and lighttpd)
 T_P50_MS = 5.0       # 20-event run, all four hops
+T_GROWTH = 1.15      # big / 1M wall <= events ratio x this
 
 
 def env_int(name, default):
@@ -247,6 +258,88 @@ def run_server(url, inp, outdir):
         return None, "download: curl exit %d %s" % (
             p.returncode, p.stderr.strip()[:200]), None, rid
     return t2 - t0, None, t1 - t0, rid
+
+
+def reset_peaks(sampler, names):
+    """Reset VmHWM of the processes of these programs (clear_refs 5)."""
+    sampler.sample()
+    for name in names:
+        for pid in sampler.pids.get(name, ()):
+            try:
+                with open("/proc/%d/clear_refs" % pid, "w") as f:
+                    f.write("5")
+            except OSError:
+                pass
+
+
+def peaks(sampler, names):
+    """{name: max VmHWM KiB over its live processes}."""
+    sampler.sample()
+    out = {}
+    for name in names:
+        for pid in sampler.pids.get(name, ()):
+            kb = read_status_kb(pid, "VmHWM")
+            if kb is not None:
+                out[name] = max(out.get(name, 0), kb)
+    return out
+
+
+def count_events(path):
+    with open(path, "rb") as f:
+        return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b"")) - 1
+
+
+def growth(a, url, var, rounds, peak_1m, row):
+    """Section 3: the rows of the big input against the 1M one; peak_1m:
+    the 1M runs' VmHWM per program (section 1's server, which ran only
+    those: a process that ran the big input keeps part of that memory)."""
+    names = ("orchestrate", "detect-layering")
+    sampler = RssSampler(var, a.cgi_dir)
+    files = (a.input, a.big_input)
+    nev = [count_events(f) for f in files]
+    size = [os.path.getsize(f) for f in files]
+    best, peak = [None, None], [dict(peak_1m), {}]
+    sdir = os.path.join(a.out, "growth")
+    errors = []
+    for i in range(rounds + 1):
+        for k in (1, 0):
+            if k == 1:
+                reset_peaks(sampler, names)
+            t, err, _, _ = run_server(url, files[k], sdir)
+            if err:
+                errors.append(err)
+                continue
+            if i == 0:          # warm-up; the big run's reports checked
+                if k == 1:
+                    ref = os.path.join(a.out, "growth-lda")
+                    run_lda(a.lda, files[1], ref)
+                    if not same_reports(ref, sdir):
+                        errors.append("big reports differ from build/lda's")
+                continue
+            if best[k] is None or t < best[k]:
+                best[k] = t
+            if k == 1:
+                p = peaks(sampler, names)
+                for n in names:
+                    peak[1][n] = max(peak[1].get(n, 0), p.get(n, 0))
+    label = "%gM" % (nev[1] / 1e6)
+    limit = round(nev[1] / nev[0] * T_GROWTH + 1e-9, 2)
+    if best[0] and best[1] and not errors:
+        r = best[1] / best[0]
+        row("%s vs 1M events over HTTP (tmpfs)" % label,
+            "%.3f / %.3f s" % (best[1], best[0]), "<= x%.2f" % limit,
+            "x%.2f %s" % (r, verdict(r <= limit)))
+    else:
+        row("%s vs 1M events over HTTP (tmpfs)" % label, "FAIL", "",
+            "; ".join(errors)[:200])
+        return
+    for n in names:
+        inp = (size[0], size[1]) if n == "orchestrate" else (0, 0)
+        per = [(peak[k].get(n, 0) * 1024 - inp[k]) / nev[k] for k in (0, 1)]
+        row("  peak RSS %sper event, %s" % (
+                "beyond the input " if inp[0] else "", n),
+            "%.0f / %.0f B" % (per[1], per[0]), "%s <= 1M" % label,
+            verdict(per[1] <= per[0]))
 
 
 def same_reports(a, b):
@@ -451,6 +544,7 @@ def main():
     ap.add_argument("--input", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--cgi-dir", required=True)
+    ap.add_argument("--big-input", default="")
     ap.add_argument("--server", nargs=3, action="append", required=True,
                     metavar=("LABEL", "URL", "VAR_DIR"))
     a = ap.parse_args()
@@ -540,7 +634,13 @@ def main():
         faults_txt = ("page faults per big run after the first (minor, all "
                       "processes of each program): " + per)
 
-    # 3: 20-event runs.
+    # 3: growth.
+    if a.big_input and not big_failed:
+        _, g_url, g_var = a.server[-1]
+        growth(a, g_url, g_var, env_int("BENCH_SVC_BIG_RUNS", 3),
+               sampler.peak, row)
+
+    # 4: 20-event runs.
     body = small_input()
     notes = []
     for label, url, var in a.server:

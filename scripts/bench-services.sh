@@ -16,7 +16,12 @@
 #   2. peak RSS (VmHWM) of every program's processes and of lighttpd after
 #      those runs, and their minor page faults per run after the first (what
 #      a warm run still faults in afresh);
-#   3. a 20-event input with one layering sequence over keep-alive
+#   3. growth: the 1M file and a 3.5M-event one (BENCH_SVC_BIG_EVENTS, made
+#      like the 1M one; 0 skips this) uploaded alternately to the tmpfs
+#      server: best wall of each, their ratio (target: the events' ratio
+#      x 1.15), and the peak RSS of the orchestrator beyond the input bytes
+#      and of the layering detector, per event, at each size;
+#   4. a 20-event input with one layering sequence over keep-alive
 #      (http.client): p50/p99 latency of sequential runs and runs/s with
 #      concurrent clients, once with the var dir on disk (each run fsyncs its
 #      run files, docs/reports.md) and once on tmpfs.
@@ -30,7 +35,8 @@
 #
 # Environment: BENCH_LDA (build/lda), BENCH_DIR (build/bench), BENCH_RUNS
 # (5), BENCH_SVC_EVENTS (1000000; smaller for a quick try), BENCH_SVC_LAT_RUNS
-# (300 sequential 20-event runs), BENCH_SVC_SECONDS (10 s per throughput
+# (300 sequential 20-event runs), BENCH_SVC_BIG_EVENTS (3500000; 0 skips
+# the growth rows), BENCH_SVC_SECONDS (10 s per throughput
 # case), BENCH_SVC_CLIENTS (4). LDA_CGI_DIR (default <repo>/cgi-bin) and
 # LDA_PROCS_* pass to the servers; the settings that change results or
 # access (API_KEY, WASH_*, LAYERING_*, rate limit, failpoints ...) are unset.
@@ -42,7 +48,8 @@ BENCH_LDA=${BENCH_LDA:-build/lda}
 BENCH_DIR=${BENCH_DIR:-build/bench}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_SVC_EVENTS=${BENCH_SVC_EVENTS:-1000000}
-export BENCH_RUNS BENCH_SVC_EVENTS
+BENCH_SVC_BIG_EVENTS=${BENCH_SVC_BIG_EVENTS:-3500000}
+export BENCH_RUNS BENCH_SVC_EVENTS BENCH_SVC_BIG_EVENTS
 
 for v in MAX_EVENTS MAX_UPLOAD_BYTES PSEUDONYMIZE_LOGS PSEUDONYMIZATION_SALT \
     LAYERING_ORDERS_WINDOW_SECONDS LAYERING_CANCEL_WINDOW_SECONDS \
@@ -69,14 +76,21 @@ for p in orchestrate detect-layering detect-wash aggregate; do
     [ -x "$LDA_CGI_DIR/$p.fcgi" ] || fail "missing $LDA_CGI_DIR/$p.fcgi (run make all)"
 done
 
-# The input of bench.sh (same name, generator and seed).
+# The inputs of bench.sh (same names, generator and seed).
 mkdir -p "$BENCH_DIR/out" || fail "cannot create $BENCH_DIR/out"
-INPUT=$BENCH_DIR/realistic-$BENCH_SVC_EVENTS.csv
-if [ ! -s "$INPUT" ]; then
-    echo "$me: generating $INPUT" >&2
-    python3 scripts/gen-events realistic --events "$BENCH_SVC_EVENTS" \
-        --seed 1 -o "$INPUT" >&2 || fail "gen-events failed"
-fi
+realistic() {   # EVENTS -> the file's path, made when missing
+    f=$BENCH_DIR/realistic-$1.csv
+    if [ ! -s "$f" ]; then
+        echo "$me: generating $f" >&2
+        python3 scripts/gen-events realistic --events "$1" --seed 1 \
+            -o "$f" >&2 || fail "gen-events failed"
+    fi
+    echo "$f"
+}
+INPUT=$(realistic "$BENCH_SVC_EVENTS") || exit 1
+BIG_INPUT=""
+[ "$BENCH_SVC_BIG_EVENTS" = 0 ] ||
+    BIG_INPUT=$(realistic "$BENCH_SVC_BIG_EVENTS") || exit 1
 
 # ------------------------------------------------------------ the servers
 
@@ -137,7 +151,7 @@ if [ -n "$SHM_VAR" ]; then
 fi
 
 set -- --lda "$BENCH_LDA" --input "$INPUT" --out "$BENCH_DIR/out/services" \
-    --cgi-dir "$LDA_CGI_DIR" \
+    --cgi-dir "$LDA_CGI_DIR" --big-input "$BIG_INPUT" \
     --server "disk" "$DISK_URL" "$DISK_VAR/var"
 [ -z "$SHM_URL" ] || set -- "$@" --server "tmpfs" "$SHM_URL" "$SHM_VAR/var"
 # In the background, so that a signal runs the trap at once (cleanup then

@@ -1194,7 +1194,8 @@ def _run_workers(jobs, words):
             out.append("FAIL worker %d/%d: no summary (exit %s)"
                        % (k, jobs, p.returncode))
         bad = bad or p.returncode != 0
-        print("\n".join(out), flush=True)
+        if out:
+            print("\n".join(out), flush=True)
     print("%d passed, %d failed%s (%.1f s, %s, %d workers)"
           % (passed, failed, ", %d skipped" % skipped if skipped else "",
              time.monotonic() - t_all, SERVER, jobs))

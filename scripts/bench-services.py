@@ -285,8 +285,11 @@ def peaks(sampler, names):
 
 
 def count_events(path):
+    """Lines after the header (the realistic files have no quoted line
+    break)."""
     with open(path, "rb") as f:
-        return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b"")) - 1
+        return sum(buf.count(b"\n")
+                   for buf in iter(lambda: f.read(1 << 20), b"")) - 1
 
 
 def growth(a, url, var, rounds, peak_1m, row):

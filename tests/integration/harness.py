@@ -1173,16 +1173,19 @@ def _run_workers(jobs, words):
     one-at-a-time run. Each worker's lines are printed whole when it ends,
     then one summary line of all. Exit 1 when a worker failed."""
     run_py = os.path.join(HERE, "run.py")
+    logs = [tempfile.TemporaryFile("w+") for _ in range(jobs)]
     procs = [subprocess.Popen([sys.executable, run_py, "--worker",
                                "%d/%d" % (k, jobs)] + words,
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+                              stdout=logs[k], stderr=subprocess.STDOUT)
              for k in range(jobs)]
     t_all = time.monotonic()
     passed = failed = skipped = 0
     bad = False
     for k, p in enumerate(procs):
-        out = p.communicate()[0].splitlines()   # the others keep running
+        p.wait()                            # the others keep running
+        logs[k].seek(0)
+        out = logs[k].read().splitlines()
+        logs[k].close()
         m = SUMMARY.match(out[-1]) if out else None
         if m:
             out.pop()

@@ -27,6 +27,7 @@
 #include "lda_file.h"
 #include "lda_fingerprint.h"
 #include "lda_gzip.h"
+#include "lda_heap.h"
 #include "lda_merge.h"
 #include "lda_param.h"
 #include "lda_pool.h"
@@ -256,6 +257,7 @@ static int parse_args(int argc, char **argv, lda_config *cfg,
 
 int main(int argc, char **argv)
 {
+    lda_heap_keep();
     lda_config cfg;
     char err[256];
     if (lda_config_load(&cfg, err, sizeof err) < 0) {

@@ -2,11 +2,11 @@
  * the host's sums (see lda_metrics.h). */
 #include "lda_metrics.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lda_heap.h"
 #include "lda_version.h"
 
 static const int64_t bounds_us[] = LDA_METRICS_BOUNDS_US;
@@ -68,25 +68,6 @@ typedef struct totals {
     bool live[LDA_SVC_ALL];    /* ... and a live process */
 } totals;
 
-uint64_t lda_metrics_rss(pid_t pid)
-{
-    char path[64], text[128];
-    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    unsigned long long size, resident;
-    if (n <= 0)
-        return 0;
-    text[n] = '\0';
-    if (sscanf(text, "%llu %llu", &size, &resident) != 2)
-        return 0;
-    long page = sysconf(_SC_PAGESIZE);
-    return page > 0 ? resident * (uint64_t)page : 0;
-}
-
 static void sum_slot(totals *t, int i, const lda_shm_slot *s, int p)
 {
     t->seen[p] = true;
@@ -104,7 +85,7 @@ static void sum_slot(totals *t, int i, const lda_shm_slot *s, int p)
     pid_t pid;
     if (lda_shm_live(i, &pid)) {
         t->live[p] = true;
-        t->rss[p] += lda_metrics_rss(pid);
+        t->rss[p] += lda_heap_rss(pid);
     }
 }
 

@@ -10,7 +10,6 @@
 #define LDA_METRICS_H
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include "lda_breaker.h"
 #include "lda_buf.h"
 #include "lda_shm.h"
@@ -33,9 +32,6 @@ void lda_metrics_request(int status, int64_t duration_us);
  * rejected records, and each detector's retries. */
 void lda_metrics_run(lda_run_status st, uint64_t events, uint64_t rejected,
                      const unsigned retries[LDA_SVC_COUNT]);
-/* Resident bytes of process pid (/proc/<pid>/statm; 0 when it cannot be
- * read). */
-uint64_t lda_metrics_rss(pid_t pid);
 /* The exposition of every family into out (appended); circuit[s] is the
  * state to show for detector service s. False when out ran out of memory
  * or there is no shared file. */

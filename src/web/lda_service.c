@@ -9,7 +9,6 @@
 #include "lda_service.h"
 
 #include <openssl/crypto.h>
-#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +25,7 @@
 #include "lda_circuit.h"
 #include "lda_clock.h"
 #include "lda_failpoint.h"
+#include "lda_heap.h"
 #include "lda_log.h"
 #include "lda_metrics.h"
 #include "lda_random.h"
@@ -323,46 +323,6 @@ void lda_service_serve(const lda_service *svc, const lda_config *cfg,
     lda_log_trace(NULL);
 }
 
-/* Large buffers (bodies, event arrays) come from the heap, and freed memory
- * stays there for the next request: a fresh mmap per request costs a page
- * fault and a zeroed page for every 4 KiB touched, on every request. One
- * arena for every thread: the lda_pool helpers are new threads each run,
- * and a second arena can hold no block over 64 MiB (glibc's heap size), so
- * their big arrays (a parallel read's half of the events) would be fresh
- * mmaps, unmapped again when freed. */
-static void keep_heap(void)
-{
-    mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    mallopt(M_TOP_PAD, 64 << 20);
-    mallopt(M_ARENA_MAX, 1);
-}
-
-/* After a request that left this process above HEAP_KEEP_MAX resident
- * (an unusually large body), give free heap back to the system, keeping
- * at most HEAP_TOP_KEEP of heap (in use + free) for the next request: a
- * program returns below its usual ceiling, and a next large request
- * faults in only what it needs beyond that. A 1M-event run leaves the
- * orchestrator at ~150 MB, which is kept whole (trimming it made every
- * such run fault its pages in afresh); HEAP_KEEP_MAX stays below the
- * 400 MB that any program may keep. The test is the resident size, not
- * the heap's size: memory given back stays in the heap's address range,
- * and trimming after every request would give back the holes each time.
- * (glibc itself gives back the top of the heap when a free leaves more than
- * M_TRIM_THRESHOLD, 1 GiB, free there: the event arrays reserved for a
- * body of a few hundred MB do.) */
-#define HEAP_KEEP_MAX ((uint64_t)360 << 20)
-#define HEAP_TOP_KEEP ((size_t)320 << 20)
-
-static void give_back_heap(void)
-{
-    if (lda_metrics_rss(getpid()) <= HEAP_KEEP_MAX)
-        return;
-    struct mallinfo2 mi = mallinfo2();
-    size_t used = mi.uordblks + mi.hblkhd;
-    malloc_trim(used < HEAP_TOP_KEEP ? HEAP_TOP_KEEP - used : 0);
-}
-
 /* The periodic sweep (retention): at most once per LDA_SWEEP_SECONDS per
  * program, whichever of its processes comes first. The mtime of
  * $LDA_VAR_DIR/run/sweep-<program> says when the last sweep started; the
@@ -424,7 +384,7 @@ int lda_service_main(const lda_service *svc)
     if (svc->start && svc->start(&cfg) < 0)
         return 1;
     signal(SIGPIPE, SIG_IGN);
-    keep_heap();
+    lda_heap_keep();
     if (FCGX_Init() != 0)
         return 1;
     static lda_req r;
@@ -445,7 +405,7 @@ int lda_service_main(const lda_service *svc)
     while (FCGX_Accept_r(&r.fcgx) >= 0) {
         lda_service_serve(svc, &cfg, &r);
         FCGX_Finish_r(&r.fcgx);
-        give_back_heap();
+        lda_heap_give_back();
         maybe_sweep(svc, &cfg);
     }
     FCGX_Free(&r.fcgx, 1);

@@ -738,13 +738,12 @@ static int load_parallel(const reader *r, const record *hdr,
 {
     par_load pl = {r->buf, r->len, ncols, hdr->keep, max_events, {0}, NULL};
     memcpy(pl.col, col, sizeof pl.col);
-    int rc = -1;
     if (set->n || set->ngroups || set->nparts ||
         !(pl.ch = calloc(n, sizeof *pl.ch)))
         return -1;
     cut_chunks(&pl, r->pos, n);
     lda_par_run(par, n, chunk_job, &pl);
-    rc = join_chunks(&pl, n, r->record + 1, set, rej);
+    int rc = join_chunks(&pl, n, r->record + 1, set, rej);
     for (size_t k = 0; k < n; k++)
         lda_set_free(&pl.ch[k].set);
     free(pl.ch);

@@ -257,7 +257,7 @@ static bool run(det *d, lda_answer *out, lda_err *e)
        longer of the two); the answer waits for both, and a mismatch throws
        the detector's work away. */
     lda_fpjob fp;
-    lda_fpjob_start_par(&fp, &d->set, LDA_FP_ALL, &d->par);
+    lda_fpjob_start(&fp, &d->set, LDA_FP_ALL, &d->par);
     size_t nseq = 0, tlen = 0;
     char *text = detect(&d->params, &d->set, &d->k, &nseq, &tlen);
     int fprc = lda_fpjob_finish(&fp);

@@ -335,7 +335,7 @@ static bool encode_service(run *g, int i, const uint8_t *shard_of)
 static bool encode(run *g, const lda_par *par)
 {
     lda_fpjob all;
-    lda_fpjob_start_par(&all, &g->set, LDA_FP_ALL, par);
+    lda_fpjob_start(&all, &g->set, LDA_FP_ALL, par);
     uint8_t *shard_of = g->shards > 1 ? lda_shard_groups(&g->set, g->shards)
                                       : NULL;
     bool ok = g->shards == 1 || shard_of;

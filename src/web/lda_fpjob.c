@@ -14,8 +14,8 @@ static void *fpjob_run(void *arg)
     return NULL;
 }
 
-void lda_fpjob_start_par(lda_fpjob *j, const lda_set *s, unsigned mask,
-                         const lda_par *par)
+void lda_fpjob_start(lda_fpjob *j, const lda_set *s, unsigned mask,
+                     const lda_par *par)
 {
     j->set = s;
     j->mask = mask;
@@ -24,11 +24,6 @@ void lda_fpjob_start_par(lda_fpjob *j, const lda_set *s, unsigned mask,
     j->rc = -1;
     j->threaded = s->n >= LDA_FPJOB_THREAD_MIN &&
                   pthread_create(&j->thread, NULL, fpjob_run, j) == 0;
-}
-
-void lda_fpjob_start(lda_fpjob *j, const lda_set *s, unsigned mask)
-{
-    lda_fpjob_start_par(j, s, mask, NULL);
 }
 
 int lda_fpjob_finish(lda_fpjob *j)

@@ -6,7 +6,7 @@
  * orchestrator overlaps its full fingerprint with encoding the detector
  * bodies; a detector overlaps checking the fingerprint with detecting.
  * Both give the full fingerprint an lda_par of every thread
- * (lda_fpjob_start_par): its text is built on one thread and hashed on
+ * (lda_fpjob_start): its text is built on one thread and hashed on
  * another (lda_fingerprint_par) while the caller's own work takes the
  * rest, so the longest step of either program is no longer one stream of
  * work on one core. */
@@ -29,12 +29,11 @@ typedef struct lda_fpjob {
     pthread_t thread;
 } lda_fpjob;
 
-/* Start the fingerprint of s's events whose type is in mask. */
-void lda_fpjob_start(lda_fpjob *j, const lda_set *s, unsigned mask);
-/* The same; when mask is LDA_FP_ALL the job runs lda_fingerprint_par on
- * par (which must outlive the job; NULL: one thread). Same value. */
-void lda_fpjob_start_par(lda_fpjob *j, const lda_set *s, unsigned mask,
-                         const lda_par *par);
+/* Start the fingerprint of s's events whose type is in mask. When mask is
+ * LDA_FP_ALL and par is not NULL, the job runs lda_fingerprint_par on par
+ * (which must outlive the job); the value is the same. */
+void lda_fpjob_start(lda_fpjob *j, const lda_set *s, unsigned mask,
+                     const lda_par *par);
 /* Wait for (or compute) the fingerprint: 0, or -1 on OOM / OpenSSL
  * failure. */
 int lda_fpjob_finish(lda_fpjob *j);

@@ -426,7 +426,7 @@ static void test_fingerprint_masks(void)
 /* lda_fpjob gives lda_fingerprint_mask's answer, inline for a small set
  * and on a thread for a big one (built directly: 140,000 events over 300
  * groups, a quarter of them trades: big enough for lda_fingerprint_par to
- * cut pieces, which lda_fpjob_start_par runs). */
+ * cut pieces, which lda_fpjob_start runs with a par). */
 static void test_fpjob(void)
 {
     lda_set s;
@@ -457,14 +457,14 @@ static void test_fpjob(void)
         char want[65];
         lda_fpjob j;
         CU_ASSERT_EQUAL(lda_fingerprint_mask(&s, masks[k], want), 0);
-        lda_fpjob_start(&j, &s, masks[k]);
+        lda_fpjob_start(&j, &s, masks[k], NULL);
         CU_ASSERT(j.threaded);
         CU_ASSERT_EQUAL(lda_fpjob_finish(&j), 0);
         CU_ASSERT_STRING_EQUAL(j.hex, want);
         /* on par (lda_fingerprint_par for every event): the same value */
         for (unsigned th = 1; th <= 3; th++) {
             lda_par par = lda_pool_par(th);
-            lda_fpjob_start_par(&j, &s, masks[k], &par);
+            lda_fpjob_start(&j, &s, masks[k], &par);
             CU_ASSERT(j.threaded);
             CU_ASSERT_EQUAL(lda_fpjob_finish(&j), 0);
             CU_ASSERT_STRING_EQUAL(j.hex, want);
@@ -480,7 +480,7 @@ static void test_fpjob(void)
                      NULL, NULL),
         0);
     lda_fpjob j;
-    lda_fpjob_start(&j, &t.set, LDA_FP_ALL);
+    lda_fpjob_start(&j, &t.set, LDA_FP_ALL, NULL);
     CU_ASSERT(!j.threaded);
     CU_ASSERT_EQUAL(lda_fpjob_finish(&j), 0);
     CU_ASSERT_STRING_EQUAL(j.hex, t.fp);
